@@ -1,0 +1,63 @@
+//! The command line: clap definitions and dispatch. Each subcommand lives in its
+//! own file and returns an exit status; the status values are a public contract.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::color::{self, ColorWhen};
+
+mod parse;
+
+/// Exit statuses: public API, documented in `--help` and README.md.
+pub mod exit {
+    /// Everything checked passes.
+    pub const OK: u8 = 0;
+    /// Problems found (syntax errors; for `check`: some entry will fail).
+    pub const FOUND: u8 = 1;
+    /// bootvet could not do its job: bad usage, unreadable input.
+    pub const TROUBLE: u8 = 2;
+}
+
+const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  no problem found
+  1  problems found (for `parse`: syntax errors)
+  2  bootvet could not do its job (bad usage, unreadable file)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bootvet",
+    version,
+    about = "Tells you, before you reboot, whether each GRUB boot entry will really boot",
+    after_help = EXIT_STATUS_HELP
+)]
+pub struct Cli {
+    /// When to colour the output (NO_COLOR is honoured with `auto`).
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check grub.cfg syntax like grub-script-check, reporting every error.
+    Parse(parse::ParseArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { exit::TROUBLE } else { exit::OK });
+        }
+    };
+    color::apply(cli.color);
+    let status = match cli.command {
+        Command::Parse(args) => parse::run(&args),
+    };
+    ExitCode::from(status)
+}

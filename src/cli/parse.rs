@@ -1,0 +1,144 @@
+//! `bootvet parse`: a syntax check like grub-script-check that reports every error.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::exit;
+use crate::report::syntax::{render_error, render_tree};
+use crate::script::{self, Script, Statement};
+use crate::source::LineIndex;
+
+/// Version of the `parse --json` document; bumped on any incompatible change.
+pub const PARSE_JSON_SCHEMA: &str = "bootvet.parse/1";
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// grub.cfg files to check; `-` reads standard input.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub files: Vec<PathBuf>,
+
+    /// Print the syntax tree.
+    #[arg(long, conflicts_with = "json")]
+    pub dump: bool,
+
+    /// Print the syntax tree and the errors as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct JsonDocument<'a> {
+    schema: &'static str,
+    files: Vec<JsonFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    path: String,
+    errors: Vec<JsonError<'a>>,
+    statements: &'a [Statement],
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    line: usize,
+    column: usize,
+    offset: usize,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+}
+
+struct Parsed {
+    name: String,
+    bytes: Vec<u8>,
+    index: LineIndex,
+    script: Script,
+}
+
+pub fn run(args: &ParseArgs) -> u8 {
+    let mut parsed = Vec::new();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let bytes = match read_input(path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                eprintln!("bootvet: cannot read {name}: {err}");
+                return exit::TROUBLE;
+            }
+        };
+        let script = script::parse(&bytes);
+        let index = LineIndex::new(&bytes);
+        let name = if name == "-" { "<stdin>".to_string() } else { name };
+        parsed.push(Parsed {
+            name,
+            bytes,
+            index,
+            script,
+        });
+    }
+
+    let any_error = parsed.iter().any(|p| !p.script.errors.is_empty());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let document = JsonDocument {
+            schema: PARSE_JSON_SCHEMA,
+            files: parsed.iter().map(json_file).collect(),
+        };
+        let _ = serde_json::to_writer_pretty(&mut out, &document);
+        let _ = writeln!(out);
+    } else {
+        for p in &parsed {
+            if args.dump {
+                let _ = write!(out, "{}", render_tree(&p.bytes, &p.index, &p.script));
+            }
+            for error in &p.script.errors {
+                eprint!("{}", render_error(&p.name, &p.bytes, &p.index, error));
+            }
+        }
+        if any_error {
+            let count: usize = parsed.iter().map(|p| p.script.errors.len()).sum();
+            eprintln!(
+                "bootvet: {count} syntax error{} found; GRUB skips each statement that has one",
+                if count == 1 { "" } else { "s" }
+            );
+        }
+    }
+    if any_error { exit::FOUND } else { exit::OK }
+}
+
+fn json_file(p: &Parsed) -> JsonFile<'_> {
+    JsonFile {
+        path: p.name.clone(),
+        errors: p
+            .script
+            .errors
+            .iter()
+            .map(|e| {
+                let at = p.index.line_col(&p.bytes, e.span.start);
+                JsonError {
+                    line: at.line,
+                    column: at.col,
+                    offset: e.span.start,
+                    message: &e.message,
+                    help: e.help.as_deref(),
+                }
+            })
+            .collect(),
+        statements: &p.script.statements,
+    }
+}
+
+fn read_input(path: &PathBuf) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut bytes)?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+    }
+}

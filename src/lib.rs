@@ -1,0 +1,10 @@
+//! bootvet: tells, before a reboot, whether each GRUB boot entry will really boot.
+//!
+//! The chain (see ARCHITECTURE.md): `script` (grub.cfg → AST) → `menu` (evaluation
+//! → boot entries) → `probe` (disks and files → facts) → `inspect` (bytes → what
+//! they are) → `check` (facts → findings) → `report` (findings → text, JSON).
+
+pub mod cli;
+pub mod report;
+pub mod script;
+pub mod source;

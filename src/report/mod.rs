@@ -1,0 +1,6 @@
+//! Report: what people and programs see. Renders syntax errors like a compiler
+//! (`file:line:col`, the source line, a caret), syntax trees, and JSON documents.
+//! Reads nothing from disk; it is handed the bytes it quotes.
+
+pub mod color;
+pub mod syntax;
