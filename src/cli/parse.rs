@@ -72,7 +72,11 @@ pub fn run(args: &ParseArgs) -> u8 {
         };
         let script = script::parse(&bytes);
         let index = LineIndex::new(&bytes);
-        let name = if name == "-" { "<stdin>".to_string() } else { name };
+        let name = if name == "-" {
+            "<stdin>".to_string()
+        } else {
+            name
+        };
         parsed.push(Parsed {
             name,
             bytes,
@@ -98,6 +102,12 @@ pub fn run(args: &ParseArgs) -> u8 {
             }
             for error in &p.script.errors {
                 eprint!("{}", render_error(&p.name, &p.bytes, &p.index, error));
+            }
+            if p.script.errors.is_empty() && p.script.has_no_commands() {
+                eprintln!(
+                    "{}: note: contains no commands; GRUB runs it without effect (grub-script-check refuses such a file)",
+                    p.name
+                );
             }
         }
         if any_error {
