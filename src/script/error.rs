@@ -73,6 +73,24 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
             );
         }
     };
+    // Words are atomic in the grammar, so a failure inside one is reported at its
+    // start: look inside for what GRUB's lexer would have tripped on.
+    if let Some((offset, _)) = scan_unit(&text[unit_start..]).open_quote
+        && (at..word_end(text, at)).contains(&(unit_start + offset))
+    {
+        return end_of_file(
+            text,
+            unit_start,
+            text.len().saturating_sub(usize::from(text.ends_with('\n'))),
+            &positives,
+        );
+    }
+    if let Some(dollar) = first_invalid_dollar(&text[at..]) {
+        let at = at + dollar;
+        let mut err = invalid_variable(&text[at..], error);
+        err.span = Span::new(at, (at + err.span.len()).min(text.len()));
+        return err;
+    }
     let rest = &text[at..];
     let token = found_token(rest);
 
@@ -405,6 +423,97 @@ fn scan_unit(unit: &str) -> UnitScan {
     }
 }
 
+/// End of the word starting at `at`, quotes included; the end of the text when
+/// a quote in it never closes.
+fn word_end(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            quote @ (b'\'' | b'"') => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != quote {
+                    j += if quote == b'"' && bytes[j] == b'\\' {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                if j >= bytes.len() {
+                    return bytes.len();
+                }
+                i = j + 1;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b'}' | b'|' | b'&' | b'<' | b'>' => {
+                return i;
+            }
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Offset of the first `$` in the word at the start of `rest` that does not begin
+/// a valid variable reference (outside '…'), if any.
+fn first_invalid_dollar(rest: &str) -> Option<usize> {
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    let mut in_double = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'\'' if !in_double => {
+                i += bytes[i + 1..]
+                    .iter()
+                    .position(|b| *b == b'\'')
+                    .map_or(bytes.len(), |p| p + 1);
+            }
+            b'"' => in_double = !in_double,
+            b' ' | b'\t' | b'\n' | b';' | b'{' | b'}' | b'|' | b'&' | b'<' | b'>' if !in_double => {
+                return None;
+            }
+            b'$' => {
+                let after = &rest[i + 1..];
+                let valid = after.starts_with('"') && !in_double
+                    || valid_reference(
+                        after.strip_prefix('{').map_or(after, |inner| {
+                            inner.split_once('}').map_or("", |(name, _)| name)
+                        }),
+                        after.starts_with('{'),
+                    );
+                if !valid {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn valid_reference(name_and_rest: &str, braced: bool) -> bool {
+    let name = if braced {
+        name_and_rest
+    } else {
+        let end = name_and_rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(name_and_rest.len());
+        if end == 0 {
+            return name_and_rest.starts_with(['?', '#', '*', '@']);
+        }
+        &name_and_rest[..end]
+    };
+    matches!(name, "?" | "#" | "*" | "@")
+        || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+        || name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// When the failure lies inside a `${…` that never became a valid reference,
 /// the offset of its `$`.
 fn inside_braced_variable(before: &str) -> Option<usize> {
@@ -472,7 +581,7 @@ fn expected_list(positives: &[Rule]) -> String {
             Rule::rbrace => "`}`",
             Rule::lbrace => "`{`",
             Rule::name_token => "a name",
-            Rule::word | Rule::bare | Rule::variable | Rule::escape => "a word",
+            Rule::word => "a word",
             Rule::kw_if
             | Rule::kw_for
             | Rule::kw_while

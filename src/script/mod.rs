@@ -7,6 +7,7 @@
 pub mod ast;
 mod error;
 mod parse;
+mod words;
 
 pub use ast::*;
 pub use error::SyntaxError;

@@ -6,6 +6,7 @@ use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
 use super::error::{SyntaxError, describe_failure};
+use super::words::split_word;
 use crate::source::text_for_parsing;
 
 pub(super) mod grammar {
@@ -22,14 +23,99 @@ use grammar::{GrubParser, Rule};
 /// real config comes near it.
 pub const MAX_NESTING: usize = 200;
 
+/// Files larger than this are parsed on several threads (see `parse`).
+const PARALLEL_THRESHOLD: usize = 1 << 20;
+
 /// Parses a whole file as GRUB reads it: unit after unit, recovering after an
 /// error at the next line. Never fails; the errors are part of the result.
+///
+/// Large files are cut into chunks at lines that probably start a unit, and the
+/// chunks are parsed in parallel. A chunk's result is kept only when the chunk
+/// before it really ended exactly where it starts (GRUB's parser carries no state
+/// from one unit to the next, so the result is then identical to a sequential
+/// parse); otherwise that stretch is parsed again in order.
 pub fn parse(source: &[u8]) -> Script {
     let text = text_for_parsing(source);
     let text: &str = &text;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if text.len() < PARALLEL_THRESHOLD || threads < 2 {
+        return parse_units(text, 0, text.len()).script;
+    }
+    let starts = chunk_starts(text, threads);
+    let chunks: Vec<Chunk> = std::thread::scope(|scope| {
+        let handles: Vec<_> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let stop = starts.get(i + 1).copied().unwrap_or(text.len());
+                scope.spawn(move || parse_units(text, start, stop))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut script = Script::default();
     let mut pos = 0;
-    while pos < text.len() {
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let stop = starts.get(i + 1).copied().unwrap_or(text.len());
+        if chunk.start == pos {
+            pos = chunk.end;
+            script.statements.extend(chunk.script.statements);
+            script.errors.extend(chunk.script.errors);
+        } else if pos < stop {
+            // The guess was wrong: this stretch belongs to a unit that began earlier.
+            let redo = parse_units(text, pos, stop);
+            pos = redo.end;
+            script.statements.extend(redo.script.statements);
+            script.errors.extend(redo.script.errors);
+        }
+    }
+    script
+}
+
+struct Chunk {
+    start: usize,
+    /// Where the last unit parsed ended: at or after the stop it was given.
+    end: usize,
+    script: Script,
+}
+
+/// Line starts that begin with a letter at column 0, about evenly spaced: in
+/// generated configs those are top-level statements (`menuentry`, `if`, …).
+fn chunk_starts(text: &str, chunks: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for k in 1..chunks {
+        let target = (bytes.len() / chunks * k).max(*starts.last().unwrap_or(&0) + 1);
+        let mut i = target;
+        while i < bytes.len() {
+            let Some(nl) = bytes[i..].iter().position(|b| *b == b'\n') else {
+                i = bytes.len();
+                break;
+            };
+            i += nl + 1;
+            if bytes.get(i).is_some_and(u8::is_ascii_alphabetic) && bytes[i - 1] == b'\n' {
+                break;
+            }
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        starts.push(i);
+    }
+    starts
+}
+
+/// Parses the units that start in `start..stop`; the last may run past `stop`.
+fn parse_units(text: &str, start: usize, stop: usize) -> Chunk {
+    let mut script = Script::default();
+    let mut pos = start;
+    while pos < stop && pos < text.len() {
         let rest = &text[pos..];
         match GrubParser::parse(Rule::unit, rest) {
             Ok(mut pairs) => {
@@ -57,7 +143,11 @@ pub fn parse(source: &[u8]) -> Script {
             }
         }
     }
-    script
+    Chunk {
+        start,
+        end: pos,
+        script,
+    }
 }
 
 /// GRUB has read the line holding the offending token; it starts afresh after it.
@@ -308,100 +398,9 @@ impl Lowering {
 
     fn word(&self, pair: Pair<Rule>) -> Word {
         let span = self.span(&pair);
-        let mut parts: Vec<WordPart> = Vec::new();
-        for part in pair.into_inner() {
-            let part_span = self.span(&part);
-            match part.as_rule() {
-                Rule::bare => push_text(&mut parts, part.as_str(), part_span),
-                Rule::escape => push_text(&mut parts, &part.as_str()[1..], part_span),
-                Rule::line_continuation => {}
-                Rule::sq_string => parts.push(WordPart::SingleQuoted {
-                    value: strip_cr(part.into_inner().as_str()),
-                    span: part_span,
-                }),
-                Rule::dq_string => parts.push(WordPart::DoubleQuoted {
-                    parts: self.double_quoted(part),
-                    span: part_span,
-                }),
-                Rule::gettext_string => parts.push(WordPart::Gettext {
-                    value: gettext_value(part),
-                    span: part_span,
-                }),
-                Rule::variable => parts.push(WordPart::Variable(self.variable(part))),
-                _ => {}
-            }
-        }
-        Word { parts, span }
-    }
-
-    fn double_quoted(&self, pair: Pair<Rule>) -> Vec<QuotedPart> {
-        let mut parts: Vec<QuotedPart> = Vec::new();
-        for part in pair.into_inner() {
-            let span = self.span(&part);
-            let text = match part.as_rule() {
-                Rule::dq_text => strip_cr(part.as_str()),
-                Rule::dq_escape => part.as_str()[1..].to_string(),
-                Rule::variable => {
-                    parts.push(QuotedPart::Variable(self.variable(part)));
-                    continue;
-                }
-                _ => continue,
-            };
-            match parts.last_mut() {
-                Some(QuotedPart::Text { value, span: last }) => {
-                    value.push_str(&text);
-                    last.end = span.end;
-                }
-                _ => parts.push(QuotedPart::Text { value: text, span }),
-            }
-        }
-        parts
-    }
-
-    fn variable(&self, pair: Pair<Rule>) -> VariableRef {
-        let span = self.span(&pair);
-        let braced = pair.as_str().starts_with("${");
-        let name = pair
-            .into_inner()
-            .next()
-            .map(|n| n.as_str().to_string())
-            .unwrap_or_default();
-        VariableRef { name, braced, span }
-    }
-}
-
-/// Adjacent unquoted text and escapes form one text part.
-fn push_text(parts: &mut Vec<WordPart>, text: &str, span: Span) {
-    if let Some(WordPart::Text { value, span: last }) = parts.last_mut()
-        && last.end == span.start
-    {
-        value.push_str(text);
-        last.end = span.end;
-        return;
-    }
-    parts.push(WordPart::Text {
-        value: text.to_string(),
-        span,
-    });
-}
-
-/// GRUB's line reader drops every carriage return, inside quotes too.
-fn strip_cr(text: &str) -> String {
-    if text.contains('\r') {
-        text.replace('\r', "")
-    } else {
-        text.to_string()
-    }
-}
-
-fn gettext_value(pair: Pair<Rule>) -> String {
-    let mut value = String::new();
-    for part in pair.into_inner() {
-        match part.as_rule() {
-            Rule::gettext_text => value.push_str(&strip_cr(part.as_str())),
-            Rule::gettext_escape => value.push('"'),
-            _ => {}
+        Word {
+            parts: split_word(pair.as_str(), span.start),
+            span,
         }
     }
-    value
 }
