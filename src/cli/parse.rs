@@ -57,6 +57,7 @@ struct Parsed {
     bytes: Vec<u8>,
     index: LineIndex,
     script: Script,
+    has_commands: bool,
 }
 
 pub fn run(args: &ParseArgs) -> u8 {
@@ -70,7 +71,19 @@ pub fn run(args: &ParseArgs) -> u8 {
                 return exit::TROUBLE;
             }
         };
-        let script = script::parse(&bytes);
+        let (script, has_commands) = if args.dump || args.json {
+            let script = script::parse(&bytes);
+            let has_commands = !script.has_no_commands();
+            (script, has_commands)
+        } else {
+            // Only errors are shown: skip building the tree.
+            let check = script::check(&bytes);
+            let script = Script {
+                statements: Vec::new(),
+                errors: check.errors,
+            };
+            (script, check.has_commands)
+        };
         let index = LineIndex::new(&bytes);
         let name = if name == "-" {
             "<stdin>".to_string()
@@ -82,6 +95,7 @@ pub fn run(args: &ParseArgs) -> u8 {
             bytes,
             index,
             script,
+            has_commands,
         });
     }
 
@@ -103,7 +117,7 @@ pub fn run(args: &ParseArgs) -> u8 {
             for error in &p.script.errors {
                 eprint!("{}", render_error(&p.name, &p.bytes, &p.index, error));
             }
-            if p.script.errors.is_empty() && p.script.has_no_commands() {
+            if p.script.errors.is_empty() && !p.has_commands {
                 eprintln!(
                     "{}: note: contains no commands; GRUB runs it without effect (grub-script-check refuses such a file)",
                     p.name

@@ -66,11 +66,12 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
     let positives: Vec<Rule> = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         ErrorVariant::CustomError { .. } => {
-            return error(
-                format!("nested too deeply to follow (limit {MAX_NESTING} levels)"),
-                None,
-                1,
-            );
+            // pest ran low on native stack; say where the nesting got too deep,
+            // found by a rough re-scan so the place does not depend on the stack.
+            let deep = scan_unit(&text[unit_start..])
+                .too_deep_at
+                .map_or(unit_start, |offset| unit_start + offset);
+            return SyntaxError::too_deep(deep, unit_start);
         }
     };
     // Words are atomic in the grammar, so a failure inside one is reported at its
@@ -345,6 +346,8 @@ struct Opener {
 
 struct UnitScan {
     open_quote: Option<(usize, char)>,
+    /// Where the open constructs first number more than `MAX_NESTING`.
+    too_deep_at: Option<usize>,
     /// Constructs still open at the end, innermost last.
     openers: Vec<Opener>,
 }
@@ -354,9 +357,13 @@ struct UnitScan {
 fn scan_unit(unit: &str) -> UnitScan {
     let bytes = unit.as_bytes();
     let mut openers: Vec<Opener> = Vec::new();
+    let mut too_deep_at = None;
     let mut i = 0;
     let mut token_start = true;
     while i < bytes.len() {
+        if too_deep_at.is_none() && openers.len() > MAX_NESTING {
+            too_deep_at = openers.last().map(|o| o.offset);
+        }
         match bytes[i] {
             b'\\' => i += 1,
             b'#' if token_start => {
@@ -376,6 +383,7 @@ fn scan_unit(unit: &str) -> UnitScan {
                 if i >= bytes.len() {
                     return UnitScan {
                         open_quote: Some((open, quote as char)),
+                        too_deep_at,
                         openers,
                     };
                 }
@@ -419,6 +427,7 @@ fn scan_unit(unit: &str) -> UnitScan {
     }
     UnitScan {
         open_quote: None,
+        too_deep_at,
         openers,
     }
 }

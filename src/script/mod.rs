@@ -11,4 +11,4 @@ mod words;
 
 pub use ast::*;
 pub use error::SyntaxError;
-pub use parse::{MAX_NESTING, parse};
+pub use parse::{MAX_NESTING, SyntaxCheck, check, parse, parse_sequentially};

@@ -35,47 +35,111 @@ const PARALLEL_THRESHOLD: usize = 1 << 20;
 /// from one unit to the next, so the result is then identical to a sequential
 /// parse); otherwise that stretch is parsed again in order.
 pub fn parse(source: &[u8]) -> Script {
+    parse_file(source, Output::Tree, available_threads()).script
+}
+
+/// `parse` on one thread: the reference the parallel path is tested against.
+#[doc(hidden)]
+pub fn parse_sequentially(source: &[u8]) -> Script {
+    parse_file(source, Output::Tree, 1).script
+}
+
+fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What a syntax check needs to know, without building the tree.
+#[derive(Clone, Debug, Default)]
+pub struct SyntaxCheck {
+    pub errors: Vec<SyntaxError>,
+    /// False when the file holds only blank lines, comments and function
+    /// definitions (grub-script-check refuses such a file).
+    pub has_commands: bool,
+}
+
+/// Parses like `parse` but keeps only the errors: the AST of a large file costs
+/// more to build than to parse, and `bootvet parse` without `--dump`/`--json`
+/// does not show it.
+pub fn check(source: &[u8]) -> SyntaxCheck {
+    let chunk = parse_file(source, Output::ErrorsOnly, available_threads());
+    SyntaxCheck {
+        errors: chunk.script.errors,
+        has_commands: chunk.has_commands,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Tree,
+    ErrorsOnly,
+}
+
+fn parse_file(source: &[u8], output: Output, threads: usize) -> Chunk {
     let text = text_for_parsing(source);
     let text: &str = &text;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if text.len() < PARALLEL_THRESHOLD || threads < 2 {
-        return parse_units(text, 0, text.len()).script;
+        return std::thread::scope(|scope| {
+            join(on_parser_stack(scope, move || {
+                parse_units(text, 0, text.len(), output)
+            }))
+        });
     }
     let starts = chunk_starts(text, threads);
-    let chunks: Vec<Chunk> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = starts
             .iter()
             .enumerate()
             .map(|(i, &start)| {
                 let stop = starts.get(i + 1).copied().unwrap_or(text.len());
-                scope.spawn(move || parse_units(text, start, stop))
+                on_parser_stack(scope, move || parse_units(text, start, stop, output))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    let mut script = Script::default();
-    let mut pos = 0;
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        let stop = starts.get(i + 1).copied().unwrap_or(text.len());
-        if chunk.start == pos {
-            pos = chunk.end;
-            script.statements.extend(chunk.script.statements);
-            script.errors.extend(chunk.script.errors);
-        } else if pos < stop {
-            // The guess was wrong: this stretch belongs to a unit that began earlier.
-            let redo = parse_units(text, pos, stop);
-            pos = redo.end;
-            script.statements.extend(redo.script.statements);
-            script.errors.extend(redo.script.errors);
+        let mut whole = Chunk {
+            start: 0,
+            end: 0,
+            script: Script::default(),
+            has_commands: false,
+        };
+        for (i, handle) in handles.into_iter().enumerate() {
+            let chunk = join(handle);
+            let stop = starts.get(i + 1).copied().unwrap_or(text.len());
+            if chunk.start == whole.end {
+                whole.append(chunk);
+            } else if whole.end < stop {
+                // The guess was wrong: this stretch belongs to a unit that began earlier.
+                let from = whole.end;
+                whole.append(join(on_parser_stack(scope, move || {
+                    parse_units(text, from, stop, output)
+                })));
+            }
         }
+        whole
+    })
+}
+
+/// Native stack for parser threads. pest stops with an error when its stack runs
+/// low; a fixed size makes where that happens the same on every thread and run.
+const PARSER_STACK_BYTES: usize = 64 << 20;
+
+fn on_parser_stack<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    match std::thread::Builder::new()
+        .name("bootvet-parse".into())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn_scoped(scope, work)
+    {
+        Ok(handle) => handle,
+        // Without a thread of our own there is no parsing at all: nothing to recover.
+        Err(err) => panic!("cannot start a parser thread: {err}"),
     }
-    script
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 struct Chunk {
@@ -83,6 +147,16 @@ struct Chunk {
     /// Where the last unit parsed ended: at or after the stop it was given.
     end: usize,
     script: Script,
+    has_commands: bool,
+}
+
+impl Chunk {
+    fn append(&mut self, next: Chunk) {
+        self.end = next.end;
+        self.script.statements.extend(next.script.statements);
+        self.script.errors.extend(next.script.errors);
+        self.has_commands |= next.has_commands;
+    }
 }
 
 /// Line starts that begin with a letter at column 0, about evenly spaced: in
@@ -112,8 +186,9 @@ fn chunk_starts(text: &str, chunks: usize) -> Vec<usize> {
 }
 
 /// Parses the units that start in `start..stop`; the last may run past `stop`.
-fn parse_units(text: &str, start: usize, stop: usize) -> Chunk {
+fn parse_units(text: &str, start: usize, stop: usize, output: Output) -> Chunk {
     let mut script = Script::default();
+    let mut has_commands = false;
     let mut pos = start;
     while pos < stop && pos < text.len() {
         let rest = &text[pos..];
@@ -127,10 +202,23 @@ fn parse_units(text: &str, start: usize, stop: usize) -> Chunk {
                     pos += consumed.max(1);
                     continue;
                 }
-                let lowering = Lowering { base: pos };
-                script
-                    .statements
-                    .extend(lowering.statements(unit.into_inner()));
+                has_commands = has_commands
+                    || unit.clone().into_inner().any(|p| {
+                        matches!(
+                            p.as_rule(),
+                            Rule::simple_cmd
+                                | Rule::if_cmd
+                                | Rule::for_cmd
+                                | Rule::while_cmd
+                                | Rule::until_cmd
+                        )
+                    });
+                if output == Output::Tree {
+                    let lowering = Lowering { base: pos };
+                    script
+                        .statements
+                        .extend(lowering.statements(unit.into_inner()));
+                }
                 if consumed == 0 {
                     break;
                 }
@@ -147,6 +235,7 @@ fn parse_units(text: &str, start: usize, stop: usize) -> Chunk {
         start,
         end: pos,
         script,
+        has_commands,
     }
 }
 
@@ -215,7 +304,7 @@ impl Lowering {
 
     fn statement(&self, pair: Pair<Rule>) -> Option<Statement> {
         match pair.as_rule() {
-            Rule::simple_cmd => self.simple_command(pair).map(Statement::Command),
+            Rule::simple_cmd => Some(Statement::Command(self.simple_command(pair))),
             Rule::if_cmd => Some(Statement::If(self.if_command(pair))),
             Rule::for_cmd => Some(Statement::For(self.for_loop(pair))),
             Rule::while_cmd | Rule::until_cmd => Some(Statement::Loop(self.loop_command(pair))),
@@ -229,7 +318,7 @@ impl Lowering {
         self.statements(pair.into_inner())
     }
 
-    fn simple_command(&self, pair: Pair<Rule>) -> Option<Command> {
+    fn simple_command(&self, pair: Pair<Rule>) -> Command {
         let span = self.span(&pair);
         let mut words = Vec::new();
         let mut block = None;
@@ -247,10 +336,9 @@ impl Lowering {
                 _ => {}
             }
         }
-        if words.is_empty() && block.is_none() {
-            return None;
-        }
-        Some(Command { words, block, span })
+        // A command may end up with no words at all (a lone backslash-newline):
+        // GRUB counts it as a command that does nothing.
+        Command { words, block, span }
     }
 
     fn block(&self, pair: Pair<Rule>) -> Block {
