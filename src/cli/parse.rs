@@ -100,8 +100,8 @@ pub fn run(args: &ParseArgs) -> u8 {
     }
 
     let any_error = parsed.iter().any(|p| !p.script.errors.is_empty());
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Stdout is line-buffered; a tree dump has a newline every few bytes.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
         let document = JsonDocument {
             schema: PARSE_JSON_SCHEMA,
@@ -132,6 +132,8 @@ pub fn run(args: &ParseArgs) -> u8 {
             );
         }
     }
+    let _ = out.flush();
+    drop(out);
     // Freeing a large tree costs measurable time at exit; the OS reclaims it anyway.
     std::mem::forget(parsed);
     if any_error { exit::FOUND } else { exit::OK }
