@@ -122,6 +122,11 @@ struct Eval<'f> {
     halted: bool,
     conds: Vec<String>,
     status: Option<bool>,
+    /// Set when `load_env` could not read its file: unset variables it names (all,
+    /// when it had no list) may hold anything at boot.
+    env_unknown: Option<Vec<String>>,
+    /// Per function call: statuses of `return`s taken on undecided ways only.
+    maybe_returns: Vec<Vec<Option<bool>>>,
     flow: Option<Flow>,
     sinks: Vec<Sink>,
     top_level: Vec<EntryCommand>,
@@ -235,6 +240,8 @@ impl<'f> Eval<'f> {
             halted: false,
             conds: Vec::new(),
             status: Some(true),
+            env_unknown: None,
+            maybe_returns: Vec::new(),
             flow: None,
             sinks: Vec::new(),
             top_level: Vec::new(),
@@ -277,7 +284,9 @@ impl<'f> Eval<'f> {
             "nativedisk_cmd",
             "timeout_style",
         ] {
-            ev.set_var(&format!("feature_{feature}"), Value::known("y"));
+            let name = format!("feature_{feature}");
+            ev.set_var(&name, Value::known("y"));
+            ev.export(&name);
         }
         for name in [
             "root",
@@ -437,11 +446,16 @@ impl<'f> Eval<'f> {
                     known: params.iter().all(|p| p.known),
                 }
             }
-            _ => self
-                .ctx()
-                .get(name)
-                .map(|v| v.value.clone())
-                .unwrap_or_else(|| Value::known("")),
+            _ => match self.ctx().get(name) {
+                Some(v) => v.value.clone(),
+                None => Value {
+                    text: String::new(),
+                    known: !self
+                        .env_unknown
+                        .as_ref()
+                        .is_some_and(|list| list.is_empty() || list.iter().any(|n| n == name)),
+                },
+            },
         }
     }
 
@@ -507,17 +521,16 @@ impl<'f> Eval<'f> {
     }
 
     /// After an undecided branch: a variable that differs between the two ways
-    /// through keeps the `then` text but is no longer known.
+    /// through is no longer known. It keeps the text of the way without the
+    /// `then` branch, which in generated configs is the usual boot (`saved_entry`
+    /// rather than `next_entry`, the normal timeout rather than the recovery one).
     fn merge(&mut self, other: Vec<Context>) {
         for (mine, theirs) in self.contexts.iter_mut().zip(other) {
             for (name, var) in theirs.iter() {
                 match mine.get_mut(name) {
                     Some(v) if v.value == var.value => v.exported |= var.exported,
                     Some(v) => {
-                        v.value = Value {
-                            text: var.value.text.clone(),
-                            known: false,
-                        };
+                        v.value.known = false;
                         v.exported |= var.exported;
                     }
                     None => {
@@ -540,6 +553,21 @@ impl<'f> Eval<'f> {
                 }
             }
         }
+    }
+
+    /// The text standing for a device expression in variables and paths; two
+    /// different expressions never share one (hints differ between searches).
+    fn device_token(&mut self, expr: DeviceExpr) -> String {
+        let base = expr.display();
+        let mut token = base.clone();
+        for n in 2..100 {
+            match self.devices.get(&token) {
+                Some(existing) if *existing != expr => token = format!("{base}#{n}"),
+                _ => break,
+            }
+        }
+        self.devices.insert(token.clone(), expr);
+        token
     }
 
     /// What `$root` means now.
@@ -835,8 +863,14 @@ impl<'f> Eval<'f> {
                 self.conds.push(text.clone());
                 self.run_block(file, &first.body);
                 self.conds.pop();
+                // A `return` on one way only: the function may end here with
+                // this status, or go on; `call` folds both into its result.
+                let then_status = self.status;
                 if matches!(self.flow, Some(Flow::Return)) {
                     self.flow = None;
+                    if let Some(r) = self.maybe_returns.last_mut() {
+                        r.push(then_status);
+                    }
                 }
                 let after_then = std::mem::replace(&mut self.contexts, before);
                 self.conds.push(format!("! {text}"));
@@ -1279,6 +1313,7 @@ impl<'f> Eval<'f> {
             return None;
         }
         self.params.push(args.to_vec());
+        self.maybe_returns.push(Vec::new());
         self.status = Some(true);
         self.run_block(f.file, &f.body);
         if matches!(self.flow, Some(Flow::Return)) {
@@ -1286,6 +1321,10 @@ impl<'f> Eval<'f> {
         }
         self.params.pop();
         self.depth -= 1;
+        let maybe = self.maybe_returns.pop().unwrap_or_default();
+        if maybe.iter().any(|s| *s != self.status) {
+            self.status = None;
+        }
         self.status
     }
 
@@ -1649,6 +1688,7 @@ impl<'f> Eval<'f> {
                     format!("load_env {}: {e}", r.text),
                     Some(Self::loc(file, span)),
                 );
+                self.env_unknown = Some(whitelist);
                 return None;
             }
         };
@@ -1669,6 +1709,7 @@ impl<'f> Eval<'f> {
                         Some(Self::loc(file, span)),
                     );
                 }
+                self.env_unknown = None;
                 for (k, v) in env.vars {
                     if whitelist.is_empty() || whitelist.contains(&k) {
                         self.set_var(&k, Value::known(v));
@@ -1790,8 +1831,7 @@ impl<'f> Eval<'f> {
             },
         };
         if let Some(var) = var {
-            let token = expr.display();
-            self.devices.insert(token.clone(), expr);
+            let token = self.device_token(expr);
             self.set_var(
                 &var,
                 Value {
@@ -2000,6 +2040,11 @@ impl FileProbe for Probe<'_, '_> {
             .iter()
             .find(|a| a.text == path)
             .is_none_or(|a| a.known);
+        // With `regexp` loaded GRUB expands wildcards before the test runs;
+        // bootvet does not list devices, so a pattern stays undecided.
+        if path.contains(['*', '?']) {
+            return None;
+        }
         let r = self.ev.file_ref(&Value {
             text: path.to_string(),
             known,
