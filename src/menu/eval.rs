@@ -83,6 +83,7 @@ type Context = HashMap<String, Var>;
 /// One argument after expansion.
 type Arg = Value;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flow {
     Return,
     Break(usize),
@@ -127,6 +128,9 @@ struct Eval<'f> {
     env_unknown: Option<Vec<String>>,
     /// Per function call: statuses of `return`s taken on undecided ways only.
     maybe_returns: Vec<Vec<Option<bool>>>,
+    /// Per loop iteration and function call: conditions that hold for the rest
+    /// of it because a `continue`/`break`/`return` was taken on one way only.
+    flow_conds: Vec<Vec<String>>,
     flow: Option<Flow>,
     sinks: Vec<Sink>,
     top_level: Vec<EntryCommand>,
@@ -242,6 +246,7 @@ impl<'f> Eval<'f> {
             status: Some(true),
             env_unknown: None,
             maybe_returns: Vec::new(),
+            flow_conds: Vec::new(),
             flow: None,
             sinks: Vec::new(),
             top_level: Vec::new(),
@@ -396,7 +401,13 @@ impl<'f> Eval<'f> {
     }
 
     fn condition(&self) -> Option<String> {
-        (!self.conds.is_empty()).then(|| self.conds.join(" && "))
+        let all: Vec<&str> = self
+            .conds
+            .iter()
+            .chain(self.flow_conds.iter().flatten())
+            .map(String::as_str)
+            .collect();
+        (!all.is_empty()).then(|| all.join(" && "))
     }
 
     // ---- environment -------------------------------------------------------
@@ -754,7 +765,9 @@ impl<'f> Eval<'f> {
                         break;
                     }
                     self.set_var(&f.variable, item);
+                    self.flow_conds.push(Vec::new());
                     self.run_block(file, &f.body);
+                    self.flow_conds.pop();
                     if self.loop_flow() {
                         break;
                     }
@@ -775,7 +788,9 @@ impl<'f> Eval<'f> {
                     self.run_block(file, &l.condition);
                     match self.status.map(|s| s != l.until) {
                         Some(true) => {
+                            self.flow_conds.push(Vec::new());
                             self.run_block(file, &l.body);
+                            self.flow_conds.pop();
                             if self.loop_flow() {
                                 break;
                             }
@@ -863,19 +878,37 @@ impl<'f> Eval<'f> {
                 self.conds.push(text.clone());
                 self.run_block(file, &first.body);
                 self.conds.pop();
-                // A `return` on one way only: the function may end here with
-                // this status, or go on; `call` folds both into its result.
+                // A `return`, `break` or `continue` taken on one way only is a
+                // possibility: the other way goes on. A return's status is
+                // folded into the function's result by `call`.
                 let then_status = self.status;
-                if matches!(self.flow, Some(Flow::Return)) {
-                    self.flow = None;
-                    if let Some(r) = self.maybe_returns.last_mut() {
-                        r.push(then_status);
-                    }
-                }
+                let then_flow = self.flow.take();
                 let after_then = std::mem::replace(&mut self.contexts, before);
-                self.conds.push(format!("! {text}"));
+                self.conds.push(negate(&text));
                 self.run_if(file, rest, else_body);
                 self.conds.pop();
+                let else_status = self.status;
+                let else_flow = self.flow.take();
+                if then_flow.is_some() && then_flow == else_flow {
+                    self.flow = then_flow;
+                } else {
+                    // What follows runs only on the way that did not leave.
+                    let goes_on = match (then_flow.is_some(), else_flow.is_some()) {
+                        (true, false) => Some(negate(&text)),
+                        (false, true) => Some(text.clone()),
+                        _ => None,
+                    };
+                    if let (Some(c), Some(frame)) = (goes_on, self.flow_conds.last_mut()) {
+                        frame.push(c);
+                    }
+                    for (flow, status) in [(then_flow, then_status), (else_flow, else_status)] {
+                        if flow == Some(Flow::Return)
+                            && let Some(r) = self.maybe_returns.last_mut()
+                        {
+                            r.push(status);
+                        }
+                    }
+                }
                 self.merge(after_then);
                 self.status = None;
             }
@@ -902,9 +935,12 @@ impl<'f> Eval<'f> {
                 }
             }
             _ => {
-                let loads = !matches!(
+                let loads = matches!(
                     cmd.kind,
-                    CommandKind::Insmod { .. } | CommandKind::Other { .. }
+                    CommandKind::Linux { .. }
+                        | CommandKind::Initrd { .. }
+                        | CommandKind::Chainloader { .. }
+                        | CommandKind::Load { .. }
                 );
                 if loads && self.top_level.len() < 1_000 {
                     self.top_level.push(cmd);
@@ -1065,7 +1101,7 @@ impl<'f> Eval<'f> {
                     self.set_var(
                         &var,
                         Value {
-                            text: format!("probe {}", what.join(" ")),
+                            text: format!("probe:{}", what.join(",")),
                             known: false,
                         },
                     );
@@ -1183,7 +1219,9 @@ impl<'f> Eval<'f> {
                     }
                     return Some(true);
                 }
-                let (Some(dev), Some(path)) = (rest.first(), rest.get(1)) else {
+                // Forks add options (`-m` for a memory copy); skip them.
+                let plain: Vec<&Arg> = rest.iter().filter(|a| !a.text.starts_with('-')).collect();
+                let (Some(dev), Some(path)) = (plain.first(), plain.get(1)) else {
                     return Some(false);
                 };
                 let file_ref = self.file_ref(path);
@@ -1314,8 +1352,10 @@ impl<'f> Eval<'f> {
         }
         self.params.push(args.to_vec());
         self.maybe_returns.push(Vec::new());
+        self.flow_conds.push(Vec::new());
         self.status = Some(true);
         self.run_block(f.file, &f.body);
+        self.flow_conds.pop();
         if matches!(self.flow, Some(Flow::Return)) {
             self.flow = None;
         }
@@ -1485,6 +1525,7 @@ impl<'f> Eval<'f> {
             head.path = prefix.to_vec();
             head.path.push(i);
             let saved_conds = std::mem::take(&mut self.conds);
+            let saved_flow_conds = std::mem::replace(&mut self.flow_conds, vec![Vec::new()]);
             let saved_status = self.status;
             if p.submenu {
                 let mut children = Vec::new();
@@ -1526,6 +1567,7 @@ impl<'f> Eval<'f> {
                 nodes.push(MenuNode::Entry(BootEntry { head, commands }));
             }
             self.conds = saved_conds;
+            self.flow_conds = saved_flow_conds;
             self.status = saved_status;
         }
         nodes
@@ -2062,5 +2104,13 @@ impl FileProbe for Probe<'_, '_> {
             Err(FileError::NotFound) => Some(false),
             Err(_) => None,
         }
+    }
+}
+
+/// `! COND` for a condition's text, without stacking `! !`.
+fn negate(text: &str) -> String {
+    match text.strip_prefix("! ") {
+        Some(inner) => inner.to_string(),
+        None => format!("! {text}"),
     }
 }
