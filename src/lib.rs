@@ -7,6 +7,8 @@
 pub mod cli;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod menu;
+pub mod probe;
 pub mod report;
 pub mod script;
 pub mod source;

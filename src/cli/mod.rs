@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::report::color::{self, ColorWhen};
 
+mod entries;
 mod parse;
 
 /// Exit statuses: public API, documented in `--help` and README.md.
@@ -45,6 +46,8 @@ pub struct Cli {
 pub enum Command {
     /// Check grub.cfg syntax like grub-script-check, reporting every error.
     Parse(parse::ParseArgs),
+    /// Run grub.cfg as GRUB would and show the menu: entries, kernels, devices, default.
+    Entries(entries::EntriesArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
     color::apply(cli.color);
     let status = match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Entries(args) => entries::run(&args),
     };
     ExitCode::from(status)
 }
