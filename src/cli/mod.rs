@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::report::color::{self, ColorWhen};
 
+mod devices;
 mod parse;
 
 /// Exit statuses: public API, documented in `--help` and README.md.
@@ -45,6 +46,8 @@ pub struct Cli {
 pub enum Command {
     /// Check grub.cfg syntax like grub-script-check, reporting every error.
     Parse(parse::ParseArgs),
+    /// List disks, partitions, filesystems and GRUB device names, and the problems found.
+    Devices(devices::DevicesArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -52,12 +55,17 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { exit::TROUBLE } else { exit::OK });
+            return ExitCode::from(if err.use_stderr() {
+                exit::TROUBLE
+            } else {
+                exit::OK
+            });
         }
     };
     color::apply(cli.color);
     let status = match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Devices(args) => devices::run(&args),
     };
     ExitCode::from(status)
 }

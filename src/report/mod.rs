@@ -3,4 +3,5 @@
 //! Reads nothing from disk; it is handed the bytes it quotes.
 
 pub mod color;
+pub mod devices;
 pub mod syntax;
