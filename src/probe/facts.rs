@@ -206,9 +206,13 @@ impl Facts {
 }
 
 impl ProblemKind {
-    /// Facts that are only a problem on some platforms; `devices` lists them as
-    /// notes and they do not change its exit status.
+    /// Facts that are only a problem on some platforms, or that limit what bootvet
+    /// could see rather than what will boot; `devices` lists them as notes and they
+    /// do not change its exit status.
     pub fn is_informational(self) -> bool {
-        matches!(self, ProblemKind::GptWithoutBiosBoot)
+        matches!(
+            self,
+            ProblemKind::GptWithoutBiosBoot | ProblemKind::TableUnreadable
+        )
     }
 }
