@@ -118,6 +118,18 @@ pub fn parse_mountinfo(text: &str) -> BTreeMap<String, Vec<String>> {
     map
 }
 
+/// Filesystem type by `MAJ:MIN`, from the field after mountinfo's ` - `.
+pub fn mountinfo_fstypes(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let devno = left.split(' ').nth(2)?;
+            let fstype = right.split(' ').next()?;
+            Some((devno.to_string(), fstype.to_string()))
+        })
+        .collect()
+}
+
 /// mountinfo writes space, tab, newline and backslash as octal escapes.
 fn unescape_mountinfo(s: &str) -> String {
     let b = s.as_bytes();
@@ -187,9 +199,9 @@ fn probe_live_at(sys_block: &Path) -> Facts {
         disks.sort_by_key(|d| (index_of(d).unwrap_or(usize::MAX), kernel_order_key(&d.name)));
         order = "device.map".to_string();
     }
-    let mounts = fs::read_to_string("/proc/self/mountinfo")
-        .map(|t| parse_mountinfo(&t))
-        .unwrap_or_default();
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mounts = parse_mountinfo(&mountinfo);
+    let fstypes = mountinfo_fstypes(&mountinfo);
     let tags = udev_tags();
     let mut facts = Facts::new(Source::Live { grub_order: order });
     for (index, sd) in disks.iter().enumerate() {
@@ -206,6 +218,15 @@ fn probe_live_at(sys_block: &Path) -> Facts {
         disk.removable = sd.removable;
         disk.holders = sd.holders.clone();
         disk.mountpoints = mounts.get(&sd.devno).cloned().unwrap_or_default();
+        // A mounted whole-disk filesystem the probe could not read is still a
+        // volume whose files are reachable through its mount point.
+        if disk.filesystem.is_none()
+            && disk.partitions.is_empty()
+            && !disk.mountpoints.is_empty()
+            && let Some(t) = fstypes.get(&sd.devno)
+        {
+            disk.filesystem = Some(mounted_fs(t));
+        }
         // The kernel and GRUB number partitions the same way; join on the number.
         for p in &mut disk.partitions {
             if let Some(k) = sd.partitions.iter().find(|k| k.number == p.number) {
@@ -286,6 +307,20 @@ fn from_sysfs(
         mountpoints: Vec::new(),
     };
     (disk, problems)
+}
+
+fn mounted_fs(fstype: &str) -> Filesystem {
+    Filesystem {
+        fstype: fstype.to_string(),
+        usage: Some("filesystem".into()),
+        uuid: None,
+        uuid_sub: None,
+        label: None,
+        version: None,
+        block_size: None,
+        offline: blkid::offline_access(fstype),
+        blkid: Default::default(),
+    }
 }
 
 fn fs_from_tags(tags: Option<&Vec<(String, String)>>) -> Option<Filesystem> {

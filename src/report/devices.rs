@@ -116,9 +116,10 @@ fn render_disk(out: &mut String, disk: &Disk) {
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     if let Some(fs) = &disk.filesystem {
+        let kernel = disk.kernel_name.as_ref().map(|k| format!("/dev/{k}"));
         rows.push(fs_row(
             &disk.grub_name,
-            disk.kernel_name.as_deref(),
+            kernel.as_deref(),
             0,
             disk.size_bytes,
             "(whole disk)",
