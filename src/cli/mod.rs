@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::report::color::{self, ColorWhen};
 
+mod devices;
 mod entries;
 mod parse;
 
@@ -48,6 +49,8 @@ pub enum Command {
     Parse(parse::ParseArgs),
     /// Run grub.cfg as GRUB would and show the menu: entries, kernels, devices, default.
     Entries(entries::EntriesArgs),
+    /// List disks, partitions, filesystems and GRUB device names, and the problems found.
+    Devices(devices::DevicesArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
     let status = match cli.command {
         Command::Parse(args) => parse::run(&args),
         Command::Entries(args) => entries::run(&args),
+        Command::Devices(args) => devices::run(&args),
     };
     ExitCode::from(status)
 }
