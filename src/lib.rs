@@ -5,6 +5,7 @@
 //! they are) → `check` (facts → findings) → `report` (findings → text, JSON).
 
 pub mod cli;
+pub mod inspect;
 pub mod report;
 pub mod script;
 pub mod source;

@@ -65,7 +65,10 @@ impl LineIndex {
         let offset = offset.min(bytes.len());
         let line = self.line_of(offset);
         let start = self.line_starts[line];
-        let col = String::from_utf8_lossy(&bytes[start..offset]).chars().count() + 1;
+        let col = String::from_utf8_lossy(&bytes[start..offset])
+            .chars()
+            .count()
+            + 1;
         LineCol {
             line: line + 1,
             col,

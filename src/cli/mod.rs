@@ -52,7 +52,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { exit::TROUBLE } else { exit::OK });
+            return ExitCode::from(if err.use_stderr() {
+                exit::TROUBLE
+            } else {
+                exit::OK
+            });
         }
     };
     color::apply(cli.color);

@@ -72,7 +72,11 @@ pub fn run(args: &ParseArgs) -> u8 {
         };
         let script = script::parse(&bytes);
         let index = LineIndex::new(&bytes);
-        let name = if name == "-" { "<stdin>".to_string() } else { name };
+        let name = if name == "-" {
+            "<stdin>".to_string()
+        } else {
+            name
+        };
         parsed.push(Parsed {
             name,
             bytes,

@@ -22,7 +22,12 @@ pub fn render_error(name: &str, source: &[u8], index: &LineIndex, error: &Syntax
         error.message.bold()
     );
     let bar = "|".blue().bold();
-    let _ = writeln!(out, "{} {bar} {}", format!("{:>gutter$}", pos.line).blue().bold(), line_text);
+    let _ = writeln!(
+        out,
+        "{} {bar} {}",
+        format!("{:>gutter$}", pos.line).blue().bold(),
+        line_text
+    );
     // Keep tabs where the line has them so the caret lines up in any terminal.
     let pad: String = line_text
         .chars()
@@ -30,9 +35,20 @@ pub fn render_error(name: &str, source: &[u8], index: &LineIndex, error: &Syntax
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
     let width = caret_width(source, error, &line_text, pos.col);
-    let _ = writeln!(out, "{:gutter$} {bar} {pad}{}", "", "^".repeat(width).red().bold());
+    let _ = writeln!(
+        out,
+        "{:gutter$} {bar} {pad}{}",
+        "",
+        "^".repeat(width).red().bold()
+    );
     if let Some(help) = &error.help {
-        let _ = writeln!(out, "{:gutter$} {} {}: {help}", "", "=".blue().bold(), "help".bold());
+        let _ = writeln!(
+            out,
+            "{:gutter$} {} {}: {help}",
+            "",
+            "=".blue().bold(),
+            "help".bold()
+        );
     }
     let unit = index.line_col(source, error.unit_start);
     if unit.line != pos.line {
@@ -88,7 +104,15 @@ fn tree_statement(out: &mut String, source: &[u8], index: &LineIndex, s: &Statem
         Statement::If(i) => {
             let _ = writeln!(out, "{indent}{loc} if");
             for (n, branch) in i.branches.iter().enumerate() {
-                body(out, if n == 0 { "condition" } else { "elif condition" }, &branch.condition);
+                body(
+                    out,
+                    if n == 0 {
+                        "condition"
+                    } else {
+                        "elif condition"
+                    },
+                    &branch.condition,
+                );
                 body(out, "then", &branch.body);
             }
             if let Some(else_body) = &i.else_body {
@@ -97,11 +121,20 @@ fn tree_statement(out: &mut String, source: &[u8], index: &LineIndex, s: &Statem
         }
         Statement::For(f) => {
             let items: Vec<String> = f.items.iter().map(show_word).collect();
-            let _ = writeln!(out, "{indent}{loc} for {} in {}", f.variable, items.join(" "));
+            let _ = writeln!(
+                out,
+                "{indent}{loc} for {} in {}",
+                f.variable,
+                items.join(" ")
+            );
             body(out, "do", &f.body);
         }
         Statement::Loop(l) => {
-            let _ = writeln!(out, "{indent}{loc} {}", if l.until { "until" } else { "while" });
+            let _ = writeln!(
+                out,
+                "{indent}{loc} {}",
+                if l.until { "until" } else { "while" }
+            );
             body(out, "condition", &l.condition);
             body(out, "do", &l.body);
         }
@@ -119,7 +152,22 @@ pub fn show_word(word: &Word) -> String {
         match part {
             WordPart::Text { value, .. } => {
                 for c in value.chars() {
-                    if matches!(c, ' ' | '\t' | '\n' | '"' | '\'' | '\\' | '$' | '{' | '}' | ';' | '|' | '&' | '<' | '>') {
+                    if matches!(
+                        c,
+                        ' ' | '\t'
+                            | '\n'
+                            | '"'
+                            | '\''
+                            | '\\'
+                            | '$'
+                            | '{'
+                            | '}'
+                            | ';'
+                            | '|'
+                            | '&'
+                            | '<'
+                            | '>'
+                    ) {
                         out.push('\\');
                     }
                     out.push(c);

@@ -24,7 +24,9 @@ impl SyntaxError {
             span: Span::new(at, at + 1),
             unit_start,
             message: format!("nested more than {MAX_NESTING} levels deep"),
-            help: Some("bootvet does not follow nesting this deep; no real grub.cfg needs it".into()),
+            help: Some(
+                "bootvet does not follow nesting this deep; no real grub.cfg needs it".into(),
+            ),
         }
     }
 }
@@ -119,7 +121,10 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
                 );
             }
             return error(
-                format!("unexpected end of line, expected {}", expected_list(&positives)),
+                format!(
+                    "unexpected end of line, expected {}",
+                    expected_list(&positives)
+                ),
                 None,
                 0,
             );
@@ -155,14 +160,18 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
                 "`{token}` must start a command: put `;` or a newline before it, and \
                  make sure the construct it belongs to is open"
             )),
-            "case" | "esac" | "select" => Some(format!("GRUB reserves `{token}` but has no such construct")),
+            "case" | "esac" | "select" => {
+                Some(format!("GRUB reserves `{token}` but has no such construct"))
+            }
             _ => None,
         };
         return error(message, help, token.len());
     }
     if expects(&positives, Rule::name_token) {
         return error(
-            format!("`{token}` is not a valid name (letters, digits and `_`, not starting with a digit)"),
+            format!(
+                "`{token}` is not a valid name (letters, digits and `_`, not starting with a digit)"
+            ),
             None,
             token.len(),
         );
@@ -220,7 +229,11 @@ fn invalid_variable<F>(rest: &str, error: F) -> SyntaxError
 where
     F: Fn(String, Option<String>, usize) -> SyntaxError,
 {
-    let shown: String = rest.chars().take_while(|c| !c.is_whitespace()).take(12).collect();
+    let shown: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(12)
+        .collect();
     let (message, help) = if rest.starts_with("$(") {
         (
             "command substitution `$(…)` does not exist in GRUB".to_string(),
@@ -268,7 +281,10 @@ fn open_quote(unit: &str) -> Option<(usize, char)> {
             }
             _ => {}
         }
-        token_start = matches!(bytes.get(i), Some(b' ' | b'\t' | b'\n' | b';' | b'{' | b'}'));
+        token_start = matches!(
+            bytes.get(i),
+            Some(b' ' | b'\t' | b'\n' | b';' | b'{' | b'}')
+        );
         i += 1;
     }
     None
@@ -293,8 +309,20 @@ fn shorten(token: &str) -> String {
 fn is_keyword(token: &str) -> bool {
     matches!(
         token,
-        "if" | "then" | "elif" | "else" | "fi" | "for" | "in" | "do" | "done" | "while"
-            | "until" | "function" | "case" | "esac" | "select"
+        "if" | "then"
+            | "elif"
+            | "else"
+            | "fi"
+            | "for"
+            | "in"
+            | "do"
+            | "done"
+            | "while"
+            | "until"
+            | "function"
+            | "case"
+            | "esac"
+            | "select"
     )
 }
 

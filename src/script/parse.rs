@@ -16,7 +16,6 @@ pub(super) mod grammar {
 
 use grammar::{GrubParser, Rule};
 
-
 /// Blocks, `if`s and loops nested deeper than this are refused as a syntax error
 /// instead of recursing without bound. pest itself stops with an error before the
 /// native stack runs out; this bound keeps the lowering below it shallow too. No
@@ -43,7 +42,9 @@ pub fn parse(source: &[u8]) -> Script {
                     continue;
                 }
                 let lowering = Lowering { base: pos };
-                script.statements.extend(lowering.statements(unit.into_inner()));
+                script
+                    .statements
+                    .extend(lowering.statements(unit.into_inner()));
                 if consumed == 0 {
                     break;
                 }
@@ -98,7 +99,12 @@ fn too_deep(unit: &Pair<Rule>) -> Option<usize> {
 fn nests(rule: Rule) -> bool {
     matches!(
         rule,
-        Rule::block | Rule::if_cmd | Rule::for_cmd | Rule::while_cmd | Rule::until_cmd | Rule::function_def
+        Rule::block
+            | Rule::if_cmd
+            | Rule::for_cmd
+            | Rule::while_cmd
+            | Rule::until_cmd
+            | Rule::function_def
     )
 }
 
@@ -239,7 +245,12 @@ impl Lowering {
         self.push_branch(&mut lists, branches, span);
     }
 
-    fn push_branch(&self, lists: &mut Vec<Vec<Statement>>, branches: &mut Vec<IfBranch>, span: Span) {
+    fn push_branch(
+        &self,
+        lists: &mut Vec<Vec<Statement>>,
+        branches: &mut Vec<IfBranch>,
+        span: Span,
+    ) {
         if lists.len() >= 2 {
             let body = lists.pop().unwrap_or_default();
             let condition = lists.pop().unwrap_or_default();
