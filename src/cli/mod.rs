@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::report::color::{self, ColorWhen};
 
+mod inspect;
 mod parse;
 
 /// Exit statuses: public API, documented in `--help` and README.md.
@@ -45,6 +46,9 @@ pub struct Cli {
 pub enum Command {
     /// Check grub.cfg syntax like grub-script-check, reporting every error.
     Parse(parse::ParseArgs),
+    /// Say what kernel images, initrds, kernel configs and modules are, and what is
+    /// broken inside them.
+    Inspect(inspect::InspectArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -62,6 +66,7 @@ pub fn main() -> ExitCode {
     color::apply(cli.color);
     let status = match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
     };
     ExitCode::from(status)
 }

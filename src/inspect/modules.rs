@@ -166,7 +166,7 @@ pub fn inspect_ko(bytes: &[u8]) -> Result<KoInfo, String> {
                 for field in data.split(|&b| b == 0) {
                     let f = String::from_utf8_lossy(field);
                     if let Some(v) = f.strip_prefix("vermagic=") {
-                        vermagic = Some(v.to_string());
+                        vermagic = Some(v.trim().to_string());
                     } else if let Some(v) = f.strip_prefix("name=") {
                         name = Some(v.to_string());
                     }
