@@ -272,10 +272,10 @@ pub struct Counts {
     pub trailers: u64,
 }
 
-/// Callbacks of a walk: `entry` decides about each body and may stop the walk;
+/// Callbacks of a walk: `entry` decides about each body, or stops the walk (`None`);
 /// `body` receives captured bodies.
 pub trait Visitor {
-    fn entry(&mut self, entry: &Entry<'_>) -> Result<Body, ()>;
+    fn entry(&mut self, entry: &Entry<'_>) -> Option<Body>;
     fn body(&mut self, entry: &Entry<'_>, body: &[u8], cut: bool);
 }
 
@@ -388,9 +388,8 @@ pub fn walk<B: BufRead, V: Visitor>(
         if name == b"TRAILER!!!" {
             counts.trailers += 1;
         }
-        let want = match visitor.entry(&entry) {
-            Ok(w) => w,
-            Err(()) => return Ok(Stop::Caller),
+        let Some(want) = visitor.entry(&entry) else {
+            return Ok(Stop::Caller);
         };
         let body_len = header.filesize;
         let mut sum: u32 = 0;

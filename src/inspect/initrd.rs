@@ -243,10 +243,10 @@ impl InitrdReport {
     pub fn compressions(&self) -> Vec<Compression> {
         let mut out = Vec::new();
         for s in &self.segments {
-            if let SegmentKind::Compressed(c) = s.kind {
-                if !out.contains(&c) {
-                    out.push(c);
-                }
+            if let SegmentKind::Compressed(c) = s.kind
+                && !out.contains(&c)
+            {
+                out.push(c);
             }
         }
         out
@@ -394,14 +394,14 @@ fn modules_dir(path: &str) -> Option<(&str, &str)> {
 }
 
 impl Visitor for Collector<'_> {
-    fn entry(&mut self, e: &Entry<'_>) -> Result<Body, ()> {
+    fn entry(&mut self, e: &Entry<'_>) -> Option<Body> {
         if self.entries >= self.limits.max_entries {
             self.entry_limit_hit = true;
-            return Err(());
+            return None;
         }
         self.entries += 1;
         if e.name == b"TRAILER!!!" {
-            return Ok(Body::Skip);
+            return Some(Body::Skip);
         }
         let path = normalise(e.name);
         let mut want = Body::Skip;
@@ -411,15 +411,15 @@ impl Visitor for Collector<'_> {
                 want = Body::Capture(self.limits.max_capture);
             }
         }
-        if let Some(name) = module_name_from_path(&path) {
-            if e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK {
-                self.modules.entry(name).or_insert(path.clone());
-            }
+        if let Some(name) = module_name_from_path(&path)
+            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
+        {
+            self.modules.entry(name).or_insert(path.clone());
         }
         if path.starts_with("kernel/x86/microcode/") && e.header.is_regular() {
             self.microcode.push(path);
         }
-        Ok(want)
+        Some(want)
     }
 
     fn body(&mut self, e: &Entry<'_>, body: &[u8], _cut: bool) {

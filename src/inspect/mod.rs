@@ -10,6 +10,7 @@
 //! - `modules`: `modules.dep`, `modules.builtin`, `.ko` ELF (debug info, vermagic).
 
 pub mod cpio;
+pub mod fuzz_support;
 pub mod initrd;
 pub mod kconfig;
 pub mod kernel;

@@ -161,15 +161,15 @@ pub fn inspect_ko(bytes: &[u8]) -> Result<KoInfo, String> {
                 file_size,
             });
         }
-        if sname == ".modinfo" {
-            if let Ok(data) = s.data() {
-                for field in data.split(|&b| b == 0) {
-                    let f = String::from_utf8_lossy(field);
-                    if let Some(v) = f.strip_prefix("vermagic=") {
-                        vermagic = Some(v.trim().to_string());
-                    } else if let Some(v) = f.strip_prefix("name=") {
-                        name = Some(v.to_string());
-                    }
+        if sname == ".modinfo"
+            && let Ok(data) = s.data()
+        {
+            for field in data.split(|&b| b == 0) {
+                let f = String::from_utf8_lossy(field);
+                if let Some(v) = f.strip_prefix("vermagic=") {
+                    vermagic = Some(v.trim().to_string());
+                } else if let Some(v) = f.strip_prefix("name=") {
+                    name = Some(v.to_string());
                 }
             }
         }
