@@ -392,6 +392,7 @@ fn junk_after_the_archive_is_invalid_magic_at_its_offset() {
     assert_eq!(e.kind, ErrorKind::InvalidMagic);
     assert_eq!(e.offset, end);
     assert_eq!(e.segment, 2);
+    assert_eq!(r.segments[2].kind, SegmentKind::Junk);
     assert_eq!(
         e.kernel_line().as_deref(),
         Some("Initramfs unpacking failed: invalid magic at start of compressed archive")
@@ -410,6 +411,32 @@ fn padding_that_breaks_alignment_is_broken_padding() {
     assert_eq!(e.kind, ErrorKind::BrokenPadding);
     assert_eq!(e.offset, a.microcode.len() as u64 + 3);
     assert_eq!(e.kernel_message.as_deref(), Some("broken padding"));
+}
+
+#[test]
+fn compression_the_kernel_lacks_is_the_first_fault() {
+    let bytes = initrd_with(Compression::Lz4);
+    let r = deep(&bytes);
+    assert!(r.has_module("nvme-core") && r.has_module("dm_crypt") && !r.has_module("xfs"));
+    assert!(r.has_modules_for(VER));
+    let config =
+        KernelConfig::parse("CONFIG_BLK_DEV_INITRD=y\nCONFIG_RD_GZIP=y\nCONFIG_RD_ZSTD=y\n");
+    let e = r.first_fault_for(|c| config.supports(c)).expect("fault");
+    assert_eq!(e.kind, ErrorKind::NotConfigured);
+    assert_eq!(e.offset, archives().microcode.len() as u64);
+    assert_eq!(
+        e.kernel_line().as_deref(),
+        Some("Initramfs unpacking failed: compression method lz4 not configured")
+    );
+    assert_eq!(r.first_fault_for(|_| true), None);
+    // An earlier fault wins, as the kernel keeps its first message.
+    let mut junk = b"JUNK".to_vec();
+    junk.extend(&bytes);
+    let r = deep(&junk);
+    assert_eq!(
+        r.first_fault_for(|c| config.supports(c)).map(|e| e.kind),
+        Some(ErrorKind::InvalidMagic)
+    );
 }
 
 #[test]
@@ -844,6 +871,41 @@ fn cli_inspect_json_and_exit_statuses() {
 
     let (code, _) = bootvet(&["inspect", dir.join("missing").to_str().unwrap()]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn cli_inspect_text_for_a_broken_initrd() {
+    // Sizes and offsets only depend on names and sizes, not on cpio's mtimes.
+    let dir = tmp().join("cli-text");
+    let _ = std::fs::remove_dir_all(&dir);
+    write(
+        &dir.join("src/kernel/x86/microcode/AuthenticAMD.bin"),
+        &filler(4, 1000),
+    );
+    let mut bytes = cpio_of(&dir.join("src"), "newc");
+    let end = bytes.len();
+    bytes.extend_from_slice(b"\x42\x42junk");
+    write(&dir.join("initrd.img-test"), &bytes);
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .current_dir(&dir)
+        .args(["inspect", "--color", "never", "initrd.img-test"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected = format!(
+        "initrd.img-test: initrd (quick)\n\
+         \x20 size       {total} bytes, 6 entries\n\
+         \x20 segment 0  at 0          cpio  {kib} KiB → {kib} KiB cpio, 6 entries, trailer\n\
+         \x20 segment 1  at {end:<10} junk\n\
+         \x20 microcode  kernel/x86/microcode/AuthenticAMD.bin\n\
+         \x20 modules    0 in lib/modules/{{}}\n\
+         \x20 error      at byte {end} (segment 1): bytes 42 42 at offset {end} are neither zero padding, a cpio header nor a known compression magic\n\
+         \x20 kernel     Initramfs unpacking failed: invalid magic at start of compressed archive\n",
+        total = bytes.len(),
+        kib = format!("{:.1}", end as f64 / 1024.0),
+    );
+    assert_eq!(text, expected);
 }
 
 // ---------------------------------------------------------------- fuzz bodies in CI

@@ -332,8 +332,16 @@ pub fn render(path: &str, what: &What) -> String {
                 let kind = match seg.kind {
                     SegmentKind::Cpio => "cpio".to_string(),
                     SegmentKind::Compressed(c) => c.kernel_name().to_string(),
+                    SegmentKind::Junk => "junk".to_string(),
                 };
                 let stored = seg.stored_size.map(size).unwrap_or_else(|| "?".into());
+                if seg.kind == SegmentKind::Junk {
+                    line(
+                        &format!("segment {i}"),
+                        format!("at {:<10} junk", seg.offset),
+                    );
+                    continue;
+                }
                 line(
                     &format!("segment {i}"),
                     format!(

@@ -130,6 +130,8 @@ pub enum SegmentKind {
     /// An uncompressed cpio archive at the top level (early microcode, ACPI tables).
     Cpio,
     Compressed(Compression),
+    /// Bytes the kernel cannot place: not padding, not cpio, no known magic.
+    Junk,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -168,6 +170,8 @@ pub enum ErrorKind {
     NoCpioMagic,
     OldCpioFormat,
     BadChecksum,
+    /// The kernel was built without the decompressor for this segment (`CONFIG_RD_*`).
+    NotConfigured,
 }
 
 /// The first fault, where the kernel finds it, and what it will print.
@@ -239,6 +243,51 @@ pub struct InitrdReport {
 }
 
 impl InitrdReport {
+    /// Whether a module (by modprobe name; dashes and underscores alike) is inside.
+    pub fn has_module(&self, name: &str) -> bool {
+        self.modules.contains_key(&name.replace('-', "_"))
+    }
+
+    /// Whether the initrd holds `lib/modules/<release>` (or its `usr/` twin).
+    pub fn has_modules_for(&self, release: &str) -> bool {
+        self.module_versions.contains(release)
+    }
+
+    /// The first fault the kernel will hit, given which compressions it can unpack
+    /// (`KernelConfig::supports`): a segment it cannot unpack stops it with
+    /// "compression method X not configured", unless an earlier fault stopped it first.
+    pub fn first_fault_for(&self, supports: impl Fn(Compression) -> bool) -> Option<InitrdError> {
+        let unsupported = self
+            .segments
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| match s.kind {
+                SegmentKind::Compressed(c) if !supports(c) => Some((i, s.offset, c)),
+                _ => None,
+            });
+        match (unsupported, &self.error) {
+            (Some((i, offset, c)), e) if e.as_ref().is_none_or(|e| e.segment >= i) => {
+                Some(InitrdError {
+                    kind: ErrorKind::NotConfigured,
+                    offset,
+                    segment: i,
+                    decompressed_offset: None,
+                    kernel_message: Some(format!(
+                        "compression method {} not configured",
+                        c.kernel_name()
+                    )),
+                    kernel_message_exact: true,
+                    detail: format!(
+                        "segment at offset {offset} is {}-compressed and the kernel lacks {}",
+                        c.kernel_name(),
+                        c.config_symbol()
+                    ),
+                })
+            }
+            (_, e) => e.clone(),
+        }
+    }
+
     /// Compressions used, in order of appearance.
     pub fn compressions(&self) -> Vec<Compression> {
         let mut out = Vec::new();
@@ -524,7 +573,7 @@ pub fn inspect_with<R: Read>(
         let Some(method) = detect(&magic[..n]) else {
             segments.push(Segment {
                 offset,
-                kind: SegmentKind::Cpio,
+                kind: SegmentKind::Junk,
                 stored_size: None,
                 cpio_size: 0,
                 entries: 0,

@@ -293,6 +293,25 @@ fn c_string(bytes: &[u8], max: usize) -> String {
         .to_string()
 }
 
+/// The release a kernel or initrd file name claims: `vmlinuz-6.1.0-56-amd64`,
+/// `initrd.img-6.1.0-56-amd64`, `initramfs-6.8.9-300.fc40.x86_64.img` → the version.
+pub fn release_from_file_name(name: &str) -> Option<&str> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let rest = [
+        "vmlinuz-",
+        "vmlinux-",
+        "bzImage-",
+        "kernel-",
+        "initrd.img-",
+        "initramfs-",
+        "initrd-",
+    ]
+    .iter()
+    .find_map(|p| base.strip_prefix(p))?;
+    let rest = rest.strip_suffix(".img").unwrap_or(rest);
+    (!rest.is_empty()).then_some(rest)
+}
+
 /// The release in a version string: its first word.
 pub fn release_of(version_string: &str) -> Option<String> {
     version_string.split_whitespace().next().map(str::to_string)
@@ -323,8 +342,13 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> io::Result<Vec
 /// the small text sections; `Err` only when the stream cannot be read.
 pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
     let size = input.seek(SeekFrom::End(0))?;
-    let head = read_at(&mut input, 0, HEAD_LEN)?;
+    let mut head = read_at(&mut input, 0, HEAD_LEN)?;
     let pe = pe_info(&head);
+    // A file cut inside the setup header is still a kernel, and a truncated one: read
+    // the missing header bytes as zeros so the declared size can be compared.
+    if head.len() < 0x268 && head.len() > 0x206 {
+        head.resize(0x268, 0);
+    }
     if let Some(header) = setup_header(&head) {
         let version_string = header
             .kernel_version_offset
@@ -496,6 +520,35 @@ mod tests {
                 actual: 0x1000
             })
         );
+    }
+
+    #[test]
+    fn cut_inside_the_setup_header_is_truncated() {
+        let k = inspect(Cursor::new(synthetic(0x020f, 3, 0x1000)[..0x230].to_vec())).unwrap();
+        assert_eq!(
+            k.truncated,
+            Some(Truncation {
+                declared: 4 * 512 + 0x10000,
+                actual: 0x230
+            })
+        );
+    }
+
+    #[test]
+    fn release_from_names() {
+        assert_eq!(
+            release_from_file_name("/boot/vmlinuz-6.1.0-56-amd64"),
+            Some("6.1.0-56-amd64")
+        );
+        assert_eq!(
+            release_from_file_name("initrd.img-6.1.0-56-amd64"),
+            Some("6.1.0-56-amd64")
+        );
+        assert_eq!(
+            release_from_file_name("initramfs-6.8.9-300.fc40.x86_64.img"),
+            Some("6.8.9-300.fc40.x86_64")
+        );
+        assert_eq!(release_from_file_name("vmlinuz"), None);
     }
 
     #[test]
