@@ -7,6 +7,7 @@
 pub mod cli;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod inspect;
 pub mod menu;
 pub mod probe;
 pub mod report;

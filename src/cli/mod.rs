@@ -9,6 +9,7 @@ use crate::report::color::{self, ColorWhen};
 
 mod devices;
 mod entries;
+mod inspect;
 mod parse;
 
 /// Exit statuses: public API, documented in `--help` and README.md.
@@ -51,6 +52,9 @@ pub enum Command {
     Entries(entries::EntriesArgs),
     /// List disks, partitions, filesystems and GRUB device names, and the problems found.
     Devices(devices::DevicesArgs),
+    /// Say what kernel images, initrds, kernel configs and modules are, and what is
+    /// broken inside them.
+    Inspect(inspect::InspectArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -70,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(&args),
         Command::Entries(args) => entries::run(&args),
         Command::Devices(args) => devices::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
     };
     ExitCode::from(status)
 }

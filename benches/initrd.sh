@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Benchmark of initrd inspection (not a test: numbers, not assertions).
+#
+# 1. Speed: `bootvet inspect --deep` on a ~30 MB zstd initrd (early-microcode cpio +
+#    zstd main archive holding real modules from Debian's kernel package), beside
+#    `zstd -dc > /dev/null` and `lsinitramfs` on the same file, in one hyperfine run.
+# 2. Memory: peak RSS (`/usr/bin/time -v`) of `bootvet inspect --deep` on a 1 GiB initrd.
+#
+# Usage: benches/initrd.sh            (as root on Debian 12; installs what it needs)
+# Env:   BOOTVET_CACHE  where the kernel package is cached (default /var/tmp/bootvet-cache)
+#        WORK           scratch directory (default: a new one under /var/tmp, removed at exit)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=(cpio zstd hyperfine initramfs-tools-core time)
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cargo build --release --quiet
+bootvet=$PWD/target/release/bootvet
+
+cache=${BOOTVET_CACHE:-/var/tmp/bootvet-cache}
+if [ -z "${WORK:-}" ]; then
+  WORK=$(mktemp -d /var/tmp/bootvet-bench.XXXXXX)
+  trap 'rm -rf "$WORK"' EXIT
+fi
+mkdir -p "$cache" "$WORK"
+
+pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)
+ver=${pkg#linux-image-}
+(
+  cd "$cache"
+  ls "$pkg"_*.deb >/dev/null 2>&1 || apt-get download "$pkg"
+  [ -d "x-$pkg" ] || { dpkg-deb -x "$pkg"_*.deb "x-$pkg.tmp" && mv "x-$pkg.tmp" "x-$pkg"; }
+)
+mods=$cache/x-$pkg/lib/modules/$ver
+
+# The modules an initramfs-tools MODULES=most image carries, roughly: filesystems,
+# storage, networking, crypto, input, USB, and the GPU drivers it adds for plymouth.
+src=$WORK/root
+m=$src/usr/lib/modules/$ver
+mkdir -p "$m/kernel/drivers" "$src/bin" "$src/etc"
+cp -a "$mods"/modules.* "$m/"
+for d in fs crypto lib block arch net; do cp -a "$mods/kernel/$d" "$m/kernel/"; done
+for d in ata scsi nvme md block usb hid input mmc virtio net/ethernet gpu/drm/i915; do
+  mkdir -p "$m/kernel/drivers/$(dirname "$d")"
+  cp -a "$mods/kernel/drivers/$d" "$m/kernel/drivers/$d"
+done
+ln -s usr/lib "$src/lib"
+depmod -b "$src/usr" "$ver" 2>/dev/null || true
+# One zstd segment (no early-microcode prefix), so that `zstd -dc` reads the same file.
+(cd "$src" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | zstd -q -19 -T0 > "$WORK/initrd.img"
+img=$WORK/initrd.img
+echo "== initrd: $(stat -c %s "$img") bytes, $("$bootvet" inspect --deep "$img" | grep -c '^  segment') segments"
+"$bootvet" inspect --deep "$img"
+
+echo "== speed (warm cache)"
+hyperfine --warmup 2 --runs 10 -N \
+  "$bootvet inspect --deep $img" \
+  "zstd -dc $img" \
+  "lsinitramfs $img" \
+  --export-markdown "$WORK/speed.md" >/dev/null
+cat "$WORK/speed.md"
+
+echo "== peak memory, 1 GiB initrd (incompressible payload, zstd -1)"
+big=$WORK/big
+mkdir -p "$big/usr/lib/firmware"
+head -c $((1 << 30)) /dev/urandom > "$big/usr/lib/firmware/blob.bin"
+(cd "$big" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | zstd -q -1 -T0 > "$WORK/big.img"
+rm -rf "$big"
+echo "big.img: $(stat -c %s "$WORK/big.img") bytes"
+"$bootvet" inspect --deep "$WORK/big.img" | grep -E 'size|segment'
+for cmd in "$bootvet inspect --deep $WORK/big.img" "zstd -dc $WORK/big.img" \
+           "$bootvet inspect --deep $img" "zstd -dc $img"; do
+  /usr/bin/time -v $cmd > /dev/null 2> "$WORK/time.txt" || true
+  printf '%-60s %s KiB max RSS, %s s\n' "${cmd/$WORK\//}" \
+    "$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")" \
+    "$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$WORK/time.txt")"
+done

@@ -1,0 +1,42 @@
+//! Bodies of the fuzz targets (`fuzz/fuzz_targets/*.rs`), kept in the library so that
+//! the same code runs under cargo-fuzz and under the plain `#[test]` that CI runs with
+//! pseudo-random and mutated inputs. Each function must return for any input, without
+//! panicking, in bounded time and memory.
+
+use std::io::Cursor;
+
+use super::initrd::{self, Depth, Limits};
+use super::{kconfig, kernel, modules};
+
+/// The kernel-image parser over arbitrary bytes.
+pub fn kernel_image(data: &[u8]) {
+    let _ = kernel::inspect(Cursor::new(data));
+}
+
+/// Limits small enough that a fuzzer's bomb stops within milliseconds.
+pub fn fuzz_limits() -> Limits {
+    Limits {
+        max_output: 32 << 20,
+        max_entries: 100_000,
+        quick_output: 1 << 20,
+        max_capture: 1 << 20,
+        lzma_memlimit: 64 << 20,
+    }
+}
+
+/// The initrd walker over arbitrary bytes, at both depths.
+pub fn initrd_walk(data: &[u8]) {
+    let limits = fuzz_limits();
+    for depth in [Depth::Quick, Depth::Deep] {
+        let _ = initrd::inspect_with(Cursor::new(data), data.len() as u64, depth, &limits);
+    }
+}
+
+/// Config text and module ELF parsing over arbitrary bytes.
+pub fn text_and_elf(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = kconfig::KernelConfig::parse(&text);
+    let _ = modules::ModulesDep::parse(&text).closure("ext4");
+    let _ = kconfig::extract_ikconfig(data);
+    let _ = modules::inspect_ko(data);
+}

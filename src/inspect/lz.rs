@@ -1,0 +1,283 @@
+//! Streaming readers for the two containers no crate reads the way the kernel does:
+//! the lz4 legacy frame (`lz4 -l`, magic `02 21 4c 18`) and lzop's container around
+//! lzo1x blocks. Fixed buffers (one block in, one block out); sizes from the input are
+//! checked against the kernel's own block limits before anything is allocated.
+
+use std::io::{self, BufRead, Read};
+
+const LZ4_LEGACY_MAGIC: u32 = 0x184c_2102;
+/// The legacy format's fixed uncompressed block size.
+const LZ4_BLOCK: usize = 8 << 20;
+/// LZ4_compressBound(8 MiB): a larger chunk cannot be a legacy block.
+const LZ4_BOUND: usize = LZ4_BLOCK + LZ4_BLOCK / 255 + 16;
+
+fn invalid(msg: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
+}
+
+/// Reads up to `out.len()` bytes; returns how many (fewer only at end of input).
+fn read_full<R: Read>(r: &mut R, out: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < out.len() {
+        match r.read(&mut out[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+fn exact<R: Read>(r: &mut R, out: &mut [u8]) -> io::Result<()> {
+    if read_full(r, out)? < out.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "input ends inside a block",
+        ));
+    }
+    Ok(())
+}
+
+/// lz4 legacy frame decoder. The format has no end marker: it ends at the end of the
+/// input or at a zero chunk size (padding), as the kernel treats it.
+pub struct Lz4Legacy<B> {
+    input: B,
+    started: bool,
+    done: bool,
+    chunk: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+}
+
+impl<B: BufRead> Lz4Legacy<B> {
+    pub fn new(input: B) -> Self {
+        Lz4Legacy {
+            input,
+            started: false,
+            done: false,
+            chunk: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+        }
+    }
+
+    fn next_block(&mut self) -> io::Result<()> {
+        if !self.started {
+            let mut m = [0u8; 4];
+            exact(&mut self.input, &mut m)?;
+            if u32::from_le_bytes(m) != LZ4_LEGACY_MAGIC {
+                return Err(invalid("invalid lz4 legacy header"));
+            }
+            self.started = true;
+        }
+        loop {
+            // Peek the size word so that padding after the last block is left for the
+            // caller (the kernel skips it as padding between segments).
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                self.done = true;
+                return Ok(());
+            }
+            if buf.len() >= 4 && buf[..4] == [0, 0, 0, 0] {
+                self.done = true;
+                return Ok(());
+            }
+            let mut w = [0u8; 4];
+            exact(&mut self.input, &mut w)?;
+            let size = u32::from_le_bytes(w);
+            if size == LZ4_LEGACY_MAGIC {
+                continue;
+            }
+            if size == 0 {
+                self.done = true;
+                return Ok(());
+            }
+            let size = size as usize;
+            if size > LZ4_BOUND {
+                return Err(invalid("lz4 chunk length is longer than allocated"));
+            }
+            self.chunk.resize(size, 0);
+            exact(&mut self.input, &mut self.chunk)?;
+            self.out.resize(LZ4_BLOCK, 0);
+            let n = lz4_flex::block::decompress_into(&self.chunk, &mut self.out)
+                .map_err(|e| invalid(&format!("lz4 block does not decode: {e}")))?;
+            self.out.truncate(n);
+            self.out_pos = 0;
+            return Ok(());
+        }
+    }
+}
+
+impl<B: BufRead> Read for Lz4Legacy<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.out_pos >= self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.next_block()?;
+        }
+        let n = (self.out.len() - self.out_pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
+const LZOP_MAGIC: [u8; 9] = [0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
+/// The kernel's `LZO_BLOCK_SIZE` in lib/decompress_unlzo.c (and lzop's default).
+const LZO_BLOCK: usize = 256 << 10;
+const F_ADLER32_D: u32 = 0x1;
+const F_ADLER32_C: u32 = 0x2;
+const F_H_EXTRA_FIELD: u32 = 0x40;
+const F_CRC32_D: u32 = 0x100;
+const F_CRC32_C: u32 = 0x200;
+const F_H_FILTER: u32 = 0x800;
+
+/// lzop container decoder (one file per stream, as the kernel reads it).
+pub struct Lzop<B> {
+    input: B,
+    flags: Option<u32>,
+    done: bool,
+    chunk: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+}
+
+fn be16<R: Read>(r: &mut R) -> io::Result<u16> {
+    let mut b = [0u8; 2];
+    exact(r, &mut b)?;
+    Ok(u16::from_be_bytes(b))
+}
+fn be32<R: Read>(r: &mut R) -> io::Result<u32> {
+    let mut b = [0u8; 4];
+    exact(r, &mut b)?;
+    Ok(u32::from_be_bytes(b))
+}
+fn skip<R: Read>(r: &mut R, n: u64) -> io::Result<()> {
+    let got = io::copy(&mut r.take(n), &mut io::sink())?;
+    if got < n {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "input ends inside the lzop header",
+        ));
+    }
+    Ok(())
+}
+
+impl<B: BufRead> Lzop<B> {
+    pub fn new(input: B) -> Self {
+        Lzop {
+            input,
+            flags: None,
+            done: false,
+            chunk: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+        }
+    }
+
+    fn header(&mut self) -> io::Result<u32> {
+        let r = &mut self.input;
+        let mut m = [0u8; 9];
+        exact(r, &mut m)?;
+        if m != LZOP_MAGIC {
+            return Err(invalid("invalid lzop header"));
+        }
+        let version = be16(r)?;
+        let _lib_version = be16(r)?;
+        if version >= 0x0940 {
+            let _needed = be16(r)?;
+        }
+        let mut method = [0u8; 1];
+        exact(r, &mut method)?;
+        if !(1..=3).contains(&method[0]) {
+            return Err(invalid("lzop method is not lzo1x"));
+        }
+        if version >= 0x0940 {
+            skip(r, 1)?; // level
+        }
+        let flags = be32(r)?;
+        if flags & F_H_FILTER != 0 {
+            skip(r, 4)?;
+        }
+        skip(r, 8)?; // mode, mtime low
+        if version >= 0x0940 {
+            skip(r, 4)?; // mtime high
+        }
+        let mut l = [0u8; 1];
+        exact(r, &mut l)?;
+        skip(r, u64::from(l[0]) + 4)?; // name, header checksum
+        if flags & F_H_EXTRA_FIELD != 0 {
+            let len = be32(r)?;
+            skip(r, u64::from(len) + 4)?;
+        }
+        Ok(flags)
+    }
+
+    fn next_block(&mut self) -> io::Result<()> {
+        let flags = match self.flags {
+            Some(f) => f,
+            None => {
+                let f = self.header()?;
+                self.flags = Some(f);
+                f
+            }
+        };
+        let r = &mut self.input;
+        let dst_len = be32(r)? as usize;
+        if dst_len == 0 {
+            self.done = true;
+            return Ok(());
+        }
+        if dst_len > LZO_BLOCK {
+            return Err(invalid("lzo dest len longer than block size"));
+        }
+        let src_len = be32(r)? as usize;
+        if src_len == 0 || src_len > dst_len {
+            return Err(invalid("lzo file corrupted"));
+        }
+        let mut sums = 0;
+        if flags & F_ADLER32_D != 0 {
+            sums += 4;
+        }
+        if flags & F_CRC32_D != 0 {
+            sums += 4;
+        }
+        if src_len < dst_len {
+            if flags & F_ADLER32_C != 0 {
+                sums += 4;
+            }
+            if flags & F_CRC32_C != 0 {
+                sums += 4;
+            }
+        }
+        skip(r, sums)?;
+        self.chunk.resize(src_len, 0);
+        exact(r, &mut self.chunk)?;
+        self.out.resize(dst_len, 0);
+        if src_len == dst_len {
+            self.out.copy_from_slice(&self.chunk);
+        } else {
+            lzo1x::decompress(&self.chunk, &mut self.out)
+                .map_err(|e| invalid(&format!("lzo block does not decode: {e:?}")))?;
+        }
+        self.out_pos = 0;
+        Ok(())
+    }
+}
+
+impl<B: BufRead> Read for Lzop<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.out_pos >= self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.next_block()?;
+        }
+        let n = (self.out.len() - self.out_pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}

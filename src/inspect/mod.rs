@@ -1,0 +1,21 @@
+//! Inspect: what the bytes of a kernel image, an initrd, a kernel config or a kernel
+//! module are. Pure functions over bytes or over a `Read`(+`Seek`) stream the caller
+//! opened: this module never opens a file, never writes, and keeps memory bounded
+//! whatever the input claims. Hostile input gives a report with a fault, never a panic.
+//!
+//! - `kernel`: x86 bzImage setup header, PE/EFI stub, UKI sections, truncation, version.
+//! - `initrd` (+ `cpio`, `lz`): segments, compressions, entries, modules, first fault
+//!   with the kernel's own message.
+//! - `kconfig`: `/boot/config-*` and IKCONFIG; the root-path driver table.
+//! - `modules`: `modules.dep`, `modules.builtin`, `.ko` ELF (debug info, vermagic).
+
+pub mod cpio;
+pub mod fuzz_support;
+pub mod initrd;
+pub mod kconfig;
+pub mod kernel;
+mod lz;
+pub mod modules;
+
+pub use initrd::{Compression, Depth, InitrdReport};
+pub use kernel::KernelImage;
