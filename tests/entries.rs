@@ -44,7 +44,7 @@ fn device(d: &DeviceExpr) -> String {
         | DeviceExpr::File { hints, .. }
             if !hints.is_empty() =>
         {
-            format!("{} hints={}", d.display(), hints.join(","))
+            format!("{} hints={}", d.display(), hints.join(";"))
         }
         DeviceExpr::Unset => "unset".into(),
         _ => d.display(),

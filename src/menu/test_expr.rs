@@ -120,8 +120,8 @@ fn parse(
                 "-e" => Some(files.file_test('e', &operand.text)),
                 "-f" => Some(files.file_test('f', &operand.text)),
                 "-s" => Some(files.file_test('s', &operand.text)),
-                "-n" => Some(operand.known.then(|| !operand.text.is_empty())),
-                "-z" => Some(operand.known.then(|| operand.text.is_empty())),
+                "-n" => Some(operand.known.then_some(!operand.text.is_empty())),
+                "-z" => Some(operand.known.then_some(operand.text.is_empty())),
                 _ => None,
             };
             if let Some(r) = result {
@@ -155,7 +155,7 @@ fn parse(
                 *at += 1;
             }
             _ => {
-                let v = a.known.then(|| !a.text.is_empty());
+                let v = a.known.then_some(!a.text.is_empty());
                 update(v, &mut and, &mut invert);
                 *at += 1;
             }
