@@ -868,10 +868,11 @@ submenu 'More' { menuentry 'k' { linux /vmlinuz $shared $kopts; } }
 
 #[test]
 fn hostile_loops_and_recursion_terminate() {
-    let cases: [&[u8]; 4] = [
+    let cases: [&[u8]; 5] = [
         b"function f { f; }\nf\nmenuentry a { true; }\n",
         b"while true; do set x=$x$x$x$x; done\n",
         b"function g { menuentry \"$1\" { g; }; g x$1; }\ng\n",
+        b"set x=0123456789abcdef\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12; do set x=$x$x; done\nfor i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do for k in 1 2 3 4 5 6 7 8 9 10; do menuentry \"$x\" { linux /v $x $x $x $x; }; done; done; done\n",
         b"set a=1\nfor i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do for k in 1 2 3 4 5 6 7 8 9 10; do for l in 1 2 3 4 5 6 7 8 9 10; do for m in 1 2 3 4 5 6 7 8 9 10; do set a=$a; done; done; done; done; done\n",
     ];
     for cfg in cases {
@@ -881,6 +882,14 @@ fn hostile_loops_and_recursion_terminate() {
     let m = menu::evaluate(cases[0], &Options::default(), &NoFiles);
     assert!(m.notes.iter().any(|n| n.kind == NoteKind::LimitReached));
     assert_eq!(m.entries.len(), 1, "the rest of the file still runs");
+    // 1000 entries with 32 KiB titles and 128 KiB command lines: the byte
+    // budget stops recording commands.
+    let m = menu::evaluate(cases[3], &Options::default(), &NoFiles);
+    assert!(
+        m.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::LimitReached && n.message.contains("bytes"))
+    );
 }
 
 #[test]
@@ -982,7 +991,7 @@ fn fuzz_parse_and_evaluate_never_panics() {
         b"return\n",
         b"break 3\n",
     ];
-    for round in 0..2500 {
+    for round in 0..2000 {
         let mut data = seeds[(next() as usize) % seeds.len()].clone();
         let edits = 1 + next() % 8;
         for _ in 0..edits {
