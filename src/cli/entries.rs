@@ -176,9 +176,10 @@ pub fn run(args: &EntriesArgs) -> u8 {
             files_from: files.describe(),
             menu: &menu,
         };
-        serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
+        match serde_json::to_string_pretty(&doc) {
+            Ok(text) => out.write_all(text.as_bytes()).and_then(|_| writeln!(out)),
+            Err(err) => Err(std::io::Error::other(err)),
+        }
     } else {
         let mut text = crate::report::entries::render(&menu, &name);
         text.push_str(&format!("\nfiles read from: {}\n", files.describe()));
