@@ -1023,3 +1023,25 @@ fn fuzz_parse_and_evaluate_never_panics() {
         menu::fuzz_evaluate(&data);
     }
 }
+
+#[test]
+fn cli_platform_is_efi_for_an_esp_shaped_boot_dir() {
+    let tmp = tempdir::TempDir::new("bootvet-esp");
+    let root = tmp.path();
+    write(&root.join("EFI/debian/grubx64.efi"), b"MZ");
+    write(
+        &root.join("EFI/debian/grub.cfg"),
+        b"if [ \"$grub_platform\" = efi ]; then menuentry uefi { chainloader /EFI/debian/shimx64.efi; }; else menuentry bios { chainloader +1; }; fi\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .args(["entries", "--json", "--boot-dir"])
+        .arg(root)
+        .arg("--config")
+        .arg(root.join("EFI/debian/grub.cfg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["platform"], "efi");
+    assert_eq!(doc["entries"][0]["title"], "uefi");
+}

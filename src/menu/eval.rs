@@ -664,11 +664,14 @@ impl<'f> Eval<'f> {
         if let Some(rest) = text.strip_prefix('(') {
             if let Some(close) = rest.find(')') {
                 let name = &rest[..close];
+                // A search result's token is unknown text, but the device
+                // expression stands for it exactly.
+                let via_token = self.devices.contains_key(name);
                 return FileRef {
                     text: text.clone(),
                     device: self.device_named(name, arg.known),
                     path: rest[close + 1..].to_string(),
-                    uncertain: !arg.known,
+                    uncertain: !arg.known && !via_token,
                 };
             }
             return FileRef {
