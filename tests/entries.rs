@@ -991,7 +991,12 @@ fn fuzz_parse_and_evaluate_never_panics() {
         b"return\n",
         b"break 3\n",
     ];
-    for round in 0..2000 {
+    // BOOTVET_FUZZ_ROUNDS=200000 for a longer local run.
+    let rounds: usize = std::env::var("BOOTVET_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2000);
+    for round in 0..rounds {
         let mut data = seeds[(next() as usize) % seeds.len()].clone();
         let edits = 1 + next() % 8;
         for _ in 0..edits {
