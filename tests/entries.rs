@@ -1050,3 +1050,36 @@ fn cli_platform_is_efi_for_an_esp_shaped_boot_dir() {
     assert_eq!(doc["platform"], "efi");
     assert_eq!(doc["entries"][0]["title"], "uefi");
 }
+
+/// The JSON document is public API: this fixture pins `bootvet.entries/1` and
+/// must keep deserializing into the model.
+#[test]
+fn json_schema_v1_is_pinned_by_a_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/entries");
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .current_dir(&dir)
+        .args([
+            "entries",
+            "--json",
+            "--platform",
+            "pc",
+            "--config",
+            "schema-v1.cfg",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let actual = String::from_utf8(out.stdout).unwrap();
+    let fixture = dir.join("schema-v1.json");
+    if std::env::var_os("BOOTVET_BLESS").is_some() {
+        std::fs::write(&fixture, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&fixture).unwrap();
+    assert_eq!(actual, expected, "bootvet.entries/1 output changed");
+    let doc: serde_json::Value = serde_json::from_str(&expected).unwrap();
+    assert_eq!(doc["schema"], "bootvet.entries/1");
+    let m: Menu = serde_json::from_value(doc).unwrap();
+    assert_eq!(m.default.path, Some(vec![1, 0]));
+    assert_eq!(m.fallback, [1], "GRUB stops at `x`");
+    assert_eq!(m.modules, ["part_gpt"]);
+}

@@ -145,6 +145,7 @@ struct Eval<'f> {
     flow: Option<Flow>,
     sinks: Vec<Sink>,
     top_level: Vec<EntryCommand>,
+    modules: Vec<String>,
     /// Set when a top-level `configfile` showed its own menu.
     replaced: Option<Vec<Pending>>,
 }
@@ -186,16 +187,20 @@ pub fn evaluate(config: &[u8], opts: &Options, files: &dyn FileSource) -> Menu {
         .as_deref()
         .and_then(default::grub_strtoul)
         .map(|(n, _)| n);
-    let fallback = if ev.is_set("fallback") {
-        ev.get("fallback")
-            .text
-            .split_whitespace()
-            .filter_map(|w| default::grub_strtoul(w).filter(|(_, t)| t.is_empty()))
-            .filter_map(|(n, _)| usize::try_from(n).ok())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // GRUB reads fallback numbers one at a time and stops at the first that is
+    // not a number.
+    let mut fallback = Vec::new();
+    if ev.is_set("fallback") {
+        let text = ev.get("fallback").text;
+        let mut rest = text.as_str();
+        while let Some((n, tail)) = default::grub_strtoul(rest) {
+            match usize::try_from(n) {
+                Ok(n) if fallback.len() < MAX_ENTRIES => fallback.push(n),
+                _ => break,
+            }
+            rest = tail.trim_start();
+        }
+    }
     if !ev.top_level.is_empty() {
         ev.note(
             NoteKind::TopLevelBoot,
@@ -215,6 +220,7 @@ pub fn evaluate(config: &[u8], opts: &Options, files: &dyn FileSource) -> Menu {
         timeout: timeout_text,
         timeout_seconds,
         top_level: ev.top_level,
+        modules: ev.modules,
         files: ev.out_files,
         notes: ev.notes,
     }
@@ -263,6 +269,7 @@ impl<'f> Eval<'f> {
             flow: None,
             sinks: Vec::new(),
             top_level: Vec::new(),
+            modules: Vec::new(),
             replaced: None,
         };
         let prefix_token = DeviceExpr::PrefixDevice.display();
@@ -998,6 +1005,12 @@ impl<'f> Eval<'f> {
                 }
             }
             _ => {
+                if let CommandKind::Insmod { module } = &cmd.kind {
+                    if !self.modules.contains(module) && self.modules.len() < 1_000 {
+                        self.modules.push(module.clone());
+                    }
+                    return;
+                }
                 let loads = matches!(
                     cmd.kind,
                     CommandKind::Linux { .. }
