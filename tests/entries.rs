@@ -1083,3 +1083,55 @@ fn json_schema_v1_is_pinned_by_a_fixture() {
     assert_eq!(m.fallback, [1], "GRUB stops at `x`");
     assert_eq!(m.modules, ["part_gpt"]);
 }
+
+#[test]
+fn positional_parameters_follow_grub() {
+    let cfg = br#"
+function show {
+  menuentry "n=$# first=$1" "$@" { linux /k $*; }
+  shift
+  menuentry "after shift n=$# first=$1" { true; }
+  setparams "a b" c
+  menuentry "setparams n=$# one=$1" "$@" { linux /k "$@" $2; }
+}
+show "x y" z
+"#;
+    let m = menu::evaluate(cfg, &Options::default(), &NoFiles);
+    let titles: Vec<_> = m.entries.iter().map(|n| n.head().title.clone()).collect();
+    assert_eq!(
+        titles,
+        [
+            "n=2 first=x y",
+            "after shift n=1 first=z",
+            "setparams n=2 one=a b"
+        ]
+    );
+    // In the body, $1 is the title and "$@" every argument, one word each.
+    let args = |i: usize| match &entry(&m, &[i]).linux().unwrap().kind {
+        CommandKind::Linux { args, .. } => args.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(args(0), ["n=2", "first=x", "y", "x", "y", "z"]);
+    assert_eq!(args(2), ["setparams n=2 one=a b", "a b", "c", "a", "b"]);
+}
+
+#[test]
+fn cli_with_no_grub_cfg_anywhere_exits_2() {
+    let defaults = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"];
+    let esp = std::fs::read_dir("/boot/efi/EFI")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.path().join("grub.cfg").is_file())
+        })
+        .unwrap_or(false);
+    if defaults.iter().any(|p| Path::new(p).is_file()) || esp {
+        eprintln!("skipping: this machine has a grub.cfg in a default place");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .arg("entries")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no grub.cfg found"));
+}
