@@ -725,12 +725,14 @@ impl<'f> Eval<'f> {
                 WordPart::Text { value, .. } => append(&mut cur, value, true, false),
                 WordPart::SingleQuoted { value, .. } => append(&mut cur, value, true, true),
                 WordPart::Gettext { value, .. } => {
+                    let mut known = true;
                     let mut lookup = |n: &str| {
                         let v = self.get(n);
-                        v.known.then_some(v.text)
+                        known &= v.known;
+                        Some(v.text)
                     };
-                    let (text, uncertain) = bls::expand_vars(value, &mut lookup);
-                    append(&mut cur, &text, !uncertain, true);
+                    let (text, _) = bls::expand_vars(value, &mut lookup);
+                    append(&mut cur, &text, known, true);
                 }
                 WordPart::DoubleQuoted { parts, .. } => {
                     append(&mut cur, "", true, true);
@@ -2076,10 +2078,9 @@ impl<'f> Eval<'f> {
         let Some(linux) = val("linux") else {
             return;
         };
-        let mut lookup = |n: &str| {
-            let v = self.get(n);
-            v.known.then_some(v.text)
-        };
+        // Unknown values are substituted with their best-known text: the entry
+        // shows what GRUB most likely builds (see `merge`).
+        let mut lookup = |n: &str| Some(self.get(n).text);
         let options = val("options").or_else(|| {
             let d = self.get("default_kernelopts");
             (!d.text.is_empty()).then(|| "$default_kernelopts".to_string())
