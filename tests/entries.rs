@@ -1135,3 +1135,18 @@ fn cli_with_no_grub_cfg_anywhere_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no grub.cfg found"));
 }
+
+#[test]
+fn normal_with_a_file_reads_a_new_menu_like_configfile() {
+    let files = MemoryFiles::new().with(
+        "/boot/grub/real.cfg",
+        b"menuentry real { linux /vmlinuz; }\n".to_vec(),
+    );
+    let m = menu::evaluate(
+        b"normal /boot/grub/real.cfg\nmenuentry stub { true; }\n",
+        &Options::default(),
+        &files,
+    );
+    let titles: Vec<_> = m.entries.iter().map(|n| n.head().title.clone()).collect();
+    assert_eq!(titles, ["real"]);
+}

@@ -1131,6 +1131,8 @@ impl<'f> Eval<'f> {
             }
             "source" | "." => self.source(file, span, rest),
             "configfile" => self.configfile(file, span, rest),
+            // `normal FILE` inside a config reads FILE as a new menu, like configfile.
+            "normal" if !rest.is_empty() => self.configfile(file, span, rest),
             "load_env" => self.load_env(file, span, rest),
             "save_env" => {
                 let vars: Vec<String> = rest
