@@ -282,6 +282,16 @@ fn volume_filesystem(facts: &Facts, volume: &VolumeRef) -> Option<Filesystem> {
 }
 
 fn root_fact(facts: &Facts, value: &str) -> RootFact {
+    let kernel_name = value.starts_with("/dev/") && !value.starts_with("/dev/disk/by-");
+    if kernel_name && matches!(facts.source, super::facts::Source::Images) {
+        // sda/vda/nvme0n1 names are handed out by the booting kernel's drivers.
+        return RootFact {
+            value: value.to_string(),
+            unparsed: Some("kernel device names are given at boot; images do not have them".into()),
+            resolution: Resolution::None,
+            filesystems: Vec::new(),
+        };
+    }
     match Query::parse(value) {
         Ok(query) => {
             let resolution = resolve(facts, &query);
