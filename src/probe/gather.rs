@@ -67,6 +67,28 @@ pub struct FileFact {
     /// Why the bytes could not be inspected although the file was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspect_error: Option<String>,
+    /// The names in the file's directory (at most `MAX_LISTED`), for kernels and
+    /// for files that are missing: what is there instead, which initrds exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Vec<String>>,
+}
+
+/// Directory listings are kept short: they are evidence, not an inventory.
+const MAX_LISTED: usize = 256;
+
+impl FileFact {
+    /// Names in the same directory that start like this file's name up to its
+    /// first `-` (`vmlinuz-…`, `initrd.img-…`): the kernels or images that exist.
+    pub fn siblings(&self) -> Vec<&str> {
+        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
+        let stem = name.split_once('-').map_or(name, |(s, _)| s);
+        self.directory
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|n| *n != name && n.starts_with(stem))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -124,27 +146,17 @@ pub fn gather(
     config: ConfigOrigin,
     options: GatherOptions,
 ) -> BootFacts {
-    let mut facts = BootFacts {
-        schema: BOOT_FACTS_SCHEMA,
-        platform,
-        config,
-        disks: files.facts().clone(),
-        menu: Menu {
-            entries: Vec::new(),
-            ..menu.clone()
-        },
-        files: Vec::new(),
-        roots: Vec::new(),
-    };
+    let mut file_facts: Vec<FileFact> = Vec::new();
+    let mut roots: Vec<RootFact> = Vec::new();
     for entry in menu.boot_entries() {
         for command in &entry.commands {
             let (refs, role): (Vec<&FileRef>, Role) = match &command.kind {
                 CommandKind::Linux { file, params, .. } => {
                     for param in params.iter().filter(|p| p.key == "root") {
                         if let Some(value) = &param.value
-                            && facts.root(value).is_none()
+                            && !roots.iter().any(|r| &r.value == value)
                         {
-                            facts.roots.push(root_fact(files.facts(), value));
+                            roots.push(root_fact(files.facts(), value));
                         }
                     }
                     (vec![file], Role::Kernel)
@@ -155,14 +167,24 @@ pub fn gather(
                 _ => (Vec::new(), Role::Other),
             };
             for file in refs {
-                if facts.file(file).is_none() {
-                    facts.files.push(file_fact(files, file, role, options));
+                if !file_facts
+                    .iter()
+                    .any(|f| f.device == file.device && f.path == file.path)
+                {
+                    file_facts.push(file_fact(files, file, role, options));
                 }
             }
         }
     }
-    facts.menu = menu;
-    facts
+    BootFacts {
+        schema: BOOT_FACTS_SCHEMA,
+        platform,
+        config,
+        disks: files.facts().clone(),
+        menu,
+        files: file_facts,
+        roots,
+    }
 }
 
 fn file_fact(
@@ -182,6 +204,7 @@ fn file_fact(
         kernel: None,
         initrd: None,
         inspect_error: None,
+        directory: None,
     };
     if file.uncertain {
         fact.lookup = FileLookup::Unknown {
@@ -216,6 +239,21 @@ fn file_fact(
             return fact;
         }
     };
+    let listed = |vf: &dyn super::fs::VolumeFiles| {
+        let dir = file
+            .path
+            .rsplit_once('/')
+            .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d });
+        vf.list_dir(dir).ok().map(|entries| {
+            let mut names: Vec<String> = entries.into_iter().map(|e| e.name).collect();
+            names.sort();
+            names.truncate(MAX_LISTED);
+            names
+        })
+    };
+    if role == Role::Kernel {
+        fact.directory = listed(vf.as_ref());
+    }
     let stat = match vf.stat(&file.path) {
         Ok(stat) if stat.kind == FileKind::Directory => {
             fact.lookup = FileLookup::Unreadable {
@@ -226,6 +264,9 @@ fn file_fact(
         Ok(stat) => stat,
         Err(VolumeError::NotFound(_)) => {
             fact.lookup = FileLookup::NotFound;
+            if fact.directory.is_none() {
+                fact.directory = listed(vf.as_ref());
+            }
             return fact;
         }
         Err(VolumeError::Unsupported(why)) => {

@@ -68,6 +68,24 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         .at(command.location)
         .evidence(format!("`{}` has no `initrd` line after `linux {}`", entry.head.title, file.path))
         .evidence(format!("root={root}: the kernel alone understands /dev/…, MAJ:MIN, PARTUUID= and PARTLABEL=, not UUID= or LABEL="));
+        if let (Some(fact), Some(version)) = (cx.facts.file(file), &version) {
+            let wanted = [
+                format!("initrd.img-{version}"),
+                format!("initramfs-{version}.img"),
+                format!("initrd-{version}.img"),
+                format!("initrd-{version}"),
+            ];
+            let listing = fact.directory.as_deref().unwrap_or_default();
+            finding = match wanted.iter().find(|w| listing.contains(w)) {
+                Some(found) => finding.evidence(format!(
+                    "{found} exists next to the kernel, but grub.cfg was written without it: run update-grub"
+                )),
+                None if fact.directory.is_some() => finding.evidence(format!(
+                    "there is no initrd.img-{version} next to the kernel: the initramfs was never built (a full /boot makes update-initramfs fail with `No space left on device`)"
+                )),
+                None => finding,
+            };
+        }
         for line in panic_without_initramfs(root) {
             finding = finding.prints(line);
         }
