@@ -1343,7 +1343,12 @@ fn fuzz_runner_partition_tables_and_filesystems() {
         fuzz_support::fuzz_disk_image(seed);
         fuzz_support::fuzz_filesystems(seed);
     }
-    for i in 0..3000 {
+    // BOOTVET_FUZZ_ITERATIONS raises the count for a longer local campaign.
+    let rounds: usize = std::env::var("BOOTVET_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    for i in 0..rounds {
         let mut data = seeds[i % seeds.len()].clone();
         let flips = 1 + next() % 16;
         for _ in 0..flips {
