@@ -1332,7 +1332,12 @@ fn fuzz_seeds(dir: &Path) -> Vec<Vec<u8>> {
 fn fuzz_runner_partition_tables_and_filesystems() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = fuzz_seeds(dir.path());
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    // BOOTVET_FUZZ_SEED picks another fixed sequence for a local campaign.
+    let mut rng: u64 = std::env::var("BOOTVET_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x9E37_79B9_7F4A_7C15)
+        | 1;
     let mut next = move || {
         rng ^= rng << 13;
         rng ^= rng >> 7;
