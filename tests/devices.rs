@@ -702,6 +702,20 @@ fn two_images_sharing_a_uuid_resolve_to_several() {
     let (a, _) = gpt_image(dir.path(), "a.img", uuid);
     let (b, _) = gpt_image(dir.path(), "b.img", uuid);
     let facts = facts_for(&[&a, &b]);
+    let shared: Vec<(ProblemKind, &str)> = facts
+        .problems
+        .iter()
+        .filter(|p| !p.kind.is_informational())
+        .map(|p| (p.kind, p.device.as_str()))
+        .collect();
+    // The vfat serial and the ext4 UUID are shared; swap UUIDs and PARTUUIDs are not.
+    assert_eq!(
+        shared,
+        [
+            (ProblemKind::DuplicateFsUuid, "hd0,gpt2"),
+            (ProblemKind::DuplicateFsUuid, "hd0,gpt3")
+        ]
+    );
     let names =
         |r: Resolution| -> Vec<String> { r.volumes().iter().map(|v| v.name.clone()).collect() };
     // GRUB's fs-uuid search ignores case; the list is in GRUB's probe order.
@@ -1383,4 +1397,21 @@ fn fuzz_runner_partition_tables_and_filesystems() {
         fuzz_support::fuzz_disk_image(&data);
         fuzz_support::fuzz_filesystems(&data);
     }
+}
+
+/// What people see, pinned: the text rendering of the committed facts fixture.
+/// Regenerate with `bootvet devices --color never --facts two-disks.json`.
+#[test]
+fn devices_text_output_is_pinned() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/facts");
+    let out = bootvet(&[
+        "devices",
+        "--color",
+        "never",
+        "--facts",
+        dir.join("two-disks.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "the shared UUID is a problem");
+    let expected = fs::read_to_string(dir.join("two-disks.txt")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
 }

@@ -192,6 +192,11 @@ pub enum ProblemKind {
     /// The live system would not let bootvet read the table from the device.
     TableUnreadable,
     FilesystemProbeFailed,
+    /// Several filesystems carry one UUID (a cloned disk): `search --fs-uuid`
+    /// and `root=UUID=` take whichever comes first.
+    DuplicateFsUuid,
+    /// Several partitions carry one PARTUUID (a cloned GPT).
+    DuplicatePartuuid,
 }
 
 impl Facts {

@@ -238,6 +238,8 @@ fn probe_live_at(sys_block: &Path) -> Facts {
         facts.disks.push(disk);
         facts.problems.extend(problems);
     }
+    let shared = super::duplicate_ids(&facts);
+    facts.problems.extend(shared);
     facts
 }
 

@@ -56,7 +56,68 @@ pub fn probe_images(paths: &[PathBuf]) -> Result<Facts, ProbeError> {
         facts.disks.push(d);
         facts.problems.extend(problems);
     }
+    let shared = duplicate_ids(&facts);
+    facts.problems.extend(shared);
     Ok(facts)
+}
+
+/// Identifiers that should be unique but are not, across every disk: a cloned
+/// disk makes GRUB's search and the initramfs pick whichever they see first.
+/// Members of one multi-device volume (btrfs, md) share a UUID by design and
+/// differ in UUID_SUB; they are not reported.
+pub fn duplicate_ids(facts: &Facts) -> Vec<DiskProblem> {
+    use std::collections::BTreeMap;
+    let mut by_uuid: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
+    let mut by_partuuid: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (v, p, fs) in resolve::volumes(facts) {
+        if let Some(f) = fs
+            && let Some(u) = &f.uuid
+        {
+            by_uuid
+                .entry(u.to_ascii_lowercase())
+                .or_default()
+                .push((v.name.clone(), f.uuid_sub.clone()));
+        }
+        if let Some(pu) = p.and_then(|p| p.partuuid.as_ref()) {
+            by_partuuid
+                .entry(pu.to_ascii_lowercase())
+                .or_default()
+                .push(v.name.clone());
+        }
+    }
+    let mut problems = Vec::new();
+    for (uuid, holders) in by_uuid {
+        let subs: Vec<&Option<String>> = holders.iter().map(|h| &h.1).collect();
+        let members = subs.iter().all(|s| s.is_some())
+            && subs.iter().enumerate().all(|(i, s)| !subs[..i].contains(s));
+        if holders.len() > 1 && !members {
+            let names: Vec<String> = holders.iter().map(|h| format!("({})", h.0)).collect();
+            problems.push(DiskProblem {
+                kind: ProblemKind::DuplicateFsUuid,
+                device: holders[0].0.clone(),
+                message: format!(
+                    "filesystem UUID {uuid} is on {} volumes: {}; GRUB's search --fs-uuid and root=UUID= take the first they find",
+                    holders.len(),
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    for (partuuid, holders) in by_partuuid {
+        if holders.len() > 1 {
+            let names: Vec<String> = holders.iter().map(|h| format!("({h})")).collect();
+            problems.push(DiskProblem {
+                kind: ProblemKind::DuplicatePartuuid,
+                device: holders[0].clone(),
+                message: format!(
+                    "PARTUUID {partuuid} is on {} partitions: {}; root=PARTUUID= takes the first the kernel finds",
+                    holders.len(),
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    problems
 }
 
 /// Reads the table and probes every partition of one disk. `sector_hint` is the
