@@ -1415,3 +1415,39 @@ fn devices_text_output_is_pinned() {
     let expected = fs::read_to_string(dir.join("two-disks.txt")).unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
 }
+
+#[test]
+fn hybrid_mbr_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("hybrid.img");
+    run("truncate", &["-s", "16M", img.to_str().unwrap()]);
+    run(
+        "sgdisk",
+        &[
+            "-n1:2048:+4M",
+            "-t1:ef00",
+            "-n2:0:0",
+            "-t2:0700",
+            img.to_str().unwrap(),
+        ],
+    );
+    run("sgdisk", &["-h", "2", img.to_str().unwrap()]);
+    let facts = facts_for(&[&img]);
+    let table = facts.disks[0].table.as_ref().unwrap();
+    assert_eq!(
+        table.kind,
+        TableKind::Gpt,
+        "GRUB, like the kernel, takes the GPT"
+    );
+    assert!(table.protective_mbr && table.hybrid_mbr);
+    assert!(
+        facts
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::HybridMbr)
+    );
+    assert_eq!(
+        facts.disks[0].partitions[1].type_name,
+        "Microsoft basic data"
+    );
+}

@@ -608,6 +608,27 @@ mod tests {
     }
 
     #[test]
+    fn overlapping_and_past_the_end_partitions_are_problems() {
+        // 1 MiB disk = 2048 sectors: 2 overlaps 1, 3 runs past the end.
+        let d = mbr_with(&[
+            (0, 0x83, 100, 500),
+            (1, 0x83, 400, 100),
+            (2, 0x83, 1000, 2000),
+        ]);
+        let disk = disk_from_bytes(&d).unwrap();
+        let read = read_table(&disk, None);
+        let got: Vec<(ProblemKind, Option<u32>)> =
+            read.problems.iter().map(|p| (p.0, p.1)).collect();
+        assert_eq!(
+            got,
+            [
+                (ProblemKind::PartitionPastEnd, Some(3)),
+                (ProblemKind::PartitionsOverlap, Some(2)),
+            ]
+        );
+    }
+
+    #[test]
     fn hostile_gpt_entry_count_is_refused_before_the_gpt_crate_allocates() {
         let mut d = vec![0u8; 1 << 20];
         let h = 512;

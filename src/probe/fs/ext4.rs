@@ -19,6 +19,9 @@ use crate::probe::image::DiskBytes;
 
 /// A file with more pieces than this is treated as damage, not fragmentation.
 const MAX_EXTENTS: usize = 1 << 20;
+/// A file with a million extents needs ~3000 leaf blocks; more nodes is a
+/// tree pointing into itself.
+const MAX_EXTENT_NODES: usize = 1 << 16;
 /// Deeper trees than this do not exist (ext4 allows 5).
 const MAX_DEPTH: u16 = 5;
 /// Directories larger than this are damage (a real one holds ~1M entries).
@@ -139,7 +142,8 @@ impl Ext4Volume {
         let nblocks = size.div_ceil(self.sb.block_size);
         let mut runs = Vec::new();
         if flags & EXT4_EXTENTS_FL != 0 {
-            self.walk_extent_node(i_block, MAX_DEPTH + 1, &mut runs)?;
+            let mut nodes = MAX_EXTENT_NODES;
+            self.walk_extent_node(i_block, MAX_DEPTH + 1, &mut runs, &mut nodes)?;
         } else {
             let mut budget = MAX_EXTENTS;
             let mut logical = 0u64;
@@ -198,7 +202,13 @@ impl Ext4Volume {
         node: &[u8],
         depth_left: u16,
         runs: &mut Vec<(u64, u64, u64, bool)>,
+        nodes: &mut usize,
     ) -> Result<(), FileError> {
+        // Index entries may all point at one child: without a budget a 4-level
+        // tree of such nodes is billions of reads.
+        *nodes = nodes.checked_sub(1).ok_or_else(|| {
+            FileError::Corrupt("extent tree has more nodes than any real file".into())
+        })?;
         if node.len() < 12 || le16(node, 0) != 0xF30A {
             return Err(FileError::Corrupt(
                 "extent tree node has a bad magic".into(),
@@ -236,7 +246,7 @@ impl Ext4Volume {
                 self.check_block(child)?;
                 let mut block = vec![0u8; self.sb.block_size as usize];
                 self.read(child * self.sb.block_size, &mut block)?;
-                self.walk_extent_node(&block, depth, runs)?;
+                self.walk_extent_node(&block, depth, runs, nodes)?;
             }
         }
         Ok(())
