@@ -1451,3 +1451,152 @@ fn hybrid_mbr_is_reported() {
         "Microsoft basic data"
     );
 }
+
+/// Splices a filesystem image into `img` at `start` without filling holes.
+fn splice(fs_image: &Path, img: &Path, start: u64) {
+    assert_eq!(start % MIB, 0);
+    run(
+        "dd",
+        &[
+            &format!("if={}", fs_image.display()),
+            &format!("of={}", img.display()),
+            "bs=1M",
+            &format!("seek={}", start / MIB),
+            "conv=notrunc,sparse",
+            "status=none",
+        ],
+    );
+}
+
+/// Filesystems bootvet identifies but does not read offline: identity equals
+/// `blkid -p`, and their files say why they cannot be read.
+#[test]
+fn btrfs_xfs_luks_ntfs_iso9660_are_identified_and_not_read_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let img = d.join("many.img");
+    run("truncate", &["-s", "600M", img.to_str().unwrap()]);
+    run(
+        "sgdisk",
+        &[
+            "-n1:2048:+128M",
+            "-n2:0:+320M",
+            "-n3:0:+32M",
+            "-n4:0:+16M",
+            "-n5:0:+8M",
+            img.to_str().unwrap(),
+        ],
+    );
+    let parts = sfdisk_layout(&img, 512);
+    let file = |name: &str, size: &str| {
+        let p = d.join(name);
+        run("truncate", &["-s", size, p.to_str().unwrap()]);
+        p
+    };
+    let btrfs = file("btrfs.bin", "128M");
+    run(
+        "mkfs.btrfs",
+        &["-q", "-f", "-L", "btrlabel", btrfs.to_str().unwrap()],
+    );
+    let xfs = file("xfs.bin", "320M");
+    run(
+        "mkfs.xfs",
+        &["-q", "-f", "-L", "xfslabel", xfs.to_str().unwrap()],
+    );
+    let luks = file("luks.bin", "32M");
+    let key = d.join("key");
+    fs::write(&key, b"not a secret").unwrap();
+    run(
+        "cryptsetup",
+        &[
+            "luksFormat",
+            "-q",
+            "--type",
+            "luks2",
+            "--pbkdf",
+            "pbkdf2",
+            "--pbkdf-force-iterations",
+            "1000",
+            "--label",
+            "lukslabel",
+            "--key-file",
+            key.to_str().unwrap(),
+            luks.to_str().unwrap(),
+        ],
+    );
+    let ntfs = file("ntfs.bin", "16M");
+    run(
+        "mkntfs",
+        &["-q", "-F", "-f", "-L", "ntfslabel", ntfs.to_str().unwrap()],
+    );
+    let iso = d.join("iso.bin");
+    let iso_src = d.join("iso-src");
+    fs::create_dir(&iso_src).unwrap();
+    fs::write(iso_src.join("README"), b"iso\n").unwrap();
+    run(
+        "xorriso",
+        &[
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-V",
+            "ISOLABEL",
+            "-o",
+            iso.to_str().unwrap(),
+            iso_src.to_str().unwrap(),
+        ],
+    );
+    for (i, f) in [&btrfs, &xfs, &luks, &ntfs, &iso].iter().enumerate() {
+        splice(f, &img, parts[i].start);
+    }
+    let facts = facts_for(&[&img]);
+    let want = ["btrfs", "xfs", "crypto_LUKS", "ntfs", "iso9660"];
+    for (i, p) in facts.disks[0].partitions.iter().enumerate() {
+        let fs = p
+            .filesystem
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} unidentified", p.grub_name));
+        assert_eq!(fs.fstype, want[i]);
+        let theirs = blkid_p(&img, p.start_byte, p.size_bytes);
+        for key in [
+            "TYPE",
+            "UUID",
+            "UUID_SUB",
+            "LABEL",
+            "VERSION",
+            "USAGE",
+            "BLOCK_SIZE",
+        ] {
+            assert_eq!(fs.blkid.get(key), theirs.get(key), "{} {key}", want[i]);
+        }
+        let why = format!(
+            "cannot read {} without mounting; run on the live system or mount it",
+            want[i]
+        );
+        assert_eq!(
+            fs.offline,
+            OfflineAccess::NotReadable {
+                reason: why.clone()
+            }
+        );
+        let err = open_volume(&facts, &volume(&facts, &format!("({})", p.grub_name)))
+            .err()
+            .unwrap();
+        assert_eq!(err.to_string(), why);
+    }
+    let labels: Vec<Option<&str>> = facts.disks[0]
+        .partitions
+        .iter()
+        .map(|p| p.filesystem.as_ref().and_then(|f| f.label.as_deref()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            Some("btrlabel"),
+            Some("xfslabel"),
+            Some("lukslabel"),
+            Some("ntfslabel"),
+            Some("ISOLABEL")
+        ]
+    );
+}
