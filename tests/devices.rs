@@ -1600,3 +1600,58 @@ fn btrfs_xfs_luks_ntfs_iso9660_are_identified_and_not_read_offline() {
         ]
     );
 }
+
+/// The live probe on an attached loop device: the table is read from /dev/loopN
+/// (this kernel makes no partition devices), and an unmounted ext4 partition is
+/// read from the device's bytes.
+#[test]
+fn live_probe_reads_an_attached_loop_disk() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (img, files) = gpt_image(
+        dir.path(),
+        "gpt.img",
+        "6a0e7b0e-eeee-4a4a-9b9b-0123456789ab",
+    );
+    let out = run(
+        "losetup",
+        &["--find", "--show", "--read-only", img.to_str().unwrap()],
+    );
+    let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let result = std::panic::catch_unwind(|| {
+        let facts = bootvet::probe::live::probe_live();
+        let (index, disk) = facts
+            .disks
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.path == dev)
+            .unwrap_or_else(|| panic!("{dev} not in live facts"));
+        assert_eq!(disk.kernel_name.as_deref(), dev.strip_prefix("/dev/"));
+        assert_eq!(disk.table.as_ref().unwrap().kind, TableKind::Gpt);
+        assert_eq!(disk.partitions.len(), 4);
+        let root = &disk.partitions[2];
+        assert_eq!(root.grub_name, format!("hd{index},gpt3"));
+        assert_eq!(
+            root.filesystem.as_ref().unwrap().label.as_deref(),
+            Some("rootfs")
+        );
+        let v = VolumeRef {
+            disk: index,
+            partition: Some(2),
+            name: root.grub_name.clone(),
+            kernel_name: None,
+        };
+        let files_on = open_volume(&facts, &v).unwrap();
+        let name = "boot/vmlinuz-6.1.0-13-amd64";
+        assert_eq!(read_all(files_on.as_ref(), name), files[name]);
+        let stat = files_on.stat(name).unwrap();
+        assert_eq!(stat.device, dev);
+    });
+    let _ = Command::new("losetup").args(["-d", &dev]).status();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -150,13 +150,24 @@ pub fn open_volume(facts: &Facts, volume: &VolumeRef) -> Result<Box<dyn VolumeFi
             volume.name
         ))),
         Source::Live { .. } => {
-            let Some(mount) = mounts.first() else {
+            if let Some(mount) = mounts.first() {
+                return Ok(Box::new(live::LiveVolume::new(mount)));
+            }
+            // Not mounted: ext4 and FAT can still be read from the disk's bytes
+            // when the system lets us open it (root).
+            if let OfflineAccess::NotReadable { .. } = &fs.offline {
                 return Err(FileError::Unsupported(format!(
-                    "({}) is not mounted; mount it to read its files",
-                    volume.name
+                    "({}) holds {} and is not mounted; mount it to read its files",
+                    volume.name, fs.fstype
                 )));
-            };
-            Ok(Box::new(live::LiveVolume::new(mount)))
+            }
+            let bytes = DiskBytes::open(std::path::Path::new(&disk.path)).map_err(|e| {
+                FileError::Unsupported(format!(
+                    "({}) is not mounted and {e}; mount it or run as root",
+                    volume.name
+                ))
+            })?;
+            open_offline(bytes, &disk.path, start, size, &fs.fstype)
         }
         Source::Images => {
             if let OfflineAccess::NotReadable { reason } = &fs.offline {
