@@ -1655,3 +1655,50 @@ fn live_probe_reads_an_attached_loop_disk() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn filesystem_larger_than_its_shrunk_partition_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (img, _) = gpt_image(
+        dir.path(),
+        "gpt.img",
+        "6a0e7b0e-ffff-4a4a-9b9b-0123456789ab",
+    );
+    let before = facts_for(&[&img]);
+    let root = &before.disks[0].partitions[2];
+    let ext4 = root.filesystem.as_ref().unwrap();
+    assert_eq!(
+        ext4.size_bytes,
+        Some(root.size_bytes),
+        "mkfs filled the partition"
+    );
+    let esp = &before.disks[0].partitions[1];
+    assert!(esp.filesystem.as_ref().unwrap().size_bytes.unwrap() <= esp.size_bytes);
+    // Shrink partition 3 by 10 MiB under its filesystem.
+    let first = root.start_byte / 512;
+    let last = (root.start_byte + root.size_bytes) / 512 - 1 - 10 * 2048;
+    run(
+        "sgdisk",
+        &[
+            "-d",
+            "3",
+            &format!("-n3:{first}:{last}"),
+            "-t3:8300",
+            img.to_str().unwrap(),
+        ],
+    );
+    let facts = facts_for(&[&img]);
+    let p: Vec<_> = facts
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::FilesystemLargerThanPartition)
+        .collect();
+    assert_eq!(p.len(), 1, "{:?}", facts.problems);
+    assert_eq!(p[0].device, "hd0,gpt3");
+    assert!(
+        p[0].message
+            .contains(&format!("the last {} bytes", 10 * MIB)),
+        "{}",
+        p[0].message
+    );
+}

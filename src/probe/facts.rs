@@ -152,6 +152,10 @@ pub struct Filesystem {
     pub label: Option<String>,
     pub version: Option<String>,
     pub block_size: Option<u64>,
+    /// The size the filesystem declares (ext2/3/4 and FAT, read by bootvet; the
+    /// libblkid here predates FSSIZE).
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
     /// Whether bootvet can read files on it from the raw bytes, and why not.
     pub offline: OfflineAccess,
     /// Every value libblkid reported, for evidence.
@@ -197,6 +201,9 @@ pub enum ProblemKind {
     DuplicateFsUuid,
     /// Several partitions carry one PARTUUID (a cloned GPT).
     DuplicatePartuuid,
+    /// The filesystem declares more bytes than its partition holds (a partition
+    /// shrunk under it): files near its end are outside the partition.
+    FilesystemLargerThanPartition,
 }
 
 impl Facts {

@@ -320,6 +320,7 @@ fn mounted_fs(fstype: &str) -> Filesystem {
         label: None,
         version: None,
         block_size: None,
+        size_bytes: None,
         offline: blkid::offline_access(fstype),
         blkid: Default::default(),
     }
@@ -341,6 +342,7 @@ fn fs_from_tags(tags: Option<&Vec<(String, String)>>) -> Option<Filesystem> {
         label,
         version: None,
         block_size: None,
+        size_bytes: None,
         offline: blkid::offline_access("unknown"),
         blkid: Default::default(),
     })

@@ -141,7 +141,25 @@ pub fn describe_disk(
         let grub_name =
             grub_names::partition_name(index, kind.unwrap_or(TableKind::Msdos), p.number);
         let filesystem = match blkid::probe_range(disk, p.start_byte, p.size_bytes) {
-            Ok(fs) => fs,
+            Ok(Some(mut fs)) => {
+                fs.size_bytes = declared_size(disk, p.start_byte, &fs.fstype);
+                if let Some(size) = fs.size_bytes
+                    && size > p.size_bytes
+                {
+                    problems.push(DiskProblem {
+                        kind: ProblemKind::FilesystemLargerThanPartition,
+                        device: grub_name.clone(),
+                        message: format!(
+                            "{} filesystem declares {size} bytes but its partition holds {}: the last {} bytes are outside it (partition shrunk?)",
+                            fs.fstype,
+                            p.size_bytes,
+                            size - p.size_bytes
+                        ),
+                    });
+                }
+                Some(fs)
+            }
+            Ok(None) => None,
             Err(message) => {
                 problems.push(DiskProblem {
                     kind: ProblemKind::FilesystemProbeFailed,
@@ -181,7 +199,13 @@ pub fn describe_disk(
     }
     // A whole-disk filesystem only where no table claims the disk.
     let filesystem = if read.table.is_none() && read.error.is_none() {
-        blkid::probe_range(disk, 0, disk.size()).ok().flatten()
+        blkid::probe_range(disk, 0, disk.size())
+            .ok()
+            .flatten()
+            .map(|mut fs| {
+                fs.size_bytes = declared_size(disk, 0, &fs.fstype);
+                fs
+            })
     } else {
         None
     };
@@ -202,6 +226,15 @@ pub fn describe_disk(
         mountpoints: Vec::new(),
     };
     (d, problems)
+}
+
+/// What the filesystem says its own size is, for the types bootvet reads.
+fn declared_size(disk: &DiskBytes, start: u64, fstype: &str) -> Option<u64> {
+    match fstype {
+        "ext2" | "ext3" | "ext4" => fs::ext4::declared_size(disk, start),
+        "vfat" => fs::fat::declared_size(disk, start),
+        _ => None,
+    }
 }
 
 fn kind_of(table: &Option<TableFacts>) -> Option<TableKind> {

@@ -353,6 +353,21 @@ fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
+/// The size the superblock declares (block count × block size), for checking it
+/// against the partition; `None` if there is no plausible superblock.
+pub fn declared_size(disk: &DiskBytes, start: u64) -> Option<u64> {
+    let mut s = [0u8; 1024];
+    disk.read_at(start.checked_add(1024)?, &mut s).ok()?;
+    if le16(&s, 56) != 0xEF53 || le32(&s, 24) > 6 {
+        return None;
+    }
+    let mut blocks = u64::from(le32(&s, 4));
+    if le32(&s, 96) & INCOMPAT_64BIT != 0 {
+        blocks |= u64::from(le32(&s, 0x150)) << 32;
+    }
+    blocks.checked_mul(1024u64 << le32(&s, 24))
+}
+
 fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError> {
     if len < 2048 {
         return Err(FileError::Corrupt(

@@ -339,6 +339,24 @@ impl FatVolume {
     }
 }
 
+/// The size the boot sector declares (total sectors × sector size); `None` if
+/// the sector size is implausible.
+pub fn declared_size(disk: &DiskBytes, start: u64) -> Option<u64> {
+    let mut b = [0u8; 512];
+    disk.read_at(start, &mut b).ok()?;
+    let bps = u64::from(le16(&b, 11));
+    if !(512..=4096).contains(&bps) || !bps.is_power_of_two() {
+        return None;
+    }
+    let total16 = u64::from(le16(&b, 19));
+    let total = if total16 != 0 {
+        total16
+    } else {
+        u64::from(le32(&b, 32))
+    };
+    Some(total * bps)
+}
+
 fn short_name(e: &[u8]) -> String {
     let lower_base = e[12] & 0x08 != 0;
     let lower_ext = e[12] & 0x10 != 0;
