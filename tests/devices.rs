@@ -1135,6 +1135,10 @@ fn dumped_facts_replay_to_the_same_output() {
     let facts = probe::load_facts(&dump).unwrap();
     let original = facts_for(&[&img]);
     assert_eq!(facts.disks, original.disks);
+    assert!(matches!(
+        &facts.source,
+        bootvet::probe::Source::Replay { captured_from, .. } if **captured_from == bootvet::probe::Source::Images
+    ));
     // Replayed facts still resolve, but cannot read files.
     let v = volume(&facts, "LABEL=rootfs");
     assert!(

@@ -33,7 +33,11 @@ pub enum Source {
     /// Raw disk images given with `--image`, in the firmware's order.
     Images,
     /// Replayed from a facts file; files cannot be read.
-    Replay { file: String },
+    Replay {
+        file: String,
+        /// Where the facts were gathered (live or images).
+        captured_from: Box<Source>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -243,6 +243,17 @@ fn kind_of(table: &Option<TableFacts>) -> Option<TableKind> {
 
 /// Reads a facts file written by `--dump-facts`.
 pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
+    // Facts of a real machine are kilobytes; a bigger file is not one of ours.
+    const MAX_FACTS_BYTES: u64 = 64 << 20;
+    let len = std::fs::metadata(path)
+        .map_err(|e| ProbeError::io(path, e))?
+        .len();
+    if len > MAX_FACTS_BYTES {
+        return Err(ProbeError::Facts {
+            path: path.display().to_string(),
+            message: format!("{len} bytes is more than any facts file"),
+        });
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ProbeError::io(path, e))?;
     let mut facts: Facts = serde_json::from_str(&text).map_err(|e| ProbeError::Facts {
         path: path.display().to_string(),
@@ -257,11 +268,15 @@ pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
             ),
         });
     }
-    if !matches!(facts.source, Source::Replay { .. }) {
-        facts.source = Source::Replay {
-            file: path.display().to_string(),
-        };
-    }
+    // A replay of a replay still says where the facts were first gathered.
+    let captured_from = match facts.source {
+        Source::Replay { captured_from, .. } => captured_from,
+        other => Box::new(other),
+    };
+    facts.source = Source::Replay {
+        file: path.display().to_string(),
+        captured_from,
+    };
     Ok(facts)
 }
 

@@ -145,7 +145,7 @@ pub fn open_volume(facts: &Facts, volume: &VolumeRef) -> Result<Box<dyn VolumeFi
         )));
     };
     match &facts.source {
-        Source::Replay { file } => Err(FileError::Unsupported(format!(
+        Source::Replay { file, .. } => Err(FileError::Unsupported(format!(
             "facts replayed from {file}: files on ({}) cannot be read",
             volume.name
         ))),
