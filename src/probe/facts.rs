@@ -142,6 +142,9 @@ pub struct Partition {
     pub filesystem: Option<Filesystem>,
     #[serde(default)]
     pub mountpoints: Vec<String>,
+    /// Stacked devices on this partition (dm-crypt, LVM, md), from sysfs.
+    #[serde(default)]
+    pub holders: Vec<String>,
 }
 
 /// A filesystem or other signature found by libblkid on a disk or partition.

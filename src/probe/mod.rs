@@ -184,6 +184,7 @@ pub fn describe_disk(
             bootable: p.bootable,
             filesystem,
             mountpoints: Vec::new(),
+            holders: Vec::new(),
         });
     }
     for (kind, number, message) in read.problems {
