@@ -304,7 +304,8 @@ fn blkid_p(img: &Path, start: u64, size: u64) -> BTreeMap<String, String> {
         .unwrap()
         .lines()
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        // `-o export` escapes spaces for the shell: `LVM2\ 001`.
+        .map(|(k, v)| (k.to_string(), v.replace("\\ ", " ")))
         .collect()
 }
 
@@ -1704,5 +1705,50 @@ fn filesystem_larger_than_its_shrunk_partition_is_a_problem() {
             .contains(&format!("the last {} bytes", 10 * MIB)),
         "{}",
         p[0].message
+    );
+}
+
+/// An LVM physical volume (pvcreate needs a block device: a loop device).
+#[test]
+fn lvm_physical_volume_is_identified_and_not_read_offline() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pv = dir.path().join("pv.bin");
+    run("truncate", &["-s", "32M", pv.to_str().unwrap()]);
+    let out = run("losetup", &["--find", "--show", pv.to_str().unwrap()]);
+    let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let created = Command::new("pvcreate")
+        .args([
+            "-ff",
+            "-y",
+            "--norestorefile",
+            "--uuid",
+            "6a0e7b0e-aaaa-4a4a-9b9b-0123456789ab",
+            &dev,
+        ])
+        .output();
+    let _ = Command::new("losetup").args(["-d", &dev]).status();
+    assert!(created.unwrap().status.success());
+    let img = dir.path().join("lvm.img");
+    run("truncate", &["-s", "40M", img.to_str().unwrap()]);
+    run(
+        "sgdisk",
+        &["-n1:2048:+32M", "-t1:8e00", img.to_str().unwrap()],
+    );
+    splice(&pv, &img, MIB);
+    let facts = facts_for(&[&img]);
+    let p = &facts.disks[0].partitions[0];
+    assert_eq!(p.type_name, "Linux LVM");
+    let fs = p.filesystem.as_ref().unwrap();
+    assert_eq!(fs.fstype, "LVM2_member");
+    let theirs = blkid_p(&img, p.start_byte, p.size_bytes);
+    for key in ["TYPE", "UUID", "VERSION", "USAGE"] {
+        assert_eq!(fs.blkid.get(key), theirs.get(key), "{key}");
+    }
+    assert!(
+        matches!(&fs.offline, OfflineAccess::NotReadable { reason } if reason.contains("cannot read LVM2_member"))
     );
 }
