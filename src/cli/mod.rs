@@ -47,6 +47,7 @@ pub enum Command {
     /// Check grub.cfg syntax like grub-script-check, reporting every error.
     Parse(parse::ParseArgs),
     /// List disks, partitions, filesystems and GRUB device names, and the problems found.
+    #[command(after_help = devices::EXIT_STATUS_HELP)]
     Devices(devices::DevicesArgs),
 }
 
