@@ -456,3 +456,46 @@ fn explain_prints_every_section_and_lists_every_code() {
     assert_eq!(code, 2);
     assert!(err.contains("no check BV9999"));
 }
+
+#[test]
+fn boot_dir_stands_for_the_filesystem_grub_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let boot = dir.path();
+    std::fs::create_dir(boot.join("grub")).unwrap();
+    let status = Command::new("python3")
+        .arg(repo().join("fixtures/scenarios/standin-kernel.py"))
+        .args([
+            "6.11.0-rc1+",
+            boot.join("vmlinuz-6.11.0-rc1+").to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(
+        boot.join("grub/grub.cfg"),
+        "menuentry 'Linux 6.11.0-rc1+' {\n\tsearch --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n\tlinux /vmlinuz-6.11.0-rc1+ root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f ro\n}\n",
+    )
+    .unwrap();
+    let dir_arg = boot.to_str().unwrap();
+    let (code, out, err) = bootvet(&["check", "--json", "--boot-dir", dir_arg]);
+    assert_eq!(code, 3, "{err}");
+    let doc: CheckDocument = serde_json::from_str(&out).unwrap();
+    assert_eq!(codes(&doc), ["BV4103"]);
+    let root = &doc.entries[0].links[4];
+    assert_eq!(
+        (root.link.as_str(), root.state.as_str()),
+        ("root", "unknown"),
+        "no disks: root= unverified"
+    );
+    // With the initrd line and the image, the entry boots.
+    std::fs::write(boot.join("initrd.img-6.11.0-rc1+"), b"07070100000000").unwrap();
+    std::fs::write(
+        boot.join("grub/grub.cfg"),
+        "menuentry 'Linux 6.11.0-rc1+' {\n\tlinux /vmlinuz-6.11.0-rc1+ root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f ro\n\tinitrd /initrd.img-6.11.0-rc1+\n}\n",
+    )
+    .unwrap();
+    let (code, out, _) = bootvet(&["check", "--json", "--boot-dir", dir_arg]);
+    let doc: CheckDocument = serde_json::from_str(&out).unwrap();
+    assert!(!codes(&doc).contains(&"BV4103"), "{:?}", codes(&doc));
+    assert_ne!(code, 2);
+}

@@ -307,7 +307,7 @@ fn links(
                     LinkState::Pass,
                     format!("root={value} → {} matches", all.len()),
                 ),
-                Resolution::None if fact.unparsed.is_some() => {
+                Resolution::None if fact.unparsed.is_some() || facts.disks.disks.is_empty() => {
                     (LinkState::Unknown, format!("root={value}"))
                 }
                 Resolution::None => (LinkState::Fail, format!("root={value} → no device")),

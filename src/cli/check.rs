@@ -35,6 +35,11 @@ pub struct CheckArgs {
     #[arg(long = "image", value_name = "FILE")]
     pub images: Vec<PathBuf>,
 
+    /// A directory standing for the filesystem GRUB reads (e.g. a copy of /boot):
+    /// kernels, initrds and sourced files are read from it.
+    #[arg(long, value_name = "DIR", conflicts_with = "images")]
+    pub boot_dir: Option<PathBuf>,
+
     /// GRUB's platform ($grub_platform) [default: detected]
     #[arg(long, value_enum)]
     pub platform: Option<PlatformArg>,
@@ -75,6 +80,9 @@ pub fn run(args: &CheckArgs) -> u8 {
 }
 
 fn check(args: &CheckArgs) -> Result<u8, String> {
+    if let Some(dir) = &args.boot_dir {
+        return check_boot_dir(args, dir);
+    }
     let disks: Facts = if args.images.is_empty() {
         probe::live::probe_live()
     } else {
@@ -175,6 +183,52 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
     drop(files_for_platform);
 
     let files = DiskFiles::new(&disks, prefix_volume);
+    run_chain(args, &files, platform, origin, &config_bytes, prefix_dir)
+}
+
+/// `--boot-dir DIR`: the config and every file GRUB names come from DIR; with no
+/// disks to look at, `root=` stays unverified.
+fn check_boot_dir(args: &CheckArgs, dir: &Path) -> Result<u8, String> {
+    if !dir.is_dir() {
+        return Err(format!("--boot-dir {}: not a directory", dir.display()));
+    }
+    let config = match &args.config {
+        Some(path) => path.clone(),
+        None => ["grub/grub.cfg", "grub2/grub.cfg", "boot/grub/grub.cfg"]
+            .into_iter()
+            .map(|p| dir.join(p))
+            .find(|p| p.is_file())
+            .ok_or_else(|| format!("no grub/grub.cfg in {}; pass --config FILE", dir.display()))?,
+    };
+    let bytes =
+        std::fs::read(&config).map_err(|e| format!("cannot read {}: {e}", config.display()))?;
+    let prefix_dir = std::fs::canonicalize(&config)
+        .ok()
+        .zip(std::fs::canonicalize(dir).ok())
+        .and_then(|(c, d)| Some(format!("/{}", c.parent()?.strip_prefix(d).ok()?.display())))
+        .unwrap_or_else(|| guessed_prefix(&config));
+    let platform = match args.platform {
+        Some(PlatformArg::Efi) => Platform::Efi,
+        _ => Platform::Pc,
+    };
+    let disks = Facts::new(probe::Source::Images);
+    let dir_text = dir.display().to_string();
+    let files = DiskFiles::with_boot_dir(&disks, &dir_text);
+    let origin = ConfigOrigin {
+        path: config.display().to_string(),
+        volume: None,
+    };
+    run_chain(args, &files, platform, origin, &bytes, prefix_dir)
+}
+
+fn run_chain(
+    args: &CheckArgs,
+    files: &DiskFiles<'_>,
+    platform: Platform,
+    origin: ConfigOrigin,
+    config_bytes: &[u8],
+    prefix_dir: String,
+) -> Result<u8, String> {
     let options = Options {
         platform,
         flavour: match args.grub_flavour {
@@ -184,10 +238,10 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         prefix: prefix_dir,
         config_name: origin.path.clone(),
     };
-    let menu = menu::evaluate(&config_bytes, &options, &files);
+    let menu = menu::evaluate(config_bytes, &options, files);
     let facts = gather::gather(
         menu,
-        &files,
+        files,
         platform,
         origin,
         GatherOptions { deep: args.deep },

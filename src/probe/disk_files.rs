@@ -50,8 +50,13 @@ pub struct DiskFiles<'a> {
     facts: &'a Facts,
     /// The volume GRUB read grub.cfg from: where `$root` starts.
     prefix: Option<VolumeRef>,
+    /// `--boot-dir`: a directory standing for every filesystem GRUB names.
+    boot_dir: Option<String>,
     opened: RefCell<BTreeMap<String, OpenedVolume>>,
 }
+
+/// The name a `--boot-dir` directory goes by in reports.
+pub const BOOT_DIR_VOLUME: &str = "boot-dir";
 
 /// Where GRUB looks for its config, most specific first: the ESP's stub config
 /// (efi), then `$prefix/grub.cfg` on a separate /boot or inside the root fs.
@@ -67,7 +72,26 @@ impl<'a> DiskFiles<'a> {
         DiskFiles {
             facts,
             prefix,
+            boot_dir: None,
             opened: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// Every device GRUB names is this directory (a copy of /boot, an unpacked
+    /// ESP); `root=` is still resolved against `facts`.
+    pub fn with_boot_dir(facts: &'a Facts, dir: &str) -> Self {
+        let mut files = DiskFiles::new(facts, None);
+        files.boot_dir = Some(dir.to_string());
+        files.prefix = Some(files.boot_dir_volume());
+        files
+    }
+
+    fn boot_dir_volume(&self) -> VolumeRef {
+        VolumeRef {
+            disk: usize::MAX,
+            partition: None,
+            name: BOOT_DIR_VOLUME.to_string(),
+            kernel_name: self.boot_dir.clone(),
         }
     }
 
@@ -84,6 +108,15 @@ impl<'a> DiskFiles<'a> {
         if let Some(cached) = self.opened.borrow().get(&volume.name) {
             return cached.clone();
         }
+        if let Some(dir) = &self.boot_dir
+            && volume.name == BOOT_DIR_VOLUME
+        {
+            let files: Rc<dyn VolumeFiles> = Rc::new(super::fs::live::LiveVolume::new(dir));
+            self.opened
+                .borrow_mut()
+                .insert(volume.name.clone(), Ok(files.clone()));
+            return Ok(files);
+        }
         let opened = open_volume(self.facts, volume)
             .map(Rc::from)
             .map_err(|e| e.to_string());
@@ -95,6 +128,17 @@ impl<'a> DiskFiles<'a> {
 
     /// The volume GRUB uses for `device`, as its `search`/device code picks it.
     pub fn resolve(&self, device: &DeviceExpr) -> DeviceResolution {
+        if self.boot_dir.is_some()
+            && !matches!(
+                device,
+                DeviceExpr::Loopback { .. } | DeviceExpr::Unknown { .. }
+            )
+        {
+            return DeviceResolution::Found {
+                volume: self.boot_dir_volume(),
+                others: Vec::new(),
+            };
+        }
         let from = |resolution: Resolution, missing: String| match resolution {
             Resolution::None => DeviceResolution::Missing { message: missing },
             Resolution::One(volume) => DeviceResolution::Found {

@@ -49,6 +49,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(volume) = fact.resolution.volume() else {
                 continue;
             };
+            if volume.name == crate::probe::disk_files::BOOT_DIR_VOLUME {
+                continue;
+            }
             let fstype = fact.filesystem.as_ref().map(|fs| fs.fstype.as_str());
             let unreadable = match fstype {
                 None => true,
