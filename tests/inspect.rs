@@ -293,6 +293,12 @@ fn truncated_initrds_report_the_end_and_the_kernel_message() {
             );
             assert_eq!(e.offset, cut as u64, "{method:?} cut at {cut}");
             assert_eq!(e.segment, 1);
+            // Fewer than the 10 header bytes: gunzip refuses it before inflating.
+            let message = if method == Compression::Gzip && cut < start + 10 {
+                "Not a gzip file"
+            } else {
+                message
+            };
             assert_eq!(
                 e.kernel_message.as_deref(),
                 Some(message),
@@ -301,6 +307,27 @@ fn truncated_initrds_report_the_end_and_the_kernel_message() {
             assert!(!r.complete);
         }
     }
+}
+
+#[test]
+fn gzip_is_read_as_the_kernel_reads_it() {
+    // The kernel's gunzip skips the CRC32 trailer unchecked: a damaged CRC boots.
+    let mut bytes = initrd_with(Compression::Gzip);
+    let crc = bytes.len() - 8;
+    bytes[crc] ^= 0xff;
+    let r = deep(&bytes);
+    assert_eq!(r.error, None);
+    assert!(r.complete);
+    // The old gzip magic is detected as gzip, then refused by the header check.
+    let mut old = archives().microcode.clone();
+    let at = old.len() as u64;
+    old.extend(compress(Compression::Gzip, b"x"));
+    old[at as usize + 1] = 0x9e;
+    let e = deep(&old).error.expect("fault");
+    assert_eq!(e.kind, ErrorKind::Corrupt);
+    assert_eq!(e.offset, at + 10);
+    assert_eq!(e.kernel_message.as_deref(), Some("Not a gzip file"));
+    assert!(e.kernel_message_exact);
 }
 
 #[test]

@@ -367,7 +367,7 @@ fn decoder<'a, B: BufRead + 'a>(
     limits: &Limits,
 ) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match method {
-        Compression::Gzip => Box::new(flate2::bufread::GzDecoder::new(input)),
+        Compression::Gzip => Box::new(super::lz::KernelGzip::new(input)),
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
             // The kernel refuses windows above 1 << 27 ("too large a window size").
@@ -674,7 +674,13 @@ pub fn inspect_with<R: Read>(
             }
             Err(WalkError::Io { at, error: e }) => {
                 let truncated = saw_eof;
-                let (msg, exact) = decompressor_message(method, truncated);
+                let (msg, exact) = match e
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<super::lz::KernelSays>())
+                {
+                    Some(says) => (says.0, true),
+                    None => decompressor_message(method, truncated),
+                };
                 let end = size.max(top_pos);
                 error = Some(InitrdError {
                     kind: if truncated {

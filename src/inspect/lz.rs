@@ -1,6 +1,6 @@
-//! Streaming readers for the two containers no crate reads the way the kernel does:
-//! the lz4 legacy frame (`lz4 -l`, magic `02 21 4c 18`) and lzop's container around
-//! lzo1x blocks. Fixed buffers (one block in, one block out); sizes from the input are
+//! Streaming readers for the containers no crate reads the way the kernel does: the
+//! lz4 legacy frame (`lz4 -l`, magic `02 21 4c 18`), lzop's container around lzo1x
+//! blocks, and gzip as lib/decompress_inflate.c reads it (no CRC check). Fixed buffers (one block in, one block out); sizes from the input are
 //! checked against the kernel's own block limits before anything is allocated.
 
 use std::io::{self, BufRead, Read};
@@ -279,5 +279,89 @@ impl<B: BufRead> Read for Lzop<B> {
         buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
         self.out_pos += n;
         Ok(n)
+    }
+}
+
+/// A decoder error whose text is exactly what the kernel's decompressor prints.
+#[derive(Debug)]
+pub struct KernelSays(pub &'static str);
+
+impl std::fmt::Display for KernelSays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for KernelSays {}
+
+fn kernel_says(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, KernelSays(msg))
+}
+
+/// gzip read the way lib/decompress_inflate.c reads it, not the way gzip(1) does: the
+/// header must be `1f 8b 08`, only FNAME is skipped (FEXTRA and FCOMMENT are not
+/// understood), the raw deflate stream follows, and the 8-byte trailer is skipped
+/// without checking the CRC or the size.
+pub struct KernelGzip<B: BufRead> {
+    state: GzState<B>,
+}
+
+enum GzState<B: BufRead> {
+    Header(Option<B>),
+    Body(flate2::bufread::DeflateDecoder<B>),
+    Done,
+}
+
+impl<B: BufRead> KernelGzip<B> {
+    pub fn new(input: B) -> Self {
+        KernelGzip {
+            state: GzState::Header(Some(input)),
+        }
+    }
+}
+
+impl<B: BufRead> Read for KernelGzip<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match &mut self.state {
+                GzState::Header(input) => {
+                    let Some(mut r) = input.take() else {
+                        return Ok(0);
+                    };
+                    let mut h = [0u8; 10];
+                    if read_full(&mut r, &mut h)? < 10 || h[..3] != [0x1f, 0x8b, 0x08] {
+                        return Err(kernel_says("Not a gzip file"));
+                    }
+                    if h[3] & 0x08 != 0 {
+                        loop {
+                            let mut b = [0u8; 1];
+                            if read_full(&mut r, &mut b)? == 0 {
+                                return Err(kernel_says("header error"));
+                            }
+                            if b[0] == 0 {
+                                break;
+                            }
+                        }
+                    }
+                    self.state = GzState::Body(flate2::bufread::DeflateDecoder::new(r));
+                }
+                GzState::Body(d) => {
+                    let n = d.read(buf)?;
+                    if n > 0 || buf.is_empty() {
+                        return Ok(n);
+                    }
+                    // The deflate stream ended; the trailer is skipped unchecked.
+                    let mut trailer = [0u8; 8];
+                    if read_full(d.get_mut(), &mut trailer)? < 8 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "input ends inside the gzip trailer",
+                        ));
+                    }
+                    self.state = GzState::Done;
+                }
+                GzState::Done => return Ok(0),
+            }
+        }
     }
 }
