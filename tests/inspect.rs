@@ -273,8 +273,8 @@ fn truncated_initrds_report_the_end_and_the_kernel_message() {
         (Compression::Zstd, "ZSTD-compressed data is truncated"),
         (Compression::Gzip, "read error"),
         (Compression::Xz, "XZ-compressed data is corrupt"),
-        (Compression::Lz4, "decompressor failed"),
-        (Compression::Lzo, "decompressor failed"),
+        (Compression::Lz4, "data corrupted"),
+        (Compression::Lzo, "file corrupted"),
         (Compression::Bzip2, "decompressor failed"),
         (Compression::Lzma, "decompressor failed"),
     ];
@@ -293,11 +293,11 @@ fn truncated_initrds_report_the_end_and_the_kernel_message() {
             );
             assert_eq!(e.offset, cut as u64, "{method:?} cut at {cut}");
             assert_eq!(e.segment, 1);
-            // Fewer than the 10 header bytes: gunzip refuses it before inflating.
-            let message = if method == Compression::Gzip && cut < start + 10 {
-                "Not a gzip file"
-            } else {
-                message
+            // Cut inside the header: gunzip and unlzo refuse it before decoding.
+            let message = match method {
+                Compression::Gzip if cut < start + 10 => "Not a gzip file",
+                Compression::Lzo if cut < start + 9 => "invalid header",
+                _ => message,
             };
             assert_eq!(
                 e.kernel_message.as_deref(),

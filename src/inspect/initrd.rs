@@ -403,8 +403,13 @@ fn decompressor_message(method: Compression, truncated: bool) -> (&'static str, 
         (Compression::Zstd, false) => ("ZSTD-compressed data is corrupt", true),
         // lib/decompress_unxz.c: XZ_DATA_ERROR and XZ_BUF_ERROR (input ran out) alike.
         (Compression::Xz, _) => ("XZ-compressed data is corrupt", true),
-        // The other decompressors print their own text first; "decompressor failed"
-        // is what unpack_to_rootfs adds, and what is shown when they do not.
+        // lib/decompress_unlzo.c: input that runs out is "file corrupted".
+        (Compression::Lzo, _) => ("file corrupted", true),
+        // lib/decompress_unlz4.c: a cut last chunk leaves `size` negative → "data
+        // corrupted" when the block still decodes; it may fail to decode first.
+        (Compression::Lz4, _) => ("data corrupted", false),
+        // bunzip2 and unlzma print their own text first; "decompressor failed" is what
+        // unpack_to_rootfs adds, and what is shown when they do not.
         _ => ("decompressor failed", false),
     }
 }

@@ -67,7 +67,7 @@ impl<B: BufRead> Lz4Legacy<B> {
             let mut m = [0u8; 4];
             exact(&mut self.input, &mut m)?;
             if u32::from_le_bytes(m) != LZ4_LEGACY_MAGIC {
-                return Err(invalid("invalid lz4 legacy header"));
+                return Err(kernel_says("invalid header"));
             }
             self.started = true;
         }
@@ -101,7 +101,7 @@ impl<B: BufRead> Lz4Legacy<B> {
             exact(&mut self.input, &mut self.chunk)?;
             self.out.resize(LZ4_BLOCK, 0);
             let n = lz4_flex::block::decompress_into(&self.chunk, &mut self.out)
-                .map_err(|e| invalid(&format!("lz4 block does not decode: {e}")))?;
+                .map_err(|_| kernel_says("Decoding failed"))?;
             self.out.truncate(n);
             self.out_pos = 0;
             return Ok(());
@@ -127,17 +127,12 @@ impl<B: BufRead> Read for Lz4Legacy<B> {
 const LZOP_MAGIC: [u8; 9] = [0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
 /// The kernel's `LZO_BLOCK_SIZE` in lib/decompress_unlzo.c (and lzop's default).
 const LZO_BLOCK: usize = 256 << 10;
-const F_ADLER32_D: u32 = 0x1;
-const F_ADLER32_C: u32 = 0x2;
-const F_H_EXTRA_FIELD: u32 = 0x40;
-const F_CRC32_D: u32 = 0x100;
-const F_CRC32_C: u32 = 0x200;
 const F_H_FILTER: u32 = 0x800;
 
 /// lzop container decoder (one file per stream, as the kernel reads it).
 pub struct Lzop<B> {
     input: B,
-    flags: Option<u32>,
+    started: bool,
     done: bool,
     chunk: Vec<u8>,
     out: Vec<u8>,
@@ -169,7 +164,7 @@ impl<B: BufRead> Lzop<B> {
     pub fn new(input: B) -> Self {
         Lzop {
             input,
-            flags: None,
+            started: false,
             done: false,
             chunk: Vec::new(),
             out: Vec::new(),
@@ -177,23 +172,17 @@ impl<B: BufRead> Lzop<B> {
         }
     }
 
-    fn header(&mut self) -> io::Result<u32> {
+    /// The header as lib/decompress_unlzo.c's `parse_header` reads it (which is not
+    /// quite lzop's format: it always skips a "version needed" field, ignores the method
+    /// and cannot skip an extra field), so that bootvet fails where the kernel fails.
+    fn header(&mut self) -> io::Result<()> {
         let r = &mut self.input;
         let mut m = [0u8; 9];
-        exact(r, &mut m)?;
-        if m != LZOP_MAGIC {
-            return Err(invalid("invalid lzop header"));
+        if read_full(r, &mut m)? < 9 || m != LZOP_MAGIC {
+            return Err(kernel_says("invalid header"));
         }
         let version = be16(r)?;
-        let _lib_version = be16(r)?;
-        if version >= 0x0940 {
-            let _needed = be16(r)?;
-        }
-        let mut method = [0u8; 1];
-        exact(r, &mut method)?;
-        if !(1..=3).contains(&method[0]) {
-            return Err(invalid("lzop method is not lzo1x"));
-        }
+        skip(r, 5)?; // library version, version needed, method
         if version >= 0x0940 {
             skip(r, 1)?; // level
         }
@@ -208,59 +197,45 @@ impl<B: BufRead> Lzop<B> {
         let mut l = [0u8; 1];
         exact(r, &mut l)?;
         skip(r, u64::from(l[0]) + 4)?; // name, header checksum
-        if flags & F_H_EXTRA_FIELD != 0 {
-            let len = be32(r)?;
-            skip(r, u64::from(len) + 4)?;
-        }
-        Ok(flags)
+        Ok(())
     }
 
     fn next_block(&mut self) -> io::Result<()> {
-        let flags = match self.flags {
-            Some(f) => f,
-            None => {
-                let f = self.header()?;
-                self.flags = Some(f);
-                f
+        if !self.started {
+            self.header()?;
+            self.started = true;
+        }
+        let r = &mut self.input;
+        let corrupted = |e: io::Error| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                kernel_says("file corrupted")
+            } else {
+                e
             }
         };
-        let r = &mut self.input;
-        let dst_len = be32(r)? as usize;
+        let dst_len = be32(r).map_err(corrupted)? as usize;
         if dst_len == 0 {
             self.done = true;
             return Ok(());
         }
         if dst_len > LZO_BLOCK {
-            return Err(invalid("lzo dest len longer than block size"));
+            return Err(kernel_says("dest len longer than block size"));
         }
-        let src_len = be32(r)? as usize;
+        let src_len = be32(r).map_err(corrupted)? as usize;
+        // The kernel skips one 4-byte checksum whatever the flags say (lzop's default:
+        // adler32 of the uncompressed block).
+        skip(r, 4).map_err(corrupted)?;
         if src_len == 0 || src_len > dst_len {
-            return Err(invalid("lzo file corrupted"));
+            return Err(kernel_says("file corrupted"));
         }
-        let mut sums = 0;
-        if flags & F_ADLER32_D != 0 {
-            sums += 4;
-        }
-        if flags & F_CRC32_D != 0 {
-            sums += 4;
-        }
-        if src_len < dst_len {
-            if flags & F_ADLER32_C != 0 {
-                sums += 4;
-            }
-            if flags & F_CRC32_C != 0 {
-                sums += 4;
-            }
-        }
-        skip(r, sums)?;
         self.chunk.resize(src_len, 0);
-        exact(r, &mut self.chunk)?;
+        exact(r, &mut self.chunk).map_err(corrupted)?;
         self.out.resize(dst_len, 0);
         if src_len == dst_len {
             self.out.copy_from_slice(&self.chunk);
         } else {
             lzo1x::decompress(&self.chunk, &mut self.out)
-                .map_err(|e| invalid(&format!("lzo block does not decode: {e:?}")))?;
+                .map_err(|_| kernel_says("Compressed data violation"))?;
         }
         self.out_pos = 0;
         Ok(())
