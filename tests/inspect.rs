@@ -982,6 +982,14 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Iterations of the fuzz runners: 3 000 in CI, more with BOOTVET_FUZZ_ITERS.
+fn fuzz_iterations() -> usize {
+    std::env::var("BOOTVET_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
+}
+
 fn small_initrd_seeds() -> Vec<Vec<u8>> {
     let dir = tmp().join("fuzz-seed-src");
     let _ = std::fs::remove_dir_all(&dir);
@@ -1004,7 +1012,7 @@ fn small_initrd_seeds() -> Vec<Vec<u8>> {
 fn fuzz_initrd_walker_on_mutated_archives() {
     let seeds = small_initrd_seeds();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
-    for i in 0..3000 {
+    for i in 0..fuzz_iterations() {
         let seed = &seeds[i % seeds.len()];
         let input = if i % 10 == 0 {
             (0..rng.below(4096)).map(|_| rng.next() as u8).collect()
@@ -1033,7 +1041,7 @@ fn fuzz_kernel_header_on_mutated_images() {
         seeds.push(k[..64 << 10].to_vec());
     }
     let mut rng = Rng(0x5eed_0000_0000_0002);
-    for i in 0..3000 {
+    for i in 0..fuzz_iterations() {
         let input = mutate(&mut rng, &seeds[i % seeds.len()]);
         fuzz_support::kernel_image(&input);
         if i % 3 == 0 {

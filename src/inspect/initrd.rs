@@ -665,6 +665,24 @@ pub fn inspect_with<R: Read>(
             break;
         }
         match walked {
+            // A decoder that ends without consuming a byte would loop forever here;
+            // no real format does, so it is corrupt data.
+            Ok(Stop::End) | Ok(Stop::NotCpio) if consumed == 0 => {
+                let (msg, _) = decompressor_message(method, false);
+                error = Some(InitrdError {
+                    kind: ErrorKind::Corrupt,
+                    offset,
+                    segment: seg_index,
+                    decompressed_offset: Some(produced),
+                    kernel_message: Some(msg.into()),
+                    kernel_message_exact: false,
+                    detail: format!(
+                        "{} data at offset {offset} ends before it starts",
+                        method.kernel_name()
+                    ),
+                });
+                break;
+            }
             Ok(Stop::End) | Ok(Stop::NotCpio) => {
                 seg.stored_size = Some(consumed);
                 seg.complete = true;
