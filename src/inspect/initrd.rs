@@ -172,6 +172,9 @@ pub enum ErrorKind {
     BadChecksum,
     /// The kernel was built without the decompressor for this segment (`CONFIG_RD_*`).
     NotConfigured,
+    /// No archive at all: an empty or all-zero file (what a crash before the data
+    /// reached the disk leaves). The kernel unpacks nothing and says nothing.
+    Empty,
 }
 
 /// The first fault, where the kernel finds it, and what it will print.
@@ -747,6 +750,21 @@ pub fn inspect_with<R: Read>(
             quick_done = true;
         }
     }
+    if error.is_none() && limit.is_none() && segments.is_empty() {
+        error = Some(InitrdError {
+            kind: ErrorKind::Empty,
+            offset: 0,
+            segment: 0,
+            decompressed_offset: None,
+            kernel_message: None,
+            kernel_message_exact: true,
+            detail: if size == 0 {
+                "the file is empty".to_string()
+            } else {
+                format!("all {size} bytes are zero: there is no archive in it")
+            },
+        });
+    }
     if col.entry_limit_hit && limit.is_none() {
         limit = Some(LimitHit {
             kind: LimitKind::Entries,
@@ -854,8 +872,13 @@ mod tests {
     }
 
     #[test]
-    fn empty_input_is_complete_and_empty() {
-        let r = inspect(io::Cursor::new(Vec::new()), Depth::Deep).unwrap();
-        assert!(r.complete && r.segments.is_empty() && r.error.is_none());
+    fn empty_and_zeroed_inputs_are_faults() {
+        for bytes in [Vec::new(), vec![0u8; 8192]] {
+            let r = inspect(io::Cursor::new(&bytes), Depth::Deep).unwrap();
+            assert!(r.segments.is_empty());
+            let e = r.error.unwrap();
+            assert_eq!(e.kind, ErrorKind::Empty);
+            assert_eq!(e.kernel_message, None);
+        }
     }
 }
