@@ -35,8 +35,12 @@ pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[
 ver=${pkg#linux-image-}
 (
   cd "$cache"
-  ls "$pkg"_*.deb >/dev/null 2>&1 || apt-get download "$pkg"
-  [ -d "x-$pkg" ] || { dpkg-deb -x "$pkg"_*.deb "x-$pkg.tmp" && mv "x-$pkg.tmp" "x-$pkg"; }
+  if ! ls "$pkg"_*.deb >/dev/null 2>&1; then
+    d=$(mktemp -d -p .); (cd "$d" && apt-get download "$pkg"); mv "$d"/*.deb .; rmdir "$d"
+  fi
+  if [ ! -d "x-$pkg" ]; then
+    t=$(mktemp -d -p .); dpkg-deb -x "$pkg"_*.deb "$t"; mv -T "$t" "x-$pkg" 2>/dev/null || rm -rf "$t"
+  fi
 )
 mods=$cache/x-$pkg/lib/modules/$ver
 

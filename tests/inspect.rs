@@ -562,11 +562,18 @@ fn cache_dir() -> PathBuf {
 /// outside CI; under CI (`CI` set, as `.ci/run` does) that is a failure.
 fn debian_package(pkg: &str) -> Option<PathBuf> {
     let cache = cache_dir();
+    // Other worktrees share the cache: download and extract into private temporary
+    // names, then rename, so nobody sees half a package.
     let script = format!(
         "set -e; mkdir -p '{c}'; cd '{c}'; \
-         ls {pkg}_*.deb >/dev/null 2>&1 || apt-get download {pkg} >/dev/null 2>&1; \
+         if ! ls {pkg}_*.deb >/dev/null 2>&1; then \
+           d=$(mktemp -d -p .); (cd \"$d\" && apt-get download {pkg} >/dev/null 2>&1); \
+           mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
          deb=$(ls {pkg}_*.deb | head -n1); \
-         [ -d x-{pkg} ] || {{ rm -rf x-{pkg}.tmp; dpkg-deb -x \"$deb\" x-{pkg}.tmp && mv x-{pkg}.tmp x-{pkg}; }}",
+         if [ ! -d x-{pkg} ]; then \
+           t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
+           mv -T \"$t\" x-{pkg} 2>/dev/null || rm -rf \"$t\"; fi; \
+         [ -d x-{pkg} ]",
         c = cache.display()
     );
     let out = Command::new("sh").arg("-c").arg(&script).output().ok()?;
