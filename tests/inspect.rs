@@ -623,6 +623,8 @@ fn debian_bzimage_header_and_version() {
     assert_eq!(header.protocol_string(), "2.15");
     assert!(header.setup_sects > 0);
     assert_eq!(header.initrd_addr_max, Some(0x7fff_ffff));
+    assert_eq!(header.effective_initrd_addr_max(), 0x7fff_ffff);
+    assert!(header.can_load_above_4g());
     assert_eq!(
         header.xloadflags.map(|x| x & kernel::XLF_EFI_HANDOVER_64),
         Some(kernel::XLF_EFI_HANDOVER_64)

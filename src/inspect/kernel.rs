@@ -68,7 +68,21 @@ impl SetupHeader {
     pub fn declared_size(&self) -> u64 {
         self.setup_size() + u64::from(self.syssize) * 16
     }
-    /// Compression of the payload, by its magic, if the header locates it.
+    /// Highest byte address the initrd may end at, as a boot loader must honour it:
+    /// `initrd_addr_max`, or 0x37ffffff for protocols before 2.03 (boot.rst). Loaders
+    /// that honour XLF_CAN_BE_LOADED_ABOVE_4G may go above it on 64-bit entries.
+    pub fn effective_initrd_addr_max(&self) -> u64 {
+        match self.initrd_addr_max {
+            Some(m) if self.protocol >= 0x0203 => u64::from(m),
+            _ => 0x37ff_ffff,
+        }
+    }
+
+    pub fn can_load_above_4g(&self) -> bool {
+        self.xloadflags.unwrap_or(0) & XLF_CAN_BE_LOADED_ABOVE_4G != 0
+    }
+
+    /// Where the compressed payload starts in the file, if the header locates it.
     pub fn payload_start(&self) -> Option<u64> {
         self.payload_offset
             .map(|o| self.setup_size() + u64::from(o))
