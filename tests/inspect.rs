@@ -804,6 +804,73 @@ fn debian_modules_are_stripped_signed_and_match_the_release() {
     assert!(modules::decompress_ko(Cursor::new(packed), Compression::Zstd, 1000).is_err());
 }
 
+/// Root-only tests (mount namespaces) run when BOOTVET_PRIVILEGED_TESTS=1, as `.ci/run`
+/// sets it.
+fn privileged() -> bool {
+    let on = std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_some_and(|v| v == "1");
+    if !on {
+        eprintln!("BOOTVET_PRIVILEGED_TESTS is not 1: privileged test skipped");
+    }
+    on
+}
+
+#[test]
+fn mkinitramfs_image_lists_like_lsinitramfs() {
+    if !privileged() {
+        return;
+    }
+    let Some((root, release)) = debian_kernel() else {
+        return;
+    };
+    // mkinitramfs reads /usr/lib/modules/VER and /boot/config-VER; show it the Debian
+    // package's through read-only overlays in a private mount namespace, so the host
+    // is not touched.
+    let dir = tmp().join("mkinitramfs");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("root/lib/modules")).unwrap();
+    std::fs::create_dir_all(dir.join("boot")).unwrap();
+    let img = dir.join("initrd.img");
+    let d = dir.display();
+    let r = root.display();
+    sh(
+        &format!(
+            "set -e; cp -a '{r}/lib/modules/{release}' '{d}/root/lib/modules/'; \
+             cp '{r}/boot/config-{release}' '{d}/boot/'; depmod -b '{d}/root' {release}; \
+             unshare -m --propagation private sh -c \"set -e; \
+               mount -t overlay overlay -o lowerdir='{d}/root/lib':/usr/lib /usr/lib; \
+               mount -t overlay overlay -o lowerdir='{d}/boot':/boot /boot; \
+               mkinitramfs -o '{}' {release}\" >/dev/null 2>&1",
+            img.display()
+        ),
+        b"",
+    );
+    let bytes = std::fs::read(&img).unwrap();
+    let (r, names) = initrd::inspect_listing(
+        Cursor::new(&bytes),
+        bytes.len() as u64,
+        Depth::Deep,
+        &Limits::for_input(bytes.len() as u64),
+    )
+    .unwrap();
+    assert_eq!(r.error, None);
+    assert!(r.complete);
+    assert!(r.has_modules_for(release));
+    assert_eq!(
+        r.segments.last().map(|s| s.kind),
+        Some(SegmentKind::Compressed(Compression::Zstd))
+    );
+    let config = KernelConfig::parse(
+        &std::fs::read_to_string(root.join(format!("boot/config-{release}"))).unwrap(),
+    );
+    assert_eq!(r.first_fault_for(|c| config.supports(c)), None);
+    let listed = sh(&format!("lsinitramfs '{}'", img.display()), b"");
+    let listed: Vec<String> = String::from_utf8_lossy(&listed)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(names, listed);
+}
+
 // ---------------------------------------------------------------- .ko debug info
 
 #[test]

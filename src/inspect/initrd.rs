@@ -419,6 +419,7 @@ fn decompressor_message(method: Compression, truncated: bool) -> (&'static str, 
 
 struct Collector<'l> {
     limits: &'l Limits,
+    names: Option<&'l mut Vec<String>>,
     entries: u64,
     module_versions: BTreeSet<String>,
     modules: BTreeMap<String, String>,
@@ -461,6 +462,13 @@ impl Visitor for Collector<'_> {
             return Some(Body::Skip);
         }
         let path = normalise(e.name);
+        if let Some(names) = self.names.as_deref_mut() {
+            names.push(if path.is_empty() {
+                ".".to_string()
+            } else {
+                path.clone()
+            });
+        }
         let mut want = Body::Skip;
         if let Some((ver, tail)) = modules_dir(&path) {
             self.module_versions.insert(ver.to_string());
@@ -503,9 +511,34 @@ pub fn inspect_with<R: Read>(
     depth: Depth,
     limits: &Limits,
 ) -> io::Result<InitrdReport> {
+    run(input, size, depth, limits, None)
+}
+
+/// `inspect_with`, and every entry's path (as cpio(1) and lsinitramfs list them,
+/// without `./`), in archive order, `TRAILER!!!` excluded. The list costs memory in
+/// proportion to the entries (bounded by `Limits::max_entries`).
+pub fn inspect_listing<R: Read>(
+    input: R,
+    size: u64,
+    depth: Depth,
+    limits: &Limits,
+) -> io::Result<(InitrdReport, Vec<String>)> {
+    let mut names = Vec::new();
+    let report = run(input, size, depth, limits, Some(&mut names))?;
+    Ok((report, names))
+}
+
+fn run<R: Read>(
+    input: R,
+    size: u64,
+    depth: Depth,
+    limits: &Limits,
+    names: Option<&mut Vec<String>>,
+) -> io::Result<InitrdReport> {
     let mut top = Source::new(BufReader::with_capacity(IN_BUF, input), 0);
     let mut col = Collector {
         limits,
+        names,
         entries: 0,
         module_versions: BTreeSet::new(),
         modules: BTreeMap::new(),
