@@ -5,7 +5,11 @@
 //! they are) → `check` (facts → findings) → `report` (findings → text, JSON).
 
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspect;
+pub mod menu;
+pub mod probe;
 pub mod report;
 pub mod script;
 pub mod source;

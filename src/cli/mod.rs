@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 use crate::report::color::{self, ColorWhen};
 
+mod devices;
+mod entries;
 mod inspect;
 mod parse;
 
@@ -46,6 +48,10 @@ pub struct Cli {
 pub enum Command {
     /// Check grub.cfg syntax like grub-script-check, reporting every error.
     Parse(parse::ParseArgs),
+    /// Run grub.cfg as GRUB would and show the menu: entries, kernels, devices, default.
+    Entries(entries::EntriesArgs),
+    /// List disks, partitions, filesystems and GRUB device names, and the problems found.
+    Devices(devices::DevicesArgs),
     /// Say what kernel images, initrds, kernel configs and modules are, and what is
     /// broken inside them.
     Inspect(inspect::InspectArgs),
@@ -66,6 +72,8 @@ pub fn main() -> ExitCode {
     color::apply(cli.color);
     let status = match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Entries(args) => entries::run(&args),
+        Command::Devices(args) => devices::run(&args),
         Command::Inspect(args) => inspect::run(&args),
     };
     ExitCode::from(status)

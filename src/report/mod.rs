@@ -3,4 +3,6 @@
 //! Reads nothing from disk; it is handed the bytes it quotes.
 
 pub mod color;
+pub mod devices;
+pub mod entries;
 pub mod syntax;

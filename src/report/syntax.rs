@@ -50,6 +50,19 @@ pub fn render_error(name: &str, source: &[u8], index: &LineIndex, error: &Syntax
             "help".bold()
         );
     }
+    if let Some(opened) = &error.opened_at {
+        let at = index.line_col(source, opened.offset);
+        let _ = writeln!(
+            out,
+            "{:gutter$} {} {}: the {} was opened at {name}:{}:{}",
+            "",
+            "=".blue().bold(),
+            "note".bold(),
+            opened.what,
+            at.line,
+            at.col
+        );
+    }
     let unit = index.line_col(source, error.unit_start);
     if unit.line != pos.line {
         let _ = writeln!(

@@ -4,11 +4,11 @@
 //! escapes are resolved, quotes are remembered as parts, variables are references.
 //! Turning words into arguments (expansion, splitting) is the evaluator's job.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A byte range in the source file. Positions stay bytes everywhere; line and
 /// column are computed only when something is shown to a person.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

@@ -16,6 +16,17 @@ pub struct SyntaxError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// Where the construct the error is about was opened (an unclosed `{`,
+    /// `if`, loop or string), so the report can point there too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<Opened>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Opened {
+    pub offset: usize,
+    /// What was opened there: "`{`", "`if`", "'…' string", …
+    pub what: String,
 }
 
 impl SyntaxError {
@@ -27,6 +38,7 @@ impl SyntaxError {
             help: Some(
                 "bootvet does not follow nesting this deep; no real grub.cfg needs it".into(),
             ),
+            opened_at: None,
         }
     }
 }
@@ -38,29 +50,80 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
         InputLocation::Pos(p) => p,
         InputLocation::Span((a, _)) => a,
     };
-    let at = (unit_start + relative).min(text.len());
+    let mut at = (unit_start + relative).min(text.len());
+    // GRUB counts the end of a file that ends in a newline as its last line.
+    if at == text.len() && text.ends_with('\n') {
+        at -= 1;
+    }
     let error = |message: String, help: Option<String>, len: usize| SyntaxError {
         span: Span::new(at, (at + len).min(text.len())),
         unit_start,
         message,
         help,
+        opened_at: None,
     };
 
     let positives: Vec<Rule> = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         ErrorVariant::CustomError { .. } => {
-            return error(
-                format!("nested too deeply to follow (limit {MAX_NESTING} levels)"),
-                None,
-                1,
-            );
+            // pest ran low on native stack; say where the nesting got too deep,
+            // found by a rough re-scan so the place does not depend on the stack.
+            let deep = scan_unit(&text[unit_start..])
+                .too_deep_at
+                .map_or(unit_start, |offset| unit_start + offset);
+            return SyntaxError::too_deep(deep, unit_start);
         }
     };
+    // Words are atomic in the grammar, so a failure inside one is reported at its
+    // start: look inside for what GRUB's lexer would have tripped on.
+    if let Some((offset, _)) = scan_unit(&text[unit_start..]).open_quote
+        && (at..word_end(text, at)).contains(&(unit_start + offset))
+    {
+        return end_of_file(
+            text,
+            unit_start,
+            text.len().saturating_sub(usize::from(text.ends_with('\n'))),
+            &positives,
+        );
+    }
+    if let Some(dollar) = first_invalid_dollar(&text[at..]) {
+        let at = at + dollar;
+        let mut err = invalid_variable(&text[at..], error);
+        err.span = Span::new(at, (at + err.span.len()).min(text.len()));
+        return err;
+    }
     let rest = &text[at..];
     let token = found_token(rest);
 
-    if rest.is_empty() {
+    if rest.is_empty() || (rest == "\n" && at + 1 == text.len()) {
         return end_of_file(text, unit_start, at, &positives);
+    }
+    if let Some(dollar) = inside_braced_variable(&text[unit_start..at]) {
+        let start = unit_start + dollar;
+        let shown: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .take(16)
+            .collect();
+        return SyntaxError {
+            span: Span::new(start, start + shown.len()),
+            unit_start,
+            message: format!("invalid variable reference `{shown}`"),
+            help: Some("GRUB accepts only ${name}, ${1}, ${?}, ${#}, ${*} and ${@}: no spaces and no operators such as ${x:-y}".into()),
+            opened_at: None,
+        };
+    }
+    if matches!(rest, "\\\n" | "\\\r\n") {
+        return error(
+            "backslash-newline at end of file".into(),
+            Some("a trailing backslash continues the line, but no line follows".into()),
+            1,
+        );
+    }
+    if text[..at].ends_with('$') {
+        let mut err = invalid_variable(&text[at - 1..], error);
+        err.span = Span::new(at - 1, (at - 1 + err.span.len()).min(text.len()));
+        return err;
     }
     let first = rest.as_bytes()[0];
     match first {
@@ -100,8 +163,16 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
                     1,
                 );
             }
-            if expects(&positives, Rule::rbrace) || positives.is_empty() {
-                return error("unexpected `}`".into(), None, 1);
+            if !scan_unit(&text[unit_start..at])
+                .openers
+                .iter()
+                .any(|o| o.what == "`{`")
+            {
+                return error(
+                    "unexpected `}`: no block is open here".into(),
+                    Some("an earlier error may have ended the block early; GRUB then reads the rest of its body as top-level commands".into()),
+                    1,
+                );
             }
         }
         b';' => {
@@ -149,6 +220,8 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
     if is_keyword(token) {
         let message = if expects(&positives, Rule::name_token) {
             format!("`{token}` is a reserved word and cannot be used as a name")
+        } else if expected_list(&positives) == "`;` or a newline" {
+            format!("`{token}` is a reserved word and cannot start a command")
         } else {
             format!(
                 "unexpected `{token}`, expected {}",
@@ -188,40 +261,53 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
 }
 
 fn end_of_file(text: &str, unit_start: usize, at: usize, positives: &[Rule]) -> SyntaxError {
-    let unit = &text[unit_start..at];
-    let (message, help) = if let Some((offset, quote)) = open_quote(unit) {
+    let scan = scan_unit(&text[unit_start..at]);
+    let opened = |offset: usize, what: &str| {
+        Some(Opened {
+            offset: unit_start + offset,
+            what: what.to_string(),
+        })
+    };
+    let (message, help, opened_at) = if let Some((offset, quote)) = scan.open_quote {
+        let what = format!("{quote}…{quote} string");
         (
-            format!("unterminated {quote}…{quote} string"),
-            Some(format!(
-                "the string opened at byte {} runs to the end of the file",
-                unit_start + offset
-            )),
+            format!("unterminated {what}"),
+            Some("the string runs to the end of the file".to_string()),
+            opened(offset, &what),
         )
-    } else if unit.ends_with('\\') {
+    } else if let Some(opener) = scan.openers.last() {
+        let missing = match opener.what {
+            "`{`" => "`}`",
+            "`if`" => "`fi`",
+            _ => "`done`",
+        };
         (
-            "backslash at end of file".to_string(),
-            Some("a trailing backslash continues the line, but no line follows".into()),
+            format!("unexpected end of file: {missing} is missing"),
+            None,
+            opened(opener.offset, opener.what),
         )
     } else {
-        let open = if expects(positives, Rule::kw_fi)
-            || expects(positives, Rule::kw_then)
-            || expects(positives, Rule::kw_else)
-        {
-            "an `if` is still open: `fi` is missing"
+        let missing = if expects(positives, Rule::kw_fi) || expects(positives, Rule::kw_then) {
+            "`fi`"
         } else if expects(positives, Rule::kw_done) || expects(positives, Rule::kw_do) {
-            "a loop is still open: `done` is missing"
+            "`done`"
         } else if expects(positives, Rule::rbrace) {
-            "a `{` block is still open: `}` is missing"
+            "`}`"
         } else {
-            "a statement is still open"
+            "the end of a statement"
         };
-        (format!("unexpected end of file: {open}"), None)
+        (
+            format!("unexpected end of file: {missing} is missing"),
+            None,
+            None,
+        )
     };
     SyntaxError {
         span: Span::new(at, at),
         unit_start,
         message,
         help,
+        opened_at,
     }
 }
 
@@ -253,12 +339,31 @@ where
     error(message, Some(help.to_string()), shown.len().max(1))
 }
 
-/// The offset and kind of a quote still open at the end of `unit`.
-fn open_quote(unit: &str) -> Option<(usize, char)> {
+struct Opener {
+    offset: usize,
+    what: &'static str,
+}
+
+struct UnitScan {
+    open_quote: Option<(usize, char)>,
+    /// Where the open constructs first number more than `MAX_NESTING`.
+    too_deep_at: Option<usize>,
+    /// Constructs still open at the end, innermost last.
+    openers: Vec<Opener>,
+}
+
+/// A rough re-lexing of a failed unit, only to say what is still open at the
+/// point of failure; the grammar has already decided that it is an error.
+fn scan_unit(unit: &str) -> UnitScan {
     let bytes = unit.as_bytes();
+    let mut openers: Vec<Opener> = Vec::new();
+    let mut too_deep_at = None;
     let mut i = 0;
     let mut token_start = true;
     while i < bytes.len() {
+        if too_deep_at.is_none() && openers.len() > MAX_NESTING {
+            too_deep_at = openers.last().map(|o| o.offset);
+        }
         match bytes[i] {
             b'\\' => i += 1,
             b'#' if token_start => {
@@ -276,18 +381,159 @@ fn open_quote(unit: &str) -> Option<(usize, char)> {
                     i += 1;
                 }
                 if i >= bytes.len() {
-                    return Some((open, quote as char));
+                    return UnitScan {
+                        open_quote: Some((open, quote as char)),
+                        too_deep_at,
+                        openers,
+                    };
+                }
+            }
+            b'{' => openers.push(Opener {
+                offset: i,
+                what: "`{`",
+            }),
+            b'}' => {
+                if let Some(pos) = openers.iter().rposition(|o| o.what == "`{`") {
+                    openers.truncate(pos);
+                }
+            }
+            _ if token_start => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b'}'))
+                    .map_or(bytes.len(), |p| i + p);
+                let keyword = match &unit[i..end] {
+                    "if" => Some("`if`"),
+                    "for" => Some("`for`"),
+                    "while" => Some("`while`"),
+                    "until" => Some("`until`"),
+                    "fi" | "done" => {
+                        openers.pop();
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(what) = keyword {
+                    openers.push(Opener { offset: i, what });
                 }
             }
             _ => {}
         }
         token_start = matches!(
             bytes.get(i),
-            Some(b' ' | b'\t' | b'\n' | b';' | b'{' | b'}')
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b'}')
         );
         i += 1;
     }
+    UnitScan {
+        open_quote: None,
+        too_deep_at,
+        openers,
+    }
+}
+
+/// End of the word starting at `at`, quotes included; the end of the text when
+/// a quote in it never closes.
+fn word_end(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            quote @ (b'\'' | b'"') => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != quote {
+                    j += if quote == b'"' && bytes[j] == b'\\' {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                if j >= bytes.len() {
+                    return bytes.len();
+                }
+                i = j + 1;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b'}' | b'|' | b'&' | b'<' | b'>' => {
+                return i;
+            }
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Offset of the first `$` in the word at the start of `rest` that does not begin
+/// a valid variable reference (outside '…'), if any.
+fn first_invalid_dollar(rest: &str) -> Option<usize> {
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    let mut in_double = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'\'' if !in_double => {
+                i += bytes[i + 1..]
+                    .iter()
+                    .position(|b| *b == b'\'')
+                    .map_or(bytes.len(), |p| p + 1);
+            }
+            b'"' => in_double = !in_double,
+            b' ' | b'\t' | b'\n' | b';' | b'{' | b'}' | b'|' | b'&' | b'<' | b'>' if !in_double => {
+                return None;
+            }
+            b'$' => {
+                let after = &rest[i + 1..];
+                let valid = after.starts_with('"') && !in_double
+                    || valid_reference(
+                        after.strip_prefix('{').map_or(after, |inner| {
+                            inner.split_once('}').map_or("", |(name, _)| name)
+                        }),
+                        after.starts_with('{'),
+                    );
+                if !valid {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
     None
+}
+
+fn valid_reference(name_and_rest: &str, braced: bool) -> bool {
+    let name = if braced {
+        name_and_rest
+    } else {
+        let end = name_and_rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(name_and_rest.len());
+        if end == 0 {
+            return name_and_rest.starts_with(['?', '#', '*', '@']);
+        }
+        &name_and_rest[..end]
+    };
+    matches!(name, "?" | "#" | "*" | "@")
+        || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+        || name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// When the failure lies inside a `${…` that never became a valid reference,
+/// the offset of its `$`.
+fn inside_braced_variable(before: &str) -> Option<usize> {
+    let token_start = before
+        .rfind([' ', '\t', '\r', '\n', ';'])
+        .map_or(0, |p| p + 1);
+    let dollar = token_start + before[token_start..].rfind("${")?;
+    if before[dollar..].contains('}') {
+        return None;
+    }
+    Some(dollar)
 }
 
 fn found_token(rest: &str) -> &str {
@@ -344,7 +590,7 @@ fn expected_list(positives: &[Rule]) -> String {
             Rule::rbrace => "`}`",
             Rule::lbrace => "`{`",
             Rule::name_token => "a name",
-            Rule::word | Rule::bare | Rule::variable | Rule::escape => "a word",
+            Rule::word => "a word",
             Rule::kw_if
             | Rule::kw_for
             | Rule::kw_while

@@ -7,7 +7,8 @@
 pub mod ast;
 mod error;
 mod parse;
+mod words;
 
 pub use ast::*;
 pub use error::SyntaxError;
-pub use parse::{MAX_NESTING, parse};
+pub use parse::{MAX_NESTING, SyntaxCheck, check, parse, parse_sequentially};

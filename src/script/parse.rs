@@ -6,6 +6,7 @@ use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
 use super::error::{SyntaxError, describe_failure};
+use super::words::split_word;
 use crate::source::text_for_parsing;
 
 pub(super) mod grammar {
@@ -22,14 +23,174 @@ use grammar::{GrubParser, Rule};
 /// real config comes near it.
 pub const MAX_NESTING: usize = 200;
 
+/// Files larger than this are parsed on several threads (see `parse`).
+const PARALLEL_THRESHOLD: usize = 1 << 20;
+
 /// Parses a whole file as GRUB reads it: unit after unit, recovering after an
 /// error at the next line. Never fails; the errors are part of the result.
+///
+/// Large files are cut into chunks at lines that probably start a unit, and the
+/// chunks are parsed in parallel. A chunk's result is kept only when the chunk
+/// before it really ended exactly where it starts (GRUB's parser carries no state
+/// from one unit to the next, so the result is then identical to a sequential
+/// parse); otherwise that stretch is parsed again in order.
 pub fn parse(source: &[u8]) -> Script {
+    parse_file(source, Output::Tree, available_threads()).script
+}
+
+/// `parse` on one thread: the reference the parallel path is tested against.
+#[doc(hidden)]
+pub fn parse_sequentially(source: &[u8]) -> Script {
+    parse_file(source, Output::Tree, 1).script
+}
+
+fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What a syntax check needs to know, without building the tree.
+#[derive(Clone, Debug, Default)]
+pub struct SyntaxCheck {
+    pub errors: Vec<SyntaxError>,
+    /// False when the file holds only blank lines, comments and function
+    /// definitions (grub-script-check refuses such a file).
+    pub has_commands: bool,
+}
+
+/// Parses like `parse` but keeps only the errors: the AST of a large file costs
+/// more to build than to parse, and `bootvet parse` without `--dump`/`--json`
+/// does not show it.
+pub fn check(source: &[u8]) -> SyntaxCheck {
+    let chunk = parse_file(source, Output::ErrorsOnly, available_threads());
+    SyntaxCheck {
+        errors: chunk.script.errors,
+        has_commands: chunk.has_commands,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Tree,
+    ErrorsOnly,
+}
+
+fn parse_file(source: &[u8], output: Output, threads: usize) -> Chunk {
     let text = text_for_parsing(source);
     let text: &str = &text;
+    if text.len() < PARALLEL_THRESHOLD || threads < 2 {
+        return std::thread::scope(|scope| {
+            join(on_parser_stack(scope, move || {
+                parse_units(text, 0, text.len(), output)
+            }))
+        });
+    }
+    let starts = chunk_starts(text, threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let stop = starts.get(i + 1).copied().unwrap_or(text.len());
+                on_parser_stack(scope, move || parse_units(text, start, stop, output))
+            })
+            .collect();
+        let mut whole = Chunk {
+            start: 0,
+            end: 0,
+            script: Script::default(),
+            has_commands: false,
+        };
+        for (i, handle) in handles.into_iter().enumerate() {
+            let chunk = join(handle);
+            let stop = starts.get(i + 1).copied().unwrap_or(text.len());
+            if chunk.start == whole.end {
+                whole.append(chunk);
+            } else if whole.end < stop {
+                // The guess was wrong: this stretch belongs to a unit that began earlier.
+                let from = whole.end;
+                whole.append(join(on_parser_stack(scope, move || {
+                    parse_units(text, from, stop, output)
+                })));
+            }
+        }
+        whole
+    })
+}
+
+/// Native stack for parser threads. pest stops with an error when its stack runs
+/// low; a fixed size makes where that happens the same on every thread and run.
+const PARSER_STACK_BYTES: usize = 64 << 20;
+
+fn on_parser_stack<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    match std::thread::Builder::new()
+        .name("bootvet-parse".into())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn_scoped(scope, work)
+    {
+        Ok(handle) => handle,
+        // Without a thread of our own there is no parsing at all: nothing to recover.
+        Err(err) => panic!("cannot start a parser thread: {err}"),
+    }
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+struct Chunk {
+    start: usize,
+    /// Where the last unit parsed ended: at or after the stop it was given.
+    end: usize,
+    script: Script,
+    has_commands: bool,
+}
+
+impl Chunk {
+    fn append(&mut self, next: Chunk) {
+        self.end = next.end;
+        self.script.statements.extend(next.script.statements);
+        self.script.errors.extend(next.script.errors);
+        self.has_commands |= next.has_commands;
+    }
+}
+
+/// Line starts that begin with a letter at column 0, about evenly spaced: in
+/// generated configs those are top-level statements (`menuentry`, `if`, …).
+fn chunk_starts(text: &str, chunks: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for k in 1..chunks {
+        let target = (bytes.len() / chunks * k).max(*starts.last().unwrap_or(&0) + 1);
+        let mut i = target;
+        while i < bytes.len() {
+            let Some(nl) = bytes[i..].iter().position(|b| *b == b'\n') else {
+                i = bytes.len();
+                break;
+            };
+            i += nl + 1;
+            if bytes.get(i).is_some_and(u8::is_ascii_alphabetic) && bytes[i - 1] == b'\n' {
+                break;
+            }
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        starts.push(i);
+    }
+    starts
+}
+
+/// Parses the units that start in `start..stop`; the last may run past `stop`.
+fn parse_units(text: &str, start: usize, stop: usize, output: Output) -> Chunk {
     let mut script = Script::default();
-    let mut pos = 0;
-    while pos < text.len() {
+    let mut has_commands = false;
+    let mut pos = start;
+    while pos < stop && pos < text.len() {
         let rest = &text[pos..];
         match GrubParser::parse(Rule::unit, rest) {
             Ok(mut pairs) => {
@@ -41,10 +202,23 @@ pub fn parse(source: &[u8]) -> Script {
                     pos += consumed.max(1);
                     continue;
                 }
-                let lowering = Lowering { base: pos };
-                script
-                    .statements
-                    .extend(lowering.statements(unit.into_inner()));
+                has_commands = has_commands
+                    || unit.clone().into_inner().any(|p| {
+                        matches!(
+                            p.as_rule(),
+                            Rule::simple_cmd
+                                | Rule::if_cmd
+                                | Rule::for_cmd
+                                | Rule::while_cmd
+                                | Rule::until_cmd
+                        )
+                    });
+                if output == Output::Tree {
+                    let lowering = Lowering { base: pos };
+                    script
+                        .statements
+                        .extend(lowering.statements(unit.into_inner()));
+                }
                 if consumed == 0 {
                     break;
                 }
@@ -57,7 +231,12 @@ pub fn parse(source: &[u8]) -> Script {
             }
         }
     }
-    script
+    Chunk {
+        start,
+        end: pos,
+        script,
+        has_commands,
+    }
 }
 
 /// GRUB has read the line holding the offending token; it starts afresh after it.
@@ -125,7 +304,7 @@ impl Lowering {
 
     fn statement(&self, pair: Pair<Rule>) -> Option<Statement> {
         match pair.as_rule() {
-            Rule::simple_cmd => self.simple_command(pair).map(Statement::Command),
+            Rule::simple_cmd => Some(Statement::Command(self.simple_command(pair))),
             Rule::if_cmd => Some(Statement::If(self.if_command(pair))),
             Rule::for_cmd => Some(Statement::For(self.for_loop(pair))),
             Rule::while_cmd | Rule::until_cmd => Some(Statement::Loop(self.loop_command(pair))),
@@ -139,7 +318,7 @@ impl Lowering {
         self.statements(pair.into_inner())
     }
 
-    fn simple_command(&self, pair: Pair<Rule>) -> Option<Command> {
+    fn simple_command(&self, pair: Pair<Rule>) -> Command {
         let span = self.span(&pair);
         let mut words = Vec::new();
         let mut block = None;
@@ -157,10 +336,9 @@ impl Lowering {
                 _ => {}
             }
         }
-        if words.is_empty() && block.is_none() {
-            return None;
-        }
-        Some(Command { words, block, span })
+        // A command may end up with no words at all (a lone backslash-newline):
+        // GRUB counts it as a command that does nothing.
+        Command { words, block, span }
     }
 
     fn block(&self, pair: Pair<Rule>) -> Block {
@@ -308,100 +486,9 @@ impl Lowering {
 
     fn word(&self, pair: Pair<Rule>) -> Word {
         let span = self.span(&pair);
-        let mut parts: Vec<WordPart> = Vec::new();
-        for part in pair.into_inner() {
-            let part_span = self.span(&part);
-            match part.as_rule() {
-                Rule::bare => push_text(&mut parts, part.as_str(), part_span),
-                Rule::escape => push_text(&mut parts, &part.as_str()[1..], part_span),
-                Rule::line_continuation => {}
-                Rule::sq_string => parts.push(WordPart::SingleQuoted {
-                    value: strip_cr(part.into_inner().as_str()),
-                    span: part_span,
-                }),
-                Rule::dq_string => parts.push(WordPart::DoubleQuoted {
-                    parts: self.double_quoted(part),
-                    span: part_span,
-                }),
-                Rule::gettext_string => parts.push(WordPart::Gettext {
-                    value: gettext_value(part),
-                    span: part_span,
-                }),
-                Rule::variable => parts.push(WordPart::Variable(self.variable(part))),
-                _ => {}
-            }
-        }
-        Word { parts, span }
-    }
-
-    fn double_quoted(&self, pair: Pair<Rule>) -> Vec<QuotedPart> {
-        let mut parts: Vec<QuotedPart> = Vec::new();
-        for part in pair.into_inner() {
-            let span = self.span(&part);
-            let text = match part.as_rule() {
-                Rule::dq_text => strip_cr(part.as_str()),
-                Rule::dq_escape => part.as_str()[1..].to_string(),
-                Rule::variable => {
-                    parts.push(QuotedPart::Variable(self.variable(part)));
-                    continue;
-                }
-                _ => continue,
-            };
-            match parts.last_mut() {
-                Some(QuotedPart::Text { value, span: last }) => {
-                    value.push_str(&text);
-                    last.end = span.end;
-                }
-                _ => parts.push(QuotedPart::Text { value: text, span }),
-            }
-        }
-        parts
-    }
-
-    fn variable(&self, pair: Pair<Rule>) -> VariableRef {
-        let span = self.span(&pair);
-        let braced = pair.as_str().starts_with("${");
-        let name = pair
-            .into_inner()
-            .next()
-            .map(|n| n.as_str().to_string())
-            .unwrap_or_default();
-        VariableRef { name, braced, span }
-    }
-}
-
-/// Adjacent unquoted text and escapes form one text part.
-fn push_text(parts: &mut Vec<WordPart>, text: &str, span: Span) {
-    if let Some(WordPart::Text { value, span: last }) = parts.last_mut()
-        && last.end == span.start
-    {
-        value.push_str(text);
-        last.end = span.end;
-        return;
-    }
-    parts.push(WordPart::Text {
-        value: text.to_string(),
-        span,
-    });
-}
-
-/// GRUB's line reader drops every carriage return, inside quotes too.
-fn strip_cr(text: &str) -> String {
-    if text.contains('\r') {
-        text.replace('\r', "")
-    } else {
-        text.to_string()
-    }
-}
-
-fn gettext_value(pair: Pair<Rule>) -> String {
-    let mut value = String::new();
-    for part in pair.into_inner() {
-        match part.as_rule() {
-            Rule::gettext_text => value.push_str(&strip_cr(part.as_str())),
-            Rule::gettext_escape => value.push('"'),
-            _ => {}
+        Word {
+            parts: split_word(pair.as_str(), span.start),
+            span,
         }
     }
-    value
 }

@@ -1,0 +1,75 @@
+//! Entry points shared by the cargo-fuzz targets in `fuzz/` and by the in-CI
+//! robustness tests, so both exercise exactly the same code and invariants.
+//! Each function panics when an invariant breaks: that is what a fuzzer reports.
+
+use crate::script::{self, Statement};
+
+/// The parser on arbitrary bytes: never panics, every span lies inside the input,
+/// statements come in file order, and the errors-only path agrees with the tree.
+pub fn parse(data: &[u8]) {
+    let parsed = script::parse(data);
+    let checked = script::check(data);
+    assert_eq!(
+        parsed.errors, checked.errors,
+        "check() and parse() disagree"
+    );
+    assert_eq!(
+        !parsed.has_no_commands(),
+        checked.has_commands,
+        "check() and parse() disagree on whether there are commands"
+    );
+    for error in &parsed.errors {
+        assert!(
+            error.unit_start <= error.span.start,
+            "error before its unit"
+        );
+        assert!(error.span.start <= error.span.end && error.span.end <= data.len());
+    }
+    let mut last_end = 0;
+    for statement in &parsed.statements {
+        let span = statement.span();
+        assert!(
+            span.start >= last_end && span.end <= data.len(),
+            "statement out of order or bounds"
+        );
+        last_end = span.end;
+        assert_nested_spans(statement, data.len());
+    }
+}
+
+fn assert_nested_spans(statement: &Statement, len: usize) {
+    let outer = statement.span();
+    let inside = |inner: &[Statement]| {
+        for s in inner {
+            let span = s.span();
+            assert!(span.start >= outer.start && span.end <= outer.end && span.end <= len);
+            assert_nested_spans(s, len);
+        }
+    };
+    match statement {
+        Statement::Command(c) => {
+            for word in &c.words {
+                assert!(word.span.start >= outer.start && word.span.end <= outer.end);
+            }
+            if let Some(block) = &c.block {
+                assert!(block.inner.start <= block.inner.end && block.span.end <= outer.end);
+                inside(&block.body);
+            }
+        }
+        Statement::If(i) => {
+            for branch in &i.branches {
+                inside(&branch.condition);
+                inside(&branch.body);
+            }
+            if let Some(body) = &i.else_body {
+                inside(body);
+            }
+        }
+        Statement::For(f) => inside(&f.body),
+        Statement::Loop(l) => {
+            inside(&l.condition);
+            inside(&l.body);
+        }
+        Statement::Function(f) => inside(&f.body),
+    }
+}

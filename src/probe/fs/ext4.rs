@@ -1,0 +1,479 @@
+//! ext2/3/4 read straight from a disk's bytes. Reading files and directories goes
+//! through the `ext4-view` crate (read-only by design); physical extents come from
+//! a small walker of our own (superblock → group descriptor → inode → extent tree
+//! or the ext2/3 block map), because ext4-view exposes no block numbers.
+//!
+//! Every number read from the disk is checked before use: depth, entry counts and
+//! block numbers are bounded so a hostile image gives an error, not a hang.
+//! Not handled: inline-data directories, bigalloc, encrypted names. Must never write.
+
+use std::path::Path;
+
+use ext4_view::{Ext4, Ext4Read};
+
+use super::{
+    DirEntry, Extent, FileError, FileKind, FileStat, ReadSeek, VolumeFiles, components,
+    finish_extents,
+};
+use crate::probe::image::DiskBytes;
+
+/// A file with more pieces than this is treated as damage, not fragmentation.
+const MAX_EXTENTS: usize = 1 << 20;
+/// Deeper trees than this do not exist (ext4 allows 5).
+const MAX_DEPTH: u16 = 5;
+/// Directories larger than this are damage (a real one holds ~1M entries).
+const MAX_DIR_BYTES: u64 = 64 << 20;
+const MAX_SYMLINK_HOPS: usize = 40;
+
+const EXT4_EXTENTS_FL: u32 = 0x80000;
+const EXT4_INLINE_DATA_FL: u32 = 0x1000_0000;
+const INCOMPAT_64BIT: u32 = 0x80;
+
+struct PartReader {
+    disk: DiskBytes,
+    start: u64,
+    len: u64,
+}
+
+impl Ext4Read for PartReader {
+    fn read(
+        &mut self,
+        start_byte: u64,
+        dst: &mut [u8],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync + 'static>> {
+        let end = start_byte
+            .checked_add(dst.len() as u64)
+            .ok_or("read overflows")?;
+        if end > self.len {
+            return Err(
+                format!("read at byte {start_byte} goes past the end of the partition").into(),
+            );
+        }
+        Ok(self.disk.read_at(self.start + start_byte, dst)?)
+    }
+}
+
+/// The superblock fields the block walker needs.
+#[derive(Debug, Clone, Copy)]
+struct Super {
+    block_size: u64,
+    blocks_count: u64,
+    inodes_count: u32,
+    inodes_per_group: u32,
+    first_data_block: u64,
+    inode_size: u64,
+    desc_size: u64,
+}
+
+pub struct Ext4Volume {
+    disk: DiskBytes,
+    device: String,
+    start: u64,
+    len: u64,
+    fs: Ext4,
+    sb: Super,
+}
+
+impl Ext4Volume {
+    pub fn open(disk: DiskBytes, device: &str, start: u64, len: u64) -> Result<Self, FileError> {
+        let len = len.min(disk.size().saturating_sub(start));
+        let sb = read_super(&disk, start, len)?;
+        let reader = PartReader {
+            disk: disk.clone(),
+            start,
+            len,
+        };
+        let fs =
+            Ext4::load(Box::new(reader)).map_err(|e| FileError::Corrupt(format!("ext4: {e}")))?;
+        Ok(Ext4Volume {
+            disk,
+            device: device.to_string(),
+            start,
+            len,
+            fs,
+            sb,
+        })
+    }
+
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), FileError> {
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|&e| e <= self.len)
+            .ok_or_else(|| {
+                FileError::Corrupt(format!("byte {offset} is outside the filesystem"))
+            })?;
+        let _ = end;
+        self.disk
+            .read_at(self.start + offset, buf)
+            .map_err(|e| FileError::Io(e.to_string()))
+    }
+
+    fn read_inode(&self, ino: u32) -> Result<Vec<u8>, FileError> {
+        let sb = &self.sb;
+        if ino == 0 || ino > sb.inodes_count {
+            return Err(FileError::Corrupt(format!("inode {ino} is out of range")));
+        }
+        let group = u64::from((ino - 1) / sb.inodes_per_group);
+        let index = u64::from((ino - 1) % sb.inodes_per_group);
+        let gdt = (sb.first_data_block + 1) * sb.block_size;
+        let mut desc = vec![0u8; sb.desc_size as usize];
+        self.read(gdt + group * sb.desc_size, &mut desc)?;
+        let mut table = u64::from(le32(&desc, 8));
+        if sb.desc_size >= 64 {
+            table |= u64::from(le32(&desc, 0x28)) << 32;
+        }
+        let mut inode = vec![0u8; sb.inode_size as usize];
+        let at = table
+            .checked_mul(sb.block_size)
+            .and_then(|t| t.checked_add(index * sb.inode_size))
+            .ok_or_else(|| FileError::Corrupt(format!("inode {ino} table is out of range")))?;
+        self.read(at, &mut inode)?;
+        Ok(inode)
+    }
+
+    /// Physical runs of an inode as (logical block, physical block, count, unwritten).
+    fn block_runs(&self, inode: &[u8], size: u64) -> Result<Vec<(u64, u64, u64, bool)>, FileError> {
+        let flags = le32(inode, 32);
+        let i_block = &inode[40..100];
+        let nblocks = size.div_ceil(self.sb.block_size);
+        let mut runs = Vec::new();
+        if flags & EXT4_EXTENTS_FL != 0 {
+            self.walk_extent_node(i_block, MAX_DEPTH + 1, &mut runs)?;
+        } else {
+            let mut budget = MAX_EXTENTS;
+            let mut logical = 0u64;
+            for (i, slot) in i_block.chunks_exact(4).enumerate() {
+                let ptr = u64::from(le32(slot, 0));
+                let level = i.saturating_sub(11) as u32; // 0 direct, 1..3 indirect
+                let span = (self.sb.block_size / 4).pow(level);
+                if logical >= nblocks {
+                    break;
+                }
+                if ptr != 0 {
+                    self.walk_map(ptr, level, logical, nblocks, &mut runs, &mut budget)?;
+                }
+                logical += span;
+            }
+        }
+        Ok(runs)
+    }
+
+    fn walk_map(
+        &self,
+        ptr: u64,
+        level: u32,
+        logical: u64,
+        nblocks: u64,
+        runs: &mut Vec<(u64, u64, u64, bool)>,
+        budget: &mut usize,
+    ) -> Result<(), FileError> {
+        *budget = budget
+            .checked_sub(1)
+            .ok_or_else(|| FileError::Corrupt("block map is larger than any real file".into()))?;
+        self.check_block(ptr)?;
+        if level == 0 {
+            runs.push((logical, ptr, 1, false));
+            return Ok(());
+        }
+        let per = self.sb.block_size / 4;
+        let mut block = vec![0u8; self.sb.block_size as usize];
+        self.read(ptr * self.sb.block_size, &mut block)?;
+        let span = per.pow(level - 1);
+        for (i, slot) in block.chunks_exact(4).enumerate() {
+            let child_logical = logical + i as u64 * span;
+            if child_logical >= nblocks {
+                break;
+            }
+            let child = u64::from(le32(slot, 0));
+            if child != 0 {
+                self.walk_map(child, level - 1, child_logical, nblocks, runs, budget)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn walk_extent_node(
+        &self,
+        node: &[u8],
+        depth_left: u16,
+        runs: &mut Vec<(u64, u64, u64, bool)>,
+    ) -> Result<(), FileError> {
+        if node.len() < 12 || le16(node, 0) != 0xF30A {
+            return Err(FileError::Corrupt(
+                "extent tree node has a bad magic".into(),
+            ));
+        }
+        let entries = le16(node, 2) as usize;
+        let depth = le16(node, 6);
+        if depth >= depth_left || 12 + entries * 12 > node.len() {
+            return Err(FileError::Corrupt(format!(
+                "extent tree node claims depth {depth} and {entries} entries"
+            )));
+        }
+        for e in node[12..12 + entries * 12].chunks_exact(12) {
+            if depth == 0 {
+                let logical = u64::from(le32(e, 0));
+                let raw_len = u64::from(le16(e, 4));
+                let (len, unwritten) = if raw_len > 32768 {
+                    (raw_len - 32768, true)
+                } else {
+                    (raw_len, false)
+                };
+                let phys = (u64::from(le16(e, 6)) << 32) | u64::from(le32(e, 8));
+                self.check_block(phys)?;
+                if len > 0 {
+                    self.check_block(phys + len - 1)?;
+                }
+                if runs.len() >= MAX_EXTENTS {
+                    return Err(FileError::Corrupt(
+                        "file has more extents than any real file".into(),
+                    ));
+                }
+                runs.push((logical, phys, len, unwritten));
+            } else {
+                let child = (u64::from(le16(e, 8)) << 32) | u64::from(le32(e, 4));
+                self.check_block(child)?;
+                let mut block = vec![0u8; self.sb.block_size as usize];
+                self.read(child * self.sb.block_size, &mut block)?;
+                self.walk_extent_node(&block, depth, runs)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_block(&self, block: u64) -> Result<(), FileError> {
+        if block >= self.sb.blocks_count || block.saturating_mul(self.sb.block_size) >= self.len {
+            return Err(FileError::Corrupt(format!(
+                "block {block} is past the end of the filesystem"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Finds an inode by path with a linear scan of each directory (works for
+    /// htree directories too: their index blocks read as empty entries).
+    fn lookup(&self, path: &str) -> Result<u32, FileError> {
+        let mut ino = 2u32;
+        for name in components(path) {
+            let inode = self.read_inode(ino)?;
+            if le16(&inode, 0) & 0xF000 != 0x4000 {
+                return Err(FileError::NotADirectory(path.to_string()));
+            }
+            ino = self
+                .find_in_dir(&inode, name.as_bytes())?
+                .ok_or_else(|| FileError::NotFound(path.to_string()))?;
+        }
+        Ok(ino)
+    }
+
+    fn find_in_dir(&self, inode: &[u8], name: &[u8]) -> Result<Option<u32>, FileError> {
+        if le32(inode, 32) & EXT4_INLINE_DATA_FL != 0 {
+            return Err(FileError::Unsupported(
+                "ext4 inline-data directories are not read".into(),
+            ));
+        }
+        let size = inode_size(inode);
+        if size > MAX_DIR_BYTES {
+            return Err(FileError::Corrupt(format!("directory claims {size} bytes")));
+        }
+        let bs = self.sb.block_size;
+        let mut block = vec![0u8; bs as usize];
+        for (logical, phys, count, _) in self.block_runs(inode, size)? {
+            for k in 0..count {
+                if (logical + k) * bs >= size {
+                    break;
+                }
+                self.read((phys + k) * bs, &mut block)?;
+                let mut at = 0usize;
+                while at + 8 <= block.len() {
+                    let entry_ino = le32(&block, at);
+                    let rec_len = le16(&block, at + 4) as usize;
+                    let name_len = block[at + 6] as usize;
+                    if rec_len < 8 || at + rec_len > block.len() || 8 + name_len > rec_len {
+                        return Err(FileError::Corrupt(
+                            "directory entry has a bad length".into(),
+                        ));
+                    }
+                    if entry_ino != 0 && &block[at + 8..at + 8 + name_len] == name {
+                        return Ok(Some(entry_ino));
+                    }
+                    at += rec_len;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Follows symlinks with ext4-view, which resolves them as the kernel does.
+    fn canonical(&self, path: &str) -> Result<String, FileError> {
+        let p = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        let c = self
+            .fs
+            .canonicalize(p.as_str())
+            .map_err(|e| map_err(&p, e))?;
+        let _ = MAX_SYMLINK_HOPS;
+        Ok(c.display().to_string())
+    }
+}
+
+fn inode_size(inode: &[u8]) -> u64 {
+    u64::from(le32(inode, 4)) | (u64::from(le32(inode, 108)) << 32)
+}
+
+fn map_err(path: &str, e: ext4_view::Ext4Error) -> FileError {
+    use ext4_view::Ext4Error as E;
+    match e {
+        E::NotFound => FileError::NotFound(path.to_string()),
+        E::IsADirectory => FileError::IsADirectory(path.to_string()),
+        E::NotADirectory => FileError::NotADirectory(path.to_string()),
+        E::Io(io) => FileError::Io(io.to_string()),
+        other => FileError::Corrupt(format!("ext4: {other}")),
+    }
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError> {
+    if len < 2048 {
+        return Err(FileError::Corrupt(
+            "too small for an ext2/3/4 superblock".into(),
+        ));
+    }
+    let mut s = [0u8; 1024];
+    disk.read_at(start + 1024, &mut s)
+        .map_err(|e| FileError::Io(e.to_string()))?;
+    if le16(&s, 56) != 0xEF53 {
+        return Err(FileError::Corrupt("no ext2/3/4 superblock magic".into()));
+    }
+    let log = le32(&s, 24);
+    if log > 6 {
+        return Err(FileError::Corrupt(format!(
+            "block size 1024<<{log} is invalid"
+        )));
+    }
+    let block_size = 1024u64 << log;
+    let incompat = le32(&s, 96);
+    let mut blocks_count = u64::from(le32(&s, 4));
+    let desc_size = if incompat & INCOMPAT_64BIT != 0 {
+        blocks_count |= u64::from(le32(&s, 0x150)) << 32;
+        u64::from(le16(&s, 254))
+    } else {
+        32
+    };
+    let inode_size = if le32(&s, 76) == 0 {
+        128
+    } else {
+        u64::from(le16(&s, 88))
+    };
+    let inodes_per_group = le32(&s, 40);
+    if !(32..=1024).contains(&desc_size) || !desc_size.is_power_of_two() {
+        return Err(FileError::Corrupt(format!(
+            "group descriptor size {desc_size} is invalid"
+        )));
+    }
+    if !(128..=block_size).contains(&inode_size) || inodes_per_group == 0 {
+        return Err(FileError::Corrupt("inode geometry is invalid".into()));
+    }
+    Ok(Super {
+        block_size,
+        blocks_count,
+        inodes_count: le32(&s, 0),
+        inodes_per_group,
+        first_data_block: u64::from(le32(&s, 20)),
+        inode_size,
+        desc_size,
+    })
+}
+
+fn kind_of(ft: ext4_view::FileType) -> FileKind {
+    if ft.is_regular_file() {
+        FileKind::File
+    } else if ft.is_dir() {
+        FileKind::Directory
+    } else if ft.is_symlink() {
+        FileKind::Symlink
+    } else {
+        FileKind::Other
+    }
+}
+
+impl VolumeFiles for Ext4Volume {
+    fn open(&self, path: &str) -> Result<Box<dyn ReadSeek>, FileError> {
+        let p = self.canonical(path)?;
+        let file = self.fs.open(Path::new(&p)).map_err(|e| map_err(path, e))?;
+        Ok(Box::new(file))
+    }
+
+    fn stat(&self, path: &str) -> Result<FileStat, FileError> {
+        let p = self.canonical(path)?;
+        let meta = self
+            .fs
+            .metadata(Path::new(&p))
+            .map_err(|e| map_err(path, e))?;
+        let kind = kind_of(meta.file_type());
+        let ino = self.lookup(&p)?;
+        let inode = self.read_inode(ino)?;
+        let size = meta.len();
+        let inline = le32(&inode, 32) & EXT4_INLINE_DATA_FL != 0;
+        let mut extents = Vec::new();
+        if !inline && kind != FileKind::Symlink {
+            let bs = self.sb.block_size;
+            for (logical, phys, count, unwritten) in self.block_runs(&inode, size)? {
+                let file_offset = logical.saturating_mul(bs);
+                if file_offset >= size {
+                    continue;
+                }
+                let length = count.saturating_mul(bs).min(size - file_offset);
+                extents.push(Extent {
+                    file_offset,
+                    disk_byte_offset: self.start + phys * bs,
+                    length,
+                    unwritten,
+                });
+            }
+        }
+        let (extents, has_holes) = finish_extents(extents, size);
+        Ok(FileStat {
+            size,
+            kind,
+            device: self.device.clone(),
+            extents,
+            has_holes: has_holes && !inline,
+            inline,
+            extents_unknown: None,
+        })
+    }
+
+    fn list_dir(&self, path: &str) -> Result<Vec<DirEntry>, FileError> {
+        let p = self.canonical(path)?;
+        let mut out = Vec::new();
+        for entry in self
+            .fs
+            .read_dir(Path::new(&p))
+            .map_err(|e| map_err(path, e))?
+        {
+            let entry = entry.map_err(|e| map_err(path, e))?;
+            let name = String::from_utf8_lossy(entry.file_name().as_ref()).into_owned();
+            if name == "." || name == ".." {
+                continue;
+            }
+            let meta = entry.metadata().map_err(|e| map_err(path, e))?;
+            out.push(DirEntry {
+                name,
+                kind: kind_of(meta.file_type()),
+                size: meta.len(),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,276 @@
+//! Files on a volume, behind one interface (`VolumeFiles`) the menu and the checks
+//! use: open a file as a stream, stat it with its physical extents, list a
+//! directory. Implementations: `ext4` and `fat` read straight from an image's
+//! bytes; `live` goes through the mount point and FIEMAP.
+//!
+//! Extents are always byte offsets on the whole disk (partition start plus the
+//! offset inside the filesystem), so a check can name the sector GRUB will read.
+//! Must never write, and never read a whole file into memory to describe it.
+
+pub mod ext4;
+pub mod fat;
+pub mod live;
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+use serde::{Deserialize, Serialize};
+
+use super::facts::{Facts, OfflineAccess, Source};
+use super::image::DiskBytes;
+use super::resolve::VolumeRef;
+
+/// `Read + Seek`, boxable.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// Read access to the files of one volume.
+pub trait VolumeFiles {
+    /// Opens a regular file as a stream (never loaded whole).
+    fn open(&self, path: &str) -> Result<Box<dyn ReadSeek>, FileError>;
+    /// Size, type and physical extents of a file.
+    fn stat(&self, path: &str) -> Result<FileStat, FileError>;
+    /// The entries of a directory, without `.` and `..`.
+    fn list_dir(&self, path: &str) -> Result<Vec<DirEntry>, FileError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    File,
+    Directory,
+    Symlink,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirEntry {
+    pub name: String,
+    pub kind: FileKind,
+    pub size: u64,
+}
+
+/// A run of a file's bytes stored contiguously on the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extent {
+    pub file_offset: u64,
+    /// Byte offset on the whole disk (`FileStat::device`), not the partition.
+    pub disk_byte_offset: u64,
+    pub length: u64,
+    /// Allocated but never written (ext4 uninitialised extent): reads as zeros.
+    #[serde(default)]
+    pub unwritten: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStat {
+    pub size: u64,
+    pub kind: FileKind,
+    /// The disk or image the extents address.
+    pub device: String,
+    /// Sorted by `file_offset`; ranges of `size` not covered are holes (zeros).
+    pub extents: Vec<Extent>,
+    /// Some range below `size` has no extent (a sparse file).
+    pub has_holes: bool,
+    /// The data lives inside the inode (ext4 inline data); there are no extents.
+    pub inline: bool,
+    /// Why `extents` is empty or cannot be trusted for a file with data (btrfs
+    /// logical addresses, delayed allocation, no FIEMAP support).
+    #[serde(default)]
+    pub extents_unknown: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("'{0}' not found")]
+    NotFound(String),
+    #[error("'{0}' is a directory")]
+    IsADirectory(String),
+    #[error("'{0}' is not a directory")]
+    NotADirectory(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("filesystem is damaged: {0}")]
+    Corrupt(String),
+    #[error("read error: {0}")]
+    Io(String),
+}
+
+impl From<io::Error> for FileError {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound => FileError::NotFound(e.to_string()),
+            _ => FileError::Io(e.to_string()),
+        }
+    }
+}
+
+/// Splits a GRUB/Unix path into its components; `.` and empty ones vanish.
+pub(crate) fn components(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect()
+}
+
+/// Opens the files of a volume the facts describe: images are read from their
+/// bytes, the live system through the mount point, replayed facts not at all.
+pub fn open_volume(facts: &Facts, volume: &VolumeRef) -> Result<Box<dyn VolumeFiles>, FileError> {
+    let disk = facts
+        .disks
+        .get(volume.disk)
+        .ok_or_else(|| FileError::NotFound(volume.name.clone()))?;
+    let (start, size, fs, mounts) = match volume.partition {
+        Some(i) => {
+            let p = disk
+                .partitions
+                .get(i)
+                .ok_or_else(|| FileError::NotFound(volume.name.clone()))?;
+            (
+                p.start_byte,
+                p.size_bytes,
+                p.filesystem.as_ref(),
+                &p.mountpoints,
+            )
+        }
+        None => (
+            0,
+            disk.size_bytes,
+            disk.filesystem.as_ref(),
+            &disk.mountpoints,
+        ),
+    };
+    let Some(fs) = fs else {
+        return Err(FileError::Unsupported(format!(
+            "({}) has no filesystem bootvet recognises",
+            volume.name
+        )));
+    };
+    match &facts.source {
+        Source::Replay { file } => Err(FileError::Unsupported(format!(
+            "facts replayed from {file}: files on ({}) cannot be read",
+            volume.name
+        ))),
+        Source::Live { .. } => {
+            let Some(mount) = mounts.first() else {
+                return Err(FileError::Unsupported(format!(
+                    "({}) is not mounted; mount it to read its files",
+                    volume.name
+                )));
+            };
+            Ok(Box::new(live::LiveVolume::new(mount)))
+        }
+        Source::Images => {
+            if let OfflineAccess::NotReadable { reason } = &fs.offline {
+                return Err(FileError::Unsupported(reason.clone()));
+            }
+            let bytes = DiskBytes::open(std::path::Path::new(&disk.path))
+                .map_err(|e| FileError::Io(e.to_string()))?;
+            open_offline(bytes, &disk.path, start, size, &fs.fstype)
+        }
+    }
+}
+
+/// Opens a filesystem read straight from `len` bytes at `start` of a disk.
+pub fn open_offline(
+    disk: DiskBytes,
+    device: &str,
+    start: u64,
+    len: u64,
+    fstype: &str,
+) -> Result<Box<dyn VolumeFiles>, FileError> {
+    match fstype {
+        "ext2" | "ext3" | "ext4" => Ok(Box::new(ext4::Ext4Volume::open(disk, device, start, len)?)),
+        "vfat" => Ok(Box::new(fat::FatVolume::open(disk, device, start, len)?)),
+        other => Err(FileError::Unsupported(format!(
+            "cannot read {other} without mounting; run on the live system or mount it"
+        ))),
+    }
+}
+
+/// Streams a file's bytes from its extents on the disk; holes read as zeros.
+/// Used where the reading crate cannot hand out an owned stream (FAT).
+#[derive(Debug)]
+pub struct ExtentReader {
+    disk: DiskBytes,
+    extents: Vec<Extent>,
+    size: u64,
+    pos: u64,
+}
+
+impl ExtentReader {
+    pub fn new(disk: DiskBytes, extents: Vec<Extent>, size: u64) -> Self {
+        ExtentReader {
+            disk,
+            extents,
+            size,
+            pos: 0,
+        }
+    }
+}
+
+impl Read for ExtentReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.size || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = (buf.len() as u64).min(self.size - self.pos);
+        // Extents are sorted; find the one holding `pos`, or the next one.
+        let i = self
+            .extents
+            .partition_point(|e| e.file_offset + e.length <= self.pos);
+        let n = match self.extents.get(i) {
+            Some(e) if e.file_offset <= self.pos => {
+                let n = want.min(e.file_offset + e.length - self.pos) as usize;
+                if e.unwritten {
+                    buf[..n].fill(0);
+                } else {
+                    let at = e.disk_byte_offset + (self.pos - e.file_offset);
+                    self.disk.read_at(at, &mut buf[..n])?;
+                }
+                n
+            }
+            next => {
+                let hole_end = next.map_or(self.size, |e| e.file_offset);
+                let n = want.min(hole_end - self.pos) as usize;
+                buf[..n].fill(0);
+                n
+            }
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for ExtentReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let new = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.size.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let p = new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad seek"))?;
+        self.pos = p;
+        Ok(p)
+    }
+}
+
+/// Merges byte runs that continue each other on disk, and notes holes.
+pub(crate) fn finish_extents(mut extents: Vec<Extent>, size: u64) -> (Vec<Extent>, bool) {
+    extents.sort_by_key(|e| e.file_offset);
+    let mut merged: Vec<Extent> = Vec::with_capacity(extents.len());
+    for e in extents {
+        if e.length == 0 {
+            continue;
+        }
+        if let Some(last) = merged.last_mut()
+            && last.file_offset + last.length == e.file_offset
+            && last.disk_byte_offset + last.length == e.disk_byte_offset
+            && last.unwritten == e.unwritten
+        {
+            last.length += e.length;
+            continue;
+        }
+        merged.push(e);
+    }
+    let covered: u64 = merged.iter().map(|e| e.length).sum();
+    (merged, covered < size)
+}

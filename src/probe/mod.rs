@@ -1,0 +1,185 @@
+//! probe: the only module that touches disks and files. It reads raw images and
+//! the live system (sysfs, mountinfo, block devices, mount points) and produces
+//! plain serializable facts (`facts`), plus read access to files on volumes
+//! (`fs`). Everything is opened read-only; nothing here judges what it finds —
+//! damaged tables are recorded as problems for the checks to weigh.
+//!
+//! Layout: `image` (read-only bytes), `partitions` (GPT/MBR), `blkid` (fs
+//! identity), `grub_names`, `live` (sysfs + mountinfo), `fs` (files and extents),
+//! `resolve` (UUID/LABEL/GRUB name/path → volume), `fuzz_support`; and the menu's
+//! file sources: `boot_dir` (`--boot-dir DIR`) and `live_files` (the live system).
+
+pub mod blkid;
+pub mod boot_dir;
+pub mod facts;
+pub mod fs;
+pub mod fuzz_support;
+pub mod grub_names;
+pub mod image;
+pub mod live;
+pub mod live_files;
+pub mod partitions;
+pub mod resolve;
+
+use std::path::{Path, PathBuf};
+
+pub use facts::*;
+use image::DiskBytes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is a {format} image, not a raw disk image: convert with qemu-img convert -O raw {path} {path}.raw"
+    )]
+    Format { path: String, format: &'static str },
+    #[error("{path} is not a bootvet facts file: {message}")]
+    Facts { path: String, message: String },
+}
+
+impl ProbeError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        ProbeError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Probes raw disk images; `paths[N]` becomes `hdN`.
+pub fn probe_images(paths: &[PathBuf]) -> Result<Facts, ProbeError> {
+    let mut facts = Facts::new(Source::Images);
+    for (index, path) in paths.iter().enumerate() {
+        let disk = DiskBytes::open(path)?;
+        let (d, problems) = describe_disk(&disk, index, &path.display().to_string(), None);
+        facts.disks.push(d);
+        facts.problems.extend(problems);
+    }
+    Ok(facts)
+}
+
+/// Reads the table and probes every partition of one disk. `sector_hint` is the
+/// logical sector size when the device reports one.
+pub fn describe_disk(
+    disk: &DiskBytes,
+    index: usize,
+    path: &str,
+    sector_hint: Option<u64>,
+) -> (Disk, Vec<DiskProblem>) {
+    let grub_disk = grub_names::disk_name(index);
+    let read = partitions::read_table(disk, sector_hint);
+    let kind = read.table.as_ref().map(|t| t.kind);
+    let sector = read
+        .table
+        .as_ref()
+        .map_or(sector_hint.unwrap_or(512), |t| t.sector_size);
+    let mut problems = Vec::new();
+    let mut parts = Vec::new();
+    for p in &read.partitions {
+        let grub_name =
+            grub_names::partition_name(index, kind.unwrap_or(TableKind::Msdos), p.number);
+        let filesystem = match blkid::probe_range(disk, p.start_byte, p.size_bytes) {
+            Ok(fs) => fs,
+            Err(message) => {
+                problems.push(DiskProblem {
+                    kind: ProblemKind::FilesystemProbeFailed,
+                    device: grub_name.clone(),
+                    message,
+                });
+                None
+            }
+        };
+        parts.push(Partition {
+            number: p.number,
+            grub_name,
+            kernel_name: None,
+            devno: None,
+            start_byte: p.start_byte,
+            size_bytes: p.size_bytes,
+            type_name: p.type_name.clone(),
+            type_id: p.type_id.clone(),
+            partuuid: p.partuuid.clone(),
+            partlabel: p.partlabel.clone(),
+            logical: p.logical,
+            bootable: p.bootable,
+            filesystem,
+            mountpoints: Vec::new(),
+        });
+    }
+    for (kind, number, message) in read.problems {
+        let device = match (number, kind_of(&read.table)) {
+            (Some(n), Some(k)) => grub_names::partition_name(index, k, n),
+            _ => grub_disk.clone(),
+        };
+        problems.push(DiskProblem {
+            kind,
+            device,
+            message,
+        });
+    }
+    // A whole-disk filesystem only where no table claims the disk.
+    let filesystem = if read.table.is_none() && read.error.is_none() {
+        blkid::probe_range(disk, 0, disk.size()).ok().flatten()
+    } else {
+        None
+    };
+    let d = Disk {
+        grub_name: grub_disk,
+        path: path.to_string(),
+        kernel_name: None,
+        devno: None,
+        size_bytes: disk.size(),
+        logical_sector_size: sector,
+        physical_sector_size: sector,
+        removable: false,
+        holders: Vec::new(),
+        table: read.table,
+        table_error: read.error,
+        partitions: parts,
+        filesystem,
+        mountpoints: Vec::new(),
+    };
+    (d, problems)
+}
+
+fn kind_of(table: &Option<TableFacts>) -> Option<TableKind> {
+    table.as_ref().map(|t| t.kind)
+}
+
+/// Reads a facts file written by `--dump-facts`.
+pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ProbeError::io(path, e))?;
+    let mut facts: Facts = serde_json::from_str(&text).map_err(|e| ProbeError::Facts {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    if facts.schema != FACTS_SCHEMA {
+        return Err(ProbeError::Facts {
+            path: path.display().to_string(),
+            message: format!(
+                "schema is {:?}, this bootvet reads {FACTS_SCHEMA:?}",
+                facts.schema
+            ),
+        });
+    }
+    if !matches!(facts.source, Source::Replay { .. }) {
+        facts.source = Source::Replay {
+            file: path.display().to_string(),
+        };
+    }
+    Ok(facts)
+}
+
+/// Writes facts as JSON (the only file bootvet ever writes, and only when asked).
+pub fn dump_facts(facts: &Facts, path: &Path) -> Result<(), ProbeError> {
+    let mut text = serde_json::to_string_pretty(facts).map_err(|e| ProbeError::Facts {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| ProbeError::io(path, e))
+}
