@@ -1125,3 +1125,36 @@ fn fuzz_kernel_header_on_mutated_images() {
         }
     }
 }
+
+// ---------------------------------------------------------------- JSON is public API
+
+/// The `bootvet inspect --json` fixtures (made by fixtures/inspect/gen.sh) must still
+/// deserialize into the inspect types, and say the same when serialized again.
+#[test]
+fn json_fixtures_still_deserialize() {
+    fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(name: &str) -> T {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/inspect")
+            .join(name);
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(doc["schema"], "bootvet.inspect/1");
+        let mut file = doc["files"][0].clone();
+        let obj = file.as_object_mut().unwrap();
+        obj.remove("path");
+        obj.remove("kind");
+        let value: T =
+            serde_json::from_value(file.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(serde_json::to_value(&value).unwrap(), file, "{name}");
+        value
+    }
+    let k: kernel::KernelImage = round_trip("kernel-debian.json");
+    assert_eq!(k.release.as_deref(), Some("6.1.0-56-amd64"));
+    let r: initrd::InitrdReport = round_trip("initrd-truncated.json");
+    let e = r.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Truncated);
+    assert_eq!(e.offset, r.size);
+    assert_eq!(
+        e.kernel_message.as_deref(),
+        Some("ZSTD-compressed data is truncated")
+    );
+}

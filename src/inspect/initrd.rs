@@ -9,13 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cpio::{self, Body, Counts, Entry, Fault, Place, Source, Stop, Visitor, WalkError};
 use super::modules::module_name_from_path;
 
 /// A compression method, as the kernel's `decompress_method` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     Gzip,
@@ -81,7 +81,7 @@ pub fn detect(magic: &[u8]) -> Option<Compression> {
 }
 
 /// How far to look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Depth {
     /// Headers, segment boundaries of the uncompressed part, the cpio directory of the
@@ -93,7 +93,7 @@ pub enum Depth {
 }
 
 /// Limits against hostile archives. Defaults: see `Limits::for_input`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Total decompressed bytes over all segments.
     pub max_output: u64,
@@ -124,7 +124,7 @@ impl Limits {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentKind {
     /// An uncompressed cpio archive at the top level (early microcode, ACPI tables).
@@ -134,7 +134,7 @@ pub enum SegmentKind {
     Junk,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     /// Offset of the first byte of the segment in the file.
     pub offset: u64,
@@ -150,7 +150,7 @@ pub struct Segment {
     pub complete: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A non-zero byte where a segment must start matches no known magic.
@@ -178,7 +178,7 @@ pub enum ErrorKind {
 }
 
 /// The first fault, where the kernel finds it, and what it will print.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitrdError {
     pub kind: ErrorKind,
     /// Offset in the file: the exact byte for faults at the top level and for
@@ -209,14 +209,14 @@ impl InitrdError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKind {
     Output,
     Entries,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LimitHit {
     pub kind: LimitKind,
     pub limit: u64,
@@ -224,7 +224,7 @@ pub struct LimitHit {
 }
 
 /// Everything learnt about one initrd.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitrdReport {
     pub size: u64,
     pub depth: Depth,

@@ -7,13 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::initrd::Compression;
 use super::modules::ModulesDep;
 
 /// A symbol's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Value {
     /// `=y`: built in.
@@ -26,7 +26,7 @@ pub enum Value {
     Other(String),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelConfig {
     /// Symbol (without `CONFIG_`) → value, for symbols the text mentions.
     pub symbols: BTreeMap<String, Value>,
@@ -145,7 +145,7 @@ pub struct Provider {
     pub userspace: &'static [&'static str],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NeedKind {
     Filesystem,
@@ -235,7 +235,7 @@ pub fn provider(need: &str) -> Option<&'static Provider> {
 }
 
 /// How the kernel provides a root-path need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provision {
     /// Some symbol is `=y`.
@@ -268,7 +268,7 @@ impl KernelConfig {
 }
 
 /// Whether one root-path need is met at boot, before the root filesystem is mounted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum NeedStatus {
     /// Built into the kernel (`=y`, or listed in `modules.builtin`).
