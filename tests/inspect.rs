@@ -532,6 +532,27 @@ fn decompression_bomb_stops_at_the_limit() {
 }
 
 #[test]
+fn evidence_is_bounded_but_the_walk_goes_on() {
+    let bytes = initrd_with(Compression::Zstd);
+    let limits = Limits {
+        max_evidence: 3,
+        ..Limits::for_input(bytes.len() as u64)
+    };
+    let r = initrd::inspect_with(
+        Cursor::new(&bytes),
+        bytes.len() as u64,
+        Depth::Deep,
+        &limits,
+    )
+    .unwrap();
+    assert!(r.evidence_cut);
+    assert!(r.modules.len() + r.module_versions.len() + r.microcode.len() <= 3);
+    assert_eq!(r.error, None);
+    assert!(r.complete);
+    assert!(!deep(&bytes).evidence_cut);
+}
+
+#[test]
 fn entry_limit_stops_the_walk() {
     let a = archives();
     let limits = Limits {

@@ -101,8 +101,12 @@ pub struct Limits {
     pub max_entries: u64,
     /// Decompressed bytes read from the first compressed segment in quick mode.
     pub quick_output: u64,
-    /// Largest `modules.dep`/`modules.builtin` body kept.
+    /// Largest `modules.dep`/`modules.builtin` body kept; all of them together may
+    /// take four times this.
     pub max_capture: usize,
+    /// Evidence kept: module names, module directories and microcode names (beyond
+    /// these, `InitrdReport::evidence_cut` is set and the walk goes on).
+    pub max_evidence: usize,
     /// Memory the xz/lzma decoders may use.
     pub lzma_memlimit: u64,
 }
@@ -119,6 +123,7 @@ impl Limits {
             max_entries: 2_000_000,
             quick_output: 4 << 20,
             max_capture: 16 << 20,
+            max_evidence: 100_000,
             lzma_memlimit: 256 << 20,
         }
     }
@@ -241,6 +246,11 @@ pub struct InitrdReport {
     /// Early microcode blobs (`kernel/x86/microcode/*`).
     pub microcode: Vec<String>,
     pub entries: u64,
+    /// More modules, module directories or microcode files than
+    /// `Limits::max_evidence` (or captured bodies past their budget): the lists are
+    /// partial.
+    #[serde(default)]
+    pub evidence_cut: bool,
     pub error: Option<InitrdError>,
     pub limit: Option<LimitHit>,
 }
@@ -425,6 +435,8 @@ struct Collector<'l> {
     modules: BTreeMap<String, String>,
     module_files: BTreeMap<String, String>,
     microcode: Vec<String>,
+    captured: usize,
+    evidence_cut: bool,
     entry_limit_hit: bool,
 }
 
@@ -470,24 +482,44 @@ impl Visitor for Collector<'_> {
             });
         }
         let mut want = Body::Skip;
+        let room = self.modules.len() + self.module_versions.len() + self.microcode.len()
+            < self.limits.max_evidence;
         if let Some((ver, tail)) = modules_dir(&path) {
-            self.module_versions.insert(ver.to_string());
+            if room || self.module_versions.contains(ver) {
+                self.module_versions.insert(ver.to_string());
+            } else {
+                self.evidence_cut = true;
+            }
             if (tail == "modules.dep" || tail == "modules.builtin") && e.header.is_regular() {
-                want = Body::Capture(self.limits.max_capture);
+                if self.captured < self.limits.max_capture.saturating_mul(4) {
+                    want = Body::Capture(self.limits.max_capture);
+                } else {
+                    self.evidence_cut = true;
+                }
             }
         }
         if let Some(name) = module_name_from_path(&path)
             && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
         {
-            self.modules.entry(name).or_insert(path.clone());
+            if room {
+                self.modules.entry(name).or_insert(path.clone());
+            } else {
+                self.evidence_cut = true;
+            }
         }
         if path.starts_with("kernel/x86/microcode/") && e.header.is_regular() {
-            self.microcode.push(path);
+            if room {
+                self.microcode.push(path);
+            } else {
+                self.evidence_cut = true;
+            }
         }
         Some(want)
     }
 
-    fn body(&mut self, e: &Entry<'_>, body: &[u8], _cut: bool) {
+    fn body(&mut self, e: &Entry<'_>, body: &[u8], cut: bool) {
+        self.captured += body.len();
+        self.evidence_cut |= cut;
         let path = normalise(e.name);
         self.module_files
             .insert(path, String::from_utf8_lossy(body).into_owned());
@@ -544,6 +576,8 @@ fn run<R: Read>(
         modules: BTreeMap::new(),
         module_files: BTreeMap::new(),
         microcode: Vec::new(),
+        captured: 0,
+        evidence_cut: false,
         entry_limit_hit: false,
     };
     let mut segments: Vec<Segment> = Vec::new();
@@ -816,6 +850,7 @@ fn run<R: Read>(
         module_files: col.module_files,
         microcode: col.microcode,
         entries: col.entries,
+        evidence_cut: col.evidence_cut,
         error,
         limit,
     })
