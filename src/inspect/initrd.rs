@@ -765,6 +765,24 @@ fn run<R: Read>(
                 });
                 break;
             }
+            Err(WalkError::Io { at, error: e })
+                if e.get_ref()
+                    .is_some_and(|i| i.is::<super::lz::GzipTrailerCut>()) =>
+            {
+                error = Some(InitrdError {
+                    kind: ErrorKind::Truncated,
+                    offset: size.max(top_pos),
+                    segment: seg_index,
+                    decompressed_offset: Some(at),
+                    kernel_message: None,
+                    kernel_message_exact: false,
+                    detail: format!(
+                        "the gzip data starting at offset {offset} is whole but its 8-byte trailer is cut at byte {}: the kernel unpacks every file, then its position runs past the end of the initrd, and what it reads there decides what happens",
+                        size.max(top_pos)
+                    ),
+                });
+                break;
+            }
             Err(WalkError::Io { at, error: e }) => {
                 let truncated = saw_eof;
                 let (msg, exact) = match e

@@ -269,6 +269,19 @@ impl std::fmt::Display for KernelSays {
 
 impl std::error::Error for KernelSays {}
 
+/// The gzip data is whole but its 8-byte trailer is cut: the kernel has unpacked
+/// everything, then steps its position past the end of the initrd.
+#[derive(Debug)]
+pub struct GzipTrailerCut;
+
+impl std::fmt::Display for GzipTrailerCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("input ends inside the gzip trailer")
+    }
+}
+
+impl std::error::Error for GzipTrailerCut {}
+
 fn kernel_says(msg: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, KernelSays(msg))
 }
@@ -328,10 +341,7 @@ impl<B: BufRead> Read for KernelGzip<B> {
                     // The deflate stream ended; the trailer is skipped unchecked.
                     let mut trailer = [0u8; 8];
                     if read_full(d.get_mut(), &mut trailer)? < 8 {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "input ends inside the gzip trailer",
-                        ));
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, GzipTrailerCut));
                     }
                     self.state = GzState::Done;
                 }
