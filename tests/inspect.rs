@@ -216,6 +216,21 @@ fn zero_padding_between_and_after_segments_is_accepted() {
 }
 
 #[test]
+fn magic_straddling_the_read_buffer_is_still_recognised() {
+    // Zero padding up to one byte before the reader's 256 KiB buffer boundary: the two
+    // magic bytes of the next segment arrive in two different reads.
+    for pad in [(256 << 10) - 1, (512 << 10) - 1] {
+        let mut bytes = vec![0u8; pad];
+        bytes.extend(compress(Compression::Zstd, &archives().main));
+        let r = deep(&bytes);
+        assert_eq!(r.error, None, "pad {pad}");
+        assert_eq!(r.segments.len(), 1);
+        assert_eq!(r.segments[0].offset, pad as u64);
+        assert_eq!(r.segments[0].stored_size, Some((bytes.len() - pad) as u64));
+    }
+}
+
+#[test]
 fn two_compressed_segments_are_two_segments() {
     let a = archives();
     let mut bytes = compress(Compression::Gzip, &a.microcode);

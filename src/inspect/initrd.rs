@@ -590,18 +590,16 @@ fn run<R: Read>(
 
     loop {
         top.skip_zeros()?;
-        let mut magic = [0u8; 2];
-        let n = top.peek_into(&mut magic)?;
-        if n == 0 {
+        let Some(first) = top.peek()? else {
             complete = true;
             break;
-        }
+        };
         if quick_done {
             // Quick mode stops after the first compressed segment.
             break;
         }
         let offset = top.pos();
-        if magic[0] == b'0' && offset & 3 == 0 {
+        if first == b'0' && offset & 3 == 0 {
             let mut counts = Counts::default();
             let walked = cpio::walk(&mut top, Place::TopLevel, &mut counts, &mut col);
             seen_entries |= counts.entries > 0;
@@ -644,7 +642,11 @@ fn run<R: Read>(
             }
             continue;
         }
-        // The kernel reaches here for any non-zero byte that is not an aligned '0'.
+        // The kernel reaches here for any non-zero byte that is not an aligned '0'. The
+        // two magic bytes may straddle the reader's buffer: take them out, and hand
+        // them back to the decoder in front of the rest.
+        let mut magic = [0u8; 2];
+        let n = top.read_full(&mut magic)?;
         let Some(method) = detect(&magic[..n]) else {
             segments.push(Segment {
                 offset,
@@ -687,8 +689,9 @@ fn run<R: Read>(
         } else {
             output_left
         };
+        let mut chained = io::Cursor::new(&magic[..n]).chain(top.get_mut());
         let mut counted = Counted {
-            inner: top.get_mut(),
+            inner: &mut chained,
             consumed: 0,
             saw_eof: false,
         };
@@ -715,8 +718,9 @@ fn run<R: Read>(
         };
         let consumed = counted.consumed;
         let saw_eof = counted.saw_eof;
-        // The decoder consumed through `top`'s buffer; move its position along.
-        top.advance(consumed);
+        // The decoder consumed the magic and then through `top`'s buffer; move its
+        // position along.
+        top.advance(consumed.saturating_sub(n as u64));
         let top_pos = top.pos();
         seen_entries |= counts.entries > 0;
         output_left = output_left.saturating_sub(produced);
