@@ -4,6 +4,7 @@
 //! → boot entries) → `probe` (disks and files → facts) → `inspect` (bytes → what
 //! they are) → `check` (facts → findings) → `report` (findings → text, JSON).
 
+pub mod check;
 pub mod cli;
 #[doc(hidden)]
 pub mod fuzzing;

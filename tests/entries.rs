@@ -44,7 +44,7 @@ fn device(d: &DeviceExpr) -> String {
         | DeviceExpr::File { hints, .. }
             if !hints.is_empty() =>
         {
-            format!("{} hints={}", d.display(), hints.join(","))
+            format!("{} hints={}", d.display(), hints.join(";"))
         }
         DeviceExpr::Unset => "unset".into(),
         _ => d.display(),
@@ -868,10 +868,11 @@ submenu 'More' { menuentry 'k' { linux /vmlinuz $shared $kopts; } }
 
 #[test]
 fn hostile_loops_and_recursion_terminate() {
-    let cases: [&[u8]; 4] = [
+    let cases: [&[u8]; 5] = [
         b"function f { f; }\nf\nmenuentry a { true; }\n",
         b"while true; do set x=$x$x$x$x; done\n",
         b"function g { menuentry \"$1\" { g; }; g x$1; }\ng\n",
+        b"set x=0123456789abcdef\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12; do set x=$x$x; done\nfor i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do for k in 1 2 3 4 5 6 7 8 9 10; do menuentry \"$x\" { linux /v $x $x $x $x; }; done; done; done\n",
         b"set a=1\nfor i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do for k in 1 2 3 4 5 6 7 8 9 10; do for l in 1 2 3 4 5 6 7 8 9 10; do for m in 1 2 3 4 5 6 7 8 9 10; do set a=$a; done; done; done; done; done\n",
     ];
     for cfg in cases {
@@ -881,6 +882,14 @@ fn hostile_loops_and_recursion_terminate() {
     let m = menu::evaluate(cases[0], &Options::default(), &NoFiles);
     assert!(m.notes.iter().any(|n| n.kind == NoteKind::LimitReached));
     assert_eq!(m.entries.len(), 1, "the rest of the file still runs");
+    // 1000 entries with 32 KiB titles and 128 KiB command lines: the byte
+    // budget stops recording commands.
+    let m = menu::evaluate(cases[3], &Options::default(), &NoFiles);
+    assert!(
+        m.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::LimitReached && n.message.contains("bytes"))
+    );
 }
 
 #[test]
@@ -982,7 +991,12 @@ fn fuzz_parse_and_evaluate_never_panics() {
         b"return\n",
         b"break 3\n",
     ];
-    for round in 0..2500 {
+    // BOOTVET_FUZZ_ROUNDS=200000 for a longer local run.
+    let rounds: usize = std::env::var("BOOTVET_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2000);
+    for round in 0..rounds {
         let mut data = seeds[(next() as usize) % seeds.len()].clone();
         let edits = 1 + next() % 8;
         for _ in 0..edits {
@@ -1013,4 +1027,126 @@ fn fuzz_parse_and_evaluate_never_panics() {
         }
         menu::fuzz_evaluate(&data);
     }
+}
+
+#[test]
+fn cli_platform_is_efi_for_an_esp_shaped_boot_dir() {
+    let tmp = tempdir::TempDir::new("bootvet-esp");
+    let root = tmp.path();
+    write(&root.join("EFI/debian/grubx64.efi"), b"MZ");
+    write(
+        &root.join("EFI/debian/grub.cfg"),
+        b"if [ \"$grub_platform\" = efi ]; then menuentry uefi { chainloader /EFI/debian/shimx64.efi; }; else menuentry bios { chainloader +1; }; fi\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .args(["entries", "--json", "--boot-dir"])
+        .arg(root)
+        .arg("--config")
+        .arg(root.join("EFI/debian/grub.cfg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["platform"], "efi");
+    assert_eq!(doc["entries"][0]["title"], "uefi");
+}
+
+/// The JSON document is public API: this fixture pins `bootvet.entries/1` and
+/// must keep deserializing into the model.
+#[test]
+fn json_schema_v1_is_pinned_by_a_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/entries");
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .current_dir(&dir)
+        .args([
+            "entries",
+            "--json",
+            "--platform",
+            "pc",
+            "--config",
+            "schema-v1.cfg",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let actual = String::from_utf8(out.stdout).unwrap();
+    let fixture = dir.join("schema-v1.json");
+    if std::env::var_os("BOOTVET_BLESS").is_some() {
+        std::fs::write(&fixture, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&fixture).unwrap();
+    assert_eq!(actual, expected, "bootvet.entries/1 output changed");
+    let doc: serde_json::Value = serde_json::from_str(&expected).unwrap();
+    assert_eq!(doc["schema"], "bootvet.entries/1");
+    let m: Menu = serde_json::from_value(doc).unwrap();
+    assert_eq!(m.default.path, Some(vec![1, 0]));
+    assert_eq!(m.fallback, [1], "GRUB stops at `x`");
+    assert_eq!(m.modules, ["part_gpt"]);
+}
+
+#[test]
+fn positional_parameters_follow_grub() {
+    let cfg = br#"
+function show {
+  menuentry "n=$# first=$1" "$@" { linux /k $*; }
+  shift
+  menuentry "after shift n=$# first=$1" { true; }
+  setparams "a b" c
+  menuentry "setparams n=$# one=$1" "$@" { linux /k "$@" $2; }
+}
+show "x y" z
+"#;
+    let m = menu::evaluate(cfg, &Options::default(), &NoFiles);
+    let titles: Vec<_> = m.entries.iter().map(|n| n.head().title.clone()).collect();
+    assert_eq!(
+        titles,
+        [
+            "n=2 first=x y",
+            "after shift n=1 first=z",
+            "setparams n=2 one=a b"
+        ]
+    );
+    // In the body, $1 is the title and "$@" every argument, one word each.
+    let args = |i: usize| match &entry(&m, &[i]).linux().unwrap().kind {
+        CommandKind::Linux { args, .. } => args.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(args(0), ["n=2", "first=x", "y", "x", "y", "z"]);
+    assert_eq!(args(2), ["setparams n=2 one=a b", "a b", "c", "a", "b"]);
+}
+
+#[test]
+fn cli_with_no_grub_cfg_anywhere_exits_2() {
+    let defaults = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"];
+    let esp = std::fs::read_dir("/boot/efi/EFI")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.path().join("grub.cfg").is_file())
+        })
+        .unwrap_or(false);
+    if defaults.iter().any(|p| Path::new(p).is_file()) || esp {
+        eprintln!("skipping: this machine has a grub.cfg in a default place");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .arg("entries")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no grub.cfg found"));
+}
+
+#[test]
+fn normal_with_a_file_reads_a_new_menu_like_configfile() {
+    let files = MemoryFiles::new().with(
+        "/boot/grub/real.cfg",
+        b"menuentry real { linux /vmlinuz; }\n".to_vec(),
+    );
+    let m = menu::evaluate(
+        b"normal /boot/grub/real.cfg\nmenuentry stub { true; }\n",
+        &Options::default(),
+        &files,
+    );
+    let titles: Vec<_> = m.entries.iter().map(|n| n.head().title.clone()).collect();
+    assert_eq!(titles, ["real"]);
 }

@@ -44,7 +44,8 @@ pub struct EntriesArgs {
     #[arg(long, value_name = "DIR")]
     pub boot_dir: Option<PathBuf>,
 
-    /// GRUB's platform ($grub_platform) [default: efi if /sys/firmware/efi exists]
+    /// GRUB's platform ($grub_platform) [default: efi if --boot-dir holds
+    /// EFI/*/grub*.efi or shim*.efi, else if /sys/firmware/efi exists]
     #[arg(long, value_enum)]
     pub platform: Option<PlatformArg>,
 
@@ -81,6 +82,22 @@ fn find_default_config() -> Option<PathBuf> {
         .collect();
     esp.sort();
     esp.into_iter().next()
+}
+
+/// An ESP-shaped directory: `EFI/*/grub*.efi` or `EFI/*/shim*.efi` exists, so
+/// the GRUB that reads this config is an EFI build.
+fn holds_grub_efi_binary(dir: &Path) -> bool {
+    let Ok(vendors) = std::fs::read_dir(dir.join("EFI")) else {
+        return false;
+    };
+    vendors.filter_map(|v| v.ok()).take(64).any(|vendor| {
+        std::fs::read_dir(vendor.path()).is_ok_and(|files| {
+            files.filter_map(|f| f.ok()).take(256).any(|f| {
+                let name = f.file_name().to_string_lossy().to_lowercase();
+                (name.starts_with("grub") || name.starts_with("shim")) && name.ends_with(".efi")
+            })
+        })
+    })
 }
 
 /// `$prefix`'s path for a config GRUB reads from outside any known filesystem
@@ -127,6 +144,7 @@ pub fn run(args: &EntriesArgs) -> u8 {
     let platform = match args.platform {
         Some(PlatformArg::Pc) => Platform::Pc,
         Some(PlatformArg::Efi) => Platform::Efi,
+        None if args.boot_dir.as_deref().is_some_and(holds_grub_efi_binary) => Platform::Efi,
         None if Path::new("/sys/firmware/efi").exists() => Platform::Efi,
         None => Platform::Pc,
     };
@@ -176,9 +194,10 @@ pub fn run(args: &EntriesArgs) -> u8 {
             files_from: files.describe(),
             menu: &menu,
         };
-        serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
+        match serde_json::to_string_pretty(&doc) {
+            Ok(text) => out.write_all(text.as_bytes()).and_then(|_| writeln!(out)),
+            Err(err) => Err(std::io::Error::other(err)),
+        }
     } else {
         let mut text = crate::report::entries::render(&menu, &name);
         text.push_str(&format!("\nfiles read from: {}\n", files.describe()));

@@ -7,8 +7,10 @@ use clap::{Parser, Subcommand};
 
 use crate::report::color::{self, ColorWhen};
 
+mod check;
 mod devices;
 mod entries;
+mod explain;
 mod inspect;
 mod parse;
 
@@ -46,6 +48,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Follow every boot entry down the chain and say whether it will boot.
+    Check(check::CheckArgs),
+    /// Explain a check: what it checks, why it breaks the boot, an example, the fix.
+    Explain(explain::ExplainArgs),
     /// Check grub.cfg syntax like grub-script-check, reporting every error.
     Parse(parse::ParseArgs),
     /// Run grub.cfg as GRUB would and show the menu: entries, kernels, devices, default.
@@ -71,6 +77,8 @@ pub fn main() -> ExitCode {
     };
     color::apply(cli.color);
     let status = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Parse(args) => parse::run(&args),
         Command::Entries(args) => entries::run(&args),
         Command::Devices(args) => devices::run(&args),

@@ -4,22 +4,17 @@
 
 use super::model::{DefaultChoice, Flavour, MatchedBy, MenuNode};
 
-/// `grub_strtoul(s, &end, 0)`: blanks skipped, `0x` hex, a leading `0` octal,
-/// digits until the first non-digit. `None` when no digit was read (GRUB's
-/// "bad number"); otherwise the value and the unread tail.
+/// `grub_strtoul(s, &end, 0)` as `kern/misc.c` has it: blanks skipped; `0x`
+/// (lower-case x only) means hex, a `0` followed by an octal digit means octal,
+/// anything else decimal; digits until the first non-digit. `None` when no digit
+/// was read (GRUB's "bad number"); otherwise the value and the unread tail.
 pub fn grub_strtoul(s: &str) -> Option<(u64, &str)> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r']);
-    let (radix, digits) = if let Some(rest) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X"))
-    {
-        if rest.starts_with(|c: char| c.is_ascii_hexdigit()) {
-            (16, rest)
-        } else {
-            (8, t)
-        }
-    } else if t.starts_with('0') {
-        (8, t)
-    } else {
-        (10, t)
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let b = t.as_bytes();
+    let (radix, digits) = match (b.first(), b.get(1)) {
+        (Some(b'0'), Some(b'x')) => (16, &t[2..]),
+        (Some(b'0'), Some(b'0'..=b'7')) => (8, t),
+        _ => (10, t),
     };
     let len = digits
         .find(|c: char| !c.is_digit(radix))
@@ -196,7 +191,14 @@ mod tests {
         assert_eq!(grub_strtoul("010"), Some((8, "")));
         assert_eq!(grub_strtoul("0x1f>2"), Some((31, ">2")));
         assert_eq!(grub_strtoul(" 1>2"), Some((1, ">2")));
-        assert_eq!(grub_strtoul("08"), Some((0, "8")));
+        assert_eq!(
+            grub_strtoul("08"),
+            Some((8, "")),
+            "0 then a non-octal digit is decimal"
+        );
+        assert_eq!(grub_strtoul("0X1"), Some((0, "X1")));
+        assert_eq!(grub_strtoul("0xg"), None);
+        assert_eq!(grub_strtoul("0"), Some((0, "")));
         assert_eq!(grub_strtoul("Ubuntu"), None);
         assert_eq!(grub_strtoul("-1"), None);
         assert_eq!(

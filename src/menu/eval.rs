@@ -32,6 +32,15 @@ pub const MAX_ENTRIES: usize = 1_000;
 pub const MAX_VALUE: usize = 64 * 1024;
 /// Config files read in total.
 pub const MAX_FILES: usize = 256;
+/// Bytes of files read in total.
+pub const MAX_READ_BYTES: usize = 32 * 1024 * 1024;
+/// Bytes of arguments kept in recorded commands and entry heads, in total.
+pub const MAX_KEPT_BYTES: usize = 32 * 1024 * 1024;
+/// Variables in one context.
+pub const MAX_VARS: usize = 4_096;
+/// Notes kept, and the length of one note's message.
+const MAX_NOTES: usize = 1_000;
+const MAX_NOTE_LEN: usize = 1_024;
 
 /// What the caller knows about the machine GRUB runs on.
 #[derive(Clone, Debug)]
@@ -131,9 +140,12 @@ struct Eval<'f> {
     /// Per loop iteration and function call: conditions that hold for the rest
     /// of it because a `continue`/`break`/`return` was taken on one way only.
     flow_conds: Vec<Vec<String>>,
+    read_bytes: usize,
+    kept_bytes: usize,
     flow: Option<Flow>,
     sinks: Vec<Sink>,
     top_level: Vec<EntryCommand>,
+    modules: Vec<String>,
     /// Set when a top-level `configfile` showed its own menu.
     replaced: Option<Vec<Pending>>,
 }
@@ -175,16 +187,20 @@ pub fn evaluate(config: &[u8], opts: &Options, files: &dyn FileSource) -> Menu {
         .as_deref()
         .and_then(default::grub_strtoul)
         .map(|(n, _)| n);
-    let fallback = if ev.is_set("fallback") {
-        ev.get("fallback")
-            .text
-            .split_whitespace()
-            .filter_map(|w| default::grub_strtoul(w).filter(|(_, t)| t.is_empty()))
-            .filter_map(|(n, _)| usize::try_from(n).ok())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // GRUB reads fallback numbers one at a time and stops at the first that is
+    // not a number.
+    let mut fallback = Vec::new();
+    if ev.is_set("fallback") {
+        let text = ev.get("fallback").text;
+        let mut rest = text.as_str();
+        while let Some((n, tail)) = default::grub_strtoul(rest) {
+            match usize::try_from(n) {
+                Ok(n) if fallback.len() < MAX_ENTRIES => fallback.push(n),
+                _ => break,
+            }
+            rest = tail.trim_start();
+        }
+    }
     if !ev.top_level.is_empty() {
         ev.note(
             NoteKind::TopLevelBoot,
@@ -204,6 +220,7 @@ pub fn evaluate(config: &[u8], opts: &Options, files: &dyn FileSource) -> Menu {
         timeout: timeout_text,
         timeout_seconds,
         top_level: ev.top_level,
+        modules: ev.modules,
         files: ev.out_files,
         notes: ev.notes,
     }
@@ -247,9 +264,12 @@ impl<'f> Eval<'f> {
             env_unknown: None,
             maybe_returns: Vec::new(),
             flow_conds: Vec::new(),
+            read_bytes: 0,
+            kept_bytes: 0,
             flow: None,
             sinks: Vec::new(),
             top_level: Vec::new(),
+            modules: Vec::new(),
             replaced: None,
         };
         let prefix_token = DeviceExpr::PrefixDevice.display();
@@ -316,6 +336,7 @@ impl<'f> Eval<'f> {
         kind: FileKind,
         bytes: Vec<u8>,
     ) -> usize {
+        self.read_bytes = self.read_bytes.saturating_add(bytes.len());
         self.out_files.push(ConfigFile {
             path,
             device,
@@ -325,7 +346,15 @@ impl<'f> Eval<'f> {
         self.out_files.len() - 1
     }
 
-    fn note(&mut self, kind: NoteKind, message: String, location: Option<Location>) {
+    fn note(&mut self, kind: NoteKind, mut message: String, location: Option<Location>) {
+        if message.len() > MAX_NOTE_LEN {
+            let mut cut = MAX_NOTE_LEN;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
         let note = Note {
             kind,
             message,
@@ -333,9 +362,31 @@ impl<'f> Eval<'f> {
         };
         // Entry bodies run once per entry; the same note from a shared function
         // is one fact, not many.
-        if self.notes.len() < 10_000 && !self.notes.contains(&note) {
+        if self.notes.len() < MAX_NOTES && !self.notes.contains(&note) {
             self.notes.push(note);
         }
+    }
+
+    /// True while the total of bytes read stays under `MAX_READ_BYTES`.
+    fn can_read(&mut self, file: usize, span: Span, what: &str) -> bool {
+        if self.read_bytes < MAX_READ_BYTES && self.out_files.len() < MAX_FILES {
+            return true;
+        }
+        self.note(
+            NoteKind::LimitReached,
+            format!(
+                "{what}: more than {MAX_FILES} files or {MAX_READ_BYTES} bytes read; not followed"
+            ),
+            Some(Self::loc(file, span)),
+        );
+        false
+    }
+
+    /// Charges the cost of copying the environment, so that copies of a huge
+    /// environment cannot multiply past the step budget.
+    fn charge_env_copy(&mut self) {
+        let vars: usize = self.contexts.iter().map(HashMap::len).sum();
+        self.steps = self.steps.saturating_add(vars / 32);
     }
 
     fn record_syntax_errors(&mut self, file: usize, script: &script::Script) {
@@ -490,9 +541,10 @@ impl<'f> Eval<'f> {
             }
         }
         let ctx = self.ctx_mut();
+        let room = ctx.len() < MAX_VARS;
         match ctx.get_mut(name) {
             Some(var) => var.value = value,
-            None => {
+            None if room => {
                 ctx.insert(
                     name.to_string(),
                     Var {
@@ -501,6 +553,8 @@ impl<'f> Eval<'f> {
                     },
                 );
             }
+            // Past the cap a new variable is dropped: reads give "" as if unset.
+            None => {}
         }
     }
 
@@ -617,11 +671,14 @@ impl<'f> Eval<'f> {
         if let Some(rest) = text.strip_prefix('(') {
             if let Some(close) = rest.find(')') {
                 let name = &rest[..close];
+                // A search result's token is unknown text, but the device
+                // expression stands for it exactly.
+                let via_token = self.devices.contains_key(name);
                 return FileRef {
                     text: text.clone(),
                     device: self.device_named(name, arg.known),
                     path: rest[close + 1..].to_string(),
-                    uncertain: !arg.known,
+                    uncertain: !arg.known && !via_token,
                 };
             }
             return FileRef {
@@ -668,12 +725,14 @@ impl<'f> Eval<'f> {
                 WordPart::Text { value, .. } => append(&mut cur, value, true, false),
                 WordPart::SingleQuoted { value, .. } => append(&mut cur, value, true, true),
                 WordPart::Gettext { value, .. } => {
+                    let mut known = true;
                     let mut lookup = |n: &str| {
                         let v = self.get(n);
-                        v.known.then_some(v.text)
+                        known &= v.known;
+                        Some(v.text)
                     };
-                    let (text, uncertain) = bls::expand_vars(value, &mut lookup);
-                    append(&mut cur, &text, !uncertain, true);
+                    let (text, _) = bls::expand_vars(value, &mut lookup);
+                    append(&mut cur, &text, known, true);
                 }
                 WordPart::DoubleQuoted { parts, .. } => {
                     append(&mut cur, "", true, true);
@@ -874,6 +933,7 @@ impl<'f> Eval<'f> {
             Some(false) => self.run_if(file, rest, else_body),
             None => {
                 let text = self.cond_text(file, &first.condition);
+                self.charge_env_copy();
                 let before = self.contexts.clone();
                 self.conds.push(text.clone());
                 self.run_block(file, &first.body);
@@ -922,6 +982,18 @@ impl<'f> Eval<'f> {
     }
 
     fn record(&mut self, file: usize, span: Span, kind: CommandKind) {
+        let size = kept_size(&kind);
+        if self.kept_bytes.saturating_add(size) > MAX_KEPT_BYTES {
+            self.note(
+                NoteKind::LimitReached,
+                format!(
+                    "more than {MAX_KEPT_BYTES} bytes of commands recorded: the rest are dropped"
+                ),
+                Some(Self::loc(file, span)),
+            );
+            return;
+        }
+        self.kept_bytes += size;
         let cmd = EntryCommand {
             kind,
             device: self.root_device(),
@@ -935,6 +1007,12 @@ impl<'f> Eval<'f> {
                 }
             }
             _ => {
+                if let CommandKind::Insmod { module } = &cmd.kind {
+                    if !self.modules.contains(module) && self.modules.len() < 1_000 {
+                        self.modules.push(module.clone());
+                    }
+                    return;
+                }
                 let loads = matches!(
                     cmd.kind,
                     CommandKind::Linux { .. }
@@ -1053,6 +1131,8 @@ impl<'f> Eval<'f> {
             }
             "source" | "." => self.source(file, span, rest),
             "configfile" => self.configfile(file, span, rest),
+            // `normal FILE` inside a config reads FILE as a new menu, like configfile.
+            "normal" if !rest.is_empty() => self.configfile(file, span, rest),
             "load_env" => self.load_env(file, span, rest),
             "save_env" => {
                 let vars: Vec<String> = rest
@@ -1452,7 +1532,12 @@ impl<'f> Eval<'f> {
                 );
                 return;
             }
-            (Some(block), None) => (file, Rc::new(block.body.clone())),
+            (Some(block), None) => {
+                // Each definition copies the body; count it so a loop cannot
+                // multiply a large body past the memory budget.
+                self.kept_bytes = self.kept_bytes.saturating_add(block.span.len() * 8);
+                (file, Rc::new(block.body.clone()))
+            }
             (None, Some(text)) => {
                 let parsed = script::parse(text.as_bytes());
                 let id = self.add_file(
@@ -1499,8 +1584,14 @@ impl<'f> Eval<'f> {
     }
 
     fn push_pending(&mut self, pending: Pending, file: usize, span: Span) {
-        let mut over = false;
-        if let Some(Sink::Menu(list)) = self.sinks.last_mut() {
+        let head = &pending.head;
+        self.kept_bytes = self.kept_bytes.saturating_add(
+            head.title.len() + head.extra_args.iter().map(String::len).sum::<usize>(),
+        );
+        let mut over = self.kept_bytes > MAX_KEPT_BYTES;
+        if let Some(Sink::Menu(list)) = self.sinks.last_mut()
+            && !over
+        {
             if list.len() < MAX_ENTRIES {
                 list.push(pending);
             } else {
@@ -1549,6 +1640,7 @@ impl<'f> Eval<'f> {
                     entries: children,
                 }));
             } else {
+                self.charge_env_copy();
                 let saved_env = self.contexts.clone();
                 self.params.push(p.params);
                 self.sinks.push(Sink::Entry(Vec::new()));
@@ -1582,15 +1674,7 @@ impl<'f> Eval<'f> {
         what: &str,
         arg: &Arg,
     ) -> Result<usize, Option<bool>> {
-        if self.out_files.len() >= MAX_FILES {
-            self.note(
-                NoteKind::LimitReached,
-                format!(
-                    "more than {MAX_FILES} files read: {what} {} not followed",
-                    arg.text
-                ),
-                Some(Self::loc(file, span)),
-            );
+        if !self.can_read(file, span, &format!("{what} {}", arg.text)) {
             return Err(None);
         }
         let r = self.file_ref(arg);
@@ -1714,6 +1798,9 @@ impl<'f> Eval<'f> {
             }
         });
         let r = self.file_ref(&arg);
+        if !self.can_read(file, span, "load_env") {
+            return None;
+        }
         let bytes = match self.files.read(&r.device, &r.path) {
             Ok(bytes) => bytes,
             Err(FileError::NotFound) => {
@@ -1734,7 +1821,7 @@ impl<'f> Eval<'f> {
                 return None;
             }
         };
-        if self.out_files.len() < MAX_FILES {
+        {
             self.add_file(
                 r.text.clone(),
                 r.device.clone(),
@@ -1941,12 +2028,7 @@ impl<'f> Eval<'f> {
         names.truncate(MAX_ENTRIES);
         let mut snippets = Vec::new();
         for name in names {
-            if self.out_files.len() >= MAX_FILES {
-                self.note(
-                    NoteKind::LimitReached,
-                    format!("more than {MAX_FILES} files read: BLS snippets not all read"),
-                    Some(Self::loc(file, span)),
-                );
+            if !self.can_read(file, span, "blscfg") {
                 break;
             }
             let path = format!("{}/{name}", dir.trim_end_matches('/'));
@@ -1998,10 +2080,9 @@ impl<'f> Eval<'f> {
         let Some(linux) = val("linux") else {
             return;
         };
-        let mut lookup = |n: &str| {
-            let v = self.get(n);
-            v.known.then_some(v.text)
-        };
+        // Unknown values are substituted with their best-known text: the entry
+        // shows what GRUB most likely builds (see `merge`).
+        let mut lookup = |n: &str| Some(self.get(n).text);
         let options = val("options").or_else(|| {
             let d = self.get("default_kernelopts");
             (!d.text.is_empty()).then(|| "$default_kernelopts".to_string())
@@ -2112,5 +2193,38 @@ fn negate(text: &str) -> String {
     match text.strip_prefix("! ") {
         Some(inner) => inner.to_string(),
         None => format!("! {text}"),
+    }
+}
+
+/// Roughly the bytes a recorded command keeps.
+fn kept_size(kind: &CommandKind) -> usize {
+    let file = |f: &FileRef| f.text.len() * 2 + 64;
+    let strings = |v: &[String]| v.iter().map(|s| s.len() + 24).sum::<usize>();
+    64 + match kind {
+        CommandKind::Linux {
+            file: f,
+            args,
+            cmdline,
+            params,
+            init_args,
+            ..
+        } => {
+            file(f)
+                + strings(args)
+                + cmdline.len()
+                + params
+                    .iter()
+                    .map(|p| p.key.len() + p.value.as_ref().map_or(0, String::len) + 48)
+                    .sum::<usize>()
+                + strings(init_args)
+        }
+        CommandKind::Initrd { files, .. } => files.iter().map(file).sum(),
+        CommandKind::Chainloader { file: f, args } | CommandKind::Load { file: f, args, .. } => {
+            file(f) + strings(args)
+        }
+        CommandKind::Loopback { name, file: f } => name.len() + file(f),
+        CommandKind::Configfile { file: f } => file(f),
+        CommandKind::Insmod { module } => module.len(),
+        CommandKind::Other { name, args } => name.len() + strings(args),
     }
 }

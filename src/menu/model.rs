@@ -359,6 +359,9 @@ pub struct Menu {
     /// Commands run outside any entry that load or boot something.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top_level: Vec<EntryCommand>,
+    /// Modules `insmod` loads while grub.cfg is read (entries list their own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<String>,
     pub files: Vec<ConfigFile>,
     pub notes: Vec<Note>,
 }

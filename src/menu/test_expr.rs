@@ -94,12 +94,16 @@ fn parse(
                 "-gt" => Some(num(|x, y| x > y)),
                 "-ge" => Some(num(|x, y| x >= y)),
                 "-pgt" | "-plt" => Some(both.then(|| {
-                    let common = a
+                    let mut common = a
                         .text
                         .bytes()
                         .zip(b.text.bytes())
                         .take_while(|(x, y)| x == y && !x.is_ascii_digit())
                         .count();
+                    // Equal bytes so far, so a boundary in one is one in the other.
+                    while !a.text.is_char_boundary(common) {
+                        common -= 1;
+                    }
                     let x = grub_strtoul(&a.text[common..]).map(|v| v.0).unwrap_or(0);
                     let y = grub_strtoul(&b.text[common..]).map(|v| v.0).unwrap_or(0);
                     if op == "-pgt" { x > y } else { x < y }
@@ -120,8 +124,8 @@ fn parse(
                 "-e" => Some(files.file_test('e', &operand.text)),
                 "-f" => Some(files.file_test('f', &operand.text)),
                 "-s" => Some(files.file_test('s', &operand.text)),
-                "-n" => Some(operand.known.then(|| !operand.text.is_empty())),
-                "-z" => Some(operand.known.then(|| operand.text.is_empty())),
+                "-n" => Some(operand.known.then_some(!operand.text.is_empty())),
+                "-z" => Some(operand.known.then_some(operand.text.is_empty())),
                 _ => None,
             };
             if let Some(r) = result {
@@ -155,7 +159,7 @@ fn parse(
                 *at += 1;
             }
             _ => {
-                let v = a.known.then(|| !a.text.is_empty());
+                let v = a.known.then_some(!a.text.is_empty());
                 update(v, &mut and, &mut invert);
                 *at += 1;
             }
@@ -216,5 +220,7 @@ mod tests {
         assert_eq!(t(&["a", "=", "b", "-a", "-f", "/unknown"]), Some(false));
         assert_eq!(t(&["(", "a", "=", "b", ")", "-o", "x"]), Some(true));
         assert_eq!(t(&["kernel-6", "-pgt", "kernel-5"]), Some(true));
+        // Shared first byte of different multi-byte characters: no split char.
+        assert_eq!(t(&["é1", "-pgt", "è2"]), Some(false));
     }
 }

@@ -176,3 +176,34 @@ mod tests {
         assert_eq!(mounts[1].dev, (8, 1));
     }
 }
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    #[test]
+    fn prefix_device_reads_from_the_mount_holding_the_config() {
+        let dir = std::env::temp_dir().join(format!("bootvet-live-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("grub")).unwrap();
+        let cfg = dir.join("grub/grub.cfg");
+        std::fs::write(&cfg, b"menuentry x { true; }\n").unwrap();
+        std::fs::write(dir.join("grub/grubenv"), b"# GRUB Environment Block\n").unwrap();
+        let live = LiveFiles::new(&cfg);
+        let mount = live.prefix_mount().to_path_buf();
+        let canon = std::fs::canonicalize(&dir).unwrap();
+        let rel = canon.strip_prefix(&mount).unwrap();
+        let grub_path = format!("/{}/grub/grubenv", rel.display());
+        let bytes = live.read(&DeviceExpr::PrefixDevice, &grub_path).unwrap();
+        assert!(bytes.starts_with(b"# GRUB"));
+        assert_eq!(
+            live.stat(&DeviceExpr::PrefixDevice, "/definitely/not/here"),
+            Err(FileError::NotFound)
+        );
+        // GRUB device names need the disk layer: undecided, not missing.
+        let hd = DeviceExpr::Grub {
+            name: "hd0,gpt2".into(),
+        };
+        assert!(matches!(live.read(&hd, "/x"), Err(FileError::Unknown(_))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -11,9 +11,11 @@
 
 pub mod blkid;
 pub mod boot_dir;
+pub mod disk_files;
 pub mod facts;
 pub mod fs;
 pub mod fuzz_support;
+pub mod gather;
 pub mod grub_names;
 pub mod image;
 pub mod live;

@@ -2,6 +2,7 @@
 //! (`file:line:col`, the source line, a caret), syntax trees, and JSON documents.
 //! Reads nothing from disk; it is handed the bytes it quotes.
 
+pub mod check;
 pub mod color;
 pub mod devices;
 pub mod entries;

@@ -1,0 +1,95 @@
+//! The registry of checks: one line per check, codes never reused.
+//!
+//! Codes are grouped by link of the chain: BV1xxx the config files, BV2xxx the
+//! menu and its default, BV3xxx devices and partitions, BV40xx the kernel, BV41xx
+//! the initrd, BV42xx the root filesystem, BV5xxx sectors and host state.
+//! Each check's documentation (`bootvet explain CODE`) has four sections: What it
+//! checks / Why it breaks the boot / Example / Fix.
+
+use serde::Serialize;
+
+use super::finding::{Finding, Severity};
+use super::{Context, rules};
+
+/// The link of the chain a check looks at; the report groups evidence by link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    Config,
+    Menu,
+    Device,
+    Kernel,
+    Initrd,
+    Root,
+}
+
+impl Link {
+    pub const ALL: [Link; 6] = [
+        Link::Config,
+        Link::Menu,
+        Link::Device,
+        Link::Kernel,
+        Link::Initrd,
+        Link::Root,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Link::Config => "config",
+            Link::Menu => "menu",
+            Link::Device => "device",
+            Link::Kernel => "kernel",
+            Link::Initrd => "initrd",
+            Link::Root => "root",
+        }
+    }
+}
+
+pub struct CheckInfo {
+    pub code: &'static str,
+    /// Kebab-case name, for people.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub link: Link,
+    pub summary: &'static str,
+    /// The usual fix, when a finding has nothing more specific to say.
+    pub fix: &'static str,
+    /// Markdown-ish text with the four sections.
+    pub doc: &'static str,
+    pub run: fn(&Context<'_>, &mut Vec<Finding>),
+}
+
+/// Every check, in code order.
+pub static CHECKS: &[CheckInfo] = &[
+    rules::bv1001_syntax_error::INFO,
+    rules::bv1002_missing_sourced_file::INFO,
+    rules::bv2001_default_matches_nothing::INFO,
+    rules::bv2002_grubenv_corrupt::INFO,
+    rules::bv2003_duplicate_entry_id::INFO,
+    rules::bv2004_initrd_before_linux::INFO,
+    rules::bv2005_entry_loads_nothing::INFO,
+    rules::bv3001_search_no_such_device::INFO,
+    rules::bv3002_search_ambiguous::INFO,
+    rules::bv3003_grub_device_missing::INFO,
+    rules::bv3004_filesystem_grub_cannot_read::INFO,
+    rules::bv4001_kernel_not_found::INFO,
+    rules::bv4002_kernel_unreadable::INFO,
+    rules::bv4003_kernel_truncated::INFO,
+    rules::bv4004_kernel_not_bootable::INFO,
+    rules::bv4005_kernel_version_mismatch::INFO,
+    rules::bv4101_initrd_not_found::INFO,
+    rules::bv4102_initrd_empty::INFO,
+    rules::bv4103_no_initrd_root_needs_initramfs::INFO,
+    rules::bv4201_no_root_parameter::INFO,
+    rules::bv4202_root_not_found::INFO,
+    rules::bv4203_root_ambiguous::INFO,
+    rules::bv4204_root_not_a_root_filesystem::INFO,
+];
+
+/// A check by code, case-insensitively.
+pub fn lookup(code: &str) -> Option<&'static CheckInfo> {
+    CHECKS.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+/// The headings every doc text must carry, in this order.
+pub const DOC_SECTIONS: [&str; 4] = ["What it checks", "Why it breaks the boot", "Example", "Fix"];

@@ -1,0 +1,79 @@
+use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::menu::CommandKind;
+use crate::probe::gather::FileLookup;
+
+use super::{grub_error, linux, needs_initramfs, panic_without_initramfs, root_value, where_found};
+
+pub const INFO: CheckInfo = CheckInfo {
+    code: "BV4101",
+    name: "initrd-not-found",
+    severity: Severity::Error,
+    link: Link::Initrd,
+    summary: "an initrd the entry loads is not there or cannot be read",
+    fix: "rebuild it (`update-initramfs -c -k VERSION`, `dracut --kver VERSION`) after freeing space on /boot, then update-grub",
+    doc: "## What it checks
+Every file of each `initrd`/`initrd16`/`initrdefi` command exists and can be
+read on the filesystem `$root` resolves to when the command runs.
+
+## Why it breaks the boot
+GRUB prints `error: file '/initrd.img-…' not found` (or a read error) and boots
+the kernel without its initramfs. With `root=UUID=…` or `root=LABEL=…`, or a
+root filesystem or disk driver built as a module, the kernel cannot mount root:
+`Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)`.
+A full /boot is the usual cause: `update-initramfs` failed with
+`No space left on device` and removed its half-written image.
+
+## Example
+    initrd /boot/initrd.img-6.11.0-rc1+      # update-initramfs died on a full /boot
+
+## Fix
+Free space on /boot (remove old kernels with the package manager; for a
+self-built kernel, install stripped modules: `make INSTALL_MOD_STRIP=1
+modules_install`), rebuild the image (`update-initramfs -c -k VERSION`), then
+`update-grub`.",
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for entry in super::entries(cx) {
+        let root = linux(entry)
+            .and_then(|(_, _, params)| root_value(params))
+            .map(str::to_string);
+        for command in &entry.commands {
+            let CommandKind::Initrd { files, .. } = &command.kind else {
+                continue;
+            };
+            for file in files {
+                let Some(fact) = cx.facts.file(file) else {
+                    continue;
+                };
+                let (message, grub) = match &fact.lookup {
+                    FileLookup::NotFound => (
+                        format!("initrd '{}' not found on {}", file.path, where_found(fact)),
+                        grub_error(&format!("file `{}' not found", file.path)),
+                    ),
+                    FileLookup::Unreadable { message } => (
+                        format!("initrd '{}' cannot be read: {message}", file.path),
+                        grub_error(&format!("premature end of file {}", file.path)),
+                    ),
+                    _ => continue,
+                };
+                let mut finding = Finding::new(&INFO, message)
+                    .entry(entry)
+                    .at(command.location)
+                    .evidence(match fact.siblings().as_slice() {
+                        [] => "no other image of that kind next to it".to_string(),
+                        names => format!("next to it: {}", names.join(", ")),
+                    })
+                    .prints(grub)
+                    .evidence("GRUB goes on and boots the kernel without an initramfs");
+                if let Some(root) = root.as_deref().filter(|r| needs_initramfs(r)) {
+                    for line in panic_without_initramfs(root) {
+                        finding = finding.prints(line);
+                    }
+                }
+                out.push(finding);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::probe::resolve::Resolution;
+
+use super::{linux, needs_initramfs, panic_without_initramfs, root_value};
+
+pub const INFO: CheckInfo = CheckInfo {
+    code: "BV4202",
+    name: "root-not-found",
+    severity: Severity::Error,
+    link: Link::Root,
+    summary: "root= names a device no disk has",
+    fix: "set root= to the root filesystem's current UUID (blkid shows it) in /etc/default/grub or the BLS entry, then update-grub",
+    doc: "## What it checks
+The device `root=` names — `UUID=`, `LABEL=`, `PARTUUID=`, `PARTLABEL=`, `/dev/…`
+or `MAJ:MIN` — exists on the disks bootvet sees.
+
+## Why it breaks the boot
+initramfs-tools waits, then prints `Gave up waiting for root file system device`
+and `ALERT! UUID=… does not exist. Dropping to a shell!`; dracut times out into its
+emergency shell; without an initramfs the kernel panics with
+`VFS: Unable to mount root fs on unknown-block(0,0)`. Typical causes: the root
+filesystem was recreated or restored (new UUID), a typo, a generator bug
+(`UUID=None`), an MBR disk signature change (PARTUUID).
+
+## Example
+    linux /vmlinuz root=UUID=7d0c…     # the root filesystem is now 3f9c…
+
+## Fix
+Find the current identifier with `blkid`, update /etc/fstab and /etc/default/grub
+(or the BLS entry / grubenv kernelopts), rebuild the initramfs, and run
+`update-grub`.",
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    if cx.facts.disks.disks.is_empty() {
+        return;
+    }
+    for entry in super::entries(cx) {
+        let Some((command, _, params)) = linux(entry) else {
+            continue;
+        };
+        let Some(root) = root_value(params) else {
+            continue;
+        };
+        let Some(fact) = cx.facts.root(root) else {
+            continue;
+        };
+        if fact.unparsed.is_some() || fact.resolution != Resolution::None {
+            continue;
+        }
+        let mut finding =
+            Finding::new(&INFO, format!("root={root} matches no device on the disks"))
+                .entry(entry)
+                .at(command.location)
+                .evidence(format!("searched {} disk(s)", cx.facts.disks.disks.len()));
+        if entry.initrds().is_empty() {
+            let lines = if needs_initramfs(root) {
+                panic_without_initramfs(root)
+            } else {
+                vec![
+                    format!("VFS: Cannot open root device \"{root}\" or unknown-block(0,0): error -6"),
+                    "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into(),
+                ]
+            };
+            for line in lines {
+                finding = finding.prints(line);
+            }
+        } else {
+            finding = finding
+                .prints("Gave up waiting for root file system device.")
+                .prints(format!(
+                    "ALERT!  {root} does not exist.  Dropping to a shell!"
+                ));
+        }
+        out.push(finding);
+    }
+}

@@ -1,0 +1,109 @@
+//! One file per check. Each file holds the check's registry entry (`INFO`, with
+//! its documentation) and its `run` function over the facts.
+
+pub mod bv1001_syntax_error;
+pub mod bv1002_missing_sourced_file;
+pub mod bv2001_default_matches_nothing;
+pub mod bv2002_grubenv_corrupt;
+pub mod bv2003_duplicate_entry_id;
+pub mod bv2004_initrd_before_linux;
+pub mod bv2005_entry_loads_nothing;
+pub mod bv3001_search_no_such_device;
+pub mod bv3002_search_ambiguous;
+pub mod bv3003_grub_device_missing;
+pub mod bv3004_filesystem_grub_cannot_read;
+pub mod bv4001_kernel_not_found;
+pub mod bv4002_kernel_unreadable;
+pub mod bv4003_kernel_truncated;
+pub mod bv4004_kernel_not_bootable;
+pub mod bv4005_kernel_version_mismatch;
+pub mod bv4101_initrd_not_found;
+pub mod bv4102_initrd_empty;
+pub mod bv4103_no_initrd_root_needs_initramfs;
+pub mod bv4201_no_root_parameter;
+pub mod bv4202_root_not_found;
+pub mod bv4203_root_ambiguous;
+pub mod bv4204_root_not_a_root_filesystem;
+
+use crate::menu::{BootEntry, CommandKind, EntryCommand, FileRef, KernelParam};
+use crate::probe::gather::FileFact;
+
+use super::Context;
+
+/// Every boot entry, with the facts of the files its commands load.
+pub(super) fn entries<'a>(cx: &Context<'a>) -> Vec<&'a BootEntry> {
+    cx.facts.menu.boot_entries()
+}
+
+/// The `linux` command that will run last (the one that boots).
+pub(super) fn linux(entry: &BootEntry) -> Option<(&EntryCommand, &FileRef, &[KernelParam])> {
+    let command = entry.linux()?;
+    match &command.kind {
+        CommandKind::Linux { file, params, .. } => Some((command, file, params)),
+        _ => None,
+    }
+}
+
+/// The value of the last `root=` on the command line (the kernel keeps the last).
+pub(super) fn root_value(params: &[KernelParam]) -> Option<&str> {
+    params
+        .iter()
+        .rev()
+        .find(|p| p.key == "root")
+        .and_then(|p| p.value.as_deref())
+}
+
+/// Every (command, file) an entry loads, in order.
+pub(super) fn loaded_files(entry: &BootEntry) -> Vec<(&EntryCommand, &FileRef)> {
+    let mut out = Vec::new();
+    for command in &entry.commands {
+        match &command.kind {
+            CommandKind::Linux { file, .. }
+            | CommandKind::Chainloader { file, .. }
+            | CommandKind::Load { file, .. } => out.push((command, file)),
+            CommandKind::Initrd { files, .. } => out.extend(files.iter().map(|f| (command, f))),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `root=` forms only an initramfs understands: the kernel alone knows /dev/…,
+/// MAJ:MIN, PARTUUID= and PARTLABEL= (init/do_mounts.c), not UUID= or LABEL=.
+pub(super) fn needs_initramfs(root: &str) -> bool {
+    root.starts_with("UUID=") || root.starts_with("LABEL=") || root.starts_with("ZFS=")
+}
+
+/// What the kernel prints when it has no initramfs and cannot find its root.
+pub(super) fn panic_without_initramfs(root: &str) -> Vec<String> {
+    vec![
+        format!("VFS: Cannot open root device \"{root}\" or unknown-block(0,0): error -6"),
+        "Please append a correct \"root=\" boot option; here are the available partitions:".into(),
+        "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into(),
+    ]
+}
+
+/// "(hd0,gpt2) ext4 UUID=…" for evidence lines.
+pub(super) fn where_found(fact: &FileFact) -> String {
+    let device = fact
+        .resolution
+        .volume()
+        .map(|v| format!("({})", v.name))
+        .unwrap_or_else(|| format!("({})", fact.device.display()));
+    match &fact.filesystem {
+        Some(fs) => format!(
+            "{device} {}{}",
+            fs.fstype,
+            fs.uuid
+                .as_ref()
+                .map(|u| format!(" UUID={u}"))
+                .unwrap_or_default()
+        ),
+        None => device,
+    }
+}
+
+/// GRUB's `error: …` line (grub_print_error adds the final period).
+pub(super) fn grub_error(message: &str) -> String {
+    format!("error: {message}.")
+}

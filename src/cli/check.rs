@@ -1,0 +1,282 @@
+//! `bootvet check`: follows every entry down the chain — config, device, kernel,
+//! initrd, root — on the live system or on disk images, and says which link
+//! breaks, what GRUB or the kernel will print, and how to fix it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::entries::{FlavourArg, PlatformArg};
+use crate::check::{self, verdict};
+use crate::menu::{self, Flavour, Options, Platform};
+use crate::probe::disk_files::{DiskFiles, detect_platform, find_config};
+use crate::probe::gather::{self, ConfigOrigin, GatherOptions};
+use crate::probe::resolve::{VolumeRef, volumes};
+use crate::probe::{self, Facts};
+use crate::report::check::{TextOptions, render_json, render_text};
+
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status of check:
+  0  every entry passes (warnings allowed; --strict makes them fail)
+  1  some entry will fail, but the entry that boots next passes
+  2  bootvet could not do its job (bad usage, unreadable config or image)
+  3  the entry that boots next will fail: do not reboot";
+
+#[derive(Debug, Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
+pub struct CheckArgs {
+    /// grub.cfg to check [default: the one GRUB reads on the disks]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Raw disk image to check instead of the live system; repeat in the
+    /// firmware's disk order (the first is hd0).
+    #[arg(long = "image", value_name = "FILE")]
+    pub images: Vec<PathBuf>,
+
+    /// GRUB's platform ($grub_platform) [default: detected]
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+
+    /// How `default` is matched (Fedora/RHEL builds differ from upstream).
+    #[arg(long, value_enum, default_value_t = FlavourArg::Upstream)]
+    pub grub_flavour: FlavourArg,
+
+    /// Only these entries: an index path (`1>0`), a title or an id; repeatable.
+    #[arg(long = "entry", value_name = "SEL")]
+    pub entries: Vec<String>,
+
+    /// Decompress every initrd to its end.
+    #[arg(long)]
+    pub deep: bool,
+
+    /// Print one JSON document (schema `bootvet.check/1`).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print only the findings.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Warnings fail too (exit 1 or 3).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(args: &CheckArgs) -> u8 {
+    match check(args) {
+        Ok(status) => status,
+        Err(message) => {
+            eprintln!("bootvet: {message}");
+            verdict::exit::TROUBLE
+        }
+    }
+}
+
+fn check(args: &CheckArgs) -> Result<u8, String> {
+    let disks: Facts = if args.images.is_empty() {
+        probe::live::probe_live()
+    } else {
+        probe::probe_images(&args.images).map_err(|e| e.to_string())?
+    };
+    let live = args.images.is_empty();
+    let files_for_platform = DiskFiles::new(&disks, None);
+    let platform = match args.platform {
+        Some(PlatformArg::Pc) => Platform::Pc,
+        Some(PlatformArg::Efi) => Platform::Efi,
+        None if live => {
+            if Path::new("/sys/firmware/efi").exists() {
+                Platform::Efi
+            } else {
+                Platform::Pc
+            }
+        }
+        None => detect_platform(&files_for_platform),
+    };
+
+    let (config_bytes, origin, prefix_volume, prefix_dir) = match &args.config {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let volume = if live {
+                live_volume_of(&disks, path)
+            } else {
+                None
+            };
+            let found = if volume.is_none() {
+                find_config(&files_for_platform, platform)
+            } else {
+                None
+            };
+            let volume = volume.or(found.map(|(v, _)| v));
+            let dir = guessed_prefix(path);
+            (
+                bytes,
+                ConfigOrigin {
+                    path: path.display().to_string(),
+                    volume: volume.clone(),
+                },
+                volume,
+                dir,
+            )
+        }
+        None if live => {
+            let path = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"]
+                .into_iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())
+                .ok_or_else(no_grub_message)?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let volume = live_volume_of(&disks, &path);
+            let dir = guessed_prefix(&path);
+            (
+                bytes,
+                ConfigOrigin {
+                    path: path.display().to_string(),
+                    volume: volume.clone(),
+                },
+                volume,
+                dir,
+            )
+        }
+        None => {
+            let (volume, path) = find_config(&files_for_platform, platform).ok_or_else(|| {
+                format!(
+                    "no grub.cfg on {} (looked for /boot/grub/grub.cfg, /grub/grub.cfg, /boot/grub2/grub.cfg, /grub2/grub.cfg{}); pass --config FILE",
+                    args.images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                    if platform == Platform::Efi { ", /EFI/*/grub.cfg" } else { "" }
+                )
+            })?;
+            let vf = files_for_platform.volume(&volume)?;
+            let mut bytes = Vec::new();
+            vf.open(&path)
+                .map_err(|e| e.to_string())?
+                .take(menu::files::MAX_FILE_BYTES)
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())?;
+            let dir = path
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default();
+            let shown = format!("({}){path}", volume.name);
+            (
+                bytes,
+                ConfigOrigin {
+                    path: shown,
+                    volume: Some(volume.clone()),
+                },
+                Some(volume),
+                dir,
+            )
+        }
+    };
+    drop(files_for_platform);
+
+    let files = DiskFiles::new(&disks, prefix_volume);
+    let options = Options {
+        platform,
+        flavour: match args.grub_flavour {
+            FlavourArg::Upstream => Flavour::Upstream,
+            FlavourArg::Fedora => Flavour::Fedora,
+        },
+        prefix: prefix_dir,
+        config_name: origin.path.clone(),
+    };
+    let menu = menu::evaluate(&config_bytes, &options, &files);
+    let facts = gather::gather(
+        menu,
+        &files,
+        platform,
+        origin,
+        GatherOptions { deep: args.deep },
+    );
+    let findings = check::run(&facts);
+    let mut report = check::evaluate(&facts, findings, args.strict);
+    if !args.entries.is_empty() {
+        select_entries(&facts, &mut report, &args.entries, args.strict);
+    }
+
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let text = if args.json {
+        render_json(&facts, &report)
+    } else {
+        render_text(&facts, &report, &TextOptions { quiet: args.quiet })
+    };
+    let _ = writeln!(out, "{}", text.trim_end());
+    let _ = out.flush();
+    Ok(report.exit_status)
+}
+
+use std::io::Read;
+
+fn no_grub_message() -> String {
+    "no GRUB configuration on this machine (looked for /boot/grub/grub.cfg and /boot/grub2/grub.cfg); \
+     pass --config FILE, or check a disk image with --image FILE"
+        .to_string()
+}
+
+/// The volume whose mount point holds `path` on the live system.
+fn live_volume_of(disks: &Facts, path: &Path) -> Option<VolumeRef> {
+    let path = std::fs::canonicalize(path).ok()?;
+    let mut best: Option<(usize, VolumeRef)> = None;
+    for (volume, partition, _) in volumes(disks) {
+        let mounts = match partition {
+            Some(p) => p.mountpoints.clone(),
+            None => disks
+                .disks
+                .get(volume.disk)
+                .map(|d| d.mountpoints.clone())
+                .unwrap_or_default(),
+        };
+        for mount in mounts {
+            if path.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() > *len) {
+                best = Some((mount.len(), volume.clone()));
+            }
+        }
+    }
+    best.map(|(_, v)| v)
+}
+
+/// `$prefix`'s directory for a config named on the command line.
+fn guessed_prefix(config: &Path) -> String {
+    match config
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+    {
+        Some(name @ ("grub" | "grub2")) => format!("/boot/{name}"),
+        _ => "/boot/grub".into(),
+    }
+}
+
+/// Keeps only the entries `--entry` names; the exit status follows them.
+fn select_entries(
+    facts: &gather::BootFacts,
+    report: &mut verdict::Report,
+    wanted: &[String],
+    strict: bool,
+) {
+    let keep = |e: &verdict::EntryVerdict| {
+        wanted.iter().any(|w| {
+            *w == e.entry.path || *w == e.entry.title || e.entry.id.as_deref() == Some(w.as_str())
+        })
+    };
+    let kept: Vec<String> = report
+        .entries
+        .iter()
+        .filter(|e| keep(e))
+        .map(|e| e.entry.path.clone())
+        .collect();
+    let findings: Vec<check::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.entry.as_ref().is_none_or(|e| kept.contains(&e.path)))
+        .cloned()
+        .collect();
+    let mut selected = check::evaluate(facts, findings, strict);
+    selected.entries.retain(|e| kept.contains(&e.entry.path));
+    selected.next = selected.entries.iter().position(|e| e.boots_next);
+    *report = selected;
+}

@@ -1,0 +1,301 @@
+//! The disks as GRUB sees them, for the menu and the checks: a device expression
+//! (`$root` when a command runs) resolved to a volume the way GRUB would pick it,
+//! and that volume's files read through `fs` (images offline, the live system
+//! through its mounts). Also finds where GRUB reads grub.cfg and which platform
+//! an image boots on. Read-only; opened volumes are cached for the run.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::rc::Rc;
+
+use serde::Serialize;
+
+use super::facts::Facts;
+use super::fs::{FileError as VolumeError, FileKind, VolumeFiles, open_volume};
+use super::grub_names::parse_grub_device;
+use super::resolve::{Query, Resolution, VolumeRef, resolve, search_file, volumes};
+use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
+use crate::menu::{DeviceExpr, Platform};
+
+/// What a device expression designates at boot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "found", rename_all = "snake_case")]
+pub enum DeviceResolution {
+    /// GRUB uses `volume`; `others` also matched (GRUB takes the first it probes).
+    Found {
+        volume: VolumeRef,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        others: Vec<VolumeRef>,
+    },
+    /// Nothing matches: GRUB fails (`no such device`, `disk … not found`).
+    Missing { message: String },
+    /// bootvet cannot tell (decided at boot, a loopback image, replayed facts).
+    Unknown { why: String },
+}
+
+impl DeviceResolution {
+    pub fn volume(&self) -> Option<&VolumeRef> {
+        match self {
+            DeviceResolution::Found { volume, .. } => Some(volume),
+            _ => None,
+        }
+    }
+}
+
+/// A volume's files once opened, or why it could not be.
+type OpenedVolume = Result<Rc<dyn VolumeFiles>, String>;
+
+pub struct DiskFiles<'a> {
+    facts: &'a Facts,
+    /// The volume GRUB read grub.cfg from: where `$root` starts.
+    prefix: Option<VolumeRef>,
+    opened: RefCell<BTreeMap<String, OpenedVolume>>,
+}
+
+/// Where GRUB looks for its config, most specific first: the ESP's stub config
+/// (efi), then `$prefix/grub.cfg` on a separate /boot or inside the root fs.
+const CONFIG_PATHS: &[&str] = &[
+    "/boot/grub/grub.cfg",
+    "/grub/grub.cfg",
+    "/boot/grub2/grub.cfg",
+    "/grub2/grub.cfg",
+];
+
+impl<'a> DiskFiles<'a> {
+    pub fn new(facts: &'a Facts, prefix: Option<VolumeRef>) -> Self {
+        DiskFiles {
+            facts,
+            prefix,
+            opened: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn facts(&self) -> &Facts {
+        self.facts
+    }
+
+    pub fn prefix(&self) -> Option<&VolumeRef> {
+        self.prefix.as_ref()
+    }
+
+    /// The files of a volume, opened once per run.
+    pub fn volume(&self, volume: &VolumeRef) -> Result<Rc<dyn VolumeFiles>, String> {
+        if let Some(cached) = self.opened.borrow().get(&volume.name) {
+            return cached.clone();
+        }
+        let opened = open_volume(self.facts, volume)
+            .map(Rc::from)
+            .map_err(|e| e.to_string());
+        self.opened
+            .borrow_mut()
+            .insert(volume.name.clone(), opened.clone());
+        opened
+    }
+
+    /// The volume GRUB uses for `device`, as its `search`/device code picks it.
+    pub fn resolve(&self, device: &DeviceExpr) -> DeviceResolution {
+        let from = |resolution: Resolution, missing: String| match resolution {
+            Resolution::None => DeviceResolution::Missing { message: missing },
+            Resolution::One(volume) => DeviceResolution::Found {
+                volume,
+                others: Vec::new(),
+            },
+            Resolution::Several(mut all) => {
+                let volume = all.remove(0);
+                DeviceResolution::Found {
+                    volume,
+                    others: all,
+                }
+            }
+        };
+        match device {
+            DeviceExpr::Unset => DeviceResolution::Unknown {
+                why: "`$root` is empty".into(),
+            },
+            DeviceExpr::PrefixDevice => match &self.prefix {
+                Some(volume) => DeviceResolution::Found {
+                    volume: volume.clone(),
+                    others: Vec::new(),
+                },
+                None => DeviceResolution::Unknown {
+                    why: "the device grub.cfg was read from is not known".into(),
+                },
+            },
+            DeviceExpr::Grub { name } => match parse_grub_device(name) {
+                Some(parsed) => from(
+                    resolve(self.facts, &Query::Grub(parsed)),
+                    format!("disk `{name}' not found"),
+                ),
+                None => DeviceResolution::Unknown {
+                    why: format!("`{name}` is a GRUB device bootvet does not model"),
+                },
+            },
+            DeviceExpr::FsUuid { uuid, .. } => from(
+                resolve(self.facts, &Query::FsUuid(uuid.clone())),
+                format!("no such device: {uuid}"),
+            ),
+            DeviceExpr::Label { label, .. } => from(
+                resolve(self.facts, &Query::Label(label.clone())),
+                format!("no such device: {label}"),
+            ),
+            DeviceExpr::File { path, .. } => {
+                let (resolution, _unreadable) = search_file(self.facts, path, |v| {
+                    self.volume(v)
+                        .map(|rc| Box::new(SharedVolume(rc)) as Box<dyn VolumeFiles>)
+                        .map_err(VolumeError::Unsupported)
+                });
+                from(resolution, format!("no such device: {path}"))
+            }
+            DeviceExpr::Loopback { name, .. } => DeviceResolution::Unknown {
+                why: format!("({name}) is a loopback image, not followed"),
+            },
+            DeviceExpr::Unknown { text } => DeviceResolution::Unknown {
+                why: format!("`{text}` is decided at boot"),
+            },
+        }
+    }
+
+    fn files_at(&self, device: &DeviceExpr) -> Result<Rc<dyn VolumeFiles>, FileError> {
+        match self.resolve(device) {
+            DeviceResolution::Found { volume, .. } => {
+                self.volume(&volume).map_err(FileError::Unknown)
+            }
+            DeviceResolution::Missing { message } => Err(FileError::Unknown(message)),
+            DeviceResolution::Unknown { why } => Err(FileError::Unknown(why)),
+        }
+    }
+}
+
+/// Lets a cached volume be handed out where a `Box<dyn VolumeFiles>` is wanted.
+struct SharedVolume(Rc<dyn VolumeFiles>);
+
+impl VolumeFiles for SharedVolume {
+    fn open(&self, path: &str) -> Result<Box<dyn super::fs::ReadSeek>, VolumeError> {
+        self.0.open(path)
+    }
+    fn stat(&self, path: &str) -> Result<super::fs::FileStat, VolumeError> {
+        self.0.stat(path)
+    }
+    fn list_dir(&self, path: &str) -> Result<Vec<super::fs::DirEntry>, VolumeError> {
+        self.0.list_dir(path)
+    }
+}
+
+fn menu_error(err: VolumeError) -> FileError {
+    match err {
+        VolumeError::NotFound(_) => FileError::NotFound,
+        VolumeError::Unsupported(why) => FileError::Unknown(why),
+        other => FileError::Io(other.to_string()),
+    }
+}
+
+impl FileSource for DiskFiles<'_> {
+    fn read(&self, at: &DeviceExpr, path: &str) -> Result<Vec<u8>, FileError> {
+        let files = self.files_at(at)?;
+        let stat = files.stat(path).map_err(menu_error)?;
+        if stat.size > MAX_FILE_BYTES {
+            return Err(FileError::TooLarge(stat.size));
+        }
+        let mut bytes = Vec::new();
+        files
+            .open(path)
+            .map_err(menu_error)?
+            .take(MAX_FILE_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| FileError::Io(e.to_string()))?;
+        Ok(bytes)
+    }
+
+    fn stat(&self, at: &DeviceExpr, path: &str) -> Result<FileStat, FileError> {
+        let stat = self.files_at(at)?.stat(path).map_err(menu_error)?;
+        Ok(FileStat {
+            is_dir: stat.kind == FileKind::Directory,
+            size: stat.size,
+        })
+    }
+
+    fn list_dir(&self, at: &DeviceExpr, path: &str) -> Result<Vec<String>, FileError> {
+        Ok(self
+            .files_at(at)?
+            .list_dir(path)
+            .map_err(menu_error)?
+            .into_iter()
+            .map(|e| e.name)
+            .collect())
+    }
+
+    fn describe(&self) -> String {
+        match &self.prefix {
+            Some(v) => format!("the disks, with grub.cfg read from ({})", v.name),
+            None => "the disks".into(),
+        }
+    }
+}
+
+/// Where GRUB reads its config on these disks: the first volume, in GRUB's probe
+/// order, holding one of the usual paths; on efi, the ESP's `EFI/*/grub.cfg`
+/// first (it usually hands over to the real one with `configfile`).
+pub fn find_config(files: &DiskFiles<'_>, platform: Platform) -> Option<(VolumeRef, String)> {
+    let candidates: Vec<VolumeRef> = volumes(files.facts())
+        .into_iter()
+        .filter(|(_, _, fs)| fs.is_some())
+        .map(|(v, _, _)| v)
+        .collect();
+    if platform == Platform::Efi {
+        for volume in &candidates {
+            if let Some(path) = esp_config(files, volume) {
+                return Some((volume.clone(), path));
+            }
+        }
+    }
+    for path in CONFIG_PATHS {
+        for volume in &candidates {
+            let Ok(vf) = files.volume(volume) else {
+                continue;
+            };
+            if vf.stat(path).is_ok_and(|s| s.kind == FileKind::File) {
+                return Some((volume.clone(), path.to_string()));
+            }
+        }
+    }
+    None
+}
+
+fn esp_config(files: &DiskFiles<'_>, volume: &VolumeRef) -> Option<String> {
+    let vf = files.volume(volume).ok()?;
+    let vendors = vf.list_dir("/EFI").ok()?;
+    vendors
+        .iter()
+        .filter(|d| d.kind == FileKind::Directory && !d.name.eq_ignore_ascii_case("boot"))
+        .map(|d| format!("/EFI/{}/grub.cfg", d.name))
+        .find(|p| vf.stat(p).is_ok_and(|s| s.kind == FileKind::File))
+}
+
+/// An image boots on efi when an ESP holds a GRUB (or shim) EFI binary; else pc.
+pub fn detect_platform(files: &DiskFiles<'_>) -> Platform {
+    for (volume, partition, fs) in volumes(files.facts()) {
+        let is_esp = partition.is_some_and(|p| p.type_name.contains("EFI System"));
+        if !is_esp || fs.is_none() {
+            continue;
+        }
+        let Ok(vf) = files.volume(&volume) else {
+            continue;
+        };
+        let Ok(vendors) = vf.list_dir("/EFI") else {
+            continue;
+        };
+        for vendor in vendors.iter().filter(|d| d.kind == FileKind::Directory) {
+            let dir = format!("/EFI/{}", vendor.name);
+            if let Ok(entries) = vf.list_dir(&dir)
+                && entries.iter().any(|e| {
+                    let name = e.name.to_ascii_lowercase();
+                    (name.starts_with("grub") || name.starts_with("shim")) && name.ends_with(".efi")
+                })
+            {
+                return Platform::Efi;
+            }
+        }
+    }
+    Platform::Pc
+}

@@ -1,0 +1,303 @@
+//! `bootvet check` output: one block per entry (the one that boots next first),
+//! each link of the chain with ✓ ✗ ? and its evidence, then the findings with a
+//! source excerpt, what GRUB or the kernel will print, and the fix; a summary
+//! line last. Also the `bootvet.check/1` JSON document.
+
+use std::fmt::Write;
+
+use colored::Colorize;
+use serde::Serialize;
+
+use crate::check::verdict::{EntryVerdict, LinkState, Report, Verdict};
+use crate::check::{Finding, Severity};
+use crate::menu::{Location, Menu};
+use crate::probe::gather::BootFacts;
+use crate::source::LineIndex;
+
+pub const CHECK_JSON_SCHEMA: &str = "bootvet.check/1";
+
+pub struct TextOptions {
+    /// Only the findings, no entry blocks.
+    pub quiet: bool,
+}
+
+pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) -> String {
+    let mut out = String::new();
+    if !options.quiet {
+        let _ = writeln!(
+            out,
+            "{} {} (platform {}, {} disk{})",
+            "bootvet check:".bold(),
+            facts.config.path,
+            facts.platform.name(),
+            facts.disks.disks.len(),
+            if facts.disks.disks.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+    }
+    for index in &report.global {
+        out.push('\n');
+        render_finding(&mut out, &facts.menu, &report.findings[*index], "");
+    }
+    let mut order: Vec<usize> = (0..report.entries.len()).collect();
+    if let Some(next) = report.next {
+        order.retain(|i| *i != next);
+        order.insert(0, next);
+    }
+    for i in order {
+        let entry = &report.entries[i];
+        if options.quiet {
+            for f in &entry.findings {
+                out.push('\n');
+                render_finding(&mut out, &facts.menu, &report.findings[*f], "");
+            }
+            continue;
+        }
+        out.push('\n');
+        render_entry(&mut out, facts, report, entry);
+    }
+    out.push('\n');
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+fn render_entry(out: &mut String, facts: &BootFacts, report: &Report, entry: &EntryVerdict) {
+    let marker = if entry.boots_next {
+        "▶".bold().to_string()
+    } else {
+        " ".to_string()
+    };
+    let verdict = match entry.verdict {
+        Verdict::Boots => "boots".green().bold(),
+        Verdict::MayFail => "may fail".yellow().bold(),
+        Verdict::WillFail => "WILL FAIL".red().bold(),
+    };
+    let next = if entry.boots_next {
+        " boots next —".bold().to_string()
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "{marker} {} \"{}\"{next} {verdict}",
+        entry.entry.path.bold(),
+        entry.entry.title
+    );
+    if let Some(condition) = &entry.conditional {
+        let _ = writeln!(out, "    only if: {condition}");
+    }
+    for link in &entry.links {
+        if link.state == LinkState::None {
+            continue;
+        }
+        let mark = match link.state {
+            LinkState::Pass => "✓".green().bold(),
+            LinkState::Warn => "!".yellow().bold(),
+            LinkState::Fail => "✗".red().bold(),
+            LinkState::Unknown | LinkState::None => "?".dimmed(),
+        };
+        let detail = if link.link == crate::check::Link::Config {
+            let node = facts
+                .menu
+                .boot_entries()
+                .into_iter()
+                .find(|e| e.head.path_text() == entry.entry.path)
+                .map(|e| e.head.location);
+            node.map(|l| position(&facts.menu, l)).unwrap_or_default()
+        } else {
+            link.detail.clone()
+        };
+        let _ = writeln!(out, "    {mark} {:<6} {detail}", link.link.name());
+    }
+    for f in &entry.findings {
+        render_finding(out, &facts.menu, &report.findings[*f], "    ");
+    }
+}
+
+fn render_finding(out: &mut String, menu: &Menu, finding: &Finding, indent: &str) {
+    let severity = match finding.severity {
+        Severity::Error => format!("error[{}]", finding.code).red().bold(),
+        Severity::Warning => format!("warning[{}]", finding.code).yellow().bold(),
+        Severity::Info => format!("info[{}]", finding.code).blue().bold(),
+    };
+    let _ = writeln!(out, "{indent}{severity}: {}", finding.message.bold());
+    let bar = "|".blue().bold();
+    let eq = "=".blue().bold();
+    if let Some(location) = finding.location {
+        excerpt(out, menu, location, indent);
+    }
+    for line in &finding.evidence {
+        let _ = writeln!(out, "{indent}  {eq} evidence: {line}");
+    }
+    for (i, line) in finding.will_print.iter().enumerate() {
+        let label = if i == 0 { "will print:" } else { "           " };
+        let _ = writeln!(out, "{indent}  {eq} {label} {}", line.italic());
+    }
+    let _ = writeln!(out, "{indent}  {eq} fix: {}", finding.fix);
+    let _ = bar;
+}
+
+/// `--> file:line:col`, the source line and a caret under the command.
+fn excerpt(out: &mut String, menu: &Menu, location: Location, indent: &str) {
+    let Some(file) = menu.files.get(location.file) else {
+        return;
+    };
+    let index = LineIndex::new(&file.bytes);
+    let at = index.line_col(&file.bytes, location.span.start);
+    let text = index.line_text(&file.bytes, at.line);
+    let gutter = at.line.to_string().len();
+    let bar = "|".blue().bold();
+    let _ = writeln!(
+        out,
+        "{indent}  {} {}:{}:{}",
+        "-->".blue().bold(),
+        file.path,
+        at.line,
+        at.col
+    );
+    let _ = writeln!(
+        out,
+        "{indent}  {:>gutter$} {bar} {text}",
+        at.line.to_string().blue().bold()
+    );
+    let pad: String = text
+        .chars()
+        .take(at.col.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let word = text
+        .chars()
+        .skip(at.col.saturating_sub(1))
+        .take_while(|c| !c.is_whitespace())
+        .count()
+        .max(1);
+    let _ = writeln!(
+        out,
+        "{indent}  {:gutter$} {bar} {pad}{}",
+        "",
+        "^".repeat(word).red().bold()
+    );
+}
+
+fn position(menu: &Menu, location: Location) -> String {
+    let Some(file) = menu.files.get(location.file) else {
+        return String::new();
+    };
+    let index = LineIndex::new(&file.bytes);
+    let at = index.line_col(&file.bytes, location.span.start);
+    format!("{}:{}:{}", file.path, at.line, at.col)
+}
+
+fn summary(report: &Report) -> String {
+    let total = report.entries.len();
+    let count = |v: Verdict| report.entries.iter().filter(|e| e.verdict == v).count();
+    let (boots, may, fails) = (
+        count(Verdict::Boots),
+        count(Verdict::MayFail),
+        count(Verdict::WillFail),
+    );
+    let mut parts = vec![format!("{boots} boot{}", if boots == 1 { "s" } else { "" })];
+    if may > 0 {
+        parts.push(format!("{may} may fail"));
+    }
+    if fails > 0 {
+        parts.push(format!("{fails} will fail"));
+    }
+    let mut line = format!(
+        "{} {total} entr{}: {}",
+        "summary:".bold(),
+        if total == 1 { "y" } else { "ies" },
+        parts.join(", ")
+    );
+    if !report.global.is_empty() {
+        let _ = write!(
+            line,
+            "; {} problem(s) in the config itself",
+            report.global.len()
+        );
+    }
+    match report.next.map(|i| &report.entries[i]) {
+        Some(next) if next.verdict == Verdict::WillFail => {
+            let _ = write!(
+                line,
+                "; {} {} \"{}\" {}",
+                "the entry that boots next,".red().bold(),
+                next.entry.path.red().bold(),
+                next.entry.title.red().bold(),
+                "will fail: do not reboot".red().bold()
+            );
+        }
+        Some(next) => {
+            let _ = write!(
+                line,
+                "; next boot: {} \"{}\"",
+                next.entry.path, next.entry.title
+            );
+        }
+        None => line.push_str("; no entry boots next (empty menu)"),
+    }
+    line
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema: &'static str,
+    config: &'a crate::probe::gather::ConfigOrigin,
+    platform: &'static str,
+    exit_status: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_boot: Option<&'a str>,
+    entries: &'a [EntryVerdict],
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<JsonLocation>,
+}
+
+#[derive(Serialize)]
+struct JsonLocation {
+    file: String,
+    line: usize,
+    column: usize,
+    offset: usize,
+}
+
+pub fn render_json(facts: &BootFacts, report: &Report) -> String {
+    let findings = report
+        .findings
+        .iter()
+        .map(|finding| JsonFinding {
+            finding,
+            location: finding.location.and_then(|l| {
+                let file = facts.menu.files.get(l.file)?;
+                let index = LineIndex::new(&file.bytes);
+                let at = index.line_col(&file.bytes, l.span.start);
+                Some(JsonLocation {
+                    file: file.path.clone(),
+                    line: at.line,
+                    column: at.col,
+                    offset: l.span.start,
+                })
+            }),
+        })
+        .collect();
+    let document = JsonReport {
+        schema: CHECK_JSON_SCHEMA,
+        config: &facts.config,
+        platform: facts.platform.name(),
+        exit_status: report.exit_status,
+        next_boot: report.next.map(|i| report.entries[i].entry.path.as_str()),
+        entries: &report.entries,
+        findings,
+    };
+    serde_json::to_string_pretty(&document).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
