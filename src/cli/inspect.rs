@@ -103,10 +103,20 @@ pub fn inspect_file(path: &Path, depth: Depth) -> std::io::Result<What> {
     file.seek(SeekFrom::Start(0))?;
     let name = name_of(path);
     if let Some(method) = modules::ko_compression(&name) {
-        let bytes = modules::decompress_ko(file, method, MAX_KO)?;
-        return Ok(match modules::inspect_ko(&bytes) {
-            Ok(info) => What::Module(info),
-            Err(reason) => What::Unknown { reason },
+        return Ok(match modules::decompress_ko(file, method, MAX_KO) {
+            Ok(bytes) => match modules::inspect_ko(&bytes) {
+                Ok(info) => What::Module(info),
+                Err(reason) => What::Unknown { reason },
+            },
+            Err(e)
+                if e.kind() == std::io::ErrorKind::InvalidData
+                    || e.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                What::Unknown {
+                    reason: format!("{} module does not decompress: {e}", method.kernel_name()),
+                }
+            }
+            Err(e) => return Err(e),
         });
     }
     if head.starts_with(b"\x7fELF") {
@@ -386,15 +396,19 @@ pub fn render(path: &str, what: &What) -> String {
                 ),
             );
             if let Some(e) = &r.error {
-                line(
-                    "error",
-                    format!("at byte {} (segment {}): {}", e.offset, e.segment, e.detail)
-                        .red()
-                        .to_string(),
-                );
-                match e.kernel_line() {
-                    Some(l) => line("kernel", l),
-                    None => line(
+                let at = if e.kind == initrd::ErrorKind::Empty {
+                    String::new()
+                } else {
+                    format!("at byte {} (segment {}): ", e.offset, e.segment)
+                };
+                line("error", format!("{at}{}", e.detail).red().to_string());
+                match (e.kernel_line(), e.kind) {
+                    (Some(l), _) => line("kernel", l),
+                    (None, initrd::ErrorKind::Empty) => line(
+                        "kernel",
+                        "prints nothing and unpacks nothing: there is no /init".into(),
+                    ),
+                    (None, _) => line(
                         "kernel",
                         "prints nothing; the files after this point are missing".into(),
                     ),

@@ -113,13 +113,6 @@ impl<B: BufRead> Source<B> {
     pub fn peek(&mut self) -> io::Result<Option<u8>> {
         Ok(self.inner.fill_buf()?.first().copied())
     }
-    /// Peeks up to `out.len()` bytes without consuming; returns how many it got.
-    pub fn peek_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let buf = self.inner.fill_buf()?;
-        let n = buf.len().min(out.len());
-        out[..n].copy_from_slice(&buf[..n]);
-        Ok(n)
-    }
     fn consume(&mut self, n: usize) {
         self.inner.consume(n);
         self.pos += n as u64;

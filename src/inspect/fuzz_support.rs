@@ -20,6 +20,7 @@ pub fn fuzz_limits() -> Limits {
         max_entries: 100_000,
         quick_output: 1 << 20,
         max_capture: 1 << 20,
+        max_evidence: 10_000,
         lzma_memlimit: 64 << 20,
     }
 }

@@ -9,13 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cpio::{self, Body, Counts, Entry, Fault, Place, Source, Stop, Visitor, WalkError};
 use super::modules::module_name_from_path;
 
 /// A compression method, as the kernel's `decompress_method` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     Gzip,
@@ -81,7 +81,7 @@ pub fn detect(magic: &[u8]) -> Option<Compression> {
 }
 
 /// How far to look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Depth {
     /// Headers, segment boundaries of the uncompressed part, the cpio directory of the
@@ -93,7 +93,7 @@ pub enum Depth {
 }
 
 /// Limits against hostile archives. Defaults: see `Limits::for_input`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Total decompressed bytes over all segments.
     pub max_output: u64,
@@ -101,8 +101,12 @@ pub struct Limits {
     pub max_entries: u64,
     /// Decompressed bytes read from the first compressed segment in quick mode.
     pub quick_output: u64,
-    /// Largest `modules.dep`/`modules.builtin` body kept.
+    /// Largest `modules.dep`/`modules.builtin` body kept; all of them together may
+    /// take four times this.
     pub max_capture: usize,
+    /// Evidence kept: module names, module directories and microcode names (beyond
+    /// these, `InitrdReport::evidence_cut` is set and the walk goes on).
+    pub max_evidence: usize,
     /// Memory the xz/lzma decoders may use.
     pub lzma_memlimit: u64,
 }
@@ -119,12 +123,13 @@ impl Limits {
             max_entries: 2_000_000,
             quick_output: 4 << 20,
             max_capture: 16 << 20,
+            max_evidence: 100_000,
             lzma_memlimit: 256 << 20,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentKind {
     /// An uncompressed cpio archive at the top level (early microcode, ACPI tables).
@@ -134,7 +139,7 @@ pub enum SegmentKind {
     Junk,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     /// Offset of the first byte of the segment in the file.
     pub offset: u64,
@@ -150,7 +155,7 @@ pub struct Segment {
     pub complete: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A non-zero byte where a segment must start matches no known magic.
@@ -172,10 +177,13 @@ pub enum ErrorKind {
     BadChecksum,
     /// The kernel was built without the decompressor for this segment (`CONFIG_RD_*`).
     NotConfigured,
+    /// No archive at all: an empty or all-zero file (what a crash before the data
+    /// reached the disk leaves). The kernel unpacks nothing and says nothing.
+    Empty,
 }
 
 /// The first fault, where the kernel finds it, and what it will print.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitrdError {
     pub kind: ErrorKind,
     /// Offset in the file: the exact byte for faults at the top level and for
@@ -206,14 +214,14 @@ impl InitrdError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKind {
     Output,
     Entries,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LimitHit {
     pub kind: LimitKind,
     pub limit: u64,
@@ -221,7 +229,7 @@ pub struct LimitHit {
 }
 
 /// Everything learnt about one initrd.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitrdReport {
     pub size: u64,
     pub depth: Depth,
@@ -238,6 +246,11 @@ pub struct InitrdReport {
     /// Early microcode blobs (`kernel/x86/microcode/*`).
     pub microcode: Vec<String>,
     pub entries: u64,
+    /// More modules, module directories or microcode files than
+    /// `Limits::max_evidence` (or captured bodies past their budget): the lists are
+    /// partial.
+    #[serde(default)]
+    pub evidence_cut: bool,
     pub error: Option<InitrdError>,
     pub limit: Option<LimitHit>,
 }
@@ -367,7 +380,7 @@ fn decoder<'a, B: BufRead + 'a>(
     limits: &Limits,
 ) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match method {
-        Compression::Gzip => Box::new(flate2::bufread::GzDecoder::new(input)),
+        Compression::Gzip => Box::new(super::lz::KernelGzip::new(input)),
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
             // The kernel refuses windows above 1 << 27 ("too large a window size").
@@ -403,19 +416,27 @@ fn decompressor_message(method: Compression, truncated: bool) -> (&'static str, 
         (Compression::Zstd, false) => ("ZSTD-compressed data is corrupt", true),
         // lib/decompress_unxz.c: XZ_DATA_ERROR and XZ_BUF_ERROR (input ran out) alike.
         (Compression::Xz, _) => ("XZ-compressed data is corrupt", true),
-        // The other decompressors print their own text first; "decompressor failed"
-        // is what unpack_to_rootfs adds, and what is shown when they do not.
+        // lib/decompress_unlzo.c: input that runs out is "file corrupted".
+        (Compression::Lzo, _) => ("file corrupted", true),
+        // lib/decompress_unlz4.c: a cut last chunk leaves `size` negative → "data
+        // corrupted" when the block still decodes; it may fail to decode first.
+        (Compression::Lz4, _) => ("data corrupted", false),
+        // bunzip2 and unlzma print their own text first; "decompressor failed" is what
+        // unpack_to_rootfs adds, and what is shown when they do not.
         _ => ("decompressor failed", false),
     }
 }
 
 struct Collector<'l> {
     limits: &'l Limits,
+    names: Option<&'l mut Vec<String>>,
     entries: u64,
     module_versions: BTreeSet<String>,
     modules: BTreeMap<String, String>,
     module_files: BTreeMap<String, String>,
     microcode: Vec<String>,
+    captured: usize,
+    evidence_cut: bool,
     entry_limit_hit: bool,
 }
 
@@ -453,25 +474,52 @@ impl Visitor for Collector<'_> {
             return Some(Body::Skip);
         }
         let path = normalise(e.name);
+        if let Some(names) = self.names.as_deref_mut() {
+            names.push(if path.is_empty() {
+                ".".to_string()
+            } else {
+                path.clone()
+            });
+        }
         let mut want = Body::Skip;
+        let room = self.modules.len() + self.module_versions.len() + self.microcode.len()
+            < self.limits.max_evidence;
         if let Some((ver, tail)) = modules_dir(&path) {
-            self.module_versions.insert(ver.to_string());
+            if room || self.module_versions.contains(ver) {
+                self.module_versions.insert(ver.to_string());
+            } else {
+                self.evidence_cut = true;
+            }
             if (tail == "modules.dep" || tail == "modules.builtin") && e.header.is_regular() {
-                want = Body::Capture(self.limits.max_capture);
+                if self.captured < self.limits.max_capture.saturating_mul(4) {
+                    want = Body::Capture(self.limits.max_capture);
+                } else {
+                    self.evidence_cut = true;
+                }
             }
         }
         if let Some(name) = module_name_from_path(&path)
             && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
         {
-            self.modules.entry(name).or_insert(path.clone());
+            if room {
+                self.modules.entry(name).or_insert(path.clone());
+            } else {
+                self.evidence_cut = true;
+            }
         }
         if path.starts_with("kernel/x86/microcode/") && e.header.is_regular() {
-            self.microcode.push(path);
+            if room {
+                self.microcode.push(path);
+            } else {
+                self.evidence_cut = true;
+            }
         }
         Some(want)
     }
 
-    fn body(&mut self, e: &Entry<'_>, body: &[u8], _cut: bool) {
+    fn body(&mut self, e: &Entry<'_>, body: &[u8], cut: bool) {
+        self.captured += body.len();
+        self.evidence_cut |= cut;
         let path = normalise(e.name);
         self.module_files
             .insert(path, String::from_utf8_lossy(body).into_owned());
@@ -495,14 +543,41 @@ pub fn inspect_with<R: Read>(
     depth: Depth,
     limits: &Limits,
 ) -> io::Result<InitrdReport> {
+    run(input, size, depth, limits, None)
+}
+
+/// `inspect_with`, and every entry's path (as cpio(1) and lsinitramfs list them,
+/// without `./`), in archive order, `TRAILER!!!` excluded. The list costs memory in
+/// proportion to the entries (bounded by `Limits::max_entries`).
+pub fn inspect_listing<R: Read>(
+    input: R,
+    size: u64,
+    depth: Depth,
+    limits: &Limits,
+) -> io::Result<(InitrdReport, Vec<String>)> {
+    let mut names = Vec::new();
+    let report = run(input, size, depth, limits, Some(&mut names))?;
+    Ok((report, names))
+}
+
+fn run<R: Read>(
+    input: R,
+    size: u64,
+    depth: Depth,
+    limits: &Limits,
+    names: Option<&mut Vec<String>>,
+) -> io::Result<InitrdReport> {
     let mut top = Source::new(BufReader::with_capacity(IN_BUF, input), 0);
     let mut col = Collector {
         limits,
+        names,
         entries: 0,
         module_versions: BTreeSet::new(),
         modules: BTreeMap::new(),
         module_files: BTreeMap::new(),
         microcode: Vec::new(),
+        captured: 0,
+        evidence_cut: false,
         entry_limit_hit: false,
     };
     let mut segments: Vec<Segment> = Vec::new();
@@ -515,18 +590,16 @@ pub fn inspect_with<R: Read>(
 
     loop {
         top.skip_zeros()?;
-        let mut magic = [0u8; 2];
-        let n = top.peek_into(&mut magic)?;
-        if n == 0 {
+        let Some(first) = top.peek()? else {
             complete = true;
             break;
-        }
+        };
         if quick_done {
             // Quick mode stops after the first compressed segment.
             break;
         }
         let offset = top.pos();
-        if magic[0] == b'0' && offset & 3 == 0 {
+        if first == b'0' && offset & 3 == 0 {
             let mut counts = Counts::default();
             let walked = cpio::walk(&mut top, Place::TopLevel, &mut counts, &mut col);
             seen_entries |= counts.entries > 0;
@@ -569,7 +642,11 @@ pub fn inspect_with<R: Read>(
             }
             continue;
         }
-        // The kernel reaches here for any non-zero byte that is not an aligned '0'.
+        // The kernel reaches here for any non-zero byte that is not an aligned '0'. The
+        // two magic bytes may straddle the reader's buffer: take them out, and hand
+        // them back to the decoder in front of the rest.
+        let mut magic = [0u8; 2];
+        let n = top.read_full(&mut magic)?;
         let Some(method) = detect(&magic[..n]) else {
             segments.push(Segment {
                 offset,
@@ -612,8 +689,9 @@ pub fn inspect_with<R: Read>(
         } else {
             output_left
         };
+        let mut chained = io::Cursor::new(&magic[..n]).chain(top.get_mut());
         let mut counted = Counted {
-            inner: top.get_mut(),
+            inner: &mut chained,
             consumed: 0,
             saw_eof: false,
         };
@@ -640,8 +718,9 @@ pub fn inspect_with<R: Read>(
         };
         let consumed = counted.consumed;
         let saw_eof = counted.saw_eof;
-        // The decoder consumed through `top`'s buffer; move its position along.
-        top.advance(consumed);
+        // The decoder consumed the magic and then through `top`'s buffer; move its
+        // position along.
+        top.advance(consumed.saturating_sub(n as u64));
         let top_pos = top.pos();
         seen_entries |= counts.entries > 0;
         output_left = output_left.saturating_sub(produced);
@@ -660,6 +739,24 @@ pub fn inspect_with<R: Read>(
             break;
         }
         match walked {
+            // A decoder that ends without consuming a byte would loop forever here;
+            // no real format does, so it is corrupt data.
+            Ok(Stop::End) | Ok(Stop::NotCpio) if consumed == 0 => {
+                let (msg, _) = decompressor_message(method, false);
+                error = Some(InitrdError {
+                    kind: ErrorKind::Corrupt,
+                    offset,
+                    segment: seg_index,
+                    decompressed_offset: Some(produced),
+                    kernel_message: Some(msg.into()),
+                    kernel_message_exact: false,
+                    detail: format!(
+                        "{} data at offset {offset} ends before it starts",
+                        method.kernel_name()
+                    ),
+                });
+                break;
+            }
             Ok(Stop::End) | Ok(Stop::NotCpio) => {
                 seg.stored_size = Some(consumed);
                 seg.complete = true;
@@ -672,9 +769,33 @@ pub fn inspect_with<R: Read>(
                 });
                 break;
             }
+            Err(WalkError::Io { at, error: e })
+                if e.get_ref()
+                    .is_some_and(|i| i.is::<super::lz::GzipTrailerCut>()) =>
+            {
+                error = Some(InitrdError {
+                    kind: ErrorKind::Truncated,
+                    offset: size.max(top_pos),
+                    segment: seg_index,
+                    decompressed_offset: Some(at),
+                    kernel_message: None,
+                    kernel_message_exact: false,
+                    detail: format!(
+                        "the gzip data starting at offset {offset} is whole but its 8-byte trailer is cut at byte {}: the kernel unpacks every file, then its position runs past the end of the initrd, and what it reads there decides what happens",
+                        size.max(top_pos)
+                    ),
+                });
+                break;
+            }
             Err(WalkError::Io { at, error: e }) => {
                 let truncated = saw_eof;
-                let (msg, exact) = decompressor_message(method, truncated);
+                let (msg, exact) = match e
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<super::lz::KernelSays>())
+                {
+                    Some(says) => (says.0, true),
+                    None => decompressor_message(method, truncated),
+                };
                 let end = size.max(top_pos);
                 error = Some(InitrdError {
                     kind: if truncated {
@@ -718,6 +839,21 @@ pub fn inspect_with<R: Read>(
             quick_done = true;
         }
     }
+    if error.is_none() && limit.is_none() && segments.is_empty() {
+        error = Some(InitrdError {
+            kind: ErrorKind::Empty,
+            offset: 0,
+            segment: 0,
+            decompressed_offset: None,
+            kernel_message: None,
+            kernel_message_exact: true,
+            detail: if size == 0 {
+                "the file is empty".to_string()
+            } else {
+                format!("all {size} bytes are zero: there is no archive in it")
+            },
+        });
+    }
     if col.entry_limit_hit && limit.is_none() {
         limit = Some(LimitHit {
             kind: LimitKind::Entries,
@@ -736,6 +872,7 @@ pub fn inspect_with<R: Read>(
         module_files: col.module_files,
         microcode: col.microcode,
         entries: col.entries,
+        evidence_cut: col.evidence_cut,
         error,
         limit,
     })
@@ -825,8 +962,13 @@ mod tests {
     }
 
     #[test]
-    fn empty_input_is_complete_and_empty() {
-        let r = inspect(io::Cursor::new(Vec::new()), Depth::Deep).unwrap();
-        assert!(r.complete && r.segments.is_empty() && r.error.is_none());
+    fn empty_and_zeroed_inputs_are_faults() {
+        for bytes in [Vec::new(), vec![0u8; 8192]] {
+            let r = inspect(io::Cursor::new(&bytes), Depth::Deep).unwrap();
+            assert!(r.segments.is_empty());
+            let e = r.error.unwrap();
+            assert_eq!(e.kind, ErrorKind::Empty);
+            assert_eq!(e.kernel_message, None);
+        }
     }
 }

@@ -4,15 +4,16 @@
 //! bus, stacking layer) to the config symbol and module that provide it. Text and bytes
 //! in, answers out; no IO.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::initrd::Compression;
+use super::modules::ModulesDep;
 
 /// A symbol's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Value {
     /// `=y`: built in.
@@ -25,7 +26,7 @@ pub enum Value {
     Other(String),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelConfig {
     /// Symbol (without `CONFIG_`) → value, for symbols the text mentions.
     pub symbols: BTreeMap<String, Value>,
@@ -144,7 +145,7 @@ pub struct Provider {
     pub userspace: &'static [&'static str],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NeedKind {
     Filesystem,
@@ -234,7 +235,7 @@ pub fn provider(need: &str) -> Option<&'static Provider> {
 }
 
 /// How the kernel provides a root-path need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provision {
     /// Some symbol is `=y`.
@@ -263,6 +264,73 @@ impl KernelConfig {
             };
         }
         Provision::Missing
+    }
+}
+
+/// Whether one root-path need is met at boot, before the root filesystem is mounted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum NeedStatus {
+    /// Built into the kernel (`=y`, or listed in `modules.builtin`).
+    BuiltIn { by: String },
+    /// A module, and the initrd carries it with everything it depends on.
+    InInitrd { modules: Vec<String> },
+    /// A module the initrd lacks (`missing` includes missing dependencies).
+    MissingFromInitrd {
+        module: String,
+        missing: Vec<String>,
+    },
+    /// The kernel has it neither built in nor as a module.
+    NotInKernel,
+}
+
+/// Decides one need from the kernel's config (when known), its `modules.builtin` and
+/// `modules.dep` (when known), and what the initrd holds (`in_initrd(name)`). Of the
+/// alternative modules, the one with the fewest missing pieces is reported.
+pub fn root_need(
+    need: &Provider,
+    config: Option<&KernelConfig>,
+    builtin: &BTreeSet<String>,
+    dep: Option<&ModulesDep>,
+    in_initrd: impl Fn(&str) -> bool,
+) -> NeedStatus {
+    if let Some(c) = config
+        && let Provision::BuiltIn { symbol } = c.provision(need)
+    {
+        return NeedStatus::BuiltIn { by: symbol };
+    }
+    if let Some(m) = need.modules.iter().find(|m| builtin.contains(**m)) {
+        return NeedStatus::BuiltIn {
+            by: format!("modules.builtin ({m})"),
+        };
+    }
+    if config.is_some_and(|c| c.provision(need) == Provision::Missing) {
+        return NeedStatus::NotInKernel;
+    }
+    let mut best: Option<(String, Vec<String>, Vec<String>)> = None;
+    for m in need.modules {
+        let closure = match dep {
+            Some(d) => d.closure(m),
+            None => vec![m.to_string()],
+        };
+        let closure: Vec<String> = closure
+            .into_iter()
+            .filter(|x| !builtin.contains(x))
+            .collect();
+        let missing: Vec<String> = closure.iter().filter(|x| !in_initrd(x)).cloned().collect();
+        if best
+            .as_ref()
+            .is_none_or(|(_, _, b)| missing.len() < b.len())
+        {
+            best = Some((m.to_string(), closure, missing));
+        }
+    }
+    match best {
+        Some((_, closure, missing)) if missing.is_empty() => {
+            NeedStatus::InInitrd { modules: closure }
+        }
+        Some((module, _, missing)) => NeedStatus::MissingFromInitrd { module, missing },
+        None => NeedStatus::NotInKernel,
     }
 }
 
@@ -310,6 +378,50 @@ mod tests {
         );
         assert_eq!(c.provision(provider("xfs").unwrap()), Provision::Missing);
         assert!(provider("dm_crypt").is_some());
+    }
+
+    #[test]
+    fn root_need_decides_from_config_builtin_and_initrd() {
+        let c = KernelConfig::parse(SAMPLE);
+        let dep = ModulesDep::parse(
+            "kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko kernel/fs/mbcache.ko\n\
+             kernel/fs/jbd2/jbd2.ko:\nkernel/fs/mbcache.ko:\n",
+        );
+        let none = BTreeSet::new();
+        let ext4 = provider("ext4").unwrap();
+        let all = |_: &str| true;
+        assert_eq!(
+            root_need(ext4, Some(&c), &none, Some(&dep), all),
+            NeedStatus::InInitrd {
+                modules: vec!["ext4".into(), "jbd2".into(), "mbcache".into()]
+            }
+        );
+        let without_jbd2 = |m: &str| m != "jbd2";
+        assert_eq!(
+            root_need(ext4, Some(&c), &none, Some(&dep), without_jbd2),
+            NeedStatus::MissingFromInitrd {
+                module: "ext4".into(),
+                missing: vec!["jbd2".into()]
+            }
+        );
+        assert_eq!(
+            root_need(provider("nvme").unwrap(), Some(&c), &none, None, |_| false),
+            NeedStatus::BuiltIn {
+                by: "CONFIG_BLK_DEV_NVME".into()
+            }
+        );
+        assert_eq!(
+            root_need(provider("xfs").unwrap(), Some(&c), &none, None, all),
+            NeedStatus::NotInKernel
+        );
+        // Without a config, modules.builtin decides.
+        let builtin = BTreeSet::from(["ext4".to_string()]);
+        assert_eq!(
+            root_need(ext4, None, &builtin, None, |_| false),
+            NeedStatus::BuiltIn {
+                by: "modules.builtin (ext4)".into()
+            }
+        );
     }
 
     #[test]

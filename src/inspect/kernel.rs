@@ -11,14 +11,14 @@ use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::take;
 use nom::number::complete::{le_u8, le_u16, le_u32, le_u64};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Bytes read from the start of the image: the setup header, the PE headers and the
 /// version string all live in the real-mode setup code (≤ 64 sectors).
 pub const HEAD_LEN: usize = 64 << 10;
 
 /// The x86 boot protocol setup header (Documentation/arch/x86/boot.rst).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupHeader {
     /// Sectors of real-mode setup code after the boot sector (0 means 4).
     pub setup_sects: u8,
@@ -68,7 +68,21 @@ impl SetupHeader {
     pub fn declared_size(&self) -> u64 {
         self.setup_size() + u64::from(self.syssize) * 16
     }
-    /// Compression of the payload, by its magic, if the header locates it.
+    /// Highest byte address the initrd may end at, as a boot loader must honour it:
+    /// `initrd_addr_max`, or 0x37ffffff for protocols before 2.03 (boot.rst). Loaders
+    /// that honour XLF_CAN_BE_LOADED_ABOVE_4G may go above it on 64-bit entries.
+    pub fn effective_initrd_addr_max(&self) -> u64 {
+        match self.initrd_addr_max {
+            Some(m) if self.protocol >= 0x0203 => u64::from(m),
+            _ => 0x37ff_ffff,
+        }
+    }
+
+    pub fn can_load_above_4g(&self) -> bool {
+        self.xloadflags.unwrap_or(0) & XLF_CAN_BE_LOADED_ABOVE_4G != 0
+    }
+
+    /// Where the compressed payload starts in the file, if the header locates it.
     pub fn payload_start(&self) -> Option<u64> {
         self.payload_offset
             .map(|o| self.setup_size() + u64::from(o))
@@ -76,7 +90,7 @@ impl SetupHeader {
 }
 
 /// One PE section header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeSection {
     pub name: String,
     pub virtual_size: u32,
@@ -84,7 +98,7 @@ pub struct PeSection {
     pub raw_offset: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeInfo {
     pub pe_offset: u32,
     pub machine: u16,
@@ -116,7 +130,7 @@ impl PeInfo {
 }
 
 /// Unified kernel image (systemd-stub + sections).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UkiInfo {
     pub pe: PeInfo,
     pub uname: Option<String>,
@@ -127,7 +141,7 @@ pub struct UkiInfo {
     pub linux: Option<SetupHeader>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Format {
     /// x86 bzImage; `efi_stub` when it is also a PE image (CONFIG_EFI_STUB).
@@ -143,14 +157,14 @@ pub enum Format {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Truncation {
     pub declared: u64,
     pub actual: u64,
 }
 
 /// Which GRUB loaders can start the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootableBy {
     /// `linux` on i386-pc (and `linux16`): a bzImage with protocol ≥ 2.03 loaded high.
     pub pc_linux: bool,
@@ -161,7 +175,7 @@ pub struct BootableBy {
 }
 
 /// The verdict on a kernel image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelImage {
     pub size: u64,
     pub format: Format,

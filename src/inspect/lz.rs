@@ -1,6 +1,6 @@
-//! Streaming readers for the two containers no crate reads the way the kernel does:
-//! the lz4 legacy frame (`lz4 -l`, magic `02 21 4c 18`) and lzop's container around
-//! lzo1x blocks. Fixed buffers (one block in, one block out); sizes from the input are
+//! Streaming readers for the containers no crate reads the way the kernel does: the
+//! lz4 legacy frame (`lz4 -l`, magic `02 21 4c 18`), lzop's container around lzo1x
+//! blocks, and gzip as lib/decompress_inflate.c reads it (no CRC check). Fixed buffers (one block in, one block out); sizes from the input are
 //! checked against the kernel's own block limits before anything is allocated.
 
 use std::io::{self, BufRead, Read};
@@ -67,7 +67,7 @@ impl<B: BufRead> Lz4Legacy<B> {
             let mut m = [0u8; 4];
             exact(&mut self.input, &mut m)?;
             if u32::from_le_bytes(m) != LZ4_LEGACY_MAGIC {
-                return Err(invalid("invalid lz4 legacy header"));
+                return Err(kernel_says("invalid header"));
             }
             self.started = true;
         }
@@ -101,7 +101,7 @@ impl<B: BufRead> Lz4Legacy<B> {
             exact(&mut self.input, &mut self.chunk)?;
             self.out.resize(LZ4_BLOCK, 0);
             let n = lz4_flex::block::decompress_into(&self.chunk, &mut self.out)
-                .map_err(|e| invalid(&format!("lz4 block does not decode: {e}")))?;
+                .map_err(|_| kernel_says("Decoding failed"))?;
             self.out.truncate(n);
             self.out_pos = 0;
             return Ok(());
@@ -127,17 +127,12 @@ impl<B: BufRead> Read for Lz4Legacy<B> {
 const LZOP_MAGIC: [u8; 9] = [0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
 /// The kernel's `LZO_BLOCK_SIZE` in lib/decompress_unlzo.c (and lzop's default).
 const LZO_BLOCK: usize = 256 << 10;
-const F_ADLER32_D: u32 = 0x1;
-const F_ADLER32_C: u32 = 0x2;
-const F_H_EXTRA_FIELD: u32 = 0x40;
-const F_CRC32_D: u32 = 0x100;
-const F_CRC32_C: u32 = 0x200;
 const F_H_FILTER: u32 = 0x800;
 
 /// lzop container decoder (one file per stream, as the kernel reads it).
 pub struct Lzop<B> {
     input: B,
-    flags: Option<u32>,
+    started: bool,
     done: bool,
     chunk: Vec<u8>,
     out: Vec<u8>,
@@ -169,7 +164,7 @@ impl<B: BufRead> Lzop<B> {
     pub fn new(input: B) -> Self {
         Lzop {
             input,
-            flags: None,
+            started: false,
             done: false,
             chunk: Vec::new(),
             out: Vec::new(),
@@ -177,23 +172,17 @@ impl<B: BufRead> Lzop<B> {
         }
     }
 
-    fn header(&mut self) -> io::Result<u32> {
+    /// The header as lib/decompress_unlzo.c's `parse_header` reads it (which is not
+    /// quite lzop's format: it always skips a "version needed" field, ignores the method
+    /// and cannot skip an extra field), so that bootvet fails where the kernel fails.
+    fn header(&mut self) -> io::Result<()> {
         let r = &mut self.input;
         let mut m = [0u8; 9];
-        exact(r, &mut m)?;
-        if m != LZOP_MAGIC {
-            return Err(invalid("invalid lzop header"));
+        if read_full(r, &mut m)? < 9 || m != LZOP_MAGIC {
+            return Err(kernel_says("invalid header"));
         }
         let version = be16(r)?;
-        let _lib_version = be16(r)?;
-        if version >= 0x0940 {
-            let _needed = be16(r)?;
-        }
-        let mut method = [0u8; 1];
-        exact(r, &mut method)?;
-        if !(1..=3).contains(&method[0]) {
-            return Err(invalid("lzop method is not lzo1x"));
-        }
+        skip(r, 5)?; // library version, version needed, method
         if version >= 0x0940 {
             skip(r, 1)?; // level
         }
@@ -208,59 +197,45 @@ impl<B: BufRead> Lzop<B> {
         let mut l = [0u8; 1];
         exact(r, &mut l)?;
         skip(r, u64::from(l[0]) + 4)?; // name, header checksum
-        if flags & F_H_EXTRA_FIELD != 0 {
-            let len = be32(r)?;
-            skip(r, u64::from(len) + 4)?;
-        }
-        Ok(flags)
+        Ok(())
     }
 
     fn next_block(&mut self) -> io::Result<()> {
-        let flags = match self.flags {
-            Some(f) => f,
-            None => {
-                let f = self.header()?;
-                self.flags = Some(f);
-                f
+        if !self.started {
+            self.header()?;
+            self.started = true;
+        }
+        let r = &mut self.input;
+        let corrupted = |e: io::Error| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                kernel_says("file corrupted")
+            } else {
+                e
             }
         };
-        let r = &mut self.input;
-        let dst_len = be32(r)? as usize;
+        let dst_len = be32(r).map_err(corrupted)? as usize;
         if dst_len == 0 {
             self.done = true;
             return Ok(());
         }
         if dst_len > LZO_BLOCK {
-            return Err(invalid("lzo dest len longer than block size"));
+            return Err(kernel_says("dest len longer than block size"));
         }
-        let src_len = be32(r)? as usize;
+        let src_len = be32(r).map_err(corrupted)? as usize;
+        // The kernel skips one 4-byte checksum whatever the flags say (lzop's default:
+        // adler32 of the uncompressed block).
+        skip(r, 4).map_err(corrupted)?;
         if src_len == 0 || src_len > dst_len {
-            return Err(invalid("lzo file corrupted"));
+            return Err(kernel_says("file corrupted"));
         }
-        let mut sums = 0;
-        if flags & F_ADLER32_D != 0 {
-            sums += 4;
-        }
-        if flags & F_CRC32_D != 0 {
-            sums += 4;
-        }
-        if src_len < dst_len {
-            if flags & F_ADLER32_C != 0 {
-                sums += 4;
-            }
-            if flags & F_CRC32_C != 0 {
-                sums += 4;
-            }
-        }
-        skip(r, sums)?;
         self.chunk.resize(src_len, 0);
-        exact(r, &mut self.chunk)?;
+        exact(r, &mut self.chunk).map_err(corrupted)?;
         self.out.resize(dst_len, 0);
         if src_len == dst_len {
             self.out.copy_from_slice(&self.chunk);
         } else {
             lzo1x::decompress(&self.chunk, &mut self.out)
-                .map_err(|e| invalid(&format!("lzo block does not decode: {e:?}")))?;
+                .map_err(|_| kernel_says("Compressed data violation"))?;
         }
         self.out_pos = 0;
         Ok(())
@@ -279,5 +254,99 @@ impl<B: BufRead> Read for Lzop<B> {
         buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
         self.out_pos += n;
         Ok(n)
+    }
+}
+
+/// A decoder error whose text is exactly what the kernel's decompressor prints.
+#[derive(Debug)]
+pub struct KernelSays(pub &'static str);
+
+impl std::fmt::Display for KernelSays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for KernelSays {}
+
+/// The gzip data is whole but its 8-byte trailer is cut: the kernel has unpacked
+/// everything, then steps its position past the end of the initrd.
+#[derive(Debug)]
+pub struct GzipTrailerCut;
+
+impl std::fmt::Display for GzipTrailerCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("input ends inside the gzip trailer")
+    }
+}
+
+impl std::error::Error for GzipTrailerCut {}
+
+fn kernel_says(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, KernelSays(msg))
+}
+
+/// gzip read the way lib/decompress_inflate.c reads it, not the way gzip(1) does: the
+/// header must be `1f 8b 08`, only FNAME is skipped (FEXTRA and FCOMMENT are not
+/// understood), the raw deflate stream follows, and the 8-byte trailer is skipped
+/// without checking the CRC or the size.
+pub struct KernelGzip<B: BufRead> {
+    state: GzState<B>,
+}
+
+enum GzState<B: BufRead> {
+    Header(Option<B>),
+    Body(flate2::bufread::DeflateDecoder<B>),
+    Done,
+}
+
+impl<B: BufRead> KernelGzip<B> {
+    pub fn new(input: B) -> Self {
+        KernelGzip {
+            state: GzState::Header(Some(input)),
+        }
+    }
+}
+
+impl<B: BufRead> Read for KernelGzip<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match &mut self.state {
+                GzState::Header(input) => {
+                    let Some(mut r) = input.take() else {
+                        return Ok(0);
+                    };
+                    let mut h = [0u8; 10];
+                    if read_full(&mut r, &mut h)? < 10 || h[..3] != [0x1f, 0x8b, 0x08] {
+                        return Err(kernel_says("Not a gzip file"));
+                    }
+                    if h[3] & 0x08 != 0 {
+                        loop {
+                            let mut b = [0u8; 1];
+                            if read_full(&mut r, &mut b)? == 0 {
+                                return Err(kernel_says("header error"));
+                            }
+                            if b[0] == 0 {
+                                break;
+                            }
+                        }
+                    }
+                    self.state = GzState::Body(flate2::bufread::DeflateDecoder::new(r));
+                }
+                GzState::Body(d) => {
+                    let n = d.read(buf)?;
+                    if n > 0 || buf.is_empty() {
+                        return Ok(n);
+                    }
+                    // The deflate stream ended; the trailer is skipped unchecked.
+                    let mut trailer = [0u8; 8];
+                    if read_full(d.get_mut(), &mut trailer)? < 8 {
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, GzipTrailerCut));
+                    }
+                    self.state = GzState::Done;
+                }
+                GzState::Done => return Ok(0),
+            }
+        }
     }
 }

@@ -8,6 +8,12 @@
 //!   with the kernel's own message.
 //! - `kconfig`: `/boot/config-*` and IKCONFIG; the root-path driver table.
 //! - `modules`: `modules.dep`, `modules.builtin`, `.ko` ELF (debug info, vermagic).
+//!
+//! What checks call: `kernel::inspect` → `KernelImage` (format, release, truncation,
+//! loaders); `initrd::inspect`/`inspect_with` → `InitrdReport` (segments, modules,
+//! `first_fault_for(|c| config.supports(c))`, `has_module`, `has_modules_for`);
+//! `kconfig::KernelConfig::parse`, `kconfig::provider` + `kconfig::root_need`;
+//! `modules::inspect_ko`, `ModulesDep::parse(..).closure(..)`, `parse_builtin`.
 
 pub mod cpio;
 pub mod fuzz_support;

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{self, Read};
 
 use object::{Object, ObjectSection};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::initrd::Compression;
 
@@ -36,7 +36,7 @@ pub fn ko_compression(path: &str) -> Option<Compression> {
 }
 
 /// One line of `modules.dep`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleDep {
     pub path: String,
     /// Names of the modules it needs directly.
@@ -44,7 +44,7 @@ pub struct ModuleDep {
 }
 
 /// `modules.dep`: module name → its path and direct dependencies.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModulesDep {
     pub modules: BTreeMap<String, ModuleDep>,
 }
@@ -103,7 +103,7 @@ pub fn parse_builtin(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DebugSection {
     pub name: String,
     /// Uncompressed size (SHF_COMPRESSED sections are counted as they expand).
@@ -113,7 +113,7 @@ pub struct DebugSection {
 }
 
 /// What a module's ELF holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KoInfo {
     pub size: u64,
     /// `.debug_*`, `.zdebug_*` and their relocation sections: what `--strip-debug` drops.
