@@ -499,3 +499,33 @@ fn boot_dir_stands_for_the_filesystem_grub_reads() {
     assert!(!codes(&doc).contains(&"BV4103"), "{:?}", codes(&doc));
     assert_ne!(code, 2);
 }
+
+/// What a person sees, pinned: `BOOTVET_BLESS=1` rewrites the snapshots (then
+/// read the diff before committing it).
+#[test]
+fn rendered_reports_match_reviewed_snapshots() {
+    let mut stale = Vec::new();
+    for scenario in [
+        "no-initrd-line",
+        "kernel-missing",
+        "root-uuid-unknown",
+        "healthy",
+    ] {
+        let (_, out, _) = bootvet(&["check", "--color", "never", "--image", &image(scenario)]);
+        let path = repo()
+            .join("tests/snapshots/check")
+            .join(format!("{scenario}.txt"));
+        if std::env::var_os("BOOTVET_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &out).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        if expected != out {
+            stale.push(format!(
+                "{scenario}:\n--- expected\n{expected}\n--- actual\n{out}"
+            ));
+        }
+    }
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}

@@ -51,7 +51,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             )
             .entry(entry)
             .at(command.location)
-            .evidence(format!("looked up {} on {}", file.path, where_found(fact)))
+            .evidence(match fact.siblings().as_slice() {
+                [] => format!("no similar file on {}", where_found(fact)),
+                names => format!("there instead: {}", names.join(", ")),
+            })
             .prints(grub_error(&format!("file `{}' not found", file.path)));
             let initrd_follows = entry
                 .commands

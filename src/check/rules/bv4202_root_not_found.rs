@@ -32,6 +32,36 @@ Find the current identifier with `blkid`, update /etc/fstab and /etc/default/gru
     run,
 };
 
+/// The filesystems that could be the root, with the identifiers root= could use.
+fn candidates(cx: &Context<'_>) -> String {
+    let found: Vec<String> = crate::probe::resolve::volumes(&cx.facts.disks)
+        .into_iter()
+        .filter_map(|(volume, _, fs)| {
+            let fs = fs?;
+            matches!(
+                fs.fstype.as_str(),
+                "ext2" | "ext3" | "ext4" | "xfs" | "btrfs" | "f2fs"
+            )
+            .then(|| {
+                format!(
+                    "({}) {} UUID={}",
+                    volume.name,
+                    fs.fstype,
+                    fs.uuid.clone().unwrap_or_default()
+                )
+            })
+        })
+        .collect();
+    if found.is_empty() {
+        format!(
+            "no Linux filesystem on the {} disk(s)",
+            cx.facts.disks.disks.len()
+        )
+    } else {
+        format!("Linux filesystems on the disks: {}", found.join(", "))
+    }
+}
+
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if cx.facts.disks.disks.is_empty() {
         return;
@@ -53,7 +83,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Finding::new(&INFO, format!("root={root} matches no device on the disks"))
                 .entry(entry)
                 .at(command.location)
-                .evidence(format!("searched {} disk(s)", cx.facts.disks.disks.len()));
+                .evidence(candidates(cx));
         if entry.initrds().is_empty() {
             let lines = if needs_initramfs(root) {
                 panic_without_initramfs(root)
