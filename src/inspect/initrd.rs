@@ -521,11 +521,16 @@ pub fn inspect_with<R: Read>(
             complete = true;
             break;
         }
-        if quick_done {
-            // Quick mode stops after the first compressed segment.
-            break;
-        }
         let offset = top.pos();
+        if quick_done {
+            // Quick mode decompresses only the first compressed segment, but when it
+            // ended it still looks at the next magic: junk appended to an archive
+            // costs nothing to see.
+            let cpio_next = magic[0] == b'0' && offset & 3 == 0;
+            if cpio_next || detect(&magic[..n]).is_some() {
+                break;
+            }
+        }
         if magic[0] == b'0' && offset & 3 == 0 {
             let mut counts = Counts::default();
             let walked = cpio::walk(&mut top, Place::TopLevel, &mut counts, &mut col);

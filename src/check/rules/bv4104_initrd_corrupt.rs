@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::inspect::initrd::{Depth, ErrorKind};
+use crate::inspect::initrd::{Depth, ErrorKind, SegmentKind};
 
 use super::root_path::{Booted, first_fault, initrds};
 use super::{needs_initramfs, panic_without_initramfs, where_found};
@@ -54,23 +54,28 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             if fault.kind == ErrorKind::NotConfigured {
                 continue; // BV4106
             }
-            let what = match fault.kind {
-                ErrorKind::Truncated | ErrorKind::TruncatedCpio | ErrorKind::JunkAtEnd => {
-                    "is truncated"
-                }
-                ErrorKind::InvalidMagic => "has bytes the kernel cannot unpack",
-                _ => "is corrupt",
+            let method = match report.segments.get(fault.segment).map(|s| s.kind) {
+                Some(SegmentKind::Compressed(c)) => format!("{} data", c.kernel_name()),
+                _ => "archive".to_string(),
             };
-            let mut finding = Finding::new(
-                &INFO,
-                format!(
-                    "initrd '{}' {what} at byte {} of {}",
+            let message = match fault.kind {
+                ErrorKind::Truncated | ErrorKind::TruncatedCpio | ErrorKind::JunkAtEnd => format!(
+                    "initrd '{}' is truncated: its {method} ends at byte {} before its end",
+                    file.path, fault.offset
+                ),
+                ErrorKind::InvalidMagic => format!(
+                    "initrd '{}' has bytes the kernel cannot unpack at byte {} of {}",
                     file.path, fault.offset, report.size
                 ),
-            )
-            .entry(entry)
-            .at(command.location)
-            .evidence(fault.detail.clone());
+                _ => format!(
+                    "initrd '{}' is corrupt: its {method} fails near byte {} of {}",
+                    file.path, fault.offset, report.size
+                ),
+            };
+            let mut finding = Finding::new(&INFO, message)
+                .entry(entry)
+                .at(command.location)
+                .evidence(fault.detail.clone());
             if let Some(fact) = cx.facts.file(file) {
                 finding = finding.evidence(format!("read from {}", where_found(fact)));
             }

@@ -1,4 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::inspect::kconfig::NeedKind;
 
 use super::root_path::{Booted, Have, bus_origin, describe, initrds, unmet_needs};
 
@@ -94,7 +95,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         for need in &unmet {
             finding = finding.evidence(describe(need));
         }
-        finding = finding.evidence(bus_origin(cx.facts));
+        if unmet.iter().any(|n| n.kind == NeedKind::Bus) {
+            finding = finding.evidence(bus_origin(cx.facts));
+        }
         let modules: usize = loaded.iter().map(|(_, _, r)| r.modules.len()).sum();
         finding = finding.evidence(format!(
             "the initrd holds {modules} modules, none of them {}",
