@@ -44,11 +44,11 @@ their stripped size — so `update-initramfs` fills /boot and dies with `No spac
 left on device`; there is no `initrd.img-6.11.0-rc1+`, and `update-grub`, which
 writes an `initrd` line only when it finds that file, writes an entry without
 one. The entry is in the menu, often the default, and the next reboot ends in
-the panic above. Sometimes the machine boots first — the old kernel was still
-running — and the panic waits for the next cold start. GRUB may also print
-`error: failure reading sector … from 'hd0'` on the way when /boot was left
-damaged. Everything on the screen points at the disk; the cause is the missing
-initramfs.
+the panic above. In the write-up this finding is modelled on (\"Oops! My first
+Kernel Panic\", 6.11.0-rc1+ on Ubuntu 22.04), GRUB also printed `error: failure
+reading sector 0x16f8d40 from 'hd0'` and the kernel `/dev/root: Can't open
+blockdev` before the panic: everything on the screen points at the disk, while
+the cause is the missing initramfs.
 
 ## Example
     menuentry 'Ubuntu, with Linux 6.11.0-rc1+' {
