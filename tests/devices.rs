@@ -304,7 +304,8 @@ fn blkid_p(img: &Path, start: u64, size: u64) -> BTreeMap<String, String> {
         .unwrap()
         .lines()
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        // `-o export` escapes spaces for the shell: `LVM2\ 001`.
+        .map(|(k, v)| (k.to_string(), v.replace("\\ ", " ")))
         .collect()
 }
 
@@ -702,6 +703,20 @@ fn two_images_sharing_a_uuid_resolve_to_several() {
     let (a, _) = gpt_image(dir.path(), "a.img", uuid);
     let (b, _) = gpt_image(dir.path(), "b.img", uuid);
     let facts = facts_for(&[&a, &b]);
+    let shared: Vec<(ProblemKind, &str)> = facts
+        .problems
+        .iter()
+        .filter(|p| !p.kind.is_informational())
+        .map(|p| (p.kind, p.device.as_str()))
+        .collect();
+    // The vfat serial and the ext4 UUID are shared; swap UUIDs and PARTUUIDs are not.
+    assert_eq!(
+        shared,
+        [
+            (ProblemKind::DuplicateFsUuid, "hd0,gpt2"),
+            (ProblemKind::DuplicateFsUuid, "hd0,gpt3")
+        ]
+    );
     let names =
         |r: Resolution| -> Vec<String> { r.volumes().iter().map(|v| v.name.clone()).collect() };
     // GRUB's fs-uuid search ignores case; the list is in GRUB's probe order.
@@ -1121,6 +1136,10 @@ fn dumped_facts_replay_to_the_same_output() {
     let facts = probe::load_facts(&dump).unwrap();
     let original = facts_for(&[&img]);
     assert_eq!(facts.disks, original.disks);
+    assert!(matches!(
+        &facts.source,
+        bootvet::probe::Source::Replay { captured_from, .. } if **captured_from == bootvet::probe::Source::Images
+    ));
     // Replayed facts still resolve, but cannot read files.
     let v = volume(&facts, "LABEL=rootfs");
     assert!(
@@ -1332,7 +1351,12 @@ fn fuzz_seeds(dir: &Path) -> Vec<Vec<u8>> {
 fn fuzz_runner_partition_tables_and_filesystems() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = fuzz_seeds(dir.path());
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    // BOOTVET_FUZZ_SEED picks another fixed sequence for a local campaign.
+    let mut rng: u64 = std::env::var("BOOTVET_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x9E37_79B9_7F4A_7C15)
+        | 1;
     let mut next = move || {
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -1343,7 +1367,12 @@ fn fuzz_runner_partition_tables_and_filesystems() {
         fuzz_support::fuzz_disk_image(seed);
         fuzz_support::fuzz_filesystems(seed);
     }
-    for i in 0..3000 {
+    // BOOTVET_FUZZ_ITERATIONS raises the count for a longer local campaign.
+    let rounds: usize = std::env::var("BOOTVET_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    for i in 0..rounds {
         let mut data = seeds[i % seeds.len()].clone();
         let flips = 1 + next() % 16;
         for _ in 0..flips {
@@ -1373,4 +1402,353 @@ fn fuzz_runner_partition_tables_and_filesystems() {
         fuzz_support::fuzz_disk_image(&data);
         fuzz_support::fuzz_filesystems(&data);
     }
+}
+
+/// What people see, pinned: the text rendering of the committed facts fixture.
+/// Regenerate with `bootvet devices --color never --facts two-disks.json`.
+#[test]
+fn devices_text_output_is_pinned() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/facts");
+    let out = bootvet(&[
+        "devices",
+        "--color",
+        "never",
+        "--facts",
+        dir.join("two-disks.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "the shared UUID is a problem");
+    let expected = fs::read_to_string(dir.join("two-disks.txt")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+}
+
+#[test]
+fn hybrid_mbr_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("hybrid.img");
+    run("truncate", &["-s", "16M", img.to_str().unwrap()]);
+    run(
+        "sgdisk",
+        &[
+            "-n1:2048:+4M",
+            "-t1:ef00",
+            "-n2:0:0",
+            "-t2:0700",
+            img.to_str().unwrap(),
+        ],
+    );
+    run("sgdisk", &["-h", "2", img.to_str().unwrap()]);
+    let facts = facts_for(&[&img]);
+    let table = facts.disks[0].table.as_ref().unwrap();
+    assert_eq!(
+        table.kind,
+        TableKind::Gpt,
+        "GRUB, like the kernel, takes the GPT"
+    );
+    assert!(table.protective_mbr && table.hybrid_mbr);
+    assert!(
+        facts
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::HybridMbr)
+    );
+    assert_eq!(
+        facts.disks[0].partitions[1].type_name,
+        "Microsoft basic data"
+    );
+}
+
+/// Splices a filesystem image into `img` at `start` without filling holes.
+fn splice(fs_image: &Path, img: &Path, start: u64) {
+    assert_eq!(start % MIB, 0);
+    run(
+        "dd",
+        &[
+            &format!("if={}", fs_image.display()),
+            &format!("of={}", img.display()),
+            "bs=1M",
+            &format!("seek={}", start / MIB),
+            "conv=notrunc,sparse",
+            "status=none",
+        ],
+    );
+}
+
+/// Filesystems bootvet identifies but does not read offline: identity equals
+/// `blkid -p`, and their files say why they cannot be read.
+#[test]
+fn btrfs_xfs_luks_ntfs_iso9660_are_identified_and_not_read_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let img = d.join("many.img");
+    run("truncate", &["-s", "600M", img.to_str().unwrap()]);
+    run(
+        "sgdisk",
+        &[
+            "-n1:2048:+128M",
+            "-n2:0:+320M",
+            "-n3:0:+32M",
+            "-n4:0:+16M",
+            "-n5:0:+8M",
+            img.to_str().unwrap(),
+        ],
+    );
+    let parts = sfdisk_layout(&img, 512);
+    let file = |name: &str, size: &str| {
+        let p = d.join(name);
+        run("truncate", &["-s", size, p.to_str().unwrap()]);
+        p
+    };
+    let btrfs = file("btrfs.bin", "128M");
+    run(
+        "mkfs.btrfs",
+        &["-q", "-f", "-L", "btrlabel", btrfs.to_str().unwrap()],
+    );
+    let xfs = file("xfs.bin", "320M");
+    run(
+        "mkfs.xfs",
+        &["-q", "-f", "-L", "xfslabel", xfs.to_str().unwrap()],
+    );
+    let luks = file("luks.bin", "32M");
+    let key = d.join("key");
+    fs::write(&key, b"not a secret").unwrap();
+    run(
+        "cryptsetup",
+        &[
+            "luksFormat",
+            "-q",
+            "--type",
+            "luks2",
+            "--pbkdf",
+            "pbkdf2",
+            "--pbkdf-force-iterations",
+            "1000",
+            "--label",
+            "lukslabel",
+            "--key-file",
+            key.to_str().unwrap(),
+            luks.to_str().unwrap(),
+        ],
+    );
+    let ntfs = file("ntfs.bin", "16M");
+    run(
+        "mkntfs",
+        &["-q", "-F", "-f", "-L", "ntfslabel", ntfs.to_str().unwrap()],
+    );
+    let iso = d.join("iso.bin");
+    let iso_src = d.join("iso-src");
+    fs::create_dir(&iso_src).unwrap();
+    fs::write(iso_src.join("README"), b"iso\n").unwrap();
+    run(
+        "xorriso",
+        &[
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-V",
+            "ISOLABEL",
+            "-o",
+            iso.to_str().unwrap(),
+            iso_src.to_str().unwrap(),
+        ],
+    );
+    for (i, f) in [&btrfs, &xfs, &luks, &ntfs, &iso].iter().enumerate() {
+        splice(f, &img, parts[i].start);
+    }
+    let facts = facts_for(&[&img]);
+    let want = ["btrfs", "xfs", "crypto_LUKS", "ntfs", "iso9660"];
+    for (i, p) in facts.disks[0].partitions.iter().enumerate() {
+        let fs = p
+            .filesystem
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} unidentified", p.grub_name));
+        assert_eq!(fs.fstype, want[i]);
+        let theirs = blkid_p(&img, p.start_byte, p.size_bytes);
+        for key in [
+            "TYPE",
+            "UUID",
+            "UUID_SUB",
+            "LABEL",
+            "VERSION",
+            "USAGE",
+            "BLOCK_SIZE",
+        ] {
+            assert_eq!(fs.blkid.get(key), theirs.get(key), "{} {key}", want[i]);
+        }
+        let why = format!(
+            "cannot read {} without mounting; run on the live system or mount it",
+            want[i]
+        );
+        assert_eq!(
+            fs.offline,
+            OfflineAccess::NotReadable {
+                reason: why.clone()
+            }
+        );
+        let err = open_volume(&facts, &volume(&facts, &format!("({})", p.grub_name)))
+            .err()
+            .unwrap();
+        assert_eq!(err.to_string(), why);
+    }
+    let labels: Vec<Option<&str>> = facts.disks[0]
+        .partitions
+        .iter()
+        .map(|p| p.filesystem.as_ref().and_then(|f| f.label.as_deref()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            Some("btrlabel"),
+            Some("xfslabel"),
+            Some("lukslabel"),
+            Some("ntfslabel"),
+            Some("ISOLABEL")
+        ]
+    );
+}
+
+/// The live probe on an attached loop device: the table is read from /dev/loopN
+/// (this kernel makes no partition devices), and an unmounted ext4 partition is
+/// read from the device's bytes.
+#[test]
+fn live_probe_reads_an_attached_loop_disk() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (img, files) = gpt_image(
+        dir.path(),
+        "gpt.img",
+        "6a0e7b0e-eeee-4a4a-9b9b-0123456789ab",
+    );
+    let out = run(
+        "losetup",
+        &["--find", "--show", "--read-only", img.to_str().unwrap()],
+    );
+    let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let result = std::panic::catch_unwind(|| {
+        let facts = bootvet::probe::live::probe_live();
+        let (index, disk) = facts
+            .disks
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.path == dev)
+            .unwrap_or_else(|| panic!("{dev} not in live facts"));
+        assert_eq!(disk.kernel_name.as_deref(), dev.strip_prefix("/dev/"));
+        assert_eq!(disk.table.as_ref().unwrap().kind, TableKind::Gpt);
+        assert_eq!(disk.partitions.len(), 4);
+        let root = &disk.partitions[2];
+        assert_eq!(root.grub_name, format!("hd{index},gpt3"));
+        assert_eq!(
+            root.filesystem.as_ref().unwrap().label.as_deref(),
+            Some("rootfs")
+        );
+        let v = VolumeRef {
+            disk: index,
+            partition: Some(2),
+            name: root.grub_name.clone(),
+            kernel_name: None,
+        };
+        let files_on = open_volume(&facts, &v).unwrap();
+        let name = "boot/vmlinuz-6.1.0-13-amd64";
+        assert_eq!(read_all(files_on.as_ref(), name), files[name]);
+        let stat = files_on.stat(name).unwrap();
+        assert_eq!(stat.device, dev);
+    });
+    let _ = Command::new("losetup").args(["-d", &dev]).status();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn filesystem_larger_than_its_shrunk_partition_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (img, _) = gpt_image(
+        dir.path(),
+        "gpt.img",
+        "6a0e7b0e-ffff-4a4a-9b9b-0123456789ab",
+    );
+    let before = facts_for(&[&img]);
+    let root = &before.disks[0].partitions[2];
+    let ext4 = root.filesystem.as_ref().unwrap();
+    assert_eq!(
+        ext4.size_bytes,
+        Some(root.size_bytes),
+        "mkfs filled the partition"
+    );
+    let esp = &before.disks[0].partitions[1];
+    assert!(esp.filesystem.as_ref().unwrap().size_bytes.unwrap() <= esp.size_bytes);
+    // Shrink partition 3 by 10 MiB under its filesystem.
+    let first = root.start_byte / 512;
+    let last = (root.start_byte + root.size_bytes) / 512 - 1 - 10 * 2048;
+    run(
+        "sgdisk",
+        &[
+            "-d",
+            "3",
+            &format!("-n3:{first}:{last}"),
+            "-t3:8300",
+            img.to_str().unwrap(),
+        ],
+    );
+    let facts = facts_for(&[&img]);
+    let p: Vec<_> = facts
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::FilesystemLargerThanPartition)
+        .collect();
+    assert_eq!(p.len(), 1, "{:?}", facts.problems);
+    assert_eq!(p[0].device, "hd0,gpt3");
+    assert!(
+        p[0].message
+            .contains(&format!("the last {} bytes", 10 * MIB)),
+        "{}",
+        p[0].message
+    );
+}
+
+/// An LVM physical volume (pvcreate needs a block device: a loop device).
+#[test]
+fn lvm_physical_volume_is_identified_and_not_read_offline() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pv = dir.path().join("pv.bin");
+    run("truncate", &["-s", "32M", pv.to_str().unwrap()]);
+    let out = run("losetup", &["--find", "--show", pv.to_str().unwrap()]);
+    let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let created = Command::new("pvcreate")
+        .args([
+            "-ff",
+            "-y",
+            "--norestorefile",
+            "--uuid",
+            "6a0e7b0e-aaaa-4a4a-9b9b-0123456789ab",
+            &dev,
+        ])
+        .output();
+    let _ = Command::new("losetup").args(["-d", &dev]).status();
+    assert!(created.unwrap().status.success());
+    let img = dir.path().join("lvm.img");
+    run("truncate", &["-s", "40M", img.to_str().unwrap()]);
+    run(
+        "sgdisk",
+        &["-n1:2048:+32M", "-t1:8e00", img.to_str().unwrap()],
+    );
+    splice(&pv, &img, MIB);
+    let facts = facts_for(&[&img]);
+    let p = &facts.disks[0].partitions[0];
+    assert_eq!(p.type_name, "Linux LVM");
+    let fs = p.filesystem.as_ref().unwrap();
+    assert_eq!(fs.fstype, "LVM2_member");
+    let theirs = blkid_p(&img, p.start_byte, p.size_bytes);
+    for key in ["TYPE", "UUID", "VERSION", "USAGE"] {
+        assert_eq!(fs.blkid.get(key), theirs.get(key), "{key}");
+    }
+    assert!(
+        matches!(&fs.offline, OfflineAccess::NotReadable { reason } if reason.contains("cannot read LVM2_member"))
+    );
 }

@@ -11,6 +11,13 @@ use super::exit;
 use crate::probe::{self, Facts};
 use crate::report::devices::render_devices;
 
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  no problem found (notes, such as a GPT without BIOS boot partition, do not count)
+  1  problems found: a damaged GPT copy, a partition past the end, overlaps, a
+     shared UUID, a filesystem larger than its partition, ...
+  2  bootvet could not read its input (missing image, qcow2/vmdk, bad facts file)";
+
 #[derive(Debug, Args)]
 pub struct DevicesArgs {
     /// Raw disk image to read instead of the live system; repeat in the firmware's

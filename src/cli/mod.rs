@@ -57,6 +57,7 @@ pub enum Command {
     /// Run grub.cfg as GRUB would and show the menu: entries, kernels, devices, default.
     Entries(entries::EntriesArgs),
     /// List disks, partitions, filesystems and GRUB device names, and the problems found.
+    #[command(after_help = devices::EXIT_STATUS_HELP)]
     Devices(devices::DevicesArgs),
     /// Say what kernel images, initrds, kernel configs and modules are, and what is
     /// broken inside them.

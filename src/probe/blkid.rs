@@ -67,6 +67,7 @@ pub fn probe_range(disk: &DiskBytes, offset: u64, size: u64) -> Result<Option<Fi
         label: values.get("LABEL").cloned(),
         version: values.get("VERSION").cloned(),
         block_size: values.get("BLOCK_SIZE").and_then(|v| v.parse().ok()),
+        size_bytes: None,
         fstype,
         blkid: values,
     }))

@@ -110,7 +110,10 @@ impl<'a> DiskFiles<'a> {
             }
         };
         match device {
-            DeviceExpr::PrefixDevice | DeviceExpr::Unset => match &self.prefix {
+            DeviceExpr::Unset => DeviceResolution::Unknown {
+                why: "`$root` is empty".into(),
+            },
+            DeviceExpr::PrefixDevice => match &self.prefix {
                 Some(volume) => DeviceResolution::Found {
                     volume: volume.clone(),
                     others: Vec::new(),

@@ -33,7 +33,11 @@ pub enum Source {
     /// Raw disk images given with `--image`, in the firmware's order.
     Images,
     /// Replayed from a facts file; files cannot be read.
-    Replay { file: String },
+    Replay {
+        file: String,
+        /// Where the facts were gathered (live or images).
+        captured_from: Box<Source>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +142,9 @@ pub struct Partition {
     pub filesystem: Option<Filesystem>,
     #[serde(default)]
     pub mountpoints: Vec<String>,
+    /// Stacked devices on this partition (dm-crypt, LVM, md), from sysfs.
+    #[serde(default)]
+    pub holders: Vec<String>,
 }
 
 /// A filesystem or other signature found by libblkid on a disk or partition.
@@ -152,6 +159,10 @@ pub struct Filesystem {
     pub label: Option<String>,
     pub version: Option<String>,
     pub block_size: Option<u64>,
+    /// The size the filesystem declares (ext2/3/4 and FAT, read by bootvet; the
+    /// libblkid here predates FSSIZE).
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
     /// Whether bootvet can read files on it from the raw bytes, and why not.
     pub offline: OfflineAccess,
     /// Every value libblkid reported, for evidence.
@@ -192,6 +203,14 @@ pub enum ProblemKind {
     /// The live system would not let bootvet read the table from the device.
     TableUnreadable,
     FilesystemProbeFailed,
+    /// Several filesystems carry one UUID (a cloned disk): `search --fs-uuid`
+    /// and `root=UUID=` take whichever comes first.
+    DuplicateFsUuid,
+    /// Several partitions carry one PARTUUID (a cloned GPT).
+    DuplicatePartuuid,
+    /// The filesystem declares more bytes than its partition holds (a partition
+    /// shrunk under it): files near its end are outside the partition.
+    FilesystemLargerThanPartition,
 }
 
 impl Facts {

@@ -72,6 +72,28 @@ pub struct FileFact {
     /// Why the bytes could not be inspected although the file was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspect_error: Option<String>,
+    /// The names in the file's directory (at most `MAX_LISTED`), for kernels and
+    /// for files that are missing: what is there instead, which initrds exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Vec<String>>,
+}
+
+/// Directory listings are kept short: they are evidence, not an inventory.
+const MAX_LISTED: usize = 256;
+
+impl FileFact {
+    /// Names in the same directory that start like this file's name up to its
+    /// first `-` (`vmlinuz-…`, `initrd.img-…`): the kernels or images that exist.
+    pub fn siblings(&self) -> Vec<&str> {
+        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
+        let stem = name.split_once('-').map_or(name, |(s, _)| s);
+        self.directory
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|n| *n != name && n.starts_with(stem))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -140,21 +162,9 @@ pub fn gather(
     config: ConfigOrigin,
     options: GatherOptions,
 ) -> BootFacts {
-    let mut facts = BootFacts {
-        schema: BOOT_FACTS_SCHEMA,
-        platform,
-        config,
-        disks: files.facts().clone(),
-        menu: Menu {
-            entries: Vec::new(),
-            ..menu.clone()
-        },
-        files: Vec::new(),
-        roots: Vec::new(),
-        kernels: Vec::new(),
-        root_bus: kernel_side::root_bus(files, &[], &[]),
-    };
-    // root= values each kernel file is booted with, by index into `facts.files`.
+    let mut file_facts: Vec<FileFact> = Vec::new();
+    let mut roots: Vec<RootFact> = Vec::new();
+    // root= values each kernel file is booted with, by index into `file_facts`.
     let mut kernel_roots: Vec<(usize, Vec<String>)> = Vec::new();
     for entry in menu.boot_entries() {
         for command in &entry.commands {
@@ -162,9 +172,9 @@ pub fn gather(
                 CommandKind::Linux { file, params, .. } => {
                     for param in params.iter().filter(|p| p.key == "root") {
                         if let Some(value) = &param.value
-                            && facts.root(value).is_none()
+                            && !roots.iter().any(|r| &r.value == value)
                         {
-                            facts.roots.push(root_fact(files.facts(), value));
+                            roots.push(root_fact(files.facts(), value));
                         }
                     }
                     (vec![file], Role::Kernel)
@@ -175,13 +185,15 @@ pub fn gather(
                 _ => (Vec::new(), Role::Other),
             };
             for file in refs {
-                if facts.file(file).is_none() {
-                    facts.files.push(file_fact(files, file, role, &options));
+                if !file_facts
+                    .iter()
+                    .any(|f| f.device == file.device && f.path == file.path)
+                {
+                    file_facts.push(file_fact(files, file, role, &options));
                 }
             }
             if let CommandKind::Linux { file, params, .. } = &command.kind
-                && let Some(index) = facts
-                    .files
+                && let Some(index) = file_facts
                     .iter()
                     .position(|f| f.device == file.device && f.path == file.path)
             {
@@ -191,30 +203,40 @@ pub fn gather(
                     .find(|p| p.key == "root")
                     .and_then(|p| p.value.clone());
                 match kernel_roots.iter_mut().find(|(i, _)| *i == index) {
-                    Some((_, roots)) => roots.extend(root.filter(|r| !roots.contains(r))),
+                    Some((_, seen)) => seen.extend(root.filter(|r| !seen.contains(r))),
                     None => kernel_roots.push((index, root.into_iter().collect())),
                 }
             }
         }
     }
-    for (index, roots) in kernel_roots {
-        let side = kernel_side_of(files, &facts, index, &roots);
-        facts.kernels.push(side);
+    let kernels = kernel_roots
+        .into_iter()
+        .map(|(index, wanted)| kernel_side_of(files, &file_facts, &roots, index, &wanted))
+        .collect();
+    let resolutions: Vec<&Resolution> = roots.iter().map(|r| &r.resolution).collect();
+    let root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
+    BootFacts {
+        schema: BOOT_FACTS_SCHEMA,
+        platform,
+        config,
+        disks: files.facts().clone(),
+        menu,
+        files: file_facts,
+        roots,
+        kernels,
+        root_bus,
     }
-    let resolutions: Vec<&Resolution> = facts.roots.iter().map(|r| &r.resolution).collect();
-    facts.root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
-    facts.menu = menu;
-    facts
 }
 
 /// The config beside a kernel file and its modules on each root= it boots with.
 fn kernel_side_of(
     files: &DiskFiles<'_>,
-    facts: &BootFacts,
+    file_facts: &[FileFact],
+    root_facts: &[RootFact],
     index: usize,
     roots: &[String],
 ) -> KernelSide {
-    let fact = &facts.files[index];
+    let fact = &file_facts[index];
     let release = fact
         .kernel
         .as_ref()
@@ -244,7 +266,7 @@ fn kernel_side_of(
         None => side.config_missing = Some("the kernel's volume is not known".into()),
     }
     for root in roots {
-        if let Some(root_fact) = facts.root(root)
+        if let Some(root_fact) = root_facts.iter().find(|r| &r.value == root)
             && let Some(found) =
                 kernel_side::modules_on_root(files, root, &root_fact.resolution, &release)
         {
@@ -271,6 +293,7 @@ fn file_fact(
         kernel: None,
         initrd: None,
         inspect_error: None,
+        directory: None,
     };
     if file.uncertain {
         fact.lookup = FileLookup::Unknown {
@@ -305,6 +328,21 @@ fn file_fact(
             return fact;
         }
     };
+    let listed = |vf: &dyn super::fs::VolumeFiles| {
+        let dir = file
+            .path
+            .rsplit_once('/')
+            .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d });
+        vf.list_dir(dir).ok().map(|entries| {
+            let mut names: Vec<String> = entries.into_iter().map(|e| e.name).collect();
+            names.sort();
+            names.truncate(MAX_LISTED);
+            names
+        })
+    };
+    if role == Role::Kernel {
+        fact.directory = listed(vf.as_ref());
+    }
     let stat = match vf.stat(&file.path) {
         Ok(stat) if stat.kind == FileKind::Directory => {
             fact.lookup = FileLookup::Unreadable {
@@ -315,6 +353,9 @@ fn file_fact(
         Ok(stat) => stat,
         Err(VolumeError::NotFound(_)) => {
             fact.lookup = FileLookup::NotFound;
+            if fact.directory.is_none() {
+                fact.directory = listed(vf.as_ref());
+            }
             return fact;
         }
         Err(VolumeError::Unsupported(why)) => {
@@ -371,6 +412,16 @@ fn volume_filesystem(facts: &Facts, volume: &VolumeRef) -> Option<Filesystem> {
 }
 
 fn root_fact(facts: &Facts, value: &str) -> RootFact {
+    let kernel_name = value.starts_with("/dev/") && !value.starts_with("/dev/disk/by-");
+    if kernel_name && matches!(facts.source, super::facts::Source::Images) {
+        // sda/vda/nvme0n1 names are handed out by the booting kernel's drivers.
+        return RootFact {
+            value: value.to_string(),
+            unparsed: Some("kernel device names are given at boot; images do not have them".into()),
+            resolution: Resolution::None,
+            filesystems: Vec::new(),
+        };
+    }
     match Query::parse(value) {
         Ok(query) => {
             let resolution = resolve(facts, &query);

@@ -32,6 +32,7 @@ struct SysDisk {
 #[derive(Debug, Clone)]
 struct SysPart {
     name: String,
+    holders: Vec<String>,
     devno: String,
     number: u32,
     start: u64,
@@ -84,6 +85,7 @@ fn sys_disks(root: &Path) -> Vec<SysDisk> {
                 number: number as u32,
                 start: read_num(&pdir.join("start")).unwrap_or(0) * 512,
                 size: read_num(&pdir.join("size")).unwrap_or(0) * 512,
+                holders: list_names(&pdir.join("holders")),
                 name: child,
             });
         }
@@ -233,11 +235,14 @@ fn probe_live_at(sys_block: &Path) -> Facts {
                 p.kernel_name = Some(format!("/dev/{}", k.name));
                 p.devno = Some(k.devno.clone());
                 p.mountpoints = mounts.get(&k.devno).cloned().unwrap_or_default();
+                p.holders = k.holders.clone();
             }
         }
         facts.disks.push(disk);
         facts.problems.extend(problems);
     }
+    let shared = super::duplicate_ids(&facts);
+    facts.problems.extend(shared);
     facts
 }
 
@@ -287,6 +292,7 @@ fn from_sysfs(
                 bootable: false,
                 filesystem: fs,
                 mountpoints: Vec::new(),
+                holders: k.holders.clone(),
             }
         })
         .collect();
@@ -318,6 +324,7 @@ fn mounted_fs(fstype: &str) -> Filesystem {
         label: None,
         version: None,
         block_size: None,
+        size_bytes: None,
         offline: blkid::offline_access(fstype),
         blkid: Default::default(),
     }
@@ -339,6 +346,7 @@ fn fs_from_tags(tags: Option<&Vec<(String, String)>>) -> Option<Filesystem> {
         label,
         version: None,
         block_size: None,
+        size_bytes: None,
         offline: blkid::offline_access("unknown"),
         blkid: Default::default(),
     })

@@ -62,7 +62,68 @@ pub fn probe_images(paths: &[PathBuf]) -> Result<Facts, ProbeError> {
         facts.disks.push(d);
         facts.problems.extend(problems);
     }
+    let shared = duplicate_ids(&facts);
+    facts.problems.extend(shared);
     Ok(facts)
+}
+
+/// Identifiers that should be unique but are not, across every disk: a cloned
+/// disk makes GRUB's search and the initramfs pick whichever they see first.
+/// Members of one multi-device volume (btrfs, md) share a UUID by design and
+/// differ in UUID_SUB; they are not reported.
+pub fn duplicate_ids(facts: &Facts) -> Vec<DiskProblem> {
+    use std::collections::BTreeMap;
+    let mut by_uuid: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
+    let mut by_partuuid: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (v, p, fs) in resolve::volumes(facts) {
+        if let Some(f) = fs
+            && let Some(u) = &f.uuid
+        {
+            by_uuid
+                .entry(u.to_ascii_lowercase())
+                .or_default()
+                .push((v.name.clone(), f.uuid_sub.clone()));
+        }
+        if let Some(pu) = p.and_then(|p| p.partuuid.as_ref()) {
+            by_partuuid
+                .entry(pu.to_ascii_lowercase())
+                .or_default()
+                .push(v.name.clone());
+        }
+    }
+    let mut problems = Vec::new();
+    for (uuid, holders) in by_uuid {
+        let subs: Vec<&Option<String>> = holders.iter().map(|h| &h.1).collect();
+        let members = subs.iter().all(|s| s.is_some())
+            && subs.iter().enumerate().all(|(i, s)| !subs[..i].contains(s));
+        if holders.len() > 1 && !members {
+            let names: Vec<String> = holders.iter().map(|h| format!("({})", h.0)).collect();
+            problems.push(DiskProblem {
+                kind: ProblemKind::DuplicateFsUuid,
+                device: holders[0].0.clone(),
+                message: format!(
+                    "filesystem UUID {uuid} is on {} volumes: {}; GRUB's search --fs-uuid and root=UUID= take the first they find",
+                    holders.len(),
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    for (partuuid, holders) in by_partuuid {
+        if holders.len() > 1 {
+            let names: Vec<String> = holders.iter().map(|h| format!("({h})")).collect();
+            problems.push(DiskProblem {
+                kind: ProblemKind::DuplicatePartuuid,
+                device: holders[0].clone(),
+                message: format!(
+                    "PARTUUID {partuuid} is on {} partitions: {}; root=PARTUUID= takes the first the kernel finds",
+                    holders.len(),
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    problems
 }
 
 /// Reads the table and probes every partition of one disk. `sector_hint` is the
@@ -86,7 +147,25 @@ pub fn describe_disk(
         let grub_name =
             grub_names::partition_name(index, kind.unwrap_or(TableKind::Msdos), p.number);
         let filesystem = match blkid::probe_range(disk, p.start_byte, p.size_bytes) {
-            Ok(fs) => fs,
+            Ok(Some(mut fs)) => {
+                fs.size_bytes = declared_size(disk, p.start_byte, &fs.fstype);
+                if let Some(size) = fs.size_bytes
+                    && size > p.size_bytes
+                {
+                    problems.push(DiskProblem {
+                        kind: ProblemKind::FilesystemLargerThanPartition,
+                        device: grub_name.clone(),
+                        message: format!(
+                            "{} filesystem declares {size} bytes but its partition holds {}: the last {} bytes are outside it (partition shrunk?)",
+                            fs.fstype,
+                            p.size_bytes,
+                            size - p.size_bytes
+                        ),
+                    });
+                }
+                Some(fs)
+            }
+            Ok(None) => None,
             Err(message) => {
                 problems.push(DiskProblem {
                     kind: ProblemKind::FilesystemProbeFailed,
@@ -111,6 +190,7 @@ pub fn describe_disk(
             bootable: p.bootable,
             filesystem,
             mountpoints: Vec::new(),
+            holders: Vec::new(),
         });
     }
     for (kind, number, message) in read.problems {
@@ -126,7 +206,13 @@ pub fn describe_disk(
     }
     // A whole-disk filesystem only where no table claims the disk.
     let filesystem = if read.table.is_none() && read.error.is_none() {
-        blkid::probe_range(disk, 0, disk.size()).ok().flatten()
+        blkid::probe_range(disk, 0, disk.size())
+            .ok()
+            .flatten()
+            .map(|mut fs| {
+                fs.size_bytes = declared_size(disk, 0, &fs.fstype);
+                fs
+            })
     } else {
         None
     };
@@ -149,12 +235,32 @@ pub fn describe_disk(
     (d, problems)
 }
 
+/// What the filesystem says its own size is, for the types bootvet reads.
+fn declared_size(disk: &DiskBytes, start: u64, fstype: &str) -> Option<u64> {
+    match fstype {
+        "ext2" | "ext3" | "ext4" => fs::ext4::declared_size(disk, start),
+        "vfat" => fs::fat::declared_size(disk, start),
+        _ => None,
+    }
+}
+
 fn kind_of(table: &Option<TableFacts>) -> Option<TableKind> {
     table.as_ref().map(|t| t.kind)
 }
 
 /// Reads a facts file written by `--dump-facts`.
 pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
+    // Facts of a real machine are kilobytes; a bigger file is not one of ours.
+    const MAX_FACTS_BYTES: u64 = 64 << 20;
+    let len = std::fs::metadata(path)
+        .map_err(|e| ProbeError::io(path, e))?
+        .len();
+    if len > MAX_FACTS_BYTES {
+        return Err(ProbeError::Facts {
+            path: path.display().to_string(),
+            message: format!("{len} bytes is more than any facts file"),
+        });
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ProbeError::io(path, e))?;
     let mut facts: Facts = serde_json::from_str(&text).map_err(|e| ProbeError::Facts {
         path: path.display().to_string(),
@@ -169,11 +275,15 @@ pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
             ),
         });
     }
-    if !matches!(facts.source, Source::Replay { .. }) {
-        facts.source = Source::Replay {
-            file: path.display().to_string(),
-        };
-    }
+    // A replay of a replay still says where the facts were first gathered.
+    let captured_from = match facts.source {
+        Source::Replay { captured_from, .. } => captured_from,
+        other => Box::new(other),
+    };
+    facts.source = Source::Replay {
+        file: path.display().to_string(),
+        captured_from,
+    };
     Ok(facts)
 }
 

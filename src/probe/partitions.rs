@@ -328,7 +328,11 @@ fn read_mbr(disk: &DiskBytes, ss: u64) -> TableRead {
     let _ = disk.read_at(440, &mut sig);
     let id = format!("{:08x}", u32::from_le_bytes(sig));
     let protective = entries.iter().any(|e| e.1 == 0xEE);
-    match mbrman::MBR::read_from(&mut window, ss as u32) {
+    // mbrman trusts the table: it unwraps on entries starting at LBA 0 and adds
+    // EBR offsets without overflow checks. Refuse such tables before it sees them.
+    let full = check_mbr_for_mbrman(disk, ss)
+        .and_then(|_| mbrman::MBR::read_from(&mut window, ss as u32).map_err(|e| e.to_string()));
+    match full {
         Ok(mbr) => {
             for (index, e) in mbr.iter() {
                 if !e.is_used() || e.is_extended() {
@@ -376,6 +380,64 @@ fn read_mbr(disk: &DiskBytes, ss: u64) -> TableRead {
         ));
     }
     read
+}
+
+/// Limit on logical partitions: the kernel handles far fewer; more is a loop in
+/// disguise or a hostile chain.
+const MAX_LOGICAL: usize = 1024;
+
+fn check_mbr_for_mbrman(disk: &DiskBytes, ss: u64) -> Result<(), String> {
+    let mut s = [0u8; 512];
+    disk.read_at(0, &mut s).map_err(|e| e.to_string())?;
+    let mut extended = None;
+    for i in 0..4 {
+        let e = &s[446 + 16 * i..446 + 16 * (i + 1)];
+        let (sys, start) = (e[4], le_u32(e, 8));
+        if sys != 0 && start == 0 {
+            return Err(format!(
+                "partition {} starts at LBA 0, on the MBR itself",
+                i + 1
+            ));
+        }
+        if matches!(sys, 0x05 | 0x0f | 0x85) {
+            extended = Some(start);
+        }
+    }
+    let Some(ext_start) = extended else {
+        return Ok(());
+    };
+    let mut rel = 0u32;
+    for _ in 0..MAX_LOGICAL {
+        let abs = ext_start
+            .checked_add(rel)
+            .ok_or("an EBR lies beyond LBA 2^32")?;
+        let mut ebr = [0u8; 512];
+        if disk.read_at(u64::from(abs) * ss, &mut ebr).is_err() || ebr[510..512] != [0x55, 0xAA] {
+            return if rel == 0 {
+                Ok(())
+            } else {
+                Err(format!("no EBR signature at LBA {abs}"))
+            };
+        }
+        let first = &ebr[446..462];
+        if first[4] != 0 && le_u32(first, 8).checked_add(abs).is_none() {
+            return Err(format!(
+                "the logical partition in the EBR at LBA {abs} starts beyond LBA 2^32"
+            ));
+        }
+        let next = le_u32(&ebr[462..478], 8);
+        if next == 0 {
+            return Ok(());
+        }
+        if next <= rel {
+            return Err(format!(
+                "the EBR at LBA {abs} links backwards, to LBA {}",
+                u64::from(ext_start) + u64::from(next)
+            ));
+        }
+        rel = next;
+    }
+    Err(format!("more than {MAX_LOGICAL} logical partitions"))
 }
 
 fn mbr_partition(
@@ -489,5 +551,102 @@ pub fn mbr_type_name(sys: u8) -> &'static str {
         0xa5 => "FreeBSD",
         0xda => "Non-FS data",
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::fuzz_support::disk_from_bytes;
+
+    fn mbr_with(entries: &[(usize, u8, u32, u32)]) -> Vec<u8> {
+        let mut d = vec![0u8; 1 << 20];
+        d[510] = 0x55;
+        d[511] = 0xAA;
+        for &(slot, sys, start, sectors) in entries {
+            let e = 446 + 16 * slot;
+            d[e + 4] = sys;
+            d[e + 8..e + 12].copy_from_slice(&start.to_le_bytes());
+            d[e + 12..e + 16].copy_from_slice(&sectors.to_le_bytes());
+        }
+        d
+    }
+
+    /// Found by the fuzz runner: mbrman unwrapped a None when every used entry
+    /// started at LBA 0.
+    #[test]
+    fn mbr_entry_at_lba_zero_is_a_problem_not_a_panic() {
+        let disk = disk_from_bytes(&mbr_with(&[(0, 0x83, 0, 100)])).unwrap();
+        let read = read_table(&disk, None);
+        assert_eq!(read.partitions.len(), 1);
+        assert!(read.problems.iter().any(|p| p.0 == ProblemKind::ExtendedChainBroken
+            && p.2.contains("starts at LBA 0")));
+    }
+
+    #[test]
+    fn ebr_chain_linking_backwards_is_reported() {
+        let mut d = mbr_with(&[(0, 0x83, 2048, 100), (1, 0x05, 100, 1000)]);
+        // EBR at LBA 100: a logical at +10, next EBR at relative 0 → loop.
+        let ebr = 100 * 512;
+        d[ebr + 510] = 0x55;
+        d[ebr + 511] = 0xAA;
+        d[ebr + 446 + 4] = 0x83;
+        d[ebr + 446 + 8..ebr + 446 + 12].copy_from_slice(&10u32.to_le_bytes());
+        d[ebr + 446 + 12..ebr + 446 + 16].copy_from_slice(&10u32.to_le_bytes());
+        d[ebr + 462 + 4] = 0x05;
+        d[ebr + 462 + 8..ebr + 462 + 12].copy_from_slice(&200u32.to_le_bytes());
+        let e2 = 300 * 512;
+        d[e2 + 510] = 0x55;
+        d[e2 + 511] = 0xAA;
+        d[e2 + 462 + 4] = 0x05;
+        d[e2 + 462 + 8..e2 + 462 + 12].copy_from_slice(&100u32.to_le_bytes());
+        let disk = disk_from_bytes(&d).unwrap();
+        let read = read_table(&disk, None);
+        assert!(read.problems.iter().any(|p| p.0 == ProblemKind::ExtendedChainBroken
+            && p.2.contains("links backwards")), "{:?}", read.problems);
+        assert_eq!(read.partitions.len(), 1, "the primary survives");
+    }
+
+    #[test]
+    fn overlapping_and_past_the_end_partitions_are_problems() {
+        // 1 MiB disk = 2048 sectors: 2 overlaps 1, 3 runs past the end.
+        let d = mbr_with(&[
+            (0, 0x83, 100, 500),
+            (1, 0x83, 400, 100),
+            (2, 0x83, 1000, 2000),
+        ]);
+        let disk = disk_from_bytes(&d).unwrap();
+        let read = read_table(&disk, None);
+        let got: Vec<(ProblemKind, Option<u32>)> =
+            read.problems.iter().map(|p| (p.0, p.1)).collect();
+        assert_eq!(
+            got,
+            [
+                (ProblemKind::PartitionPastEnd, Some(3)),
+                (ProblemKind::PartitionsOverlap, Some(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_gpt_entry_count_is_refused_before_the_gpt_crate_allocates() {
+        let mut d = vec![0u8; 1 << 20];
+        let h = 512;
+        d[h..h + 8].copy_from_slice(b"EFI PART");
+        d[h + 12..h + 16].copy_from_slice(&92u32.to_le_bytes());
+        d[h + 24..h + 32].copy_from_slice(&1u64.to_le_bytes());
+        d[h + 72..h + 80].copy_from_slice(&2u64.to_le_bytes());
+        d[h + 80..h + 84].copy_from_slice(&u32::MAX.to_le_bytes());
+        d[h + 84..h + 88].copy_from_slice(&128u32.to_le_bytes());
+        let crc = CRC32.checksum(&d[h..h + 92]);
+        d[h + 16..h + 20].copy_from_slice(&crc.to_le_bytes());
+        let disk = disk_from_bytes(&d).unwrap();
+        let read = read_table(&disk, None);
+        assert!(
+            read.error
+                .as_deref()
+                .is_some_and(|e| e.contains("partition entries")),
+            "{read:?}"
+        );
     }
 }

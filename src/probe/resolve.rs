@@ -354,3 +354,36 @@ pub fn search_file(
     }
     (Resolution::from_vec(found), unreadable)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_name_form() {
+        let q = |s| Query::parse(s).unwrap();
+        assert_eq!(q("UUID=abcd"), Query::FsUuid("abcd".into()));
+        assert_eq!(q("LABEL=\"my root\""), Query::Label("my root".into()));
+        assert_eq!(
+            q("PARTUUID=deadbeef-02/PARTNROFF=1"),
+            Query::PartUuid {
+                uuid: "deadbeef-02".into(),
+                offset: 1
+            }
+        );
+        assert_eq!(q("PARTLABEL=ESP"), Query::PartLabel("ESP".into()));
+        assert_eq!(q("/dev/sda2"), Query::DevicePath("/dev/sda2".into()));
+        assert_eq!(q("8:2"), Query::DevNo { major: 8, minor: 2 });
+        assert!(matches!(q("(hd0,gpt2)"), Query::Grub(_)));
+        assert!(Query::parse("PARTUUID=x/PARTNROFF=z").is_err());
+        assert!(Query::parse("whatever").is_err());
+    }
+
+    #[test]
+    fn udev_escapes_are_undone() {
+        assert_eq!(unescape_udev("EFI\\x20System"), "EFI System");
+        assert_eq!(unescape_udev("a\\x2fb"), "a/b");
+        assert_eq!(unescape_udev("bad\\xZZ"), "bad\\xZZ");
+        assert_eq!(unescape_udev("tail\\x2"), "tail\\x2");
+    }
+}

@@ -180,6 +180,9 @@ fn render_disk(out: &mut String, disk: &Disk) {
         let _ = writeln!(out, "{}", render_row(r));
     }
     for p in &disk.partitions {
+        if !p.holders.is_empty() {
+            let _ = writeln!(out, "  ({}): held by {}", p.grub_name, p.holders.join(", "));
+        }
         if let Some(Filesystem {
             offline: OfflineAccess::NotReadable { reason },
             ..

@@ -61,6 +61,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 let mut finding = Finding::new(&INFO, message)
                     .entry(entry)
                     .at(command.location)
+                    .evidence(match fact.siblings().as_slice() {
+                        [] => "no other image of that kind next to it".to_string(),
+                        names => format!("next to it: {}", names.join(", ")),
+                    })
                     .prints(grub)
                     .evidence("GRUB goes on and boots the kernel without an initramfs");
                 if let Some(root) = root.as_deref().filter(|r| needs_initramfs(r)) {

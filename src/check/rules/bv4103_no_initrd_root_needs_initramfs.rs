@@ -1,5 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::kconfig::NeedKind;
+use crate::probe::gather::FileFact;
 
 use super::root_path::{Booted, Have, bus_origin, describe, root_devno, unmet_needs};
 use super::{needs_initramfs, panic_without_initramfs};
@@ -96,10 +97,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .at(booted.command.location)
             .evidence(no_initrd)
             .evidence(format!("root={root}: the kernel alone understands /dev/…, MAJ:MIN, PARTUUID= and PARTLABEL=, not UUID= or LABEL="));
-            if let Some(v) = &version {
-                finding = finding.evidence(format!(
-                    "update-grub writes no initrd line when /boot has no initrd.img-{v} (update-initramfs failed, often on a full /boot)"
-                ));
+            if let (Some(fact), Some(version)) = (cx.facts.file(booted.file), &version) {
+                finding = initrd_next_to_kernel(finding, fact, version);
             }
             for line in panic_without_initramfs(root) {
                 finding = finding.prints(line);
@@ -177,5 +176,26 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 format!("; or build {} into the kernel (=y)", modules.join(", "))
             }
         )));
+    }
+}
+
+/// Whether an initrd for this release lies next to the kernel: then only
+/// update-grub was missed; else the initramfs was never built.
+fn initrd_next_to_kernel(finding: Finding, fact: &FileFact, version: &str) -> Finding {
+    let wanted = [
+        format!("initrd.img-{version}"),
+        format!("initramfs-{version}.img"),
+        format!("initrd-{version}.img"),
+        format!("initrd-{version}"),
+    ];
+    let listing = fact.directory.as_deref().unwrap_or_default();
+    match wanted.iter().find(|w| listing.contains(w)) {
+        Some(found) => finding.evidence(format!(
+            "{found} exists next to the kernel, but grub.cfg was written without it: run update-grub"
+        )),
+        None if fact.directory.is_some() => finding.evidence(format!(
+            "there is no initrd.img-{version} next to the kernel: the initramfs was never built (a full /boot makes update-initramfs fail with `No space left on device`)"
+        )),
+        None => finding,
     }
 }

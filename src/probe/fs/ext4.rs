@@ -19,11 +19,15 @@ use crate::probe::image::DiskBytes;
 
 /// A file with more pieces than this is treated as damage, not fragmentation.
 const MAX_EXTENTS: usize = 1 << 20;
+/// A file with a million extents needs ~3000 leaf blocks; more nodes is a
+/// tree pointing into itself.
+const MAX_EXTENT_NODES: usize = 1 << 16;
 /// Deeper trees than this do not exist (ext4 allows 5).
 const MAX_DEPTH: u16 = 5;
 /// Directories larger than this are damage (a real one holds ~1M entries).
 const MAX_DIR_BYTES: u64 = 64 << 20;
-const MAX_SYMLINK_HOPS: usize = 40;
+/// 2^20 groups of 32768 4K blocks is 128 TiB: beyond any boot filesystem.
+const MAX_GROUPS: u64 = 1 << 20;
 
 const EXT4_EXTENTS_FL: u32 = 0x80000;
 const EXT4_INLINE_DATA_FL: u32 = 0x1000_0000;
@@ -138,7 +142,8 @@ impl Ext4Volume {
         let nblocks = size.div_ceil(self.sb.block_size);
         let mut runs = Vec::new();
         if flags & EXT4_EXTENTS_FL != 0 {
-            self.walk_extent_node(i_block, MAX_DEPTH + 1, &mut runs)?;
+            let mut nodes = MAX_EXTENT_NODES;
+            self.walk_extent_node(i_block, MAX_DEPTH + 1, &mut runs, &mut nodes)?;
         } else {
             let mut budget = MAX_EXTENTS;
             let mut logical = 0u64;
@@ -197,7 +202,13 @@ impl Ext4Volume {
         node: &[u8],
         depth_left: u16,
         runs: &mut Vec<(u64, u64, u64, bool)>,
+        nodes: &mut usize,
     ) -> Result<(), FileError> {
+        // Index entries may all point at one child: without a budget a 4-level
+        // tree of such nodes is billions of reads.
+        *nodes = nodes.checked_sub(1).ok_or_else(|| {
+            FileError::Corrupt("extent tree has more nodes than any real file".into())
+        })?;
         if node.len() < 12 || le16(node, 0) != 0xF30A {
             return Err(FileError::Corrupt(
                 "extent tree node has a bad magic".into(),
@@ -235,7 +246,7 @@ impl Ext4Volume {
                 self.check_block(child)?;
                 let mut block = vec![0u8; self.sb.block_size as usize];
                 self.read(child * self.sb.block_size, &mut block)?;
-                self.walk_extent_node(&block, depth, runs)?;
+                self.walk_extent_node(&block, depth, runs, nodes)?;
             }
         }
         Ok(())
@@ -315,7 +326,6 @@ impl Ext4Volume {
             .fs
             .canonicalize(p.as_str())
             .map_err(|e| map_err(&p, e))?;
-        let _ = MAX_SYMLINK_HOPS;
         Ok(c.display().to_string())
     }
 }
@@ -343,6 +353,21 @@ fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
+/// The size the superblock declares (block count × block size), for checking it
+/// against the partition; `None` if there is no plausible superblock.
+pub fn declared_size(disk: &DiskBytes, start: u64) -> Option<u64> {
+    let mut s = [0u8; 1024];
+    disk.read_at(start.checked_add(1024)?, &mut s).ok()?;
+    if le16(&s, 56) != 0xEF53 || le32(&s, 24) > 6 {
+        return None;
+    }
+    let mut blocks = u64::from(le32(&s, 4));
+    if le32(&s, 96) & INCOMPAT_64BIT != 0 {
+        blocks |= u64::from(le32(&s, 0x150)) << 32;
+    }
+    blocks.checked_mul(1024u64 << le32(&s, 24))
+}
+
 fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError> {
     if len < 2048 {
         return Err(FileError::Corrupt(
@@ -364,10 +389,18 @@ fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError
     let block_size = 1024u64 << log;
     let incompat = le32(&s, 96);
     let mut blocks_count = u64::from(le32(&s, 4));
+    let blocks_hi = u64::from(le32(&s, 0x150));
     let desc_size = if incompat & INCOMPAT_64BIT != 0 {
-        blocks_count |= u64::from(le32(&s, 0x150)) << 32;
+        blocks_count |= blocks_hi << 32;
         u64::from(le16(&s, 254))
     } else {
+        // ext4-view reads the high half regardless of the feature; a stray value
+        // there would make it size its tables from a number that is not real.
+        if blocks_hi != 0 {
+            return Err(FileError::Corrupt(
+                "high half of the block count is set without the 64bit feature".into(),
+            ));
+        }
         32
     };
     let inode_size = if le32(&s, 76) == 0 {
@@ -381,8 +414,31 @@ fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError
             "group descriptor size {desc_size} is invalid"
         )));
     }
-    if !(128..=block_size).contains(&inode_size) || inodes_per_group == 0 {
+    if !(128..=block_size).contains(&inode_size)
+        || inodes_per_group == 0
+        || u64::from(inodes_per_group) > 8 * block_size
+    {
         return Err(FileError::Corrupt("inode geometry is invalid".into()));
+    }
+    // ext4-view allocates one descriptor per group up front, so the group count
+    // must be bounded by the bytes that really exist before it sees the superblock.
+    let blocks_per_group = u64::from(le32(&s, 32));
+    if !(256..=8 * block_size).contains(&blocks_per_group) {
+        return Err(FileError::Corrupt(format!(
+            "{blocks_per_group} blocks per group is invalid"
+        )));
+    }
+    if blocks_count.saturating_mul(block_size) > len {
+        return Err(FileError::Corrupt(format!(
+            "filesystem claims {} bytes but its partition holds {len}",
+            blocks_count.saturating_mul(block_size)
+        )));
+    }
+    let groups = blocks_count.div_ceil(blocks_per_group);
+    if groups > MAX_GROUPS {
+        return Err(FileError::Corrupt(format!(
+            "{groups} block groups is more than bootvet reads"
+        )));
     }
     Ok(Super {
         block_size,
@@ -475,5 +531,51 @@ impl VolumeFiles for Ext4Volume {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::fuzz_support::disk_from_bytes;
+
+    /// A 1K-block superblock with just enough fields to pass the magic check.
+    fn superblock(blocks: u32, blocks_hi: u32, per_group: u32) -> Vec<u8> {
+        let mut d = vec![0u8; 1 << 20];
+        let s = 1024;
+        d[s..s + 4].copy_from_slice(&64u32.to_le_bytes()); // inodes
+        d[s + 4..s + 8].copy_from_slice(&blocks.to_le_bytes());
+        d[s + 20..s + 24].copy_from_slice(&1u32.to_le_bytes()); // first data block
+        d[s + 32..s + 36].copy_from_slice(&per_group.to_le_bytes());
+        d[s + 40..s + 44].copy_from_slice(&64u32.to_le_bytes()); // inodes per group
+        d[s + 56..s + 58].copy_from_slice(&0xEF53u16.to_le_bytes());
+        d[s + 0x150..s + 0x154].copy_from_slice(&blocks_hi.to_le_bytes());
+        d
+    }
+
+    fn open(d: &[u8]) -> Result<Ext4Volume, FileError> {
+        let disk = disk_from_bytes(d).unwrap();
+        let len = disk.size();
+        Ext4Volume::open(disk, "test", 0, len)
+    }
+
+    /// Found by the fuzz runner: ext4-view sized its group table (45 GB) from a
+    /// block count whose high half was set without the 64bit feature.
+    #[test]
+    fn stray_high_block_count_is_refused_before_ext4_view_allocates() {
+        let err = open(&superblock(1024, 0x2a, 8192)).err().unwrap();
+        assert!(err.to_string().contains("64bit"), "{err}");
+    }
+
+    #[test]
+    fn filesystem_larger_than_its_partition_is_refused() {
+        let err = open(&superblock(1 << 30, 0, 8192)).err().unwrap();
+        assert!(err.to_string().contains("partition holds"), "{err}");
+    }
+
+    #[test]
+    fn tiny_blocks_per_group_is_refused() {
+        let err = open(&superblock(1000, 0, 1)).err().unwrap();
+        assert!(err.to_string().contains("blocks per group"), "{err}");
     }
 }

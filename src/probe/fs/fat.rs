@@ -41,6 +41,9 @@ pub struct FatVolume {
     root_cluster: u32,
     /// Highest valid cluster number + 1.
     cluster_limit: u32,
+    /// The FAT sector read last: chains are mostly sequential, so one sector
+    /// serves 128–341 links instead of one read each.
+    fat_cache: std::cell::RefCell<Option<(u64, Vec<u8>)>>,
 }
 
 /// A directory entry as stored: name, attributes, first cluster, size.
@@ -141,6 +144,7 @@ impl FatVolume {
             root_bytes: root_sectors * bps,
             root_cluster,
             cluster_limit,
+            fat_cache: std::cell::RefCell::new(None),
         })
     }
 
@@ -156,8 +160,7 @@ impl FatVolume {
             FatType::Fat32 => (c * 4, 4),
         };
         let mut buf = [0u8; 4];
-        self.disk
-            .read_at(self.start + self.fat_offset + at, &mut buf[..width])?;
+        self.read_fat(self.start + self.fat_offset + at, &mut buf[..width])?;
         let (value, eoc, bad) = match self.fat_type {
             FatType::Fat12 => {
                 let v = u32::from(le16(&buf, 0));
@@ -180,6 +183,26 @@ impl FatVolume {
         } else {
             Ok(Some(value))
         }
+    }
+
+    fn read_fat(&self, at: u64, buf: &mut [u8]) -> Result<(), FileError> {
+        let bps = self.bytes_per_sector;
+        let sector = at - at % bps;
+        let inner = (at - sector) as usize;
+        if inner + buf.len() > bps as usize {
+            // A FAT12 entry straddling two sectors: read it directly.
+            return Ok(self.disk.read_at(at, buf)?);
+        }
+        let mut cache = self.fat_cache.borrow_mut();
+        if cache.as_ref().is_none_or(|(s, _)| *s != sector) {
+            let mut data = vec![0u8; bps as usize];
+            self.disk.read_at(sector, &mut data)?;
+            *cache = Some((sector, data));
+        }
+        if let Some((_, data)) = cache.as_ref() {
+            buf.copy_from_slice(&data[inner..inner + buf.len()]);
+        }
+        Ok(())
     }
 
     /// The chain starting at `first`, as disk byte runs; bounded by the cluster
@@ -337,6 +360,24 @@ impl FatVolume {
         }
         Ok(finish_extents(extents, size).0)
     }
+}
+
+/// The size the boot sector declares (total sectors × sector size); `None` if
+/// the sector size is implausible.
+pub fn declared_size(disk: &DiskBytes, start: u64) -> Option<u64> {
+    let mut b = [0u8; 512];
+    disk.read_at(start, &mut b).ok()?;
+    let bps = u64::from(le16(&b, 11));
+    if !(512..=4096).contains(&bps) || !bps.is_power_of_two() {
+        return None;
+    }
+    let total16 = u64::from(le16(&b, 19));
+    let total = if total16 != 0 {
+        total16
+    } else {
+        u64::from(le32(&b, 32))
+    };
+    Some(total * bps)
 }
 
 fn short_name(e: &[u8]) -> String {

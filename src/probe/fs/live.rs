@@ -82,6 +82,7 @@ pub fn fiemap(file: &File) -> std::io::Result<Vec<RawFiemap>> {
             break;
         }
         let mut last = false;
+        let before = start;
         for i in 0..count {
             let w = &buf[4 + 7 * i..4 + 7 * (i + 1)];
             let e = RawFiemap {
@@ -94,7 +95,8 @@ pub fn fiemap(file: &File) -> std::io::Result<Vec<RawFiemap>> {
             last |= e.flags & FIEMAP_EXTENT_LAST != 0;
             out.push(e);
         }
-        if last || out.len() >= MAX_EXTENTS {
+        // Stop on the last extent, and on a reply that does not move forward.
+        if last || start <= before || out.len() >= MAX_EXTENTS {
             break;
         }
     }

@@ -145,18 +145,29 @@ pub fn open_volume(facts: &Facts, volume: &VolumeRef) -> Result<Box<dyn VolumeFi
         )));
     };
     match &facts.source {
-        Source::Replay { file } => Err(FileError::Unsupported(format!(
+        Source::Replay { file, .. } => Err(FileError::Unsupported(format!(
             "facts replayed from {file}: files on ({}) cannot be read",
             volume.name
         ))),
         Source::Live { .. } => {
-            let Some(mount) = mounts.first() else {
+            if let Some(mount) = mounts.first() {
+                return Ok(Box::new(live::LiveVolume::new(mount)));
+            }
+            // Not mounted: ext4 and FAT can still be read from the disk's bytes
+            // when the system lets us open it (root).
+            if let OfflineAccess::NotReadable { .. } = &fs.offline {
                 return Err(FileError::Unsupported(format!(
-                    "({}) is not mounted; mount it to read its files",
-                    volume.name
+                    "({}) holds {} and is not mounted; mount it to read its files",
+                    volume.name, fs.fstype
                 )));
-            };
-            Ok(Box::new(live::LiveVolume::new(mount)))
+            }
+            let bytes = DiskBytes::open(std::path::Path::new(&disk.path)).map_err(|e| {
+                FileError::Unsupported(format!(
+                    "({}) is not mounted and {e}; mount it or run as root",
+                    volume.name
+                ))
+            })?;
+            open_offline(bytes, &disk.path, start, size, &fs.fstype)
         }
         Source::Images => {
             if let OfflineAccess::NotReadable { reason } = &fs.offline {
@@ -273,4 +284,72 @@ pub(crate) fn finish_extents(mut extents: Vec<Extent>, size: u64) -> (Vec<Extent
     }
     let covered: u64 = merged.iter().map(|e| e.length).sum();
     (merged, covered < size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::fuzz_support::disk_from_bytes;
+
+    #[test]
+    fn extent_reader_fills_holes_and_unwritten_ranges_with_zeros() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(8192).collect();
+        let disk = disk_from_bytes(&data).unwrap();
+        let extents = vec![
+            Extent {
+                file_offset: 0,
+                disk_byte_offset: 1000,
+                length: 100,
+                unwritten: false,
+            },
+            // 100..300 is a hole.
+            Extent {
+                file_offset: 300,
+                disk_byte_offset: 4000,
+                length: 50,
+                unwritten: true,
+            },
+            Extent {
+                file_offset: 350,
+                disk_byte_offset: 5000,
+                length: 150,
+                unwritten: false,
+            },
+        ];
+        let mut r = ExtentReader::new(disk, extents, 600);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 7]; // small reads cross every boundary
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        let mut want = data[1000..1100].to_vec();
+        want.extend(vec![0u8; 250]);
+        want.extend_from_slice(&data[5000..5150]);
+        want.extend(vec![0u8; 100]); // past the last extent, up to the size
+        assert_eq!(out, want);
+        r.seek(SeekFrom::Start(360)).unwrap();
+        let mut b = [0u8; 5];
+        r.read_exact(&mut b).unwrap();
+        assert_eq!(&b, &data[5010..5015]);
+    }
+
+    #[test]
+    fn finish_extents_merges_runs_and_notes_holes() {
+        let e = |f, d, l| Extent {
+            file_offset: f,
+            disk_byte_offset: d,
+            length: l,
+            unwritten: false,
+        };
+        let (m, holes) = finish_extents(vec![e(4096, 8192, 4096), e(0, 4096, 4096)], 8192);
+        assert_eq!(m, vec![e(0, 4096, 8192)]);
+        assert!(!holes);
+        let (m, holes) = finish_extents(vec![e(0, 4096, 4096), e(8192, 12288, 100)], 8292);
+        assert_eq!(m.len(), 2);
+        assert!(holes);
+    }
 }

@@ -1,0 +1,462 @@
+//! `bootvet check` end to end, on real disk images built at test time by
+//! fixtures/scenarios/build.sh (sgdisk, mkfs.vfat, mke2fs -d, cpio, gzip):
+//! every registered check has a fixture that triggers it and one that does not,
+//! the exit statuses, the JSON document, and nothing is ever written.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use bootvet::check::{CHECKS, registry::DOC_SECTIONS};
+use serde::Deserialize;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds every scenario image once per test run.
+fn scenarios() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scenarios");
+        let status = Command::new("bash")
+            .arg(repo().join("fixtures/scenarios/build.sh"))
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("bash");
+        assert!(status.success(), "fixtures/scenarios/build.sh failed");
+        dir
+    })
+}
+
+fn image(name: &str) -> String {
+    scenarios()
+        .join(format!("{name}.img"))
+        .display()
+        .to_string()
+}
+
+fn bootvet(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run bootvet");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The `bootvet.check/1` document as a consumer reads it. Kept here, apart from
+/// the code that writes it, so that a change that breaks consumers breaks this.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckDocument {
+    schema: String,
+    config: ConfigOrigin,
+    platform: String,
+    exit_status: u8,
+    next_boot: Option<String>,
+    entries: Vec<Entry>,
+    findings: Vec<JsonFinding>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct ConfigOrigin {
+    path: String,
+    volume: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Entry {
+    path: String,
+    title: String,
+    id: Option<String>,
+    boots_next: bool,
+    conditional: Option<String>,
+    verdict: String,
+    links: Vec<LinkStatus>,
+    findings: Vec<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkStatus {
+    link: String,
+    state: String,
+    detail: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonFinding {
+    code: String,
+    severity: String,
+    link: String,
+    entry: Option<EntryRef>,
+    location: Option<Location>,
+    message: String,
+    evidence: Vec<String>,
+    will_print: Vec<String>,
+    fix: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct EntryRef {
+    path: String,
+    title: String,
+    id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Location {
+    file: String,
+    line: usize,
+    column: usize,
+    offset: usize,
+}
+
+fn check_json(images: &[&str], config: Option<&Path>, extra: &[&str]) -> (i32, CheckDocument) {
+    let mut args: Vec<String> = vec!["check".into(), "--json".into()];
+    for name in images {
+        args.push("--image".into());
+        args.push(image(name));
+    }
+    if let Some(config) = config {
+        args.push("--config".into());
+        args.push(config.display().to_string());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = bootvet(&refs);
+    let doc: CheckDocument =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, doc)
+}
+
+fn codes(doc: &CheckDocument) -> Vec<&str> {
+    doc.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn fixture_images(dir: &Path, kind: &str) -> Vec<String> {
+    std::fs::read_to_string(dir.join(format!("{kind}.images")))
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_else(|_| vec!["checks".to_string()])
+}
+
+#[test]
+fn every_check_is_documented_in_four_sections_and_has_fixtures() {
+    let mut seen = std::collections::BTreeSet::new();
+    for check in CHECKS {
+        assert!(seen.insert(check.code), "{} registered twice", check.code);
+        assert!(
+            check.code.len() == 6
+                && check.code.starts_with("BV")
+                && check.code[2..].bytes().all(|b| b.is_ascii_digit()),
+            "bad code {}",
+            check.code
+        );
+        let mut at = 0;
+        for section in DOC_SECTIONS {
+            let heading = format!("## {section}\n");
+            let found = check.doc[at..]
+                .find(&heading)
+                .unwrap_or_else(|| panic!("{} lacks `{section}`", check.code));
+            at += found + heading.len();
+        }
+        assert!(
+            !check.summary.is_empty() && !check.fix.is_empty(),
+            "{}",
+            check.code
+        );
+        let dir = repo().join("tests/checks").join(check.code);
+        for kind in ["fail.cfg", "pass.cfg"] {
+            assert!(
+                dir.join(kind).is_file(),
+                "{} has no tests/checks/{}/{kind}",
+                check.code,
+                check.code
+            );
+        }
+    }
+    for entry in std::fs::read_dir(repo().join("tests/checks")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            CHECKS.iter().any(|c| c.code == name),
+            "tests/checks/{name} belongs to no registered check"
+        );
+    }
+}
+
+#[test]
+fn every_check_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
+    let mut problems = Vec::new();
+    for check in CHECKS {
+        let dir = repo().join("tests/checks").join(check.code);
+        for (kind, should_fire) in [("fail", true), ("pass", false)] {
+            let images = fixture_images(&dir, kind);
+            let refs: Vec<&str> = images.iter().map(String::as_str).collect();
+            // `{kind}.args`: extra arguments, e.g. `--deep` for what only a full read finds.
+            let args =
+                std::fs::read_to_string(dir.join(format!("{kind}.args"))).unwrap_or_default();
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let (_, doc) = check_json(&refs, Some(&dir.join(format!("{kind}.cfg"))), &args);
+            let fired = codes(&doc).contains(&check.code);
+            if fired != should_fire {
+                problems.push(format!(
+                    "{} {kind}.cfg: fired={fired}, findings {:?}",
+                    check.code,
+                    codes(&doc)
+                ));
+            }
+            if kind == "pass" && !doc.findings.iter().all(|f| f.severity != "error") {
+                problems.push(format!(
+                    "{} pass.cfg has errors: {:?}",
+                    check.code,
+                    codes(&doc)
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn healthy_disk_passes_every_link_and_exits_0() {
+    let (code, doc) = check_json(&["healthy"], None, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(doc.schema, "bootvet.check/1");
+    assert_eq!(doc.exit_status, 0);
+    assert_eq!(doc.platform, "pc");
+    assert_eq!(doc.next_boot.as_deref(), Some("0"));
+    assert!(doc.findings.is_empty(), "{:?}", codes(&doc));
+    assert_eq!(doc.entries.len(), 3);
+    for entry in &doc.entries {
+        assert_eq!(entry.verdict, "boots");
+        let states: Vec<(&str, &str)> = entry
+            .links
+            .iter()
+            .map(|l| (l.link.as_str(), l.state.as_str()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("config", "pass"),
+                ("device", "pass"),
+                ("kernel", "pass"),
+                ("initrd", "pass"),
+                ("root", "pass")
+            ],
+            "{}",
+            entry.title
+        );
+    }
+    let kernel = &doc.entries[0].links[2];
+    assert_eq!(
+        kernel.detail,
+        "/vmlinuz-6.5.0-35-generic 258.5 KiB, 6.5.0-35-generic"
+    );
+    assert_eq!(doc.config.path, "(hd0,gpt3)/grub/grub.cfg");
+}
+
+#[test]
+fn deleted_kernel_is_named_with_grubs_messages_and_the_next_boot_fails() {
+    let (code, doc) = check_json(&["kernel-missing"], None, &[]);
+    assert_eq!(code, 3, "the default entry loads the deleted kernel");
+    let finding = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV4001")
+        .expect("BV4001");
+    assert_eq!(finding.entry.as_ref().unwrap().path, "0");
+    assert_eq!(
+        finding.will_print,
+        [
+            "error: file `/vmlinuz-6.5.0-34-generic' not found.",
+            "error: you need to load the kernel first."
+        ]
+    );
+    assert_eq!(finding.severity, "error");
+    let location = finding.location.as_ref().unwrap();
+    assert_eq!(location.file, "(hd0,gpt3)/grub/grub.cfg");
+}
+
+#[test]
+fn wrong_search_uuid_is_no_such_device() {
+    let (code, doc) = check_json(&["search-uuid-unknown"], None, &[]);
+    assert_eq!(code, 3);
+    let finding = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV3001")
+        .expect("BV3001");
+    assert_eq!(
+        finding.will_print[0],
+        "error: no such device: 5b1f2d6e-0000-4000-8000-00000000dead."
+    );
+}
+
+#[test]
+fn root_uuid_nobody_has_drops_to_the_initramfs_shell() {
+    let (code, doc) = check_json(&["root-uuid-unknown"], None, &[]);
+    assert_eq!(code, 3);
+    let finding = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV4202")
+        .expect("BV4202");
+    assert_eq!(
+        finding.will_print,
+        [
+            "Gave up waiting for root file system device.",
+            "ALERT!  UUID=11111111-2222-4333-8444-555555555555 does not exist.  Dropping to a shell!"
+        ]
+    );
+}
+
+#[test]
+fn duplicated_filesystem_uuid_is_ambiguous_for_grub_and_for_root() {
+    let (code, doc) = check_json(
+        &["root-uuid-duplicate", "root-uuid-duplicate-clone"],
+        None,
+        &[],
+    );
+    assert_eq!(code, 0, "warnings only");
+    let found = codes(&doc);
+    assert!(
+        found.contains(&"BV3002") && found.contains(&"BV4203"),
+        "{found:?}"
+    );
+    let search = doc.findings.iter().find(|f| f.code == "BV3002").unwrap();
+    assert_eq!(search.evidence, ["matches: (hd0,gpt3), (hd1,gpt3)"]);
+    let (strict, _) = check_json(
+        &["root-uuid-duplicate", "root-uuid-duplicate-clone"],
+        None,
+        &["--strict"],
+    );
+    assert_eq!(strict, 3, "--strict makes warnings fail");
+}
+
+#[test]
+fn no_initrd_line_predicts_the_unknown_block_panic() {
+    let (code, out, _) = bootvet(&["check", "--image", &image("no-initrd-line")]);
+    assert_eq!(code, 3);
+    assert!(
+        out.contains("▶ 1>0 \"Ubuntu, with Linux 6.11.0-rc1+\" boots next — WILL FAIL"),
+        "{out}"
+    );
+    assert!(out.contains("✗ initrd no initrd line"), "{out}");
+    assert!(
+        out.contains(
+            "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("`update-initramfs -c -k 6.11.0-rc1+`"),
+        "{out}"
+    );
+    assert!(out.contains("will fail: do not reboot"), "{out}");
+}
+
+#[test]
+fn exit_1_when_only_an_entry_that_does_not_boot_next_fails() {
+    let config = repo().join("tests/checks/BV4001/fail.cfg");
+    // The failing entry is entry 0 there; make the good one the default.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("grub.cfg");
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(&cfg, format!("set default=good\n{text}")).unwrap();
+    let (code, doc) = check_json(&["checks"], Some(&cfg), &[]);
+    assert_eq!(code, 1, "{:?}", codes(&doc));
+    assert_eq!(doc.next_boot.as_deref(), Some("1"));
+}
+
+#[test]
+fn unreadable_image_is_exit_2_with_one_line() {
+    let (code, out, err) = bootvet(&["check", "--image", "/nonexistent.img"]);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("bootvet: cannot read /nonexistent.img"),
+        "{err}"
+    );
+}
+
+#[test]
+fn entry_selection_limits_the_report_and_the_status() {
+    let (code, doc) = check_json(&["no-initrd-line"], None, &["--entry", "1>1"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc.entries.len(), 1);
+    assert_eq!(doc.entries[0].path, "1>1");
+}
+
+#[test]
+fn checking_never_writes_to_the_images() {
+    let names = [
+        "healthy",
+        "no-initrd-line",
+        "root-uuid-duplicate",
+        "root-uuid-duplicate-clone",
+    ];
+    let hashes = |names: &[&str]| -> Vec<Vec<u8>> {
+        names
+            .iter()
+            .map(|n| std::fs::read(image(n)).unwrap())
+            .collect()
+    };
+    let before = hashes(&names);
+    for n in &names[..2] {
+        let _ = bootvet(&["check", "--deep", "--image", &image(n)]);
+    }
+    let _ = bootvet(&[
+        "check",
+        "--image",
+        &image(names[2]),
+        "--image",
+        &image(names[3]),
+    ]);
+    assert!(before == hashes(&names), "an image changed");
+    // And a read-only image file is enough.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("ro.img");
+    std::fs::copy(image("healthy"), &copy).unwrap();
+    let mut perms = std::fs::metadata(&copy).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&copy, perms).unwrap();
+    let (code, _, err) = bootvet(&["check", "--image", copy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn pinned_json_document_still_deserializes() {
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/check-v1.json")).unwrap();
+    let doc: CheckDocument = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc.schema, "bootvet.check/1");
+    assert!(!doc.findings.is_empty());
+}
+
+#[test]
+fn explain_prints_every_section_and_lists_every_code() {
+    let (code, out, _) = bootvet(&["explain", "BV4103"]);
+    assert_eq!(code, 0);
+    for section in DOC_SECTIONS {
+        assert!(out.contains(section), "{section}");
+    }
+    let (code, out, _) = bootvet(&["explain", "--list"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), CHECKS.len());
+    let (code, _, err) = bootvet(&["explain", "BV9999"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no check BV9999"));
+}
