@@ -45,9 +45,10 @@ mke2fs -q -F -t ext4 -U 7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f -E offset=$((p3 * 5
 
 echo "== image: 3 kernels, 3 × $(stat -c %s "$WORK/initrd.img") bytes of zstd initrd"
 "$bootvet" check --image "$img" --deep -q --color never | tail -n 3 || true
-hyperfine --warmup 2 --runs 10 -N -i \
+hyperfine --warmup 1 --runs 6 -N -i \
   "$bootvet check --image $img" \
   "$bootvet check --image $img --deep" \
   "zstd -dc $boot/initrd.img-${releases[0]} $boot/initrd.img-${releases[1]} $boot/initrd.img-${releases[2]}" \
+  "$bootvet inspect --deep $boot/initrd.img-${releases[0]} $boot/initrd.img-${releases[1]} $boot/initrd.img-${releases[2]}" \
   --export-markdown "$WORK/check.md" >/dev/null
 cat "$WORK/check.md"
