@@ -346,3 +346,35 @@ fn explain_has_every_new_code() {
         }
     }
 }
+
+/// Quick depth decompresses only the first compressed segment, but bytes right
+/// after it that are no segment at all are still found (they cost one peek).
+#[test]
+fn quick_depth_sees_junk_right_after_the_first_compressed_segment() {
+    use bootvet::inspect::initrd::{self, Depth, ErrorKind};
+    use std::io::Cursor;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("quick-junk");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("init"), b"#!/bin/sh\n").unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("echo init | cpio -o -H newc --quiet | gzip -9n")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let clean = out.stdout;
+    let mut junk = clean.clone();
+    junk.extend_from_slice(b"log line\n");
+    let r = initrd::inspect(Cursor::new(&junk), Depth::Quick).unwrap();
+    let e = r.error.expect("junk found");
+    assert_eq!(e.kind, ErrorKind::InvalidMagic);
+    assert_eq!(e.offset, clean.len() as u64);
+    // A second real segment after the first is left for --deep, not flagged.
+    let mut two = clean.clone();
+    two.extend_from_slice(&clean);
+    let r = initrd::inspect(Cursor::new(&two), Depth::Quick).unwrap();
+    assert_eq!(r.error, None);
+    assert_eq!(r.segments.len(), 1);
+}

@@ -243,3 +243,35 @@ fn sysfs_drivers(dev: &str) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "# Linux/x86 6.11.0 Kernel Configuration\nCONFIG_BLK_DEV_INITRD=y\nCONFIG_RD_GZIP=y\n# CONFIG_RD_ZSTD is not set\nCONFIG_EXT4_FS=m\nCONFIG_BLK_DEV_NVME=y\n";
+
+    #[test]
+    fn summary_keeps_what_the_boot_needs() {
+        let s = ConfigSummary::from_config(
+            "(hd0,gpt3)/config-6.11.0".into(),
+            &KernelConfig::parse(CONFIG),
+        );
+        assert!(s.initrd_supported);
+        assert_eq!(s.initrd_compressions, [Compression::Gzip]);
+        assert_eq!(
+            s.provision("ext4"),
+            Some(&Provision::Module {
+                symbol: "CONFIG_EXT4_FS".into(),
+                modules: vec!["ext4".into()]
+            })
+        );
+        assert_eq!(
+            s.provision("nvme"),
+            Some(&Provision::BuiltIn {
+                symbol: "CONFIG_BLK_DEV_NVME".into()
+            })
+        );
+        assert_eq!(s.provision("xfs"), Some(&Provision::Missing));
+        assert_eq!(s.provision("no-such-driver"), None);
+    }
+}
