@@ -56,6 +56,12 @@ pub struct CheckArgs {
     #[arg(long)]
     pub deep: bool,
 
+    /// The root disk's storage driver(s), as sysfs names them (`nvme`, `ahci`,
+    /// `virtio_blk`, `sd`, `usb-storage`, `mmc`…); comma-separated, all needed.
+    /// [default: sysfs on the live system; for images any of virtio_blk, ahci, nvme]
+    #[arg(long, value_name = "DRIVERS", value_delimiter = ',')]
+    pub root_bus: Vec<String>,
+
     /// Print one JSON document (schema `bootvet.check/1`).
     #[arg(long)]
     pub json: bool,
@@ -244,7 +250,10 @@ fn run_chain(
         files,
         platform,
         origin,
-        GatherOptions { deep: args.deep },
+        GatherOptions {
+            deep: args.deep,
+            root_bus: args.root_bus.clone(),
+        },
     );
     let findings = check::run(&facts);
     let mut report = check::evaluate(&facts, findings, args.strict);

@@ -594,12 +594,14 @@ fn run<R: Read>(
             complete = true;
             break;
         };
-        if quick_done {
-            // Quick mode stops after the first compressed segment.
+        let offset = top.pos();
+        let cpio_next = first == b'0' && offset & 3 == 0;
+        if quick_done && cpio_next {
+            // Quick mode decompresses only the first compressed segment; when it has
+            // ended it still looks at what follows, since junk costs nothing to see.
             break;
         }
-        let offset = top.pos();
-        if first == b'0' && offset & 3 == 0 {
+        if cpio_next {
             let mut counts = Counts::default();
             let walked = cpio::walk(&mut top, Place::TopLevel, &mut counts, &mut col);
             seen_entries |= counts.entries > 0;
@@ -647,7 +649,11 @@ fn run<R: Read>(
         // them back to the decoder in front of the rest.
         let mut magic = [0u8; 2];
         let n = top.read_full(&mut magic)?;
-        let Some(method) = detect(&magic[..n]) else {
+        let detected = detect(&magic[..n]);
+        if quick_done && detected.is_some() {
+            break;
+        }
+        let Some(method) = detected else {
             segments.push(Segment {
                 offset,
                 kind: SegmentKind::Junk,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::disk_files::{DeviceResolution, DiskFiles};
 use super::facts::{Facts, Filesystem};
 use super::fs::{FileError as VolumeError, FileKind, FileStat};
+use super::kernel_side::{self, KernelSide, RootBus};
 use super::resolve::{Query, Resolution, VolumeRef, resolve, volumes};
 use crate::inspect::initrd::{self, Depth, InitrdReport};
 use crate::inspect::kernel::{self, KernelImage};
@@ -27,6 +28,10 @@ pub struct BootFacts {
     pub files: Vec<FileFact>,
     /// Each distinct `root=` value, resolved.
     pub roots: Vec<RootFact>,
+    /// What sits beside each kernel file: its config, its modules on root=.
+    pub kernels: Vec<KernelSide>,
+    /// The storage drivers between the kernel and the root disk.
+    pub root_bus: RootBus,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -120,10 +125,12 @@ pub struct RootFact {
     pub filesystems: Vec<Option<Filesystem>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GatherOptions {
     /// Decompress initrds to their end (`--deep`).
     pub deep: bool,
+    /// The root disk's storage drivers (`--root-bus`); empty: sysfs or assumed.
+    pub root_bus: Vec<String>,
 }
 
 impl BootFacts {
@@ -137,6 +144,15 @@ impl BootFacts {
     pub fn root(&self, value: &str) -> Option<&RootFact> {
         self.roots.iter().find(|r| r.value == value)
     }
+
+    /// What was read beside a kernel file.
+    pub fn kernel_side(&self, file: &FileRef) -> Option<&KernelSide> {
+        let index = self
+            .files
+            .iter()
+            .position(|f| f.device == file.device && f.path == file.path)?;
+        self.kernels.iter().find(|k| k.file == index)
+    }
 }
 
 pub fn gather(
@@ -148,6 +164,8 @@ pub fn gather(
 ) -> BootFacts {
     let mut file_facts: Vec<FileFact> = Vec::new();
     let mut roots: Vec<RootFact> = Vec::new();
+    // root= values each kernel file is booted with, by index into `file_facts`.
+    let mut kernel_roots: Vec<(usize, Vec<String>)> = Vec::new();
     for entry in menu.boot_entries() {
         for command in &entry.commands {
             let (refs, role): (Vec<&FileRef>, Role) = match &command.kind {
@@ -171,11 +189,32 @@ pub fn gather(
                     .iter()
                     .any(|f| f.device == file.device && f.path == file.path)
                 {
-                    file_facts.push(file_fact(files, file, role, options));
+                    file_facts.push(file_fact(files, file, role, &options));
+                }
+            }
+            if let CommandKind::Linux { file, params, .. } = &command.kind
+                && let Some(index) = file_facts
+                    .iter()
+                    .position(|f| f.device == file.device && f.path == file.path)
+            {
+                let root = params
+                    .iter()
+                    .rev()
+                    .find(|p| p.key == "root")
+                    .and_then(|p| p.value.clone());
+                match kernel_roots.iter_mut().find(|(i, _)| *i == index) {
+                    Some((_, seen)) => seen.extend(root.filter(|r| !seen.contains(r))),
+                    None => kernel_roots.push((index, root.into_iter().collect())),
                 }
             }
         }
     }
+    let kernels = kernel_roots
+        .into_iter()
+        .map(|(index, wanted)| kernel_side_of(files, &file_facts, &roots, index, &wanted))
+        .collect();
+    let resolutions: Vec<&Resolution> = roots.iter().map(|r| &r.resolution).collect();
+    let root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
     BootFacts {
         schema: BOOT_FACTS_SCHEMA,
         platform,
@@ -184,14 +223,64 @@ pub fn gather(
         menu,
         files: file_facts,
         roots,
+        kernels,
+        root_bus,
     }
+}
+
+/// The config beside a kernel file and its modules on each root= it boots with.
+fn kernel_side_of(
+    files: &DiskFiles<'_>,
+    file_facts: &[FileFact],
+    root_facts: &[RootFact],
+    index: usize,
+    roots: &[String],
+) -> KernelSide {
+    let fact = &file_facts[index];
+    let release = fact
+        .kernel
+        .as_ref()
+        .and_then(|k| k.release.clone())
+        .or_else(|| kernel::release_from_file_name(&fact.path).map(str::to_string));
+    let mut side = KernelSide {
+        file: index,
+        kernel: fact.path.clone(),
+        release: release.clone(),
+        config: None,
+        config_missing: None,
+        modules: Vec::new(),
+    };
+    let Some(release) = release else {
+        side.config_missing = Some("the kernel's release is not known".into());
+        return side;
+    };
+    if !matches!(fact.lookup, FileLookup::Found { .. }) {
+        side.config_missing = Some("the kernel file was not read".into());
+        return side;
+    }
+    match fact.resolution.volume() {
+        Some(volume) => match kernel_side::read_config(files, volume, &fact.path, &release) {
+            Ok(config) => side.config = Some(config),
+            Err(why) => side.config_missing = Some(why),
+        },
+        None => side.config_missing = Some("the kernel's volume is not known".into()),
+    }
+    for root in roots {
+        if let Some(root_fact) = root_facts.iter().find(|r| &r.value == root)
+            && let Some(found) =
+                kernel_side::modules_on_root(files, root, &root_fact.resolution, &release)
+        {
+            side.modules.push(found);
+        }
+    }
+    side
 }
 
 fn file_fact(
     files: &DiskFiles<'_>,
     file: &FileRef,
     role: Role,
-    options: GatherOptions,
+    options: &GatherOptions,
 ) -> FileFact {
     let mut fact = FileFact {
         device: file.device.clone(),

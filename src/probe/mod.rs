@@ -18,6 +18,7 @@ pub mod fuzz_support;
 pub mod gather;
 pub mod grub_names;
 pub mod image;
+pub mod kernel_side;
 pub mod live;
 pub mod live_files;
 pub mod partitions;

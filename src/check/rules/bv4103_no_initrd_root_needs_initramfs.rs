@@ -1,99 +1,201 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::inspect::kernel::release_from_file_name;
+use crate::inspect::kconfig::NeedKind;
+use crate::probe::gather::FileFact;
 
-use super::{linux, needs_initramfs, panic_without_initramfs, root_value};
+use super::root_path::{Booted, Have, bus_origin, describe, root_devno, unmet_needs};
+use super::{needs_initramfs, panic_without_initramfs};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4103",
     name: "no-initrd-root-needs-initramfs",
     severity: Severity::Error,
     link: Link::Initrd,
-    summary: "the entry loads no initrd, but the kernel cannot find root= by itself",
+    summary: "the entry loads no initrd, but the kernel cannot mount root= by itself",
     fix: "build the initramfs (`update-initramfs -c -k VERSION`) — after making room on /boot — then update-grub adds the initrd line",
     doc: "## What it checks
-An entry that boots Linux without any `initrd` line names its root filesystem in
-a form the kernel understands on its own: `/dev/sda2`, `MAJ:MIN`,
-`PARTUUID=…` or `PARTLABEL=…` (init/do_mounts.c).
+An entry that boots Linux without any `initrd` line must let the kernel mount
+the root filesystem all by itself. That takes three things:
+- `root=` in a form the kernel parses (init/do_mounts.c): `/dev/sda2`,
+  `/dev/nvme0n1p2`, `MAJ:MIN`, `PARTUUID=…` or `PARTLABEL=…` — never `UUID=…`
+  or `LABEL=…`, which are filesystem properties only udev/blkid in an initramfs
+  turn into a device;
+- the driver of the disk built in (`CONFIG_BLK_DEV_NVME=y`, `CONFIG_SATA_AHCI=y`
+  + `CONFIG_BLK_DEV_SD=y`, `CONFIG_VIRTIO_BLK=y`…);
+- the driver of the root filesystem built in (`CONFIG_EXT4_FS=y`…).
+bootvet reads the kernel's `config-RELEASE` beside it and
+`/lib/modules/RELEASE/modules.builtin` on the root filesystem; the disk's bus
+comes from sysfs on the live system and from `--root-bus` (else: any of
+virtio_blk, ahci, nvme) for images.
 
 ## Why it breaks the boot
-`root=UUID=…` and `root=LABEL=…` are resolved by the initramfs (udev's
-/dev/disk/by-uuid links); the kernel alone does not know them. Without an
-initramfs it prints `VFS: Cannot open root device \"UUID=…\" or
-unknown-block(0,0): error -6`, lists the partitions it sees, and stops with
-`Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)`.
-update-grub writes an entry without an `initrd` line when it finds no
-`initrd.img-VERSION` next to the kernel — most often because `update-initramfs`
-failed on a full /boot (`No space left on device`), for instance with a
-self-built kernel whose modules were installed unstripped.
+GRUB loads the kernel, prints nothing wrong and jumps into it. With no
+initramfs the kernel's own code waits for the root device; nothing it knows
+matches `UUID=…`, or the disk never appears because its driver is a module
+sitting on that very disk. It lists the partitions it can see — often none —
+and stops for good:
+
+    VFS: Cannot open root device \"UUID=3f9c…\" or unknown-block(0,0): error -6
+    Please append a correct \"root=\" boot option; here are the available partitions:
+    Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
+
+The classic way to get here is a self-built kernel. Someone copies the distro's
+config to `.config`, builds `6.11.0-rc1+`, runs `make modules_install` and
+`make install`. The modules are installed with their debug info — several times
+their stripped size — so `update-initramfs` fills /boot and dies with `No space
+left on device`; there is no `initrd.img-6.11.0-rc1+`, and `update-grub`, which
+writes an `initrd` line only when it finds that file, writes an entry without
+one. The entry is in the menu, often the default, and the next reboot ends in
+the panic above. In the write-up this finding is modelled on (\"Oops! My first
+Kernel Panic\", 6.11.0-rc1+ on Ubuntu 22.04), GRUB also printed `error: failure
+reading sector 0x16f8d40 from 'hd0'` and the kernel `/dev/root: Can't open
+blockdev` before the panic: everything on the screen points at the disk, while
+the cause is the missing initramfs.
 
 ## Example
     menuentry 'Ubuntu, with Linux 6.11.0-rc1+' {
-        linux /boot/vmlinuz-6.11.0-rc1+ root=UUID=3f9c… ro quiet splash
-    }
+        search --no-floppy --fs-uuid --set=root 3f9c…
+        linux /vmlinuz-6.11.0-rc1+ root=UUID=7d0c… ro quiet splash
+    }                                   # no initrd line: update-initramfs failed
 
 ## Fix
-Make room on /boot — for a self-built kernel, reinstall its modules stripped:
-`make INSTALL_MOD_STRIP=1 modules_install` — then build the initramfs
-(`update-initramfs -c -k 6.11.0-rc1+`, `dracut --kver …`, `mkinitcpio -k …`) and
-run `update-grub`, which then writes the `initrd` line.",
+1. Make room on /boot. For a self-built kernel, reinstall its modules stripped —
+   `make INSTALL_MOD_STRIP=1 modules_install` — which shrinks the initramfs
+   several times over; remove old kernels with the package manager.
+2. Build the initramfs: `update-initramfs -c -k 6.11.0-rc1+` (dracut:
+   `dracut --kver 6.11.0-rc1+`; Arch: `mkinitcpio -k …`).
+3. `update-grub`, which now writes the `initrd` line; `bootvet check` again.
+Booting without an initramfs on purpose works only with `root=PARTUUID=…` (or
+`/dev/…`) and the disk and filesystem drivers built in (`=y`).",
     run,
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        let Some((command, file, params)) = linux(entry) else {
+        let Some(booted) = Booted::of(cx.facts, entry) else {
             continue;
         };
         if !entry.initrds().is_empty() {
             continue;
         }
-        let Some(root) = root_value(params) else {
+        let Some(root) = booted.root() else {
             continue;
         };
-        if !needs_initramfs(root) {
+        let version = booted.release.clone();
+        let fix = version.as_ref().map(|v| format!(
+            "make room on /boot (for a self-built kernel: `make INSTALL_MOD_STRIP=1 modules_install`), then `update-initramfs -c -k {v}` and `update-grub`"
+        ));
+        let no_initrd = format!(
+            "`{}` has no `initrd` line after `linux {}`",
+            entry.head.title, booted.file.path
+        );
+        if needs_initramfs(root) {
+            let mut finding = Finding::new(
+                &INFO,
+                format!("no initrd is loaded, but root={root} needs an initramfs to be found"),
+            )
+            .entry(entry)
+            .at(booted.command.location)
+            .evidence(no_initrd)
+            .evidence(format!("root={root}: the kernel alone understands /dev/…, MAJ:MIN, PARTUUID= and PARTLABEL=, not UUID= or LABEL="));
+            if let (Some(fact), Some(version)) = (cx.facts.file(booted.file), &version) {
+                finding = initrd_next_to_kernel(finding, fact, version);
+            }
+            for line in panic_without_initramfs(root) {
+                finding = finding.prints(line);
+            }
+            if let Some(fix) = fix {
+                finding = finding.fix(fix);
+            }
+            out.push(finding);
             continue;
         }
-        let version = release_from_file_name(&file.path)
-            .map(str::to_string)
-            .or_else(|| {
-                cx.facts
-                    .file(file)
-                    .and_then(|f| f.kernel.as_ref()?.release.clone())
-            });
+        // A root= the kernel parses: it still needs its drivers built in.
+        let unmet = unmet_needs(cx.facts, &booted, |need| {
+            matches!(need.have, Have::BuiltIn(_) | Have::Unknown)
+        });
+        if unmet.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = unmet
+            .iter()
+            .map(|n| match &n.have {
+                Have::Module { modules, .. } => {
+                    format!(
+                        "{} (module)",
+                        modules.first().map(String::as_str).unwrap_or(&n.what)
+                    )
+                }
+                _ => format!("{} (not built)", n.what),
+            })
+            .collect();
         let mut finding = Finding::new(
             &INFO,
-            format!("no initrd is loaded, but root={root} needs an initramfs to be found"),
+            format!(
+                "no initrd is loaded, and kernel '{}' cannot mount root={root} by itself: {}",
+                booted.file.path,
+                names.join(", ")
+            ),
         )
         .entry(entry)
-        .at(command.location)
-        .evidence(format!("`{}` has no `initrd` line after `linux {}`", entry.head.title, file.path))
-        .evidence(format!("root={root}: the kernel alone understands /dev/…, MAJ:MIN, PARTUUID= and PARTLABEL=, not UUID= or LABEL="));
-        if let (Some(fact), Some(version)) = (cx.facts.file(file), &version) {
-            let wanted = [
-                format!("initrd.img-{version}"),
-                format!("initramfs-{version}.img"),
-                format!("initrd-{version}.img"),
-                format!("initrd-{version}"),
-            ];
-            let listing = fact.directory.as_deref().unwrap_or_default();
-            finding = match wanted.iter().find(|w| listing.contains(w)) {
-                Some(found) => finding.evidence(format!(
-                    "{found} exists next to the kernel, but grub.cfg was written without it: run update-grub"
-                )),
-                None if fact.directory.is_some() => finding.evidence(format!(
-                    "there is no initrd.img-{version} next to the kernel: the initramfs was never built (a full /boot makes update-initramfs fail with `No space left on device`)"
-                )),
-                None => finding,
-            };
+        .at(booted.command.location)
+        .evidence(no_initrd);
+        for need in &unmet {
+            finding = finding.evidence(describe(need));
         }
-        for line in panic_without_initramfs(root) {
-            finding = finding.prints(line);
+        if unmet.iter().any(|n| n.kind == NeedKind::Bus) {
+            finding = finding.evidence(bus_origin(cx.facts));
+            // No disk driver: the device never appears.
+            for line in panic_without_initramfs(root) {
+                finding = finding.prints(line);
+            }
+        } else {
+            // The disk is there; no built-in filesystem can mount it.
+            finding = finding.evidence(
+                "the disk is found, but no built-in filesystem driver can mount it: the kernel prints `No filesystem could mount root, tried:` and the types it has",
+            );
+            if let Some(devno) = root_devno(cx.facts, root) {
+                let (major, minor) = devno.split_once(':').unwrap_or((&devno, "0"));
+                finding = finding.prints(format!(
+                    "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block({major},{minor})"
+                ));
+            }
         }
-        if let Some(version) = version {
-            finding = finding.fix(format!(
-                "make room on /boot (for a self-built kernel: `make INSTALL_MOD_STRIP=1 modules_install`), then `update-initramfs -c -k {version}` and `update-grub`"
-            ));
-        }
-        out.push(finding);
+        let modules: Vec<&str> = unmet
+            .iter()
+            .filter_map(|n| match &n.have {
+                Have::Module { modules, .. } => modules.first().map(String::as_str),
+                _ => None,
+            })
+            .collect();
+        let v = version.as_deref().unwrap_or("VERSION");
+        out.push(finding.fix(format!(
+            "build an initramfs (`update-initramfs -c -k {v}`) and run update-grub so the entry loads it{}",
+            if modules.is_empty() {
+                String::new()
+            } else {
+                format!("; or build {} into the kernel (=y)", modules.join(", "))
+            }
+        )));
+    }
+}
+
+/// Whether an initrd for this release lies next to the kernel: then only
+/// update-grub was missed; else the initramfs was never built.
+fn initrd_next_to_kernel(finding: Finding, fact: &FileFact, version: &str) -> Finding {
+    let wanted = [
+        format!("initrd.img-{version}"),
+        format!("initramfs-{version}.img"),
+        format!("initrd-{version}.img"),
+        format!("initrd-{version}"),
+    ];
+    let listing = fact.directory.as_deref().unwrap_or_default();
+    match wanted.iter().find(|w| listing.contains(w)) {
+        Some(found) => finding.evidence(format!(
+            "{found} exists next to the kernel, but grub.cfg was written without it: run update-grub"
+        )),
+        None if fact.directory.is_some() => finding.evidence(format!(
+            "there is no initrd.img-{version} next to the kernel: the initramfs was never built (a full /boot makes update-initramfs fail with `No space left on device`)"
+        )),
+        None => finding,
     }
 }

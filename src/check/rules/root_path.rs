@@ -1,0 +1,237 @@
+//! Shared by the initrd-content checks: the kernel an entry boots with what was read
+//! beside it, its initrds, and which drivers on the way to root= the kernel has
+//! built in and which an initramfs must bring. Pure functions over the facts.
+
+use crate::inspect::initrd::{Compression, InitrdError, InitrdReport};
+use crate::inspect::kconfig::{NeedKind, Provision, provider};
+use crate::inspect::kernel::release_from_file_name;
+use crate::menu::{BootEntry, EntryCommand, FileRef, KernelParam};
+use crate::probe::gather::BootFacts;
+use crate::probe::kernel_side::{BusNeed, KernelSide, ModulesOnRoot};
+
+use super::{linux, root_value};
+
+/// The kernel an entry boots and everything known about it.
+pub(super) struct Booted<'a> {
+    pub command: &'a EntryCommand,
+    pub file: &'a FileRef,
+    pub params: &'a [KernelParam],
+    pub side: Option<&'a KernelSide>,
+    /// The release the kernel reports (its header), else its file name's.
+    pub release: Option<String>,
+}
+
+impl<'a> Booted<'a> {
+    pub fn of(facts: &'a BootFacts, entry: &'a BootEntry) -> Option<Self> {
+        let (command, file, params) = linux(entry)?;
+        let fact = facts.file(file);
+        let release = fact
+            .and_then(|f| f.kernel.as_ref()?.release.clone())
+            .or_else(|| release_from_file_name(&file.path).map(str::to_string));
+        Some(Booted {
+            command,
+            file,
+            params,
+            side: facts.kernel_side(file),
+            release,
+        })
+    }
+
+    pub fn root(&self) -> Option<&'a str> {
+        root_value(self.params)
+    }
+
+    /// Whether the kernel can unpack `c`; without its config, assume it can.
+    pub fn supports(&self, c: Compression) -> bool {
+        self.side
+            .and_then(|s| s.config.as_ref())
+            .is_none_or(|cfg| cfg.initrd_compressions.contains(&c))
+    }
+
+    fn modules_on_root(&self) -> Option<&'a ModulesOnRoot> {
+        let root = self.root()?;
+        self.side?.modules.iter().find(|m| m.root == root)
+    }
+}
+
+/// Every initrd an entry loads that was found and inspected, in load order.
+pub(super) fn initrds<'a>(
+    facts: &'a BootFacts,
+    entry: &'a BootEntry,
+) -> Vec<(&'a EntryCommand, &'a FileRef, &'a InitrdReport)> {
+    let mut out = Vec::new();
+    for command in &entry.commands {
+        if let crate::menu::CommandKind::Initrd { files, .. } = &command.kind {
+            for file in files {
+                if let Some(report) = facts.file(file).and_then(|f| f.initrd.as_ref()) {
+                    out.push((command, file, report));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first fault the kernel hits in this initrd, given its config.
+pub(super) fn first_fault(booted: &Booted<'_>, report: &InitrdReport) -> Option<InitrdError> {
+    report.first_fault_for(|c| booted.supports(c))
+}
+
+/// How the booted kernel provides one need of the root path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Have {
+    /// Built in; the evidence says how bootvet knows.
+    BuiltIn(String),
+    /// Only as a module: one of `modules` must be in the initramfs.
+    Module {
+        symbol: String,
+        modules: Vec<String>,
+    },
+    /// The kernel cannot provide it at all (config says not set).
+    Absent(String),
+    /// Neither a config nor modules.builtin tells.
+    Unknown,
+}
+
+/// One need of the root path (filesystem, bus driver) and how the kernel meets it.
+#[derive(Clone, Debug)]
+pub(super) struct Need {
+    pub what: String,
+    pub kind: NeedKind,
+    pub have: Have,
+}
+
+fn have(booted: &Booted<'_>, need: &str) -> Have {
+    let Some(p) = provider(need) else {
+        return Have::Unknown;
+    };
+    let builtin_list = booted.modules_on_root().and_then(|m| m.builtin.as_ref());
+    if let Some(list) = builtin_list
+        && let Some(m) = p.modules.iter().find(|m| list.contains(**m))
+    {
+        return Have::BuiltIn(format!("{m} is in modules.builtin"));
+    }
+    let config = booted.side.and_then(|s| s.config.as_ref());
+    match config.and_then(|c| c.provision(need)) {
+        Some(Provision::BuiltIn { symbol }) => Have::BuiltIn(format!("{symbol}=y")),
+        Some(Provision::Module { symbol, modules }) => Have::Module {
+            symbol: symbol.clone(),
+            modules: modules.clone(),
+        },
+        Some(Provision::Missing) => Have::Absent(format!(
+            "{} not set",
+            p.symbols
+                .iter()
+                .map(|s| format!("CONFIG_{s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        None => Have::Unknown,
+    }
+}
+
+/// The root filesystem's type, when root= resolves to exactly one volume.
+pub(super) fn root_fstype<'a>(facts: &'a BootFacts, root: &str) -> Option<&'a str> {
+    let fact = facts.root(root)?;
+    match fact.filesystems.as_slice() {
+        [Some(fs)] => Some(fs.fstype.as_str()),
+        _ => None,
+    }
+}
+
+/// What the root path needs that the kernel does not build in: the root
+/// filesystem's driver, and the bus. For a bus bootvet only assumes (images
+/// without `--root-bus`), the bus counts as missing only when every candidate is
+/// missing; `accept` says whether a candidate is met (built in, or in the initrd).
+pub(super) fn unmet_needs(
+    facts: &BootFacts,
+    booted: &Booted<'_>,
+    accept: impl Fn(&Need) -> bool,
+) -> Vec<Need> {
+    let mut out = Vec::new();
+    let Some(root) = booted.root() else {
+        return out;
+    };
+    if let Some(fstype) = root_fstype(facts, root)
+        && provider(fstype).is_some()
+    {
+        let need = Need {
+            what: fstype.to_string(),
+            kind: NeedKind::Filesystem,
+            have: have(booted, fstype),
+        };
+        if !accept(&need) {
+            out.push(need);
+        }
+    }
+    let bus = &facts.root_bus;
+    let needs: Vec<Need> = bus
+        .drivers
+        .iter()
+        .filter(|d| provider(d).is_some())
+        .map(|d| Need {
+            what: d.clone(),
+            kind: NeedKind::Bus,
+            have: have(booted, d),
+        })
+        .collect();
+    match bus.need {
+        BusNeed::All => out.extend(needs.into_iter().filter(|n| !accept(n))),
+        BusNeed::Any => {
+            if !needs.is_empty() && !needs.iter().any(&accept) {
+                out.extend(needs);
+            }
+        }
+    }
+    out
+}
+
+/// A need's state as one evidence line.
+pub(super) fn describe(need: &Need) -> String {
+    let kind = match need.kind {
+        NeedKind::Filesystem => "root filesystem",
+        NeedKind::Bus => "disk driver",
+        NeedKind::Layer => "storage layer",
+    };
+    match &need.have {
+        Have::BuiltIn(how) => format!("{kind} {}: built in ({how})", need.what),
+        Have::Module { symbol, modules } => format!(
+            "{kind} {}: {symbol}=m, a module ({}.ko) only an initramfs can load",
+            need.what,
+            modules.join(".ko or ")
+        ),
+        Have::Absent(how) => format!("{kind} {}: not in this kernel ({how})", need.what),
+        Have::Unknown => format!(
+            "{kind} {}: unknown (no config-RELEASE, no modules.builtin)",
+            need.what
+        ),
+    }
+}
+
+/// Where the bus list came from, for evidence.
+pub(super) fn bus_origin(facts: &BootFacts) -> String {
+    let bus = &facts.root_bus;
+    match (bus.need, bus.source.as_str()) {
+        (BusNeed::Any, _) => format!(
+            "the root disk's bus is not known for an image: any of {} will do (pin it with --root-bus)",
+            bus.drivers.join(", ")
+        ),
+        (BusNeed::All, source) => {
+            format!("root disk drivers ({source}): {}", bus.drivers.join(", "))
+        }
+    }
+}
+
+/// The kernel's `MAJ:MIN` of the volume root= resolves to, when probe knows it
+/// (the live system); images have none.
+pub(super) fn root_devno(facts: &BootFacts, root: &str) -> Option<String> {
+    let fact = facts.root(root)?;
+    let crate::probe::resolve::Resolution::One(volume) = &fact.resolution else {
+        return None;
+    };
+    let disk = facts.disks.disks.get(volume.disk)?;
+    match volume.partition {
+        Some(p) => disk.partitions.get(p)?.devno.clone(),
+        None => disk.devno.clone(),
+    }
+}

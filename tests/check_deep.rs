@@ -1,0 +1,380 @@
+//! Inside the kernel and the initrd, end to end: scenario images built by
+//! `fixtures/scenarios/build.sh` (real GPT, ext4, gzip/zstd cpio initrds,
+//! config-RELEASE files, lib/modules on root) run through `bootvet check --image`
+//! as a user runs it. Each check has a triggering and a passing case; quick and
+//! deep depth are compared on the same bytes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const SCENARIOS: &[&str] = &[
+    "deep-healthy",
+    "deep-initrd-truncated",
+    "deep-second-segment",
+    "deep-junk-after",
+    "deep-other-kernel",
+    "deep-zstd-not-configured",
+    "deep-lacks-ext4",
+    "deep-native-root",
+    "deep-bomb",
+];
+
+const ROOT: &str = "UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f";
+const PARTUUID_ROOT: &str = "PARTUUID=4c8f2d3e-1a5b-4c6d-9e7f-0a1b2c3d4e5f";
+
+/// The images, built once per test binary.
+fn images() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-deep");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/build.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg(&dir)
+            .args(SCENARIOS)
+            .output()
+            .expect("run build.sh");
+        assert!(
+            out.status.success(),
+            "build.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+struct Run {
+    status: i32,
+    json: Value,
+}
+
+impl Run {
+    fn findings(&self, code: &str) -> Vec<&Value> {
+        self.json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == code)
+            .collect()
+    }
+
+    /// Entry paths a code fires on, in report order.
+    fn paths(&self, code: &str) -> Vec<String> {
+        self.findings(code)
+            .iter()
+            .map(|f| f["entry"]["path"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    fn codes(&self) -> Vec<String> {
+        self.json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+}
+
+fn check(scenario: &str, args: &[&str]) -> Run {
+    let image = images().join(format!("{scenario}.img"));
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .arg("check")
+        .arg("--image")
+        .arg(&image)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run bootvet");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{scenario}: not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        status: out.status.code().expect("exit status"),
+        json,
+    }
+}
+
+fn lines(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|l| l.as_str().expect("string").to_string())
+        .collect()
+}
+
+fn panic_lines(root: &str) -> Vec<String> {
+    vec![
+        format!("VFS: Cannot open root device \"{root}\" or unknown-block(0,0): error -6"),
+        "Please append a correct \"root=\" boot option; here are the available partitions:".into(),
+        "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into(),
+    ]
+}
+
+fn with_first(first: &str, rest: Vec<String>) -> Vec<String> {
+    let mut v = vec![first.to_string()];
+    v.extend(rest);
+    v
+}
+
+#[test]
+fn healthy_kernel_config_and_initrd_pass_quick_and_deep() {
+    for args in [&[][..], &["--deep"][..]] {
+        let run = check("deep-healthy", args);
+        assert_eq!(run.codes(), Vec::<String>::new(), "{args:?}");
+        assert_eq!(run.status, 0);
+    }
+}
+
+#[test]
+fn truncated_initrd_is_found_without_deep() {
+    let run = check("deep-initrd-truncated", &[]);
+    assert_eq!(run.paths("BV4104"), ["0", "1>0"]);
+    let f = run.findings("BV4104")[0];
+    assert!(
+        f["message"].as_str().unwrap().starts_with(
+            "initrd '/initrd.img-6.11.0-rc1+' is truncated: its gzip data ends at byte "
+        ),
+        "{}",
+        f["message"]
+    );
+    assert_eq!(
+        lines(&f["will_print"]),
+        with_first("Initramfs unpacking failed: read error", panic_lines(ROOT))
+    );
+    // The entry for the kernel whose initrd is whole passes.
+    assert_eq!(run.codes(), ["BV4104", "BV4104"]);
+    assert_eq!(run.status, 3, "the default entry boots the truncated one");
+}
+
+#[test]
+fn junk_after_the_archive_is_seen_without_deep() {
+    let run = check("deep-junk-after", &[]);
+    assert_eq!(run.paths("BV4104"), ["0", "1>0"]);
+    let f = run.findings("BV4104")[0];
+    assert_eq!(
+        lines(&f["will_print"])[0],
+        "Initramfs unpacking failed: invalid magic at start of compressed archive"
+    );
+    assert_eq!(run.status, 3);
+}
+
+#[test]
+fn a_fault_in_the_second_segment_needs_deep() {
+    let quick = check("deep-second-segment", &[]);
+    assert_eq!(quick.codes(), Vec::<String>::new());
+    assert_eq!(quick.status, 0);
+    let deep = check("deep-second-segment", &["--deep"]);
+    assert_eq!(deep.paths("BV4104"), ["0", "1>0"]);
+    let f = deep.findings("BV4104")[0];
+    assert_eq!(
+        lines(&f["will_print"]),
+        with_first("Initramfs unpacking failed: read error", panic_lines(ROOT))
+    );
+    assert!(
+        lines(&f["evidence"])[0].starts_with("gzip data starting at offset "),
+        "{}",
+        f["evidence"]
+    );
+    assert_eq!(deep.status, 3);
+}
+
+#[test]
+fn initrd_built_for_another_kernel() {
+    let run = check("deep-other-kernel", &[]);
+    assert_eq!(run.paths("BV4105"), ["0", "1>0"]);
+    let f = run.findings("BV4105")[0];
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.11.0-rc1+' has no lib/modules/6.11.0-rc1+ for kernel '/vmlinuz-6.11.0-rc1+'"
+    );
+    assert!(lines(&f["evidence"]).contains(&"inside: lib/modules/6.5.0-35-generic".to_string()));
+    assert_eq!(run.status, 3);
+    assert!(check("deep-healthy", &[]).findings("BV4105").is_empty());
+}
+
+#[test]
+fn compression_the_kernel_cannot_unpack() {
+    let run = check("deep-zstd-not-configured", &[]);
+    assert_eq!(run.paths("BV4106"), ["0", "1>0"]);
+    let f = run.findings("BV4106")[0];
+    assert_eq!(
+        lines(&f["will_print"]),
+        with_first(
+            "Initramfs unpacking failed: compression method zstd not configured",
+            panic_lines(ROOT)
+        )
+    );
+    assert!(
+        lines(&f["evidence"]).contains(
+            &"(hd0,gpt3)/config-6.11.0-rc1+: CONFIG_RD_ZSTD not set; the kernel unpacks gzip, xz"
+                .to_string()
+        )
+    );
+    // The kernel built without CONFIG_BLK_DEV_INITRD ignores its (gzip) initrd.
+    assert_eq!(run.paths("BV4006"), ["1>1"]);
+    let f = run.findings("BV4006")[0];
+    assert_eq!(
+        f["message"],
+        "kernel '/vmlinuz-6.12.0-noinitrd' has no CONFIG_BLK_DEV_INITRD: it ignores the initrd"
+    );
+    assert_eq!(lines(&f["will_print"]), panic_lines(ROOT));
+    assert!(
+        run.findings("BV4106")
+            .iter()
+            .all(|f| f["entry"]["path"] != "1>1")
+    );
+    assert!(check("deep-healthy", &[]).findings("BV4006").is_empty());
+    // Not also reported as corruption: one fault, one code.
+    assert!(run.findings("BV4104").is_empty());
+    assert_eq!(run.status, 3);
+    // The same zstd initrd with CONFIG_RD_ZSTD=y passes.
+    assert!(check("deep-healthy", &[]).findings("BV4106").is_empty());
+}
+
+#[test]
+fn initrd_without_the_root_filesystem_module() {
+    let run = check("deep-lacks-ext4", &[]);
+    // 6.11.0-rc1+ has ext4 as a module and an initrd without it; 6.5.0-35-generic
+    // builds ext4 in, so its initrd needs no ext4.ko.
+    assert_eq!(run.paths("BV4107"), ["0", "1>0"]);
+    let f = run.findings("BV4107")[0];
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.11.0-rc1+' lacks ext4.ko for the root path of kernel '/vmlinuz-6.11.0-rc1+'"
+    );
+    assert_eq!(
+        lines(&f["evidence"])[0],
+        "root filesystem ext4: CONFIG_EXT4_FS=m, a module (ext4.ko) only an initramfs can load"
+    );
+    assert_eq!(run.status, 3);
+    assert!(
+        check("deep-healthy", &["--deep"])
+            .findings("BV4107")
+            .is_empty()
+    );
+}
+
+#[test]
+fn root_bus_flag_names_the_disk_driver() {
+    // sd_mod (CONFIG_BLK_DEV_SD=m) is in neither initrd: both kernels now miss it.
+    let run = check("deep-lacks-ext4", &["--root-bus", "ahci,sd"]);
+    assert_eq!(run.paths("BV4107"), ["0", "1>0", "1>1"]);
+    let good = run.findings("BV4107")[2];
+    assert_eq!(
+        good["message"],
+        "initrd '/initrd.img-6.5.0-35-generic' lacks ahci.ko and sd_mod.ko for the root path of kernel '/vmlinuz-6.5.0-35-generic'"
+    );
+    // nvme is in 6.11.0-rc1+'s initrd, and built as a module in both.
+    let run = check("deep-lacks-ext4", &["--root-bus", "nvme"]);
+    assert_eq!(run.paths("BV4107"), ["0", "1>0", "1>1"]);
+    assert!(
+        lines(&run.findings("BV4107")[0]["evidence"])
+            .iter()
+            .all(|l| !l.contains("nvme")),
+        "nvme is in that initrd"
+    );
+}
+
+#[test]
+fn no_initrd_with_a_kernel_native_root_and_modular_drivers() {
+    let run = check("deep-native-root", &[]);
+    // 6.11.0-rc1+: every disk driver is a module; 6.12.0-fs: only ext4;
+    // 6.12.0-mono builds everything in and boots without an initramfs.
+    assert_eq!(run.paths("BV4103"), ["0", "1>0", "1>1"]);
+    let all = run.findings("BV4103")[0];
+    assert_eq!(lines(&all["will_print"]), panic_lines(PARTUUID_ROOT));
+    assert_eq!(
+        all["message"],
+        format!(
+            "no initrd is loaded, and kernel '/vmlinuz-6.11.0-rc1+' cannot mount root={PARTUUID_ROOT} by itself: ext4 (module), virtio_blk (module), ahci (module), nvme (module)"
+        )
+    );
+    let fs_only = run.findings("BV4103")[2];
+    assert_eq!(
+        fs_only["message"],
+        format!(
+            "no initrd is loaded, and kernel '/vmlinuz-6.12.0-fs' cannot mount root={PARTUUID_ROOT} by itself: ext4 (module)"
+        )
+    );
+    // An image has no MAJ:MIN to print; the line would be a guess.
+    assert_eq!(lines(&fs_only["will_print"]), Vec::<String>::new());
+    assert_eq!(run.status, 3);
+    // A pinned bus that 6.11.0-rc1+ also has only as a module changes nothing;
+    // the monolithic kernel still passes.
+    let pinned = check("deep-native-root", &["--root-bus", "virtio_blk"]);
+    assert_eq!(pinned.paths("BV4103"), ["0", "1>0", "1>1"]);
+}
+
+#[test]
+fn decompression_bomb_stops_at_the_limit_as_a_finding() {
+    let quick = check("deep-bomb", &[]);
+    assert_eq!(quick.codes(), Vec::<String>::new());
+    assert_eq!(quick.status, 0);
+    let deep = check("deep-bomb", &["--deep"]);
+    assert_eq!(deep.paths("BV4108"), ["0", "1>0"]);
+    let f = deep.findings("BV4108")[0];
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.5.0-35-generic' expands past 1073741824 bytes: bootvet stopped reading it"
+    );
+    assert_eq!(deep.status, 0, "a warning does not fail without --strict");
+    assert_eq!(check("deep-bomb", &["--deep", "--strict"]).status, 3);
+}
+
+#[test]
+fn explain_has_every_new_code() {
+    for code in [
+        "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+            .args(["explain", code])
+            .output()
+            .expect("run bootvet explain");
+        assert!(out.status.success(), "{code}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for section in ["What it checks", "Why it breaks the boot", "Example", "Fix"] {
+            assert!(text.contains(section), "{code}: {section}");
+        }
+    }
+}
+
+/// Quick depth decompresses only the first compressed segment, but bytes right
+/// after it that are no segment at all are still found (they cost one peek).
+#[test]
+fn quick_depth_sees_junk_right_after_the_first_compressed_segment() {
+    use bootvet::inspect::initrd::{self, Depth, ErrorKind};
+    use std::io::Cursor;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("quick-junk");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("init"), b"#!/bin/sh\n").unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("echo init | cpio -o -H newc --quiet | gzip -9n")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let clean = out.stdout;
+    let mut junk = clean.clone();
+    junk.extend_from_slice(b"log line\n");
+    let r = initrd::inspect(Cursor::new(&junk), Depth::Quick).unwrap();
+    let e = r.error.expect("junk found");
+    assert_eq!(e.kind, ErrorKind::InvalidMagic);
+    assert_eq!(e.offset, clean.len() as u64);
+    // A second real segment after the first is left for --deep, not flagged.
+    let mut two = clean.clone();
+    two.extend_from_slice(&clean);
+    let r = initrd::inspect(Cursor::new(&two), Depth::Quick).unwrap();
+    assert_eq!(r.error, None);
+    assert_eq!(r.segments.len(), 1);
+}
