@@ -447,13 +447,11 @@ fn parse_exposition(text: &str) -> Exposition {
         let mut rest = &line[name_end..];
         let mut labels = BTreeMap::new();
         if let Some(after) = rest.strip_prefix('{') {
-            let mut chars = after.char_indices().peekable();
-            let mut end = None;
-            loop {
+            let mut chars = after.char_indices();
+            let end = loop {
                 let (start, c) = chars.next().expect("unterminated labels");
                 if c == '}' {
-                    end = Some(start + 1);
-                    break;
+                    break start + 1;
                 }
                 if c == ',' {
                     continue;
@@ -481,8 +479,8 @@ fn parse_exposition(text: &str) -> Exposition {
                     }
                 }
                 assert!(labels.insert(key, value).is_none(), "duplicate label");
-            }
-            rest = &after[end.unwrap_or(after.len())..];
+            };
+            rest = &after[end..];
         }
         let value: f64 = rest
             .strip_prefix(' ')
