@@ -214,6 +214,35 @@ fn install_twice_is_byte_identical_and_uninstall_leaves_nothing_behind() {
 }
 
 #[test]
+fn every_installed_script_is_posix_sh_and_shellcheck_clean() {
+    let root = system_root();
+    hook_cmd("install", root.path(), ALL);
+    let mut scripts: Vec<PathBuf> = hook_scripts(root.path())
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    scripts.push(root.path().join("usr/local/sbin/bootvet-reboot"));
+    for script in scripts {
+        assert!(
+            fs::read_to_string(&script)
+                .unwrap()
+                .starts_with("#!/bin/sh\n")
+        );
+        let output = Command::new("shellcheck")
+            .args(["--shell=sh", "--severity=style"])
+            .arg(&script)
+            .output()
+            .expect("shellcheck (apt-get install shellcheck)");
+        assert!(
+            output.status.success(),
+            "{}:\n{}",
+            script.display(),
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
+
+#[test]
 fn someone_elses_file_at_a_hook_path_is_never_touched() {
     let root = system_root();
     let theirs = root.path().join("etc/initramfs/post-update.d/bootvet");

@@ -9,6 +9,7 @@
 bootvet_env_bin=${BOOTVET-}
 bootvet_env_args=${BOOTVET_CHECK_ARGS-}
 if [ -r /etc/default/bootvet ]; then
+    # shellcheck source=/dev/null
     . /etc/default/bootvet
 fi
 [ -n "$bootvet_env_bin" ] && BOOTVET=$bootvet_env_bin
