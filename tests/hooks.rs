@@ -298,13 +298,38 @@ fn distribution_comes_from_os_release_and_unknown_is_trouble() {
     assert!(!root.path().join("etc/pacman.d/hooks").exists());
 }
 
+/// A `logger` first on PATH that records its arguments: syslog is not running
+/// here, and what matters is what the hook asks it to log.
+fn recording_logger(dir: &Path) -> (String, PathBuf) {
+    let bin_dir = dir.join("bin");
+    fs::create_dir_all(&bin_dir).unwrap();
+    let log = dir.join("logged");
+    let logger = bin_dir.join("logger");
+    fs::write(
+        &logger,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&logger, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    (path, log)
+}
+
 #[test]
 fn every_hook_shouts_when_the_next_boot_fails_and_never_fails_the_transaction() {
     let root = system_root();
     hook_cmd("install", root.path(), ALL);
     let failing = format!("--image {}", image("no-initrd-line"));
     for (script, args) in hook_scripts(root.path()) {
-        let (code, text) = run_hook(&script, &args, bin(), &failing, &[]);
+        let scratch = tempfile::tempdir().unwrap();
+        let (path, log) = recording_logger(scratch.path());
+        let (code, text) = run_hook(&script, &args, bin(), &failing, &[("PATH", &path)]);
+        let logged = fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            logged.starts_with("-t bootvet -p user.crit -- THE NEXT BOOT WILL FAIL after "),
+            "{}: {logged}",
+            script.display()
+        );
         assert_eq!(code, 0, "{}: {text}", script.display());
         assert!(
             text.contains("THE NEXT BOOT WILL FAIL") && text.contains("DO NOT REBOOT"),
@@ -326,8 +351,11 @@ fn every_hook_stays_quiet_when_every_entry_boots() {
     hook_cmd("install", root.path(), ALL);
     let healthy = format!("--image {}", image("healthy"));
     for (script, args) in hook_scripts(root.path()) {
-        let (code, text) = run_hook(&script, &args, bin(), &healthy, &[]);
+        let scratch = tempfile::tempdir().unwrap();
+        let (path, log) = recording_logger(scratch.path());
+        let (code, text) = run_hook(&script, &args, bin(), &healthy, &[("PATH", &path)]);
         assert_eq!(code, 0, "{}: {text}", script.display());
+        assert!(!log.exists(), "a pass is not worth a syslog line");
         assert_eq!(text.lines().count(), 1, "{}: {text}", script.display());
         assert!(
             text.starts_with("bootvet: every boot entry checks out after "),

@@ -20,6 +20,14 @@ bootvet_say() {
     printf 'bootvet: %s\n' "$*" >&2
 }
 
+# Unattended upgrades print to a log nobody reads: the verdict goes to syslog
+# (the journal) too, where monitoring looks.
+bootvet_log() {
+    if command -v logger >/dev/null 2>&1; then
+        logger -t bootvet -p "user.$1" -- "$2" 2>/dev/null || true
+    fi
+}
+
 bootvet_indent() {
     printf '%s\n' "$1" | sed 's/^/bootvet:   /' >&2
 }
@@ -46,6 +54,7 @@ bootvet_run() {
     fi
     if ! command -v "$BOOTVET" >/dev/null 2>&1; then
         bootvet_say "WARNING: '$BOOTVET' not found: the boot entries were NOT checked $why"
+        bootvet_log warning "'$BOOTVET' not found: the boot entries were not checked $why"
         return 0
     fi
     output=$("$BOOTVET" --color never check --quiet "$@" 2>&1)
@@ -56,10 +65,12 @@ bootvet_run() {
         ;;
     1)
         bootvet_say "WARNING: some boot entries will NOT boot $why (the entry that boots next is fine):"
+        bootvet_log warning "some boot entries will not boot $why; see: bootvet check"
         bootvet_indent "$output"
         bootvet_say "see: $BOOTVET check $*"
         ;;
     3)
+        bootvet_log crit "THE NEXT BOOT WILL FAIL $why: the entry GRUB boots next is broken; see: bootvet check"
         bootvet_say "****************************************************************"
         bootvet_say "*** THE NEXT BOOT WILL FAIL: the entry GRUB boots next is broken"
         bootvet_say "*** DO NOT REBOOT until this is fixed ($why)"
@@ -68,6 +79,7 @@ bootvet_run() {
         bootvet_say "see: $BOOTVET check $*"
         ;;
     *)
+        bootvet_log warning "could not check the boot entries (exit status $status) $why"
         bootvet_say "WARNING: bootvet could not check the boot entries (exit status $status) $why;"
         bootvet_say "WARNING: the next boot was NOT verified:"
         bootvet_indent "$output"
