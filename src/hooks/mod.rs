@@ -151,9 +151,10 @@ impl Hook {
 /// Which families an installed system wants, from `ROOT/etc/os-release`
 /// (`ID` and `ID_LIKE`). Empty when it cannot tell.
 pub fn detect(root: &Path) -> Vec<Family> {
-    let text = fs::read_to_string(root.join("etc/os-release"))
-        .or_else(|_| fs::read_to_string(root.join("usr/lib/os-release")))
+    let bytes = read_bounded(&root.join("etc/os-release"))
+        .or_else(|_| read_bounded(&root.join("usr/lib/os-release")))
         .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
     let mut ids = Vec::new();
     for line in text.lines() {
         if let Some((key, value)) = line.split_once('=')
@@ -194,9 +195,28 @@ pub enum State {
     Foreign,
 }
 
+/// An image tree may hold anything at these paths: reads stop at 1 MiB, far
+/// beyond any hook or os-release (a longer file is then simply not ours).
+fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(1 << 20)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 pub fn state(hook: &Hook, root: &Path) -> io::Result<State> {
     let path = hook.target(root);
-    let bytes = match fs::read(&path) {
+    match fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::Absent),
+        Err(e) => return Err(e),
+        // A symlink, directory or FIFO there was put by someone else (and a FIFO
+        // would block the read).
+        Ok(meta) if !meta.file_type().is_file() => return Ok(State::Foreign),
+        Ok(_) => {}
+    }
+    let bytes = match read_bounded(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::Absent),
         Err(e) => return Err(e),
@@ -296,6 +316,27 @@ mod tests {
         for earlier in ["90-loaderentry.install", "99-grub-mkconfig.install"] {
             assert!(plugin > earlier, "{plugin} must sort after {earlier}");
         }
+    }
+
+    #[test]
+    fn a_symlink_or_directory_at_a_hook_path_is_foreign() {
+        let dir = tempfile::tempdir().unwrap();
+        let hook = &HOOKS[0];
+        let path = hook.target(dir.path());
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink("/bin/true", &path).unwrap();
+        assert_eq!(state(hook, dir.path()).unwrap(), State::Foreign);
+        assert_eq!(install(hook, dir.path()).unwrap(), Outcome::LeftForeign);
+        assert_eq!(uninstall(hook, dir.path()).unwrap(), Outcome::LeftForeign);
+        assert!(
+            fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        assert_eq!(state(hook, dir.path()).unwrap(), State::Foreign);
     }
 
     #[test]
