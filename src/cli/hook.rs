@@ -20,8 +20,9 @@ always exits 0 so a package transaction never fails because of bootvet):
                   (opt-in: --reboot-guard)
 Settings: BOOTVET and BOOTVET_CHECK_ARGS in /etc/default/bootvet or the environment.
 
-Exit status of install/uninstall: 0 done, 2 some file could not be written or
-someone else's file is in the way. Of status: 0 the hooks are installed and
+Exit status: install 0 done, 2 a file could not be written or someone else's
+file is in the way; uninstall 0 done (someone else's files are left, with a
+note), 2 a file could not be removed; status 0 the hooks are installed and
 current, 1 some hook is missing or outdated, 2 trouble.";
 
 #[derive(Debug, Args)]
