@@ -4,10 +4,12 @@
 //! → boot entries) → `probe` (disks and files → facts) → `inspect` (bytes → what
 //! they are) → `check` (facts → findings) → `report` (findings → text, JSON).
 
+pub mod atomic;
 pub mod check;
 pub mod cli;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hooks;
 pub mod inspect;
 pub mod menu;
 pub mod probe;

@@ -15,6 +15,7 @@ use crate::probe::gather::{self, ConfigOrigin, GatherOptions};
 use crate::probe::resolve::{VolumeRef, volumes};
 use crate::probe::{self, Facts};
 use crate::report::check::{TextOptions, render_json, render_text};
+use crate::report::prometheus;
 
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status of check:
@@ -73,6 +74,11 @@ pub struct CheckArgs {
     /// Warnings fail too (exit 1 or 3).
     #[arg(long)]
     pub strict: bool,
+
+    /// Also write the verdict as Prometheus metrics (node_exporter textfile
+    /// collector format) to FILE, atomically; written on exit 2 too.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
@@ -80,7 +86,38 @@ pub fn run(args: &CheckArgs) -> u8 {
         Ok(status) => status,
         Err(message) => {
             eprintln!("bootvet: {message}");
+            if let Some(path) = &args.prometheus {
+                let config = args
+                    .config
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                let run = prometheus::RunInfo {
+                    timestamp: now(),
+                    config: &config,
+                };
+                write_metrics(path, &prometheus::render_trouble(&run, &message));
+            }
             verdict::exit::TROUBLE
+        }
+    }
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// A metrics file that cannot be written is trouble of its own, said on stderr;
+/// the verdict on stdout and the exit status stay those of the check.
+fn write_metrics(path: &Path, text: &str) -> bool {
+    match crate::atomic::write(path, text.as_bytes()) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("bootvet: cannot write metrics to {}: {e}", path.display());
+            false
         }
     }
 }
@@ -269,6 +306,15 @@ fn run_chain(
     };
     let _ = writeln!(out, "{}", text.trim_end());
     let _ = out.flush();
+    if let Some(path) = &args.prometheus {
+        let run = prometheus::RunInfo {
+            timestamp: now(),
+            config: &facts.config.path,
+        };
+        if !write_metrics(path, &prometheus::render(&report, &run)) {
+            return Ok(verdict::exit::TROUBLE.max(report.exit_status));
+        }
+    }
     Ok(report.exit_status)
 }
 

@@ -11,6 +11,8 @@ mod check;
 mod devices;
 mod entries;
 mod explain;
+mod generate;
+mod hook;
 mod inspect;
 mod parse;
 
@@ -62,6 +64,12 @@ pub enum Command {
     /// Say what kernel images, initrds, kernel configs and modules are, and what is
     /// broken inside them.
     Inspect(inspect::InspectArgs),
+    /// Install, remove or show the hooks that run `bootvet check` when kernels,
+    /// initrds or grub.cfg change (Debian, Fedora, Arch) and the opt-in reboot guard.
+    Hook(hook::HookArgs),
+    /// Write the man pages or shell completions (for packagers).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -84,6 +92,8 @@ pub fn main() -> ExitCode {
         Command::Entries(args) => entries::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Hook(args) => hook::run(&args),
+        Command::Generate(args) => generate::run(&args),
     };
     ExitCode::from(status)
 }

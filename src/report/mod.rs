@@ -6,4 +6,5 @@ pub mod check;
 pub mod color;
 pub mod devices;
 pub mod entries;
+pub mod prometheus;
 pub mod syntax;
