@@ -12,6 +12,7 @@ use crate::check::{self, verdict};
 use crate::menu::{self, Flavour, Options, Platform};
 use crate::probe::disk_files::{DiskFiles, detect_platform, find_config};
 use crate::probe::gather::{self, ConfigOrigin, GatherOptions};
+use crate::probe::host::{self, HostOptions};
 use crate::probe::resolve::{VolumeRef, volumes};
 use crate::probe::{self, Facts};
 use crate::report::check::{TextOptions, render_json, render_text};
@@ -50,6 +51,15 @@ pub struct CheckArgs {
     /// Decompress every initrd to its end.
     #[arg(long)]
     pub deep: bool,
+
+    /// Highest byte the pc firmware can read: 2T (32-bit LBA) by default; 8G for
+    /// CHS-only firmware, 137GB for 28-bit LBA. K/M/G/T are powers of 1024, KB/MB/GB/TB of 1000.
+    #[arg(long, value_name = "SIZE", value_parser = crate::probe::host::parse_size)]
+    pub bios_lba_limit: Option<u64>,
+
+    /// Memory of the machine the images will boot on (live: /proc/meminfo).
+    #[arg(long, value_name = "SIZE", value_parser = crate::probe::host::parse_size)]
+    pub memory: Option<u64>,
 
     /// Print one JSON document (schema `bootvet.check/1`).
     #[arg(long)]
@@ -185,12 +195,20 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         config_name: origin.path.clone(),
     };
     let menu = menu::evaluate(&config_bytes, &options, &files);
-    let facts = gather::gather(
+    let mut facts = gather::gather(
         menu,
         &files,
         platform,
         origin,
         GatherOptions { deep: args.deep },
+    );
+    host::gather_host(
+        &mut facts,
+        &files,
+        HostOptions {
+            bios_lba_limit: args.bios_lba_limit,
+            memory: args.memory,
+        },
     );
     let findings = check::run(&facts);
     let mut report = check::evaluate(&facts, findings, args.strict);

@@ -27,6 +27,9 @@ pub struct BootFacts {
     pub files: Vec<FileFact>,
     /// Each distinct `root=` value, resolved.
     pub roots: Vec<RootFact>,
+    /// Free space, leftovers and journal state of the boot directories, the
+    /// firmware's reach, the machine's memory (`probe::host`).
+    pub host: super::host::HostFacts,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -135,6 +138,7 @@ pub fn gather(
         },
         files: Vec::new(),
         roots: Vec::new(),
+        host: Default::default(),
     };
     for entry in menu.boot_entries() {
         for command in &entry.commands {

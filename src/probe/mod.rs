@@ -17,6 +17,7 @@ pub mod fs;
 pub mod fuzz_support;
 pub mod gather;
 pub mod grub_names;
+pub mod host;
 pub mod image;
 pub mod live;
 pub mod live_files;
