@@ -205,7 +205,11 @@ fn every_check_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
         for (kind, should_fire) in [("fail", true), ("pass", false)] {
             let images = fixture_images(&dir, kind);
             let refs: Vec<&str> = images.iter().map(String::as_str).collect();
-            let (_, doc) = check_json(&refs, Some(&dir.join(format!("{kind}.cfg"))), &[]);
+            // `KIND.args`: extra `bootvet check` options (e.g. a firmware limit).
+            let args =
+                std::fs::read_to_string(dir.join(format!("{kind}.args"))).unwrap_or_default();
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let (_, doc) = check_json(&refs, Some(&dir.join(format!("{kind}.cfg"))), &args);
             let fired = codes(&doc).contains(&check.code);
             if fired != should_fire {
                 problems.push(format!(
