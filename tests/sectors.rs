@@ -33,6 +33,7 @@ fn scenarios() -> &'static Path {
                 "initrd-outlier",
                 "boot-too-full",
                 "needs-recovery",
+                "unstripped-modules",
             ])
             .stdout(std::process::Stdio::null())
             .status()
@@ -381,4 +382,43 @@ fn unreplayed_journal_is_flagged_and_files_are_read_as_grub_reads_them() {
     }
     let (_, healthy) = check(&image("healthy"), None, &[]);
     assert!(findings(&healthy, "BV5007").is_empty());
+}
+
+#[test]
+fn unstripped_modules_are_counted_and_a_missing_tree_is_named() {
+    let (code, doc) = check(&image("unstripped-modules"), None, &[]);
+    assert_eq!(code, 0, "warnings");
+    let unstripped = findings(&doc, "BV5009");
+    assert_eq!(
+        unstripped.iter().map(|f| entry_path(f)).collect::<Vec<_>>(),
+        ["0", "1>0"],
+        "only the self-built kernel's entries"
+    );
+    let message = unstripped[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "2 of 2 modules in /lib/modules/{NEW} carry debug info: stripping saves "
+        )),
+        "{message}"
+    );
+    let evidence = strings(&unstripped[0]["evidence"]);
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.starts_with("kernel/drivers/demo/demo2.ko.xz: ")),
+        "{evidence:?}"
+    );
+    assert!(
+        unstripped[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("make INSTALL_MOD_STRIP=1 modules_install")
+    );
+    let missing = findings(&doc, "BV5008");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(entry_path(missing[0]), "1>2");
+    assert_eq!(
+        missing[0]["message"],
+        "kernel 6.5.0-34-generic has no modules: /lib/modules/6.5.0-34-generic is missing on (hd0,gpt4)"
+    );
 }

@@ -91,6 +91,8 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv5005_boot_too_full::INFO,
     rules::bv5006_leftover_images::INFO,
     rules::bv5007_journal_not_replayed::INFO,
+    rules::bv5008_modules_missing::INFO,
+    rules::bv5009_unstripped_modules::INFO,
 ];
 
 /// A check by code, case-insensitively.

@@ -208,6 +208,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         HostOptions {
             bios_lba_limit: args.bios_lba_limit,
             memory: args.memory,
+            modules_budget: None,
         },
     );
     let findings = check::run(&facts);

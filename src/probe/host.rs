@@ -32,6 +32,8 @@ pub struct HostFacts {
     pub memory: Option<MemoryFact>,
     /// Each directory that holds a kernel or initrd an entry loads.
     pub boot_dirs: Vec<BootDirFact>,
+    /// `/lib/modules/RELEASE` of each kernel on the root it boots.
+    pub modules: Vec<super::modules_tree::ModulesFact>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -75,6 +77,8 @@ pub struct HostOptions {
     pub bios_lba_limit: Option<u64>,
     /// Memory of the machine the images will boot on (`--memory`).
     pub memory: Option<u64>,
+    /// Time allowed for each modules tree.
+    pub modules_budget: Option<std::time::Duration>,
 }
 
 /// Fills `facts.host` from the disks the boot files live on.
@@ -108,11 +112,19 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
             dirs.push(boot_dir(files, volume, &dir, live));
         }
     }
+    let modules = super::modules_tree::gather_modules(
+        facts,
+        files,
+        options
+            .modules_budget
+            .unwrap_or(super::modules_tree::DEFAULT_BUDGET),
+    );
     facts.host = HostFacts {
         bios_lba_limit: options.bios_lba_limit.unwrap_or(DEFAULT_BIOS_LBA_LIMIT),
         bios_lba_limit_given: options.bios_lba_limit.is_some(),
         memory,
         boot_dirs: dirs,
+        modules,
     };
 }
 

@@ -21,6 +21,7 @@ pub mod host;
 pub mod image;
 pub mod live;
 pub mod live_files;
+pub mod modules_tree;
 pub mod partitions;
 pub mod resolve;
 

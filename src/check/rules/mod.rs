@@ -31,6 +31,8 @@ pub mod bv5004_initrd_size_outlier;
 pub mod bv5005_boot_too_full;
 pub mod bv5006_leftover_images;
 pub mod bv5007_journal_not_replayed;
+pub mod bv5008_modules_missing;
+pub mod bv5009_unstripped_modules;
 mod sectors_common;
 
 use crate::menu::{BootEntry, CommandKind, EntryCommand, FileRef, KernelParam};
