@@ -203,6 +203,11 @@ fn every_check_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
     for check in CHECKS {
         let dir = repo().join("tests/checks").join(check.code);
         for (kind, should_fire) in [("fail", true), ("pass", false)] {
+            // `KIND.privileged`: the case needs root and a FUSE view (BV5010's
+            // failing disk); tests/sectors.rs runs it behind BOOTVET_PRIVILEGED_TESTS.
+            if dir.join(format!("{kind}.privileged")).is_file() {
+                continue;
+            }
             let images = fixture_images(&dir, kind);
             let refs: Vec<&str> = images.iter().map(String::as_str).collect();
             // `KIND.args`: extra `bootvet check` options (e.g. a firmware limit).

@@ -93,6 +93,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv5007_journal_not_replayed::INFO,
     rules::bv5008_modules_missing::INFO,
     rules::bv5009_unstripped_modules::INFO,
+    rules::bv5010_sector_unreadable::INFO,
 ];
 
 /// A check by code, case-insensitively.

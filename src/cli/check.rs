@@ -48,7 +48,8 @@ pub struct CheckArgs {
     #[arg(long = "entry", value_name = "SEL")]
     pub entries: Vec<String>,
 
-    /// Decompress every initrd to its end.
+    /// Decompress every initrd to its end, and read every sector of every
+    /// kernel and initrd raw from the disk (O_DIRECT on block devices).
     #[arg(long)]
     pub deep: bool,
 
@@ -209,6 +210,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
             bios_lba_limit: args.bios_lba_limit,
             memory: args.memory,
             modules_budget: None,
+            raw_reads: args.deep,
         },
     );
     let findings = check::run(&facts);

@@ -34,6 +34,8 @@ pub struct HostFacts {
     pub boot_dirs: Vec<BootDirFact>,
     /// `/lib/modules/RELEASE` of each kernel on the root it boots.
     pub modules: Vec<super::modules_tree::ModulesFact>,
+    /// `--deep`: every kernel and initrd read raw from its disk.
+    pub raw_reads: Vec<super::raw_read::RawReadFact>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -79,6 +81,8 @@ pub struct HostOptions {
     pub memory: Option<u64>,
     /// Time allowed for each modules tree.
     pub modules_budget: Option<std::time::Duration>,
+    /// Read every sector of every kernel and initrd (`--deep`).
+    pub raw_reads: bool,
 }
 
 /// Fills `facts.host` from the disks the boot files live on.
@@ -119,12 +123,18 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
             .modules_budget
             .unwrap_or(super::modules_tree::DEFAULT_BUDGET),
     );
+    let raw_reads = if options.raw_reads {
+        super::raw_read::verify(facts)
+    } else {
+        Vec::new()
+    };
     facts.host = HostFacts {
         bios_lba_limit: options.bios_lba_limit.unwrap_or(DEFAULT_BIOS_LBA_LIMIT),
         bios_lba_limit_given: options.bios_lba_limit.is_some(),
         memory,
         boot_dirs: dirs,
         modules,
+        raw_reads,
     };
 }
 

@@ -23,6 +23,7 @@ pub mod live;
 pub mod live_files;
 pub mod modules_tree;
 pub mod partitions;
+pub mod raw_read;
 pub mod resolve;
 
 use std::path::{Path, PathBuf};

@@ -33,6 +33,7 @@ pub mod bv5006_leftover_images;
 pub mod bv5007_journal_not_replayed;
 pub mod bv5008_modules_missing;
 pub mod bv5009_unstripped_modules;
+pub mod bv5010_sector_unreadable;
 mod sectors_common;
 
 use crate::menu::{BootEntry, CommandKind, EntryCommand, FileRef, KernelParam};
