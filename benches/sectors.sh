@@ -43,7 +43,7 @@ for i in 0 1 2; do
   rm -rf "$tree"; mkdir -p "$tree/lib/modules/$r/kernel"
   { find /usr/lib/x86_64-linux-gnu /usr/lib/gcc /usr/libexec -type f -size -8M 2>/dev/null || true; } \
     | LC_ALL=C sort > "$WORK/list"
-  head -n 620 "$WORK/list" | cpio -pdm --quiet "$tree/lib/modules/$r/kernel/" 2>/dev/null || true
+  head -n 900 "$WORK/list" | cpio -pdm --quiet "$tree/lib/modules/$r/kernel/" 2>/dev/null || true
   head -c $((4 << 20)) /dev/urandom > "$tree/lib/modules/$r/kernel/seed-$i.bin"
   (cd "$tree" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | zstd -q -3 -T0) > "$boot/initrd.img-$r"
 done
