@@ -379,6 +379,26 @@ mod tests {
     }
 
     #[test]
+    fn hostile_superblocks_never_panic_or_overflow() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..4000 {
+            let mut sb = [0u8; 1024];
+            for b in sb.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = seed as u8;
+            }
+            sb[56..58].copy_from_slice(&0xEF53u16.to_le_bytes());
+            sb[24] %= 8;
+            sb[25..28].fill(0);
+            if let Some(state) = ext_state(&sb) {
+                assert!(state.free_bytes <= state.size_bytes);
+            }
+        }
+    }
+
+    #[test]
     fn superblock_without_magic_is_none() {
         assert_eq!(ext_state(&[0u8; 1024]), None);
     }
