@@ -90,6 +90,16 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv4202_root_not_found::INFO,
     rules::bv4203_root_ambiguous::INFO,
     rules::bv4204_root_not_a_root_filesystem::INFO,
+    rules::bv5001_extent_outside_disk::INFO,
+    rules::bv5002_beyond_firmware_reach::INFO,
+    rules::bv5003_initrd_too_big::INFO,
+    rules::bv5004_initrd_size_outlier::INFO,
+    rules::bv5005_boot_too_full::INFO,
+    rules::bv5006_leftover_images::INFO,
+    rules::bv5007_journal_not_replayed::INFO,
+    rules::bv5008_modules_missing::INFO,
+    rules::bv5009_unstripped_modules::INFO,
+    rules::bv5010_sector_unreadable::INFO,
 ];
 
 /// A check by code, case-insensitively.

@@ -12,6 +12,7 @@ use crate::check::{self, verdict};
 use crate::menu::{self, Flavour, Options, Platform};
 use crate::probe::disk_files::{DiskFiles, detect_platform, find_config};
 use crate::probe::gather::{self, ConfigOrigin, GatherOptions};
+use crate::probe::host::{self, HostOptions};
 use crate::probe::resolve::{VolumeRef, volumes};
 use crate::probe::{self, Facts};
 use crate::report::check::{TextOptions, render_json, render_text};
@@ -53,7 +54,8 @@ pub struct CheckArgs {
     #[arg(long = "entry", value_name = "SEL")]
     pub entries: Vec<String>,
 
-    /// Decompress every initrd to its end.
+    /// Decompress every initrd to its end, and read every sector of every
+    /// kernel and initrd raw from the disk (O_DIRECT on block devices).
     #[arg(long)]
     pub deep: bool,
 
@@ -62,6 +64,15 @@ pub struct CheckArgs {
     /// [default: sysfs on the live system; for images any of virtio_blk, ahci, nvme]
     #[arg(long, value_name = "DRIVERS", value_delimiter = ',')]
     pub root_bus: Vec<String>,
+
+    /// Highest byte the pc firmware can read: 2T (32-bit LBA) by default; 8G for
+    /// CHS-only firmware, 137GB for 28-bit LBA. K/M/G/T are powers of 1024, KB/MB/GB/TB of 1000.
+    #[arg(long, value_name = "SIZE", value_parser = crate::probe::host::parse_size)]
+    pub bios_lba_limit: Option<u64>,
+
+    /// Memory of the machine the images will boot on (live: /proc/meminfo).
+    #[arg(long, value_name = "SIZE", value_parser = crate::probe::host::parse_size)]
+    pub memory: Option<u64>,
 
     /// Print one JSON document (schema `bootvet.check/1`).
     #[arg(long)]
@@ -282,7 +293,7 @@ fn run_chain(
         config_name: origin.path.clone(),
     };
     let menu = menu::evaluate(config_bytes, &options, files);
-    let facts = gather::gather(
+    let mut facts = gather::gather(
         menu,
         files,
         platform,
@@ -290,6 +301,16 @@ fn run_chain(
         GatherOptions {
             deep: args.deep,
             root_bus: args.root_bus.clone(),
+        },
+    );
+    host::gather_host(
+        &mut facts,
+        files,
+        HostOptions {
+            bios_lba_limit: args.bios_lba_limit,
+            memory: args.memory,
+            modules_budget: None,
+            raw_reads: args.deep,
         },
     );
     let findings = check::run(&facts);

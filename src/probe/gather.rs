@@ -32,6 +32,9 @@ pub struct BootFacts {
     pub kernels: Vec<KernelSide>,
     /// The storage drivers between the kernel and the root disk.
     pub root_bus: RootBus,
+    /// Free space, leftovers and journal state of the boot directories, the
+    /// firmware's reach, the machine's memory (`probe::host`).
+    pub host: super::host::HostFacts,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -225,6 +228,7 @@ pub fn gather(
         roots,
         kernels,
         root_bus,
+        host: Default::default(),
     }
 }
 

@@ -17,11 +17,14 @@ pub mod fs;
 pub mod fuzz_support;
 pub mod gather;
 pub mod grub_names;
+pub mod host;
 pub mod image;
 pub mod kernel_side;
 pub mod live;
 pub mod live_files;
+pub mod modules_tree;
 pub mod partitions;
+pub mod raw_read;
 pub mod resolve;
 
 use std::path::{Path, PathBuf};

@@ -30,7 +30,18 @@ pub mod bv4201_no_root_parameter;
 pub mod bv4202_root_not_found;
 pub mod bv4203_root_ambiguous;
 pub mod bv4204_root_not_a_root_filesystem;
+pub mod bv5001_extent_outside_disk;
+pub mod bv5002_beyond_firmware_reach;
+pub mod bv5003_initrd_too_big;
+pub mod bv5004_initrd_size_outlier;
+pub mod bv5005_boot_too_full;
+pub mod bv5006_leftover_images;
+pub mod bv5007_journal_not_replayed;
+pub mod bv5008_modules_missing;
+pub mod bv5009_unstripped_modules;
+pub mod bv5010_sector_unreadable;
 mod root_path;
+mod sectors_common;
 
 use crate::menu::{BootEntry, CommandKind, EntryCommand, FileRef, KernelParam};
 use crate::probe::gather::FileFact;

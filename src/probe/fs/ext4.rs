@@ -53,8 +53,50 @@ impl Ext4Read for PartReader {
                 format!("read at byte {start_byte} goes past the end of the partition").into(),
             );
         }
-        Ok(self.disk.read_at(self.start + start_byte, dst)?)
+        self.disk.read_at(self.start + start_byte, dst)?;
+        if start_byte < SUPERBLOCK_END && end > SUPERBLOCK_START {
+            grub_view_of_superblock(&self.disk, self.start, start_byte, dst)?;
+        }
+        Ok(())
     }
+}
+
+const SUPERBLOCK_START: u64 = 1024;
+const SUPERBLOCK_END: u64 = 2048;
+const INCOMPAT_RECOVER: u32 = 0x4;
+const RO_COMPAT_METADATA_CSUM: u32 = 0x400;
+
+/// GRUB reads ext2/3/4 without its journal, even when `needs_recovery` says the
+/// journal holds changes; ext4-view would replay it. Clearing the flag in the
+/// superblock bytes ext4-view sees (and fixing the checksum it verifies) makes
+/// bootvet see the files as GRUB will, not as Linux will after replay.
+fn grub_view_of_superblock(
+    disk: &DiskBytes,
+    start: u64,
+    start_byte: u64,
+    dst: &mut [u8],
+) -> std::io::Result<()> {
+    let mut sb = [0u8; 1024];
+    disk.read_at(start + SUPERBLOCK_START, &mut sb)?;
+    let incompat = le32(&sb, 96);
+    if le16(&sb, 56) != 0xEF53 || incompat & INCOMPAT_RECOVER == 0 {
+        return Ok(());
+    }
+    sb[96..100].copy_from_slice(&(incompat & !INCOMPAT_RECOVER).to_le_bytes());
+    if le32(&sb, 100) & RO_COMPAT_METADATA_CSUM != 0 {
+        // ext4 stores crc32c without the final inversion.
+        let crc = !crc::Crc::<u32>::new(&crc::CRC_32_ISCSI).checksum(&sb[..0x3FC]);
+        sb[0x3FC..].copy_from_slice(&crc.to_le_bytes());
+    }
+    let from = start_byte.max(SUPERBLOCK_START);
+    let to = (start_byte + dst.len() as u64).min(SUPERBLOCK_END);
+    let (d0, s0, n) = (
+        (from - start_byte) as usize,
+        (from - SUPERBLOCK_START) as usize,
+        (to - from) as usize,
+    );
+    dst[d0..d0 + n].copy_from_slice(&sb[s0..s0 + n]);
+    Ok(())
 }
 
 /// The superblock fields the block walker needs.
@@ -80,8 +122,13 @@ pub struct Ext4Volume {
 
 impl Ext4Volume {
     pub fn open(disk: DiskBytes, device: &str, start: u64, len: u64) -> Result<Self, FileError> {
+        // The geometry is checked against the partition as the table declares it: a
+        // disk copied short still has its filesystem, and the blocks past the copy's
+        // end are what BV5001 reports (reads there fail, as GRUB's would).
+        // `MAX_GROUPS` is what bounds the allocation for a lying partition table.
+        let declared = len;
         let len = len.min(disk.size().saturating_sub(start));
-        let sb = read_super(&disk, start, len)?;
+        let sb = read_super(&disk, start, declared)?;
         let reader = PartReader {
             disk: disk.clone(),
             start,
@@ -175,11 +222,12 @@ impl Ext4Volume {
         *budget = budget
             .checked_sub(1)
             .ok_or_else(|| FileError::Corrupt("block map is larger than any real file".into()))?;
-        self.check_block(ptr)?;
         if level == 0 {
+            self.check_data_block(ptr)?;
             runs.push((logical, ptr, 1, false));
             return Ok(());
         }
+        self.check_block(ptr)?;
         let per = self.sb.block_size / 4;
         let mut block = vec![0u8; self.sb.block_size as usize];
         self.read(ptr * self.sb.block_size, &mut block)?;
@@ -231,9 +279,9 @@ impl Ext4Volume {
                     (raw_len, false)
                 };
                 let phys = (u64::from(le16(e, 6)) << 32) | u64::from(le32(e, 8));
-                self.check_block(phys)?;
+                self.check_data_block(phys)?;
                 if len > 0 {
-                    self.check_block(phys + len - 1)?;
+                    self.check_data_block(phys + len - 1)?;
                 }
                 if runs.len() >= MAX_EXTENTS {
                     return Err(FileError::Corrupt(
@@ -254,6 +302,18 @@ impl Ext4Volume {
 
     fn check_block(&self, block: u64) -> Result<(), FileError> {
         if block >= self.sb.blocks_count || block.saturating_mul(self.sb.block_size) >= self.len {
+            return Err(FileError::Corrupt(format!(
+                "block {block} is past the end of the filesystem"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Data blocks are only described, not read, by `stat`: one inside the
+    /// filesystem but past the end of a truncated image is a fact for the
+    /// sector checks (GRUB's `outside of disk`), not damage.
+    fn check_data_block(&self, block: u64) -> Result<(), FileError> {
+        if block >= self.sb.blocks_count {
             return Err(FileError::Corrupt(format!(
                 "block {block} is past the end of the filesystem"
             )));

@@ -1,0 +1,63 @@
+//! Helpers the BV5xxx checks share: where a boot file's bytes sit on its disk,
+//! and what GRUB and the kernel print once GRUB could not load it.
+
+use crate::check::{Finding, Link};
+use crate::menu::BootEntry;
+use crate::probe::facts::{Disk, Partition};
+use crate::probe::gather::{BootFacts, FileFact, Role};
+
+use super::{linux, needs_initramfs, panic_without_initramfs, root_value};
+
+/// GRUB's disk layer counts in 512-byte sectors whatever the device's own size.
+pub(super) const GRUB_SECTOR: u64 = 512;
+
+/// `0x16f8d40`: how GRUB prints a sector number.
+pub(super) fn sector_hex(byte: u64) -> String {
+    format!("0x{:x}", byte / GRUB_SECTOR)
+}
+
+/// The disk and partition a file's extents address.
+pub(super) fn placement<'a>(
+    facts: &'a BootFacts,
+    fact: &FileFact,
+) -> Option<(&'a Disk, Option<&'a Partition>)> {
+    let volume = fact.resolution.volume()?;
+    let disk = facts.disks.disks.get(volume.disk)?;
+    let partition = volume.partition.and_then(|i| disk.partitions.get(i));
+    Some((disk, partition))
+}
+
+/// The link a file's failure breaks.
+pub(super) fn link_of(role: Role) -> Link {
+    match role {
+        Role::Initrd => Link::Initrd,
+        _ => Link::Kernel,
+    }
+}
+
+pub(super) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Kernel => "kernel",
+        Role::Initrd => "initrd",
+        Role::Chainload => "chainloaded image",
+        Role::Other => "file",
+    }
+}
+
+/// What follows GRUB's error: no kernel means `boot` refuses; no initrd means the
+/// kernel starts without one and, when root needs an initramfs, panics.
+pub(super) fn consequence(mut finding: Finding, entry: &BootEntry, role: Role) -> Finding {
+    match role {
+        Role::Initrd => {
+            finding = finding.evidence("GRUB goes on and boots the kernel without an initramfs");
+            let root = linux(entry).and_then(|(_, _, params)| root_value(params));
+            if let Some(root) = root.filter(|r| needs_initramfs(r)) {
+                for line in panic_without_initramfs(root) {
+                    finding = finding.prints(line);
+                }
+            }
+            finding
+        }
+        _ => finding.prints("error: you need to load the kernel first."),
+    }
+}

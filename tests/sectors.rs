@@ -1,0 +1,614 @@
+//! Sectors and host state (BV5xxx) end to end, on real disk images built at test
+//! time by fixtures/scenarios/build.sh (sgdisk, mke2fs -d, debugfs, cpio, gzip)
+//! and, for the firmware's reach, a sparse 20 GiB disk built here. Expected
+//! sectors and free space come from debugfs, not from bootvet.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const BOOT_START: u64 = 36864 * 512;
+const NEW: &str = "6.11.0-rc1+";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds the scenarios these tests use, once, in a directory of their own (the
+/// check tests build theirs concurrently).
+fn scenarios() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scenarios-sectors");
+        let status = Command::new("bash")
+            .arg(repo().join("fixtures/scenarios/build.sh"))
+            .arg(&dir)
+            .args([
+                "healthy",
+                "checks",
+                "partition-past-end",
+                "initrd-too-big",
+                "initrd-outlier",
+                "boot-too-full",
+                "needs-recovery",
+                "unstripped-modules",
+            ])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("bash");
+        assert!(status.success(), "fixtures/scenarios/build.sh failed");
+        dir
+    })
+}
+
+fn image(name: &str) -> String {
+    scenarios()
+        .join(format!("{name}.img"))
+        .display()
+        .to_string()
+}
+
+fn check(image: &str, config: Option<&Path>, extra: &[&str]) -> (i32, Value) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootvet"));
+    cmd.args(["check", "--json", "--image", image]).args(extra);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    let out = cmd.env("NO_COLOR", "1").output().expect("run bootvet");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+fn findings<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn entry_path(f: &Value) -> &str {
+    f["entry"]["path"].as_str().unwrap_or("")
+}
+
+/// `debugfs -R CMD` on the /boot filesystem of a scenario image.
+fn debugfs(image: &str, command: &str) -> String {
+    let out = Command::new("debugfs")
+        .args(["-R", command])
+        .arg(format!("{image}?offset={BOOT_START}"))
+        .output()
+        .expect("debugfs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn panic_lines() -> Vec<String> {
+    vec![
+        "VFS: Cannot open root device \"UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f\" or unknown-block(0,0): error -6".into(),
+        "Please append a correct \"root=\" boot option; here are the available partitions:".into(),
+        "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into(),
+    ]
+}
+
+#[test]
+fn initrd_past_the_end_of_a_truncated_image_is_outside_of_disk() {
+    let img = image("partition-past-end");
+    let size = std::fs::metadata(&img).unwrap().len();
+    let (code, doc) = check(&img, None, &[]);
+    assert_eq!(code, 3, "the default entry loads the cut initrd");
+    let found = findings(&doc, "BV5001");
+    let paths: Vec<&str> = found.iter().map(|f| entry_path(f)).collect();
+    assert_eq!(
+        paths,
+        ["0", "1>0"],
+        "only the entries loading the new initrd"
+    );
+    let f = found[0];
+    let mut expected = vec!["error: attempt to read or write outside of disk `hd0'.".to_string()];
+    expected.extend(panic_lines());
+    assert_eq!(strings(&f["will_print"]), expected);
+    assert_eq!(f["link"], "initrd");
+    assert_eq!(f["severity"], "error");
+    // debugfs: where the initrd's blocks are; the first one past the image's end
+    // is the first sector GRUB cannot read.
+    let blocks: Vec<u64> = debugfs(&img, &format!("blocks /initrd.img-{NEW}"))
+        .split_whitespace()
+        .filter_map(|b| b.parse().ok())
+        .collect();
+    let first_block = *blocks.first().unwrap();
+    let first_out = blocks
+        .iter()
+        .position(|b| BOOT_START + b * 1024 >= size)
+        .unwrap() as u64;
+    let stat = debugfs(&img, &format!("stat /initrd.img-{NEW}"));
+    let file_size: u64 = stat
+        .split("Size: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        f["message"],
+        format!(
+            "initrd '/initrd.img-{NEW}' lies past the end of disk hd0: byte {} of {file_size} is at sector {:#x}, the disk ends at sector {:#x}",
+            first_out * 1024,
+            size / 512,
+            size / 512
+        )
+    );
+    assert!(
+        strings(&f["evidence"]).iter().any(|e| e.contains(&format!(
+            "at disk sectors {:#x}–",
+            (BOOT_START + first_block * 1024) / 512
+        ))),
+        "{f}"
+    );
+}
+
+#[test]
+fn bios_reach_names_the_sector_in_grubs_hex_on_pc_only() {
+    let config = repo().join("tests/checks/BV5002/fail.cfg");
+    let img = image("checks");
+    let (_, doc) = check(&img, Some(&config), &["--bios-lba-limit", "18M"]);
+    let f = findings(&doc, "BV5002");
+    assert_eq!(f.len(), 2, "kernel and initrd");
+    // 18 MiB is CHS territory: GRUB refuses the sector itself.
+    assert_eq!(
+        strings(&f[0]["will_print"])[0],
+        "error: attempt to read or write outside of disk `hd0'."
+    );
+    let (_, doc) = check(
+        &img,
+        Some(&config),
+        &["--bios-lba-limit", "18M", "--platform", "efi"],
+    );
+    assert!(findings(&doc, "BV5002").is_empty(), "efi has no BIOS limit");
+    let (_, doc) = check(&img, Some(&config), &[]);
+    assert!(
+        findings(&doc, "BV5002").is_empty(),
+        "2 TiB covers a 64 MiB disk"
+    );
+}
+
+/// A sparse 20 GiB disk with /boot at 18 GiB: a 28-bit-LBA BIOS (`137GB`) reads
+/// it, one limited to 16 GiB fails on the kernel's first sector.
+#[test]
+fn bios_reach_past_chs_is_a_failure_reading_sector() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("far.img");
+    let boot = dir.path().join("boot");
+    std::fs::create_dir_all(boot.join("grub")).unwrap();
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(Command::new("python3")
+        .arg(repo().join("fixtures/scenarios/standin-kernel.py"))
+        .arg("6.5.0-35-generic")
+        .arg(boot.join("vmlinuz-6.5.0-35-generic")));
+    std::fs::write(
+        boot.join("grub/grub.cfg"),
+        "menuentry 'Far' {\n\tlinux /vmlinuz-6.5.0-35-generic root=PARTUUID=00000000-0000-0000-0000-000000000000 ro\n}\n",
+    )
+    .unwrap();
+    run(Command::new("truncate").args(["-s", "20G"]).arg(&img));
+    let start: u64 = 18 << 30;
+    run(Command::new("sgdisk")
+        .args(["-n1:2048:+1M", "-t1:ef02"])
+        .arg(format!("-n2:{}:+32M", start / 512))
+        .args(["-t2:8300"])
+        .arg(&img));
+    run(Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-E"])
+        .arg(format!("offset={start}"))
+        .arg("-d")
+        .arg(&boot)
+        .arg(&img)
+        .arg("32M"));
+    let img = img.display().to_string();
+    let blocks = Command::new("debugfs")
+        .args(["-R", "blocks /vmlinuz-6.5.0-35-generic"])
+        .arg(format!("{img}?offset={start}"))
+        .output()
+        .unwrap();
+    let first: u64 = String::from_utf8_lossy(&blocks.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stats = Command::new("debugfs")
+        .args(["-R", "stats"])
+        .arg(format!("{img}?offset={start}"))
+        .output()
+        .unwrap();
+    let block_size: u64 = String::from_utf8_lossy(&stats.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Block size:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let sector = (start + first * block_size) / 512;
+
+    let (_, doc) = check(&img, None, &["--platform", "pc", "--bios-lba-limit", "16G"]);
+    let f = findings(&doc, "BV5002");
+    assert_eq!(f.len(), 1, "{doc}");
+    assert_eq!(
+        strings(&f[0]["will_print"]),
+        [
+            format!("error: failure reading sector {sector:#x} from `hd0'."),
+            "error: you need to load the kernel first.".to_string()
+        ]
+    );
+    assert_eq!(f[0]["link"], "kernel");
+    let (_, doc) = check(
+        &img,
+        None,
+        &["--platform", "pc", "--bios-lba-limit", "137GB"],
+    );
+    assert!(findings(&doc, "BV5002").is_empty());
+}
+
+#[test]
+fn a_460_mib_initrd_is_too_big_for_grubs_i386_loader() {
+    let img = image("initrd-too-big");
+    let (code, doc) = check(&img, None, &[]);
+    assert_eq!(code, 3);
+    let f = findings(&doc, "BV5003");
+    assert_eq!(
+        f.iter().map(|f| entry_path(f)).collect::<Vec<_>>(),
+        ["0", "1>0"]
+    );
+    let mut expected = vec!["error: the initrd is too big.".to_string()];
+    expected.extend(panic_lines());
+    assert_eq!(strings(&f[0]["will_print"]), expected);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("at most 447.5 MiB"),
+        "{}",
+        f[0]["message"]
+    );
+    // The same image on efi: past the smallest reported failure, a warning…
+    let (_, doc) = check(&img, None, &["--platform", "efi"]);
+    let f = findings(&doc, "BV5003");
+    assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(strings(&f[0]["will_print"])[0], "error: out of memory.");
+    // …and an error on a machine whose memory it does not fit in.
+    let (_, doc) = check(&img, None, &["--platform", "efi", "--memory", "384M"]);
+    let f = findings(&doc, "BV5003");
+    assert_eq!(f[0]["severity"], "error");
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("but the machine has 384.0 MiB of memory"),
+        "{}",
+        f[0]["message"]
+    );
+    // The outlier and the full /boot come with it, as in the story.
+    assert_eq!(findings(&doc, "BV5004").len(), 2);
+    assert_eq!(findings(&doc, "BV5005").len(), 1);
+}
+
+#[test]
+fn an_initrd_thousands_of_times_its_siblings_is_named_with_the_ratio() {
+    let (code, doc) = check(&image("initrd-outlier"), None, &[]);
+    assert_eq!(code, 0, "a warning");
+    let f = findings(&doc, "BV5004");
+    assert_eq!(f.len(), 2);
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("initrd '/initrd.img-{NEW}' is "))
+            && message.contains("× the size of its siblings (3.0 MiB against a median of "),
+        "{message}"
+    );
+    assert!(findings(&doc, "BV5003").is_empty());
+}
+
+#[test]
+fn a_full_boot_predicts_the_failed_update_and_names_the_leftover() {
+    let img = image("boot-too-full");
+    let (_, doc) = check(&img, None, &[]);
+    let full = findings(&doc, "BV5005");
+    assert_eq!(full.len(), 1);
+    assert_eq!(
+        strings(&full[0]["will_print"]),
+        [format!(
+            "update-initramfs: failed for /boot/initrd.img-{NEW} with 1."
+        )]
+    );
+    // The free space is what the superblock says (debugfs as the oracle).
+    let stats = debugfs(&img, "stats");
+    let field = |name: &str| -> u64 {
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let free = field("Free blocks:") * field("Block size:");
+    let shown = format!("{:.1} MiB free", free as f64 / 1048576.0);
+    assert!(
+        full[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("has {}", shown.trim_end_matches(" free"))),
+        "{} vs {shown}",
+        full[0]["message"]
+    );
+    let left = findings(&doc, "BV5006");
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        left[0]["message"],
+        format!("(hd0,gpt3)/ holds 1 leftover image taking 14.0 MiB: initrd.img-{NEW}.new")
+    );
+}
+
+#[test]
+fn unreplayed_journal_is_flagged_and_files_are_read_as_grub_reads_them() {
+    let (code, doc) = check(&image("needs-recovery"), None, &[]);
+    assert_eq!(code, 0, "a warning");
+    let f = findings(&doc, "BV5007");
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f[0]["message"],
+        "ext4 (hd0,gpt3) has needs_recovery set: GRUB reads it without replaying the journal and may not see the latest kernel and initrd"
+    );
+    // bootvet still found grub.cfg and every file, without the journal.
+    for entry in doc["entries"].as_array().unwrap() {
+        assert_eq!(entry["verdict"], "boots", "{entry}");
+    }
+    let (_, healthy) = check(&image("healthy"), None, &[]);
+    assert!(findings(&healthy, "BV5007").is_empty());
+}
+
+#[test]
+fn unstripped_modules_are_counted_and_a_missing_tree_is_named() {
+    let (code, doc) = check(&image("unstripped-modules"), None, &[]);
+    assert_eq!(code, 0, "warnings");
+    let unstripped = findings(&doc, "BV5009");
+    assert_eq!(
+        unstripped.iter().map(|f| entry_path(f)).collect::<Vec<_>>(),
+        ["0", "1>0"],
+        "only the self-built kernel's entries"
+    );
+    let message = unstripped[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "2 of 2 modules in /lib/modules/{NEW} carry debug info: stripping saves "
+        )),
+        "{message}"
+    );
+    let evidence = strings(&unstripped[0]["evidence"]);
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.starts_with("kernel/drivers/demo/demo2.ko.xz: ")),
+        "{evidence:?}"
+    );
+    assert!(
+        unstripped[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("make INSTALL_MOD_STRIP=1 modules_install")
+    );
+    let missing = findings(&doc, "BV5008");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(entry_path(missing[0]), "1>2");
+    assert_eq!(
+        missing[0]["message"],
+        "kernel 6.5.0-34-generic has no modules: /lib/modules/6.5.0-34-generic is missing on (hd0,gpt4)"
+    );
+}
+
+/// A read-only FUSE view of one image (`disk.img`) whose reads fail with EIO
+/// wherever they touch `bad` (a byte range). Opened in direct-I/O mode so each
+/// read reaches it with the offset and length the reader asked for.
+mod eio {
+    use std::ffi::OsStr;
+    use std::fs::File;
+    use std::ops::Range;
+    use std::os::unix::fs::FileExt;
+    use std::time::{Duration, SystemTime};
+
+    use fuser::{
+        FileAttr, FileType, Filesystem, ReplyAttr, ReplyData, ReplyDirectory, ReplyEntry,
+        ReplyOpen, Request,
+    };
+
+    const TTL: Duration = Duration::from_secs(1);
+    const FOPEN_DIRECT_IO: u32 = 1;
+
+    pub struct EioView {
+        pub image: File,
+        pub size: u64,
+        pub bad: Range<u64>,
+    }
+
+    fn attr(ino: u64, size: u64, kind: FileType) -> FileAttr {
+        FileAttr {
+            ino,
+            size,
+            blocks: size.div_ceil(512),
+            atime: SystemTime::UNIX_EPOCH,
+            mtime: SystemTime::UNIX_EPOCH,
+            ctime: SystemTime::UNIX_EPOCH,
+            crtime: SystemTime::UNIX_EPOCH,
+            kind,
+            perm: if kind == FileType::Directory {
+                0o555
+            } else {
+                0o444
+            },
+            nlink: if kind == FileType::Directory { 2 } else { 1 },
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            blksize: 512,
+            flags: 0,
+        }
+    }
+
+    impl Filesystem for EioView {
+        fn lookup(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
+            if parent == 1 && name == "disk.img" {
+                reply.entry(&TTL, &attr(2, self.size, FileType::RegularFile), 0);
+            } else {
+                reply.error(libc::ENOENT);
+            }
+        }
+
+        fn getattr(&mut self, _req: &Request<'_>, ino: u64, reply: ReplyAttr) {
+            match ino {
+                1 => reply.attr(&TTL, &attr(1, 0, FileType::Directory)),
+                2 => reply.attr(&TTL, &attr(2, self.size, FileType::RegularFile)),
+                _ => reply.error(libc::ENOENT),
+            }
+        }
+
+        fn open(&mut self, _req: &Request<'_>, _ino: u64, flags: i32, reply: ReplyOpen) {
+            if flags & libc::O_ACCMODE != libc::O_RDONLY {
+                reply.error(libc::EROFS);
+            } else {
+                reply.opened(0, FOPEN_DIRECT_IO);
+            }
+        }
+
+        fn read(
+            &mut self,
+            _req: &Request<'_>,
+            _ino: u64,
+            _fh: u64,
+            offset: i64,
+            size: u32,
+            _flags: i32,
+            _lock_owner: Option<u64>,
+            reply: ReplyData,
+        ) {
+            let start = offset as u64;
+            let end = (start + u64::from(size)).min(self.size);
+            if start < self.bad.end && end > self.bad.start {
+                return reply.error(libc::EIO);
+            }
+            let mut buf = vec![0u8; end.saturating_sub(start) as usize];
+            match self.image.read_exact_at(&mut buf, start) {
+                Ok(()) => reply.data(&buf),
+                Err(_) => reply.error(libc::EIO),
+            }
+        }
+
+        fn readdir(
+            &mut self,
+            _req: &Request<'_>,
+            _ino: u64,
+            _fh: u64,
+            offset: i64,
+            mut reply: ReplyDirectory,
+        ) {
+            let entries = [
+                (1, FileType::Directory, "."),
+                (1, FileType::Directory, ".."),
+                (2, FileType::RegularFile, "disk.img"),
+            ];
+            for (i, (ino, kind, name)) in entries.iter().enumerate().skip(offset as usize) {
+                if reply.add(*ino, (i + 1) as i64, *kind, name) {
+                    break;
+                }
+            }
+            reply.ok();
+        }
+    }
+}
+
+/// With --deep, a sector the disk cannot read is reported as GRUB will report
+/// it: the exact first failing sector, the file, the offset inside it.
+#[test]
+fn deep_raw_read_names_the_first_sector_that_fails_with_eio() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and /dev/fuse)");
+        return;
+    }
+    let source = image("initrd-outlier");
+    // The byte 1 MiB + 1536 into the new initrd, located with debugfs.
+    let in_file: u64 = (1 << 20) + 1536;
+    let blocks: Vec<u64> = debugfs(&source, &format!("blocks /initrd.img-{NEW}"))
+        .split_whitespace()
+        .filter_map(|b| b.parse().ok())
+        .collect();
+    let bad_byte = BOOT_START + blocks[(in_file / 1024) as usize] * 1024 + in_file % 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let image_file = std::fs::File::open(&source).unwrap();
+    let size = image_file.metadata().unwrap().len();
+    let view = eio::EioView {
+        image: image_file,
+        size,
+        bad: bad_byte..bad_byte + 4096,
+    };
+    let session = fuser::spawn_mount2(
+        view,
+        dir.path(),
+        &[
+            fuser::MountOption::RO,
+            fuser::MountOption::FSName("bootvet-eio".into()),
+        ],
+    )
+    .expect("FUSE mount");
+    let img = dir.path().join("disk.img").display().to_string();
+    let mut chunk = vec![0u8; 512];
+    assert!(
+        std::os::unix::fs::FileExt::read_exact_at(
+            &std::fs::File::open(&img).unwrap(),
+            &mut chunk,
+            bad_byte
+        )
+        .is_err(),
+        "the view really fails"
+    );
+    let config = repo().join("tests/checks/BV5004/fail.cfg");
+    let (code, doc) = check(&img, Some(&config), &["--deep"]);
+    let (quick_code, quick) = check(&img, Some(&config), &[]);
+    drop(session);
+    assert_eq!(code, 3, "{doc}");
+    let f = findings(&doc, "BV5010");
+    assert_eq!(f.len(), 1, "{doc}");
+    let sector = bad_byte / 512;
+    let mut expected = vec![format!(
+        "error: failure reading sector {sector:#x} from `hd0'."
+    )];
+    expected.extend(panic_lines());
+    assert_eq!(strings(&f[0]["will_print"]), expected);
+    let message = f[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "initrd '/initrd.img-{NEW}' cannot be read: sector {sector:#x} of hd0 (byte {in_file} of "
+        )),
+        "{message}"
+    );
+    assert!(
+        findings(&quick, "BV5010").is_empty(),
+        "raw reads only with --deep"
+    );
+    let _ = quick_code;
+}
