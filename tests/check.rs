@@ -538,3 +538,54 @@ fn rendered_reports_match_reviewed_snapshots() {
     }
     assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
+
+/// The story of shared/seed/, caught on one disk: the default entry boots the
+/// self-built kernel without an initrd (→ unknown-block(0,0)), the second try's
+/// 460 MiB initrd does not fit GRUB's loader, /boot cannot hold the next image,
+/// and the root cause — unstripped modules — is named with its fix.
+#[test]
+fn seed_story_is_caught_link_by_link() {
+    let (code, doc) = check_json(&["seed"], None, &[]);
+    assert_eq!(code, 3, "do not reboot");
+    let on = |code: &str, path: &str| {
+        doc.findings
+            .iter()
+            .find(|f| f.code == code && f.entry.as_ref().map(|e| e.path.as_str()) == Some(path))
+            .unwrap_or_else(|| panic!("{code} on {path}: {:?}", codes(&doc)))
+    };
+    let no_initrd = on("BV4103", "0");
+    assert_eq!(
+        no_initrd.will_print.last().map(String::as_str),
+        Some("Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)")
+    );
+    assert!(
+        no_initrd
+            .fix
+            .contains("make INSTALL_MOD_STRIP=1 modules_install"),
+        "{}",
+        no_initrd.fix
+    );
+    let too_big = on("BV5003", "2");
+    assert_eq!(too_big.will_print[0], "error: the initrd is too big.");
+    assert_eq!(
+        too_big.will_print.last().map(String::as_str),
+        Some("Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)")
+    );
+    on("BV5004", "2");
+    let unstripped = on("BV5009", "0");
+    assert!(
+        unstripped
+            .fix
+            .contains("make INSTALL_MOD_STRIP=1 modules_install")
+    );
+    let full = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV5005")
+        .expect("BV5005");
+    assert!(
+        full.will_print[0].starts_with("update-initramfs: failed for /boot/initrd.img-6.11.0-rc1+")
+    );
+    let good = doc.entries.iter().find(|e| e.path == "1>1").unwrap();
+    assert_eq!(good.verdict, "boots", "the distro kernel still boots");
+}
