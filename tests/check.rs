@@ -589,3 +589,68 @@ fn seed_story_is_caught_link_by_link() {
     let good = doc.entries.iter().find(|e| e.path == "1>1").unwrap();
     assert_eq!(good.verdict, "boots", "the distro kernel still boots");
 }
+
+/// Each scenario image gives its finding, on the entries it should, with the exit
+/// status a hook acts on (fixtures/scenarios/README.md says what a person sees).
+#[test]
+fn scenarios_give_their_findings_and_exit_statuses() {
+    let table: &[(&str, u8, &[(&str, Option<&str>)])] = &[
+        ("healthy", 0, &[]),
+        (
+            "initrd-missing",
+            3,
+            &[("BV4101", Some("0")), ("BV4101", Some("1>0"))],
+        ),
+        (
+            "kernel-truncated",
+            3,
+            &[("BV4003", Some("0")), ("BV4003", Some("1>0"))],
+        ),
+        (
+            "kernel-missing",
+            3,
+            &[("BV4001", Some("0")), ("BV4001", Some("1>0"))],
+        ),
+        (
+            "no-initrd-line",
+            3,
+            &[("BV4103", Some("0")), ("BV4103", Some("1>0"))],
+        ),
+        (
+            "search-uuid-unknown",
+            3,
+            &[("BV3001", Some("0")), ("BV3001", Some("1>0"))],
+        ),
+        (
+            "root-uuid-unknown",
+            3,
+            &[("BV4202", Some("0")), ("BV4202", Some("1>0"))],
+        ),
+        ("default-points-nowhere", 0, &[("BV2001", None)]),
+        ("grubenv-corrupt", 0, &[("BV2002", None)]),
+    ];
+    for (scenario, status, expected) in table {
+        let (code, doc) = check_json(&[scenario], None, &[]);
+        let found: Vec<(&str, Option<&str>)> = doc
+            .findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.entry.as_ref().map(|e| e.path.as_str())))
+            .collect();
+        assert_eq!(
+            (code as u8, found.as_slice()),
+            (*status, *expected),
+            "{scenario}"
+        );
+    }
+    let (_, doc) = check_json(&["initrd-missing"], None, &[]);
+    assert_eq!(
+        doc.findings[0].will_print[0],
+        "error: file `/initrd.img-6.11.0-rc1+' not found."
+    );
+    let (_, doc) = check_json(&["default-points-nowhere"], None, &[]);
+    assert!(
+        doc.findings[0]
+            .message
+            .contains("GRUB boots entry 0 instead")
+    );
+}
