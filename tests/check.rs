@@ -654,3 +654,25 @@ fn scenarios_give_their_findings_and_exit_statuses() {
             .contains("GRUB boots entry 0 instead")
     );
 }
+
+#[test]
+fn without_grub_and_without_arguments_it_says_so_and_points_at_the_demo() {
+    if ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"]
+        .iter()
+        .any(|p| Path::new(p).exists())
+    {
+        eprintln!("this machine has a GRUB config: nothing to test here");
+        return;
+    }
+    let (code, out, err) = bootvet(&["check"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.starts_with("bootvet: no GRUB configuration on this machine"),
+        "{err}"
+    );
+    assert!(err.contains("--image"), "{err}");
+    assert!(
+        err.contains("fixtures/scenarios/build.sh target/scenarios seed"),
+        "{err}"
+    );
+}

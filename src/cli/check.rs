@@ -343,7 +343,8 @@ use std::io::Read;
 
 fn no_grub_message() -> String {
     "no GRUB configuration on this machine (looked for /boot/grub/grub.cfg and /boot/grub2/grub.cfg); \
-     pass --config FILE, or check a disk image with --image FILE"
+     pass --config FILE, or check a disk image with --image FILE — for a demonstration, the bundled \
+     story: fixtures/scenarios/build.sh target/scenarios seed && bootvet check --image target/scenarios/seed.img"
         .to_string()
 }
 
