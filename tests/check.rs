@@ -594,7 +594,9 @@ fn seed_story_is_caught_link_by_link() {
 /// status a hook acts on (fixtures/scenarios/README.md says what a person sees).
 #[test]
 fn scenarios_give_their_findings_and_exit_statuses() {
-    let table: &[(&str, u8, &[(&str, Option<&str>)])] = &[
+    // (scenario, exit status, findings as (code, entry path))
+    type Expected<'a> = (&'a str, u8, &'a [(&'a str, Option<&'a str>)]);
+    let table: &[Expected] = &[
         ("healthy", 0, &[]),
         (
             "initrd-missing",

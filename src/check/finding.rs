@@ -103,6 +103,12 @@ impl Finding {
         self
     }
 
+    /// Several lines printed one after another (a chain: GRUB's error, then the panic).
+    pub fn prints_all(mut self, lines: impl IntoIterator<Item = String>) -> Self {
+        self.will_print.extend(lines);
+        self
+    }
+
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = fix.into();
         self

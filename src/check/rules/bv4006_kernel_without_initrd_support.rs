@@ -50,9 +50,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         .at(booted.command.location)
         .evidence(format!("{}: CONFIG_BLK_DEV_INITRD not set", config.path));
         if let Some(root) = booted.root().filter(|r| needs_initramfs(r)) {
-            for line in panic_without_initramfs(root) {
-                finding = finding.prints(line);
-            }
+            finding = finding.prints_all(panic_without_initramfs(root));
         }
         out.push(finding);
     }

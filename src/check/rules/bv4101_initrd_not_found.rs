@@ -68,9 +68,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     .prints(grub)
                     .evidence("GRUB goes on and boots the kernel without an initramfs");
                 if let Some(root) = root.as_deref().filter(|r| needs_initramfs(r)) {
-                    for line in panic_without_initramfs(root) {
-                        finding = finding.prints(line);
-                    }
+                    finding = finding.prints_all(panic_without_initramfs(root));
                 }
                 out.push(finding);
             }

@@ -49,9 +49,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     .at(command.location)
                     .evidence(format!("0 bytes on {}", where_found(fact)));
                 if let Some(root) = root.as_deref().filter(|r| needs_initramfs(r)) {
-                    for line in panic_without_initramfs(root) {
-                        finding = finding.prints(line);
-                    }
+                    finding = finding.prints_all(panic_without_initramfs(root));
                 }
                 out.push(finding);
             }

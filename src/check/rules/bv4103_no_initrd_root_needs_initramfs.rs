@@ -100,9 +100,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             if let (Some(fact), Some(version)) = (cx.facts.file(booted.file), &version) {
                 finding = initrd_next_to_kernel(finding, fact, version);
             }
-            for line in panic_without_initramfs(root) {
-                finding = finding.prints(line);
-            }
+            finding = finding.prints_all(panic_without_initramfs(root));
             if let Some(fix) = fix {
                 finding = finding.fix(fix);
             }
@@ -145,9 +143,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if unmet.iter().any(|n| n.kind == NeedKind::Bus) {
             finding = finding.evidence(bus_origin(cx.facts));
             // No disk driver: the device never appears.
-            for line in panic_without_initramfs(root) {
-                finding = finding.prints(line);
-            }
+            finding = finding.prints_all(panic_without_initramfs(root));
         } else {
             // The disk is there; no built-in filesystem can mount it.
             finding = finding.evidence(

@@ -97,9 +97,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     "the kernel keeps the {} entries unpacked before the fault; without a working /init it mounts root={root} itself, which it cannot",
                     report.entries
                 ));
-                for line in panic_without_initramfs(root) {
-                    finding = finding.prints(line);
-                }
+                finding = finding.prints_all(panic_without_initramfs(root));
             }
             out.push(finding);
         }

@@ -91,9 +91,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 finding = finding.prints(line);
             }
             if let Some(root) = booted.root().filter(|r| needs_initramfs(r)) {
-                for line in panic_without_initramfs(root) {
-                    finding = finding.prints(line);
-                }
+                finding = finding.prints_all(panic_without_initramfs(root));
             }
             let fallback = config
                 .initrd_compressions

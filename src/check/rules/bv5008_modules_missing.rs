@@ -1,8 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::modules_tree::ModulesState;
 
-use super::linux;
-
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5008",
     name: "modules-missing",
@@ -34,29 +32,12 @@ package), rebuild the initrd, or remove the kernel and run update-grub.",
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for entry in super::entries(cx) {
-        let Some((command, file, _)) = linux(entry) else {
+    for (entry, command, file, fact) in super::sectors_common::entries_with_modules(cx) {
+        let release = fact.release.as_str();
+        if !matches!(fact.state, ModulesState::Missing) {
             continue;
-        };
-        let Some(release) = cx
-            .facts
-            .file(file)
-            .and_then(|f| f.kernel.as_ref())
-            .and_then(|k| k.release.as_deref())
-        else {
-            continue;
-        };
-        for fact in cx
-            .facts
-            .host
-            .modules
-            .iter()
-            .filter(|m| m.release == release)
-        {
-            if !matches!(fact.state, ModulesState::Missing) {
-                continue;
-            }
-            out.push(
+        }
+        out.push(
                 Finding::new(
                     &INFO,
                     format!(
@@ -71,6 +52,5 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     "install the modules for {release} (`make INSTALL_MOD_STRIP=1 modules_install`, or reinstall its modules package), then `update-initramfs -c -k {release}`"
                 )),
             );
-        }
     }
 }

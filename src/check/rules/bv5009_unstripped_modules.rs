@@ -2,8 +2,6 @@ use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::modules_tree::ModulesState;
 
-use super::linux;
-
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5009",
     name: "unstripped-modules",
@@ -36,32 +34,15 @@ before building.",
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for entry in super::entries(cx) {
-        let Some((command, file, _)) = linux(entry) else {
+    for (entry, command, _, fact) in super::sectors_common::entries_with_modules(cx) {
+        let release = fact.release.as_str();
+        let ModulesState::Present(scan) = &fact.state else {
             continue;
         };
-        let Some(release) = cx
-            .facts
-            .file(file)
-            .and_then(|f| f.kernel.as_ref())
-            .and_then(|k| k.release.as_deref())
-        else {
+        if scan.unstripped == 0 {
             continue;
-        };
-        for fact in cx
-            .facts
-            .host
-            .modules
-            .iter()
-            .filter(|m| m.release == release)
-        {
-            let ModulesState::Present(scan) = &fact.state else {
-                continue;
-            };
-            if scan.unstripped == 0 {
-                continue;
-            }
-            let mut finding = Finding::new(
+        }
+        let mut finding = Finding::new(
                 &INFO,
                 format!(
                     "{} of {} modules in {} carry debug info: stripping saves {}",
@@ -83,16 +64,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .fix(format!(
                 "`make INSTALL_MOD_STRIP=1 modules_install` for {release}, then `update-initramfs -u -k {release}`"
             ));
-            for m in &scan.largest_unstripped {
-                finding =
-                    finding.evidence(format!("{}: {} of debug info", m.name, human_size(m.size)));
-            }
-            if let Some(why) = &scan.cut_short {
-                finding = finding.evidence(format!(
-                    "scan cut short: {why}; the totals are a lower bound"
-                ));
-            }
-            out.push(finding);
+        for m in &scan.largest_unstripped {
+            finding = finding.evidence(format!("{}: {} of debug info", m.name, human_size(m.size)));
         }
+        if let Some(why) = &scan.cut_short {
+            finding = finding.evidence(format!(
+                "scan cut short: {why}; the totals are a lower bound"
+            ));
+        }
+        out.push(finding);
     }
 }

@@ -52,12 +52,46 @@ pub(super) fn consequence(mut finding: Finding, entry: &BootEntry, role: Role) -
             finding = finding.evidence("GRUB goes on and boots the kernel without an initramfs");
             let root = linux(entry).and_then(|(_, _, params)| root_value(params));
             if let Some(root) = root.filter(|r| needs_initramfs(r)) {
-                for line in panic_without_initramfs(root) {
-                    finding = finding.prints(line);
-                }
+                finding = finding.prints_all(panic_without_initramfs(root));
             }
             finding
         }
         _ => finding.prints("error: you need to load the kernel first."),
     }
+}
+
+/// Each Linux entry's `linux` command with the `/lib/modules` facts of the release
+/// its kernel reports (one per root filesystem the entries name).
+pub(super) fn entries_with_modules<'a>(
+    cx: &crate::check::Context<'a>,
+) -> Vec<(
+    &'a BootEntry,
+    &'a crate::menu::EntryCommand,
+    &'a crate::menu::FileRef,
+    &'a crate::probe::modules_tree::ModulesFact,
+)> {
+    let mut out = Vec::new();
+    for entry in super::entries(cx) {
+        let Some((command, file, _)) = linux(entry) else {
+            continue;
+        };
+        let Some(release) = cx
+            .facts
+            .file(file)
+            .and_then(|f| f.kernel.as_ref())
+            .and_then(|k| k.release.as_deref())
+        else {
+            continue;
+        };
+        for fact in cx
+            .facts
+            .host
+            .modules
+            .iter()
+            .filter(|m| m.release == release)
+        {
+            out.push((entry, command, file, fact));
+        }
+    }
+    out
 }
