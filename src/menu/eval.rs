@@ -1701,19 +1701,32 @@ impl<'f> Eval<'f> {
         }
     }
 
+    /// What `source` and `configfile` share: read the file, go one level deeper,
+    /// parse it and record its syntax errors. `Err` carries the command's status.
+    fn load_config(
+        &mut self,
+        file: usize,
+        span: Span,
+        what: &str,
+        path: &Arg,
+    ) -> Result<(usize, script::Script), Option<bool>> {
+        let id = self.read_config(file, span, what, path)?;
+        if !self.enter(file, span, what) {
+            return Err(None);
+        }
+        let parsed = script::parse(&self.out_files[id].bytes);
+        self.record_syntax_errors(id, &parsed);
+        Ok((id, parsed))
+    }
+
     fn source(&mut self, file: usize, span: Span, args: &[Arg]) -> Option<bool> {
         let Some(path) = args.first() else {
             return Some(false);
         };
-        let id = match self.read_config(file, span, "source", path) {
-            Ok(id) => id,
+        let (id, parsed) = match self.load_config(file, span, "source", path) {
+            Ok(loaded) => loaded,
             Err(status) => return status,
         };
-        if !self.enter(file, span, "source") {
-            return None;
-        }
-        let parsed = script::parse(&self.out_files[id].bytes.clone());
-        self.record_syntax_errors(id, &parsed);
         self.status = Some(true);
         self.run_block(id, &parsed.statements);
         self.depth -= 1;
@@ -1729,15 +1742,10 @@ impl<'f> Eval<'f> {
             self.record(file, span, CommandKind::Configfile { file: r });
             return Some(true);
         }
-        let id = match self.read_config(file, span, "configfile", path) {
-            Ok(id) => id,
+        let (id, parsed) = match self.load_config(file, span, "configfile", path) {
+            Ok(loaded) => loaded,
             Err(status) => return status,
         };
-        if !self.enter(file, span, "configfile") {
-            return None;
-        }
-        let parsed = script::parse(&self.out_files[id].bytes.clone());
-        self.record_syntax_errors(id, &parsed);
         self.push_context();
         let full = normalize(&self.file_ref(path).path);
         let dir = full.rsplit_once('/').map_or("", |(d, _)| d).to_string();

@@ -1,8 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::menu::CommandKind;
 use crate::probe::gather::FileLookup;
 
-use super::{grub_error, linux, needs_initramfs, panic_without_initramfs, root_value, where_found};
+use super::{grub_error, initrd_facts, panic_if_root_needs_initramfs, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4101",
@@ -36,29 +35,20 @@ modules_install`), rebuild the image (`update-initramfs -c -k VERSION`), then
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        let root = linux(entry)
-            .and_then(|(_, _, params)| root_value(params))
-            .map(str::to_string);
-        for command in &entry.commands {
-            let CommandKind::Initrd { files, .. } = &command.kind else {
-                continue;
+        for (command, file, fact) in initrd_facts(cx, entry) {
+            let (message, grub) = match &fact.lookup {
+                FileLookup::NotFound => (
+                    format!("initrd '{}' not found on {}", file.path, where_found(fact)),
+                    grub_error(&format!("file `{}' not found", file.path)),
+                ),
+                FileLookup::Unreadable { message } => (
+                    format!("initrd '{}' cannot be read: {message}", file.path),
+                    grub_error(&format!("premature end of file {}", file.path)),
+                ),
+                _ => continue,
             };
-            for file in files {
-                let Some(fact) = cx.facts.file(file) else {
-                    continue;
-                };
-                let (message, grub) = match &fact.lookup {
-                    FileLookup::NotFound => (
-                        format!("initrd '{}' not found on {}", file.path, where_found(fact)),
-                        grub_error(&format!("file `{}' not found", file.path)),
-                    ),
-                    FileLookup::Unreadable { message } => (
-                        format!("initrd '{}' cannot be read: {message}", file.path),
-                        grub_error(&format!("premature end of file {}", file.path)),
-                    ),
-                    _ => continue,
-                };
-                let mut finding = Finding::new(&INFO, message)
+            out.push(
+                Finding::new(&INFO, message)
                     .entry(entry)
                     .at(command.location)
                     .evidence(match fact.siblings().as_slice() {
@@ -66,12 +56,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         names => format!("next to it: {}", names.join(", ")),
                     })
                     .prints(grub)
-                    .evidence("GRUB goes on and boots the kernel without an initramfs");
-                if let Some(root) = root.as_deref().filter(|r| needs_initramfs(r)) {
-                    finding = finding.prints_all(panic_without_initramfs(root));
-                }
-                out.push(finding);
-            }
+                    .evidence("GRUB goes on and boots the kernel without an initramfs")
+                    .prints_all(panic_if_root_needs_initramfs(entry)),
+            );
         }
     }
 }

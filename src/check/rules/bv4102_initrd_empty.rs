@@ -1,8 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::menu::CommandKind;
 use crate::probe::gather::FileLookup;
 
-use super::{linux, needs_initramfs, panic_without_initramfs, root_value, where_found};
+use super::{initrd_facts, panic_if_root_needs_initramfs, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4102",
@@ -30,29 +29,17 @@ VERSION` on Fedora/RHEL, `mkinitcpio -P` on Arch).",
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        let root = linux(entry)
-            .and_then(|(_, _, params)| root_value(params))
-            .map(str::to_string);
-        for command in &entry.commands {
-            let CommandKind::Initrd { files, .. } = &command.kind else {
+        for (command, file, fact) in initrd_facts(cx, entry) {
+            if fact.lookup != (FileLookup::Found { size: 0 }) {
                 continue;
-            };
-            for file in files {
-                let Some(fact) = cx.facts.file(file) else {
-                    continue;
-                };
-                if fact.lookup != (FileLookup::Found { size: 0 }) {
-                    continue;
-                }
-                let mut finding = Finding::new(&INFO, format!("initrd '{}' is empty", file.path))
+            }
+            out.push(
+                Finding::new(&INFO, format!("initrd '{}' is empty", file.path))
                     .entry(entry)
                     .at(command.location)
-                    .evidence(format!("0 bytes on {}", where_found(fact)));
-                if let Some(root) = root.as_deref().filter(|r| needs_initramfs(r)) {
-                    finding = finding.prints_all(panic_without_initramfs(root));
-                }
-                out.push(finding);
-            }
+                    .evidence(format!("0 bytes on {}", where_found(fact)))
+                    .prints_all(panic_if_root_needs_initramfs(entry)),
+            );
         }
     }
 }

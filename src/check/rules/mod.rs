@@ -86,6 +86,35 @@ pub(super) fn loaded_files(entry: &BootEntry) -> Vec<(&EntryCommand, &FileRef)> 
     out
 }
 
+/// Every file of every `initrd` command of an entry, with the command that loads
+/// it and what was found there.
+pub(super) fn initrd_facts<'a>(
+    cx: &Context<'a>,
+    entry: &'a BootEntry,
+) -> Vec<(&'a EntryCommand, &'a FileRef, &'a FileFact)> {
+    let mut out = Vec::new();
+    for command in &entry.commands {
+        if let CommandKind::Initrd { files, .. } = &command.kind {
+            out.extend(
+                files
+                    .iter()
+                    .filter_map(|file| Some((command, file, cx.facts.file(file)?))),
+            );
+        }
+    }
+    out
+}
+
+/// What the kernel prints when this entry boots without its initramfs: the panic
+/// when root= needs one, nothing bootvet can predict otherwise.
+pub(super) fn panic_if_root_needs_initramfs(entry: &BootEntry) -> Vec<String> {
+    linux(entry)
+        .and_then(|(_, _, params)| root_value(params))
+        .filter(|root| needs_initramfs(root))
+        .map(panic_without_initramfs)
+        .unwrap_or_default()
+}
+
 /// `root=` forms only an initramfs understands: the kernel alone knows /dev/…,
 /// MAJ:MIN, PARTUUID= and PARTLABEL= (init/do_mounts.c), not UUID= or LABEL=.
 pub(super) fn needs_initramfs(root: &str) -> bool {
