@@ -678,3 +678,96 @@ fn without_grub_and_without_arguments_it_says_so_and_points_at_the_demo() {
         "{err}"
     );
 }
+
+/// `--dump-facts` then `--facts` on another machine gives the same verdict, word
+/// for word: what a person attaches to a bug report is enough to check it.
+#[test]
+fn captured_facts_replay_to_the_same_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let facts = dir.path().join("facts.json");
+    let facts_arg = facts.display().to_string();
+    for name in ["seed", "healthy", "initrd-missing", "root-uuid-unknown"] {
+        let img = image(name);
+        for extra in [&[][..], &["--deep"][..]] {
+            let mut args = vec![
+                "check",
+                "--image",
+                &img,
+                "--json",
+                "--dump-facts",
+                &facts_arg,
+            ];
+            args.extend(extra);
+            let (status, live_json, _) = bootvet(&args);
+            let (replayed, replay_json, err) = bootvet(&["check", "--facts", &facts_arg, "--json"]);
+            assert_eq!(replayed, status, "{name} {extra:?}: {err}");
+            assert_eq!(replay_json, live_json, "{name} {extra:?}");
+        }
+        let (_, text, _) = bootvet(&["check", "--image", &img]);
+        let (_, replay_text, _) = bootvet(&["check", "--facts", &facts_arg]);
+        let (head, rest) = text.split_once('\n').expect("a header line");
+        let (replay_head, replay_rest) = replay_text.split_once('\n').expect("a header line");
+        assert_eq!(
+            replay_rest, rest,
+            "{name}: findings quote the same config lines"
+        );
+        assert_eq!(
+            replay_head,
+            format!(
+                "{}; replayed from {facts_arg})",
+                head.strip_suffix(')').expect("header ends with ')'")
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn facts_of_another_kind_are_refused_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let devices_facts = dir.path().join("devices.json");
+    let devices_arg = devices_facts.display().to_string();
+    let (status, _, err) = bootvet(&[
+        "devices",
+        "--image",
+        &image("healthy"),
+        "--dump-facts",
+        &devices_arg,
+    ]);
+    assert_eq!(status, 0, "{err}");
+    let (status, out, err) = bootvet(&["check", "--facts", &devices_arg]);
+    assert_eq!(status, 2, "{out}");
+    assert!(
+        err.contains(
+            "schema is \"bootvet.facts/1\", `check --facts` reads \"bootvet.check-facts/1\""
+        ),
+        "{err}"
+    );
+    let (status, _, err) = bootvet(&[
+        "check",
+        "--facts",
+        &devices_arg,
+        "--image",
+        &image("healthy"),
+    ]);
+    assert_eq!(status, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+
+    let check_facts = dir.path().join("check.json");
+    let check_arg = check_facts.display().to_string();
+    let (_, _, err) = bootvet(&[
+        "check",
+        "--image",
+        &image("healthy"),
+        "--dump-facts",
+        &check_arg,
+    ]);
+    let text = std::fs::read_to_string(&check_facts).expect(&err);
+    std::fs::write(&check_facts, &text[..text.len() / 2]).expect("write");
+    let (status, _, err) = bootvet(&["check", "--facts", &check_arg]);
+    assert_eq!(status, 2, "{err}");
+    assert!(
+        err.contains("is not a bootvet facts file: EOF while parsing"),
+        "{err}"
+    );
+}

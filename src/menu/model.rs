@@ -70,7 +70,7 @@ fn is_false(b: &bool) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelParam {
     pub key: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
@@ -139,7 +139,7 @@ pub struct EntryCommand {
     /// `$root` in force when the command runs.
     pub device: DeviceExpr,
     /// Set when the command runs only if a condition bootvet could not decide holds.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional: Option<String>,
     pub location: Location,
 }
@@ -167,19 +167,19 @@ pub struct EntryHead {
     pub path: Vec<usize>,
     pub title: String,
     /// `--id`, when given.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub classes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<String>,
     pub unrestricted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hotkey: Option<String>,
     /// Positional arguments after the title: `$2…` in the body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_args: Vec<String>,
     /// The condition(s) bootvet could not decide under which the entry exists.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional: Option<String>,
     pub location: Location,
 }
@@ -247,17 +247,17 @@ pub enum MatchedBy {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultChoice {
     /// `$default` when the menu is shown.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The value depends on something bootvet could not decide.
     pub uncertain: bool,
     /// Index path of the entry that boots; `None` when the menu is empty.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<usize>>,
     /// How each level was matched, outermost first.
     pub matched_by: Vec<MatchedBy>,
     /// Set when GRUB falls back to entry 0 (or the first entry of a submenu).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fell_back: Option<String>,
 }
 
@@ -338,7 +338,7 @@ pub enum NoteKind {
 pub struct Note {
     pub kind: NoteKind,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
 }
 
@@ -352,9 +352,9 @@ pub struct Menu {
     /// `fallback` entries, upstream-parsed (numbers only; others dropped).
     pub fallback: Vec<usize>,
     /// `$timeout` text and GRUB's reading of it (`None` = wait forever).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
     /// Commands run outside any entry that load or boot something.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::rc::Rc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::Facts;
 use super::fs::{FileError as VolumeError, FileKind, VolumeFiles, open_volume};
@@ -19,13 +19,13 @@ use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
 use crate::menu::{DeviceExpr, Platform};
 
 /// What a device expression designates at boot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "found", rename_all = "snake_case")]
 pub enum DeviceResolution {
     /// GRUB uses `volume`; `others` also matched (GRUB takes the first it probes).
     Found {
         volume: VolumeRef,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         others: Vec<VolumeRef>,
     },
     /// Nothing matches: GRUB fails (`no such device`, `disk … not found`).
