@@ -305,9 +305,46 @@ fn wrong_search_uuid_is_no_such_device() {
         .find(|f| f.code == "BV3001")
         .expect("BV3001");
     assert_eq!(
-        finding.will_print[0],
-        "error: no such device: 5b1f2d6e-0000-4000-8000-00000000dead."
+        finding.will_print,
+        [
+            "error: no such device: 5b1f2d6e-0000-4000-8000-00000000dead.",
+            "error: file `/vmlinuz-6.5.0-35-generic' not found."
+        ]
     );
+    assert!(finding.message.contains("GRUB keeps $root = (hd0,gpt2)"));
+}
+
+/// A failed search does not stop the entry: GRUB keeps `$root` (here the
+/// `set root='hd0,gpt3'` grub-mkconfig writes above it), pauses, and boots.
+#[test]
+fn failed_search_with_the_right_root_kept_boots_after_a_pause() {
+    let (code, doc) = check_json(&["search-uuid-stale"], None, &[]);
+    assert_eq!(code, 0);
+    let finding = &doc.findings[0];
+    assert_eq!(
+        (finding.code.as_str(), finding.severity.as_str()),
+        ("BV3001", "warning")
+    );
+    assert_eq!(
+        finding.will_print,
+        [
+            "error: no such device: 5b1f2d6e-0000-4000-8000-00000000dead.",
+            "Press any key to continue..."
+        ]
+    );
+    let entry = &doc.entries[0];
+    assert_eq!(entry.verdict, "may_fail");
+    let device = &entry.links[1];
+    assert_eq!(
+        (device.link.as_str(), device.state.as_str()),
+        ("device", "warn")
+    );
+    assert!(
+        device.detail.contains("$root stays (hd0,gpt3)"),
+        "{}",
+        device.detail
+    );
+    assert!(entry.links[2..].iter().all(|l| l.state == "pass"));
 }
 
 #[test]
@@ -621,6 +658,16 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         (
             "search-uuid-unknown",
             3,
+            &[
+                ("BV3001", Some("0")),
+                ("BV3001", Some("1>0")),
+                ("BV4001", Some("0")),
+                ("BV4001", Some("1>0")),
+            ],
+        ),
+        (
+            "search-uuid-stale",
+            0,
             &[("BV3001", Some("0")), ("BV3001", Some("1>0"))],
         ),
         (

@@ -19,11 +19,28 @@ pub enum DeviceExpr {
     /// A GRUB device name, parentheses stripped: `hd0,gpt2`, `lvm/vg-root`, `md/0`.
     Grub { name: String },
     /// `search --fs-uuid`: the first filesystem with this UUID (hints tried first).
-    FsUuid { uuid: String, hints: Vec<String> },
+    FsUuid {
+        uuid: String,
+        hints: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        otherwise: Option<Box<DeviceExpr>>,
+    },
     /// `search --label`.
-    Label { label: String, hints: Vec<String> },
+    Label {
+        label: String,
+        hints: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        otherwise: Option<Box<DeviceExpr>>,
+    },
     /// `search --file`: the first device holding this file.
-    File { path: String, hints: Vec<String> },
+    File {
+        path: String,
+        hints: Vec<String>,
+        /// What the variable held before: a search that finds nothing prints
+        /// `no such device` and leaves it unchanged, and the entry goes on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        otherwise: Option<Box<DeviceExpr>>,
+    },
     /// `loopback NAME FILE`: a device backed by an image file.
     Loopback { name: String, file: Box<FileRef> },
     /// Computed at boot from something bootvet cannot know (a `regexp` match, an
