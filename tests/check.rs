@@ -630,6 +630,8 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         ),
         ("default-points-nowhere", 0, &[("BV2001", None)]),
         ("grubenv-corrupt", 0, &[("BV2002", None)]),
+        ("mbr-logical-boot", 0, &[]),
+        ("mbr-logical-renumbered", 1, &[("BV3003", Some("1"))]),
     ];
     for (scenario, status, expected) in table {
         let (code, doc) = check_json(&[scenario], None, &[]);
@@ -676,5 +678,65 @@ fn without_grub_and_without_arguments_it_says_so_and_points_at_the_demo() {
     assert!(
         err.contains("fixtures/scenarios/build.sh target/scenarios seed"),
         "{err}"
+    );
+}
+
+/// An msdos disk whose /boot is the first logical partition: GRUB calls it
+/// (hd0,msdos5), found by following the extended partition's EBR chain. A
+/// hand-written entry naming (hd0,msdos6) after the logical partitions were
+/// renumbered gets GRUB's `no such partition`, not `disk … not found`.
+#[test]
+fn boot_on_a_logical_partition_is_hd0_msdos5() {
+    let (code, out, err) = bootvet(&["devices", "--image", &image("mbr-logical-boot")]);
+    assert_eq!(code, 0, "{err}");
+    let boot_line = out
+        .lines()
+        .find(|l| l.contains("3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(boot_line.trim_start().starts_with("(hd0,msdos5) "), "{out}");
+    assert!(out.contains("table: msdos 5ca1ab1e"), "{out}");
+    assert!(
+        !out.contains("msdos2"),
+        "the extended partition holds no filesystem: {out}"
+    );
+
+    let (code, doc) = check_json(&["mbr-logical-boot"], None, &[]);
+    assert_eq!(code, 0, "{:?}", codes(&doc));
+    assert_eq!(doc.platform, "pc");
+    assert_eq!(doc.config.path, "(hd0,msdos5)/grub/grub.cfg");
+    let entry = &doc.entries[0];
+    assert_eq!(
+        (entry.title.as_str(), entry.verdict.as_str()),
+        ("Debian GNU/Linux", "boots")
+    );
+    assert_eq!(
+        entry.links[1].detail,
+        "(hd0,msdos5) ext4 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44"
+    );
+    assert_eq!(
+        entry.links[4].detail,
+        "root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f → (hd0,msdos1) ext4"
+    );
+
+    let (code, doc) = check_json(&["mbr-logical-renumbered"], None, &[]);
+    assert_eq!(code, 1, "the default entry still boots");
+    let finding = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV3003")
+        .expect("BV3003");
+    assert_eq!(
+        finding.entry.as_ref().map(|e| e.title.as_str()),
+        Some("Debian GNU/Linux (hand-written)")
+    );
+    assert_eq!(finding.message, "(hd0,msdos6) does not exist");
+    assert_eq!(finding.will_print, ["error: no such partition."]);
+    assert_eq!(
+        finding.evidence,
+        ["GRUB's devices here: (hd0) (hd0,msdos1) (hd0,msdos5)"]
+    );
+    assert_eq!(
+        doc.entries[1].links[1].detail,
+        "(hd0,msdos6): no such partition"
     );
 }
