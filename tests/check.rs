@@ -632,6 +632,17 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         ("grubenv-corrupt", 0, &[("BV2002", None)]),
         ("mbr-logical-boot", 0, &[]),
         ("mbr-logical-renumbered", 1, &[("BV3003", Some("1"))]),
+        ("bls-fedora", 0, &[]),
+        (
+            "bls-fedora-broken",
+            3,
+            &[
+                ("BV4001", Some("0")),
+                ("BV4201", Some("0")),
+                ("BV4201", Some("1")),
+                ("BV4201", Some("2")),
+            ],
+        ),
     ];
     for (scenario, status, expected) in table {
         let (code, doc) = check_json(&[scenario], None, &[]);
@@ -739,4 +750,134 @@ fn boot_on_a_logical_partition_is_hd0_msdos5() {
         doc.entries[1].links[1].detail,
         "(hd0,msdos6): no such partition"
     );
+}
+
+/// The /boot filesystem of a scenario image, copied out with debugfs (no mount),
+/// for `bootvet entries --boot-dir`, which reads a directory.
+fn boot_dir_of(scenario: &str, dir: &Path) {
+    let source = format!("{}?offset={}", image(scenario), 36864 * 512);
+    let status = Command::new("debugfs")
+        .args(["-R", &format!("rdump / {}", dir.display()), &source])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("debugfs");
+    assert!(status.success());
+}
+
+/// Fedora 32 with BLS: blscfg builds the entries from /boot/loader/entries in
+/// rpmvercmp order (5.11.22 before 5.8.18, though "5.8" sorts after "5.11" as
+/// text), `options $kernelopts` takes the command line from grubenv (a real
+/// block written by grub-editenv), and `saved_entry` picks the default.
+#[test]
+fn fedora_bls_entries_come_from_snippets_with_kernelopts_from_grubenv() {
+    let (code, doc) = check_json(&["bls-fedora"], None, &[]);
+    assert_eq!(code, 0, "{:?}", codes(&doc));
+    assert_eq!(doc.config.path, "(hd0,gpt3)/grub2/grub.cfg");
+    let entries: Vec<(&str, &str, Option<&str>)> = doc
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.title.as_str(), e.id.as_deref()))
+        .collect();
+    let machine = "c1a2b3d4e5f60718293a4b5c6d7e8f90";
+    assert_eq!(
+        entries,
+        [
+            (
+                "0",
+                "Fedora (5.11.22-100.fc32.x86_64) 32 (Workstation Edition)",
+                Some(format!("{machine}-5.11.22-100.fc32.x86_64").as_str())
+            ),
+            (
+                "1",
+                "Fedora (5.8.18-200.fc32.x86_64) 32 (Workstation Edition)",
+                Some(format!("{machine}-5.8.18-200.fc32.x86_64").as_str())
+            ),
+            (
+                "2",
+                "Fedora (0-rescue-c1a2b3d4e5f60718293a4b5c6d7e8f90) 32 (Workstation Edition)",
+                Some(format!("{machine}-0-rescue-{machine}").as_str())
+            ),
+        ]
+    );
+    assert_eq!(
+        doc.next_boot.as_deref(),
+        Some("1"),
+        "saved_entry, not entry 0"
+    );
+    for entry in &doc.entries {
+        assert_eq!(
+            entry.links[4].detail,
+            "root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f → (hd0,gpt4) ext4"
+        );
+    }
+    // The rescue kernel is a copy of 5.8.18: its name claims no release.
+    assert_eq!(
+        doc.entries[2].links[2].detail,
+        "/vmlinuz-0-rescue-c1a2b3d4e5f60718293a4b5c6d7e8f90 258.5 KiB, 5.8.18-200.fc32.x86_64"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    boot_dir_of("bls-fedora", dir.path());
+    let grubenv = std::fs::read(dir.path().join("grub2/grubenv")).unwrap();
+    assert_eq!(grubenv.len(), 1024, "grub-editenv writes one 1 KiB block");
+    let boot = dir.path().to_str().unwrap();
+    let config = dir.path().join("grub2/grub.cfg");
+    let (code, out, err) = bootvet(&[
+        "entries",
+        "--boot-dir",
+        boot,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "default `{machine}-5.8.18-200.fc32.x86_64` -> 1 \"Fedora (5.8.18-200.fc32.x86_64) 32 (Workstation Edition)\" (id)"
+        )),
+        "{out}"
+    );
+    let cmdlines: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("cmdline: "))
+        .collect();
+    assert_eq!(
+        cmdlines,
+        ["root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f ro resume=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f rhgb quiet";
+            3],
+        "{out}"
+    );
+}
+
+/// The same system broken twice: grubenv recreated without kernelopts under a
+/// grub.cfg from before the `if [ -z "${kernelopts}" ]` fallback (every entry's
+/// command line is empty), and the newest kernel deleted while its snippet
+/// stayed — saved_entry boots it.
+#[test]
+fn fedora_bls_without_kernelopts_and_with_a_deleted_kernel() {
+    let (code, doc) = check_json(&["bls-fedora-broken"], None, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(doc.next_boot.as_deref(), Some("0"));
+    let missing = doc.findings.iter().find(|f| f.code == "BV4001").unwrap();
+    assert_eq!(
+        missing.will_print,
+        [
+            "error: file `/vmlinuz-5.11.22-100.fc32.x86_64' not found.",
+            "error: you need to load the kernel first."
+        ]
+    );
+    assert_eq!(
+        missing.location.as_ref().map(|l| l.file.as_str()),
+        Some(
+            "(fs-uuid=3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44)/loader/entries/c1a2b3d4e5f60718293a4b5c6d7e8f90-5.11.22-100.fc32.x86_64.conf (entry blscfg builds)"
+        )
+    );
+    for entry in &doc.entries {
+        let root = &entry.links[4];
+        assert_eq!(
+            (root.state.as_str(), root.detail.as_str()),
+            ("warn", "no root= on the command line"),
+            "{}",
+            entry.title
+        );
+    }
 }

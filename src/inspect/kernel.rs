@@ -309,6 +309,8 @@ fn c_string(bytes: &[u8], max: usize) -> String {
 
 /// The release a kernel or initrd file name claims: `vmlinuz-6.1.0-56-amd64`,
 /// `initrd.img-6.1.0-56-amd64`, `initramfs-6.8.9-300.fc40.x86_64.img` → the version.
+/// dracut's rescue pair (`vmlinuz-0-rescue-MACHINE_ID`) names no release: it is a
+/// copy of whichever kernel was installed first.
 pub fn release_from_file_name(name: &str) -> Option<&str> {
     let base = name.rsplit('/').next().unwrap_or(name);
     let rest = [
@@ -323,7 +325,7 @@ pub fn release_from_file_name(name: &str) -> Option<&str> {
     .iter()
     .find_map(|p| base.strip_prefix(p))?;
     let rest = rest.strip_suffix(".img").unwrap_or(rest);
-    (!rest.is_empty()).then_some(rest)
+    (!rest.is_empty() && !rest.starts_with("0-rescue-")).then_some(rest)
 }
 
 /// The release in a version string: its first word.
@@ -563,6 +565,10 @@ mod tests {
             Some("6.8.9-300.fc40.x86_64")
         );
         assert_eq!(release_from_file_name("vmlinuz"), None);
+        assert_eq!(
+            release_from_file_name("/vmlinuz-0-rescue-c1a2b3d4e5f60718293a4b5c6d7e8f90"),
+            None
+        );
     }
 
     #[test]
