@@ -633,6 +633,8 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         ("mbr-logical-boot", 0, &[]),
         ("mbr-logical-renumbered", 1, &[("BV3003", Some("1"))]),
         ("bls-fedora", 0, &[]),
+        ("multiboot-windows", 0, &[]),
+        ("multiboot-windows-missing", 1, &[("BV4001", Some("2"))]),
         (
             "bls-fedora-broken",
             3,
@@ -880,4 +882,74 @@ fn fedora_bls_without_kernelopts_and_with_a_deleted_kernel() {
             entry.title
         );
     }
+}
+
+/// Ubuntu beside Windows on one UEFI disk: os-prober's entry chainloads
+/// bootmgfw.efi (a real PE32+ EFI application stand-in) from the ESP, found by the
+/// vfat volume id; with the file gone, that entry fails with GRUB's message while
+/// Ubuntu still boots next (exit 1).
+#[test]
+fn windows_chainloader_entry_follows_the_esp() {
+    let (code, doc) = check_json(&["multiboot-windows"], None, &[]);
+    assert_eq!(code, 0, "{:?}", codes(&doc));
+    assert_eq!(doc.platform, "efi");
+    assert_eq!(doc.config.path, "(hd0,gpt2)/EFI/ubuntu/grub.cfg");
+    let titles: Vec<(&str, &str)> = doc
+        .entries
+        .iter()
+        .map(|e| (e.title.as_str(), e.verdict.as_str()))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("Ubuntu", "boots"),
+            ("Ubuntu, with Linux 6.5.0-35-generic", "boots"),
+            ("Windows Boot Manager (on /dev/sda2)", "boots"),
+            ("UEFI Firmware Settings", "boots"),
+        ]
+    );
+    let windows = &doc.entries[2];
+    assert_eq!(windows.id.as_deref(), Some("osprober-efi-1234-ABCD"));
+    let links: Vec<(&str, &str, &str)> = windows
+        .links
+        .iter()
+        .map(|l| (l.link.as_str(), l.state.as_str(), l.detail.as_str()))
+        .collect();
+    assert_eq!(
+        links[1..3],
+        [
+            ("device", "pass", "(hd0,gpt2) vfat 1234-ABCD"),
+            (
+                "kernel",
+                "pass",
+                "/EFI/Microsoft/Boot/bootmgfw.efi 64.5 KiB"
+            ),
+        ]
+    );
+
+    let (code, doc) = check_json(&["multiboot-windows-missing"], None, &[]);
+    assert_eq!(code, 1, "only the Windows entry fails; Ubuntu boots next");
+    assert_eq!(doc.next_boot.as_deref(), Some("0"));
+    let finding = &doc.findings[0];
+    assert_eq!(
+        (
+            finding.code.as_str(),
+            finding.entry.as_ref().map(|e| e.title.as_str())
+        ),
+        ("BV4001", Some("Windows Boot Manager (on /dev/sda2)"))
+    );
+    assert_eq!(
+        finding.message,
+        "chainloaded image '/EFI/Microsoft/Boot/bootmgfw.efi' not found on (hd0,gpt2) vfat UUID=1234-ABCD"
+    );
+    assert_eq!(
+        finding.will_print,
+        ["error: file `/EFI/Microsoft/Boot/bootmgfw.efi' not found."]
+    );
+    assert_eq!(
+        finding.evidence,
+        ["/EFI/Microsoft/Boot is not there either"]
+    );
+    assert!(finding.fix.contains("bcdboot"), "{}", finding.fix);
+    assert_eq!(finding.location.as_ref().map(|l| l.line), Some(90));
 }
