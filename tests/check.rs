@@ -953,3 +953,29 @@ fn windows_chainloader_entry_follows_the_esp() {
     assert!(finding.fix.contains("bcdboot"), "{}", finding.fix);
     assert_eq!(finding.location.as_ref().map(|l| l.line), Some(90));
 }
+
+/// `chainloader` hands over to what the platform runs: on a BIOS boot, a file
+/// without the boot sector's 0x55 0xAA is refused by GRUB itself.
+#[test]
+fn bios_chainloader_of_a_file_that_is_no_boot_sector_is_an_invalid_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("grub.cfg");
+    std::fs::write(
+        &cfg,
+        "menuentry 'Other loader' {\n\tsearch --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n\tchainloader /grub/grub.cfg\n}\n",
+    )
+    .unwrap();
+    let (code, doc) = check_json(&["healthy"], Some(&cfg), &[]);
+    assert_eq!(code, 3);
+    assert_eq!(doc.platform, "pc");
+    let finding = &doc.findings[0];
+    assert_eq!(
+        (finding.code.as_str(), finding.message.as_str()),
+        ("BV4007", "'/grub/grub.cfg' is not a BIOS boot sector")
+    );
+    assert_eq!(finding.will_print, ["error: invalid signature."]);
+    assert_eq!(
+        finding.evidence,
+        ["its first sector does not end with 0x55 0xAA"]
+    );
+}

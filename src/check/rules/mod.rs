@@ -18,6 +18,7 @@ pub mod bv4003_kernel_truncated;
 pub mod bv4004_kernel_not_bootable;
 pub mod bv4005_kernel_version_mismatch;
 pub mod bv4006_kernel_without_initrd_support;
+pub mod bv4007_chainload_not_loadable;
 pub mod bv4101_initrd_not_found;
 pub mod bv4102_initrd_empty;
 pub mod bv4103_no_initrd_root_needs_initramfs;
