@@ -519,6 +519,9 @@ fn rendered_reports_match_reviewed_snapshots() {
         "kernel-missing",
         "root-uuid-unknown",
         "healthy",
+        "mbr-logical-renumbered",
+        "bls-fedora-broken",
+        "multiboot-windows-missing",
     ] {
         let (_, out, _) = bootvet(&["check", "--color", "never", "--image", &image(scenario)]);
         let path = repo()
