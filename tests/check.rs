@@ -876,6 +876,13 @@ fn fedora_bls_without_kernelopts_and_with_a_deleted_kernel() {
             "(fs-uuid=3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44)/loader/entries/c1a2b3d4e5f60718293a4b5c6d7e8f90-5.11.22-100.fc32.x86_64.conf (entry blscfg builds)"
         )
     );
+    assert!(
+        missing
+            .fix
+            .contains("`kernel-install remove 5.11.22-100.fc32.x86_64`"),
+        "{}",
+        missing.fix
+    );
     for entry in &doc.entries {
         let root = &entry.links[4];
         assert_eq!(
@@ -885,6 +892,18 @@ fn fedora_bls_without_kernelopts_and_with_a_deleted_kernel() {
             entry.title
         );
     }
+    let no_root = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV4201" && f.entry.as_ref().is_some_and(|e| e.path == "1"))
+        .unwrap();
+    assert!(
+        no_root.evidence[0].starts_with(
+            "/loader/entries/c1a2b3d4e5f60718293a4b5c6d7e8f90-5.8.18-200.fc32.x86_64.conf says `options $kernelopts`, and kernelopts is empty"
+        ),
+        "{:?}",
+        no_root.evidence
+    );
 }
 
 /// Ubuntu beside Windows on one UEFI disk: os-prober's entry chainloads

@@ -82,6 +82,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
             if chainload {
                 finding = finding.fix(CHAINLOAD_FIX);
+            } else if let Some((path, snippet)) = super::bls_snippet(cx, entry) {
+                // blscfg builds the entry from the snippet; grub.cfg does not list it.
+                let version = snippet
+                    .get("version")
+                    .map_or("VERSION", |(_, v, _)| v.as_str());
+                finding = finding
+                    .evidence(format!("the entry comes from the BLS snippet {path}"))
+                    .fix(format!(
+                        "reinstall the kernel package (`dnf reinstall kernel-core-{version}`), or remove the snippet of a kernel that is gone: `kernel-install remove {version}` (or delete {path})"
+                    ));
             }
             out.push(finding);
         }
