@@ -104,7 +104,7 @@ pub struct PeInfo {
     pub machine: u16,
     /// The optional header's Subsystem (10 EFI application, 11/12 EFI drivers),
     /// when the header is long enough to hold it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subsystem: Option<u16>,
     pub sections: Vec<PeSection>,
 }
