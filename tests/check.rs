@@ -556,6 +556,9 @@ fn rendered_reports_match_reviewed_snapshots() {
         "kernel-missing",
         "root-uuid-unknown",
         "healthy",
+        "mbr-logical-renumbered",
+        "bls-fedora-broken",
+        "multiboot-windows-missing",
     ] {
         let (_, out, _) = bootvet(&["check", "--color", "never", "--image", &image(scenario)]);
         let path = repo()
@@ -677,6 +680,21 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         ),
         ("default-points-nowhere", 0, &[("BV2001", None)]),
         ("grubenv-corrupt", 0, &[("BV2002", None)]),
+        ("mbr-logical-boot", 0, &[]),
+        ("mbr-logical-renumbered", 1, &[("BV3003", Some("1"))]),
+        ("bls-fedora", 0, &[]),
+        ("multiboot-windows", 0, &[]),
+        ("multiboot-windows-missing", 1, &[("BV4001", Some("2"))]),
+        (
+            "bls-fedora-broken",
+            3,
+            &[
+                ("BV4001", Some("0")),
+                ("BV4201", Some("0")),
+                ("BV4201", Some("1")),
+                ("BV4201", Some("2")),
+            ],
+        ),
     ];
     for (scenario, status, expected) in table {
         let (code, doc) = check_json(&[scenario], None, &[]);
@@ -816,5 +834,310 @@ fn facts_of_another_kind_are_refused_with_exit_2() {
     assert!(
         err.contains("is not a bootvet facts file: EOF while parsing"),
         "{err}"
+    );
+}
+
+/// An msdos disk whose /boot is the first logical partition: GRUB calls it
+/// (hd0,msdos5), found by following the extended partition's EBR chain. A
+/// hand-written entry naming (hd0,msdos6) after the logical partitions were
+/// renumbered gets GRUB's `no such partition`, not `disk … not found`.
+#[test]
+fn boot_on_a_logical_partition_is_hd0_msdos5() {
+    let (code, out, err) = bootvet(&["devices", "--image", &image("mbr-logical-boot")]);
+    assert_eq!(code, 0, "{err}");
+    let boot_line = out
+        .lines()
+        .find(|l| l.contains("3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(boot_line.trim_start().starts_with("(hd0,msdos5) "), "{out}");
+    assert!(out.contains("table: msdos 5ca1ab1e"), "{out}");
+    assert!(
+        !out.contains("msdos2"),
+        "the extended partition holds no filesystem: {out}"
+    );
+
+    let (code, doc) = check_json(&["mbr-logical-boot"], None, &[]);
+    assert_eq!(code, 0, "{:?}", codes(&doc));
+    assert_eq!(doc.platform, "pc");
+    assert_eq!(doc.config.path, "(hd0,msdos5)/grub/grub.cfg");
+    let entry = &doc.entries[0];
+    assert_eq!(
+        (entry.title.as_str(), entry.verdict.as_str()),
+        ("Debian GNU/Linux", "boots")
+    );
+    assert_eq!(
+        entry.links[1].detail,
+        "(hd0,msdos5) ext4 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44"
+    );
+    assert_eq!(
+        entry.links[4].detail,
+        "root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f → (hd0,msdos1) ext4"
+    );
+
+    let (code, doc) = check_json(&["mbr-logical-renumbered"], None, &[]);
+    assert_eq!(code, 1, "the default entry still boots");
+    let finding = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV3003")
+        .expect("BV3003");
+    assert_eq!(
+        finding.entry.as_ref().map(|e| e.title.as_str()),
+        Some("Debian GNU/Linux (hand-written)")
+    );
+    assert_eq!(finding.message, "(hd0,msdos6) does not exist");
+    assert_eq!(finding.will_print, ["error: no such partition."]);
+    assert_eq!(
+        finding.evidence,
+        ["GRUB's devices here: (hd0) (hd0,msdos1) (hd0,msdos5)"]
+    );
+    assert_eq!(
+        doc.entries[1].links[1].detail,
+        "(hd0,msdos6): no such partition"
+    );
+}
+
+/// The /boot filesystem of a scenario image, copied out with debugfs (no mount),
+/// for `bootvet entries --boot-dir`, which reads a directory.
+fn boot_dir_of(scenario: &str, dir: &Path) {
+    let source = format!("{}?offset={}", image(scenario), 36864 * 512);
+    let status = Command::new("debugfs")
+        .args(["-R", &format!("rdump / {}", dir.display()), &source])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("debugfs");
+    assert!(status.success());
+}
+
+/// Fedora 32 with BLS: blscfg builds the entries from /boot/loader/entries in
+/// rpmvercmp order (5.11.22 before 5.8.18, though "5.8" sorts after "5.11" as
+/// text), `options $kernelopts` takes the command line from grubenv (a real
+/// block written by grub-editenv), and `saved_entry` picks the default.
+#[test]
+fn fedora_bls_entries_come_from_snippets_with_kernelopts_from_grubenv() {
+    let (code, doc) = check_json(&["bls-fedora"], None, &[]);
+    assert_eq!(code, 0, "{:?}", codes(&doc));
+    assert_eq!(doc.config.path, "(hd0,gpt3)/grub2/grub.cfg");
+    let entries: Vec<(&str, &str, Option<&str>)> = doc
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.title.as_str(), e.id.as_deref()))
+        .collect();
+    let machine = "c1a2b3d4e5f60718293a4b5c6d7e8f90";
+    assert_eq!(
+        entries,
+        [
+            (
+                "0",
+                "Fedora (5.11.22-100.fc32.x86_64) 32 (Workstation Edition)",
+                Some(format!("{machine}-5.11.22-100.fc32.x86_64").as_str())
+            ),
+            (
+                "1",
+                "Fedora (5.8.18-200.fc32.x86_64) 32 (Workstation Edition)",
+                Some(format!("{machine}-5.8.18-200.fc32.x86_64").as_str())
+            ),
+            (
+                "2",
+                "Fedora (0-rescue-c1a2b3d4e5f60718293a4b5c6d7e8f90) 32 (Workstation Edition)",
+                Some(format!("{machine}-0-rescue-{machine}").as_str())
+            ),
+        ]
+    );
+    assert_eq!(
+        doc.next_boot.as_deref(),
+        Some("1"),
+        "saved_entry, not entry 0"
+    );
+    for entry in &doc.entries {
+        assert_eq!(
+            entry.links[4].detail,
+            "root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f → (hd0,gpt4) ext4"
+        );
+    }
+    // The rescue kernel is a copy of 5.8.18: its name claims no release.
+    assert_eq!(
+        doc.entries[2].links[2].detail,
+        "/vmlinuz-0-rescue-c1a2b3d4e5f60718293a4b5c6d7e8f90 258.5 KiB, 5.8.18-200.fc32.x86_64"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    boot_dir_of("bls-fedora", dir.path());
+    let grubenv = std::fs::read(dir.path().join("grub2/grubenv")).unwrap();
+    assert_eq!(grubenv.len(), 1024, "grub-editenv writes one 1 KiB block");
+    let boot = dir.path().to_str().unwrap();
+    let config = dir.path().join("grub2/grub.cfg");
+    let (code, out, err) = bootvet(&[
+        "entries",
+        "--boot-dir",
+        boot,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "default `{machine}-5.8.18-200.fc32.x86_64` -> 1 \"Fedora (5.8.18-200.fc32.x86_64) 32 (Workstation Edition)\" (id)"
+        )),
+        "{out}"
+    );
+    let cmdlines: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("cmdline: "))
+        .collect();
+    assert_eq!(
+        cmdlines,
+        ["root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f ro resume=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f rhgb quiet";
+            3],
+        "{out}"
+    );
+}
+
+/// The same system broken twice: grubenv recreated without kernelopts under a
+/// grub.cfg from before the `if [ -z "${kernelopts}" ]` fallback (every entry's
+/// command line is empty), and the newest kernel deleted while its snippet
+/// stayed — saved_entry boots it.
+#[test]
+fn fedora_bls_without_kernelopts_and_with_a_deleted_kernel() {
+    let (code, doc) = check_json(&["bls-fedora-broken"], None, &[]);
+    assert_eq!(code, 3);
+    assert_eq!(doc.next_boot.as_deref(), Some("0"));
+    let missing = doc.findings.iter().find(|f| f.code == "BV4001").unwrap();
+    assert_eq!(
+        missing.will_print,
+        [
+            "error: file `/vmlinuz-5.11.22-100.fc32.x86_64' not found.",
+            "error: you need to load the kernel first."
+        ]
+    );
+    assert_eq!(
+        missing.location.as_ref().map(|l| l.file.as_str()),
+        Some(
+            "(fs-uuid=3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44)/loader/entries/c1a2b3d4e5f60718293a4b5c6d7e8f90-5.11.22-100.fc32.x86_64.conf (entry blscfg builds)"
+        )
+    );
+    assert!(
+        missing
+            .fix
+            .contains("`kernel-install remove 5.11.22-100.fc32.x86_64`"),
+        "{}",
+        missing.fix
+    );
+    for entry in &doc.entries {
+        let root = &entry.links[4];
+        assert_eq!(
+            (root.state.as_str(), root.detail.as_str()),
+            ("warn", "no root= on the command line"),
+            "{}",
+            entry.title
+        );
+    }
+    let no_root = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV4201" && f.entry.as_ref().is_some_and(|e| e.path == "1"))
+        .unwrap();
+    assert!(
+        no_root.evidence[0].starts_with(
+            "/loader/entries/c1a2b3d4e5f60718293a4b5c6d7e8f90-5.8.18-200.fc32.x86_64.conf says `options $kernelopts`, and kernelopts is empty"
+        ),
+        "{:?}",
+        no_root.evidence
+    );
+}
+
+/// Ubuntu beside Windows on one UEFI disk: os-prober's entry chainloads
+/// bootmgfw.efi (a real PE32+ EFI application stand-in) from the ESP, found by the
+/// vfat volume id; with the file gone, that entry fails with GRUB's message while
+/// Ubuntu still boots next (exit 1).
+#[test]
+fn windows_chainloader_entry_follows_the_esp() {
+    let (code, doc) = check_json(&["multiboot-windows"], None, &[]);
+    assert_eq!(code, 0, "{:?}", codes(&doc));
+    assert_eq!(doc.platform, "efi");
+    assert_eq!(doc.config.path, "(hd0,gpt2)/EFI/ubuntu/grub.cfg");
+    let titles: Vec<(&str, &str)> = doc
+        .entries
+        .iter()
+        .map(|e| (e.title.as_str(), e.verdict.as_str()))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("Ubuntu", "boots"),
+            ("Ubuntu, with Linux 6.5.0-35-generic", "boots"),
+            ("Windows Boot Manager (on /dev/sda2)", "boots"),
+            ("UEFI Firmware Settings", "boots"),
+        ]
+    );
+    let windows = &doc.entries[2];
+    assert_eq!(windows.id.as_deref(), Some("osprober-efi-1234-ABCD"));
+    let links: Vec<(&str, &str, &str)> = windows
+        .links
+        .iter()
+        .map(|l| (l.link.as_str(), l.state.as_str(), l.detail.as_str()))
+        .collect();
+    assert_eq!(
+        links[1..3],
+        [
+            ("device", "pass", "(hd0,gpt2) vfat 1234-ABCD"),
+            (
+                "kernel",
+                "pass",
+                "/EFI/Microsoft/Boot/bootmgfw.efi 64.5 KiB"
+            ),
+        ]
+    );
+
+    let (code, doc) = check_json(&["multiboot-windows-missing"], None, &[]);
+    assert_eq!(code, 1, "only the Windows entry fails; Ubuntu boots next");
+    assert_eq!(doc.next_boot.as_deref(), Some("0"));
+    let finding = &doc.findings[0];
+    assert_eq!(
+        (
+            finding.code.as_str(),
+            finding.entry.as_ref().map(|e| e.title.as_str())
+        ),
+        ("BV4001", Some("Windows Boot Manager (on /dev/sda2)"))
+    );
+    assert_eq!(
+        finding.message,
+        "chainloaded image '/EFI/Microsoft/Boot/bootmgfw.efi' not found on (hd0,gpt2) vfat UUID=1234-ABCD"
+    );
+    assert_eq!(
+        finding.will_print,
+        ["error: file `/EFI/Microsoft/Boot/bootmgfw.efi' not found."]
+    );
+    assert_eq!(
+        finding.evidence,
+        ["/EFI/Microsoft/Boot is not there either"]
+    );
+    assert!(finding.fix.contains("bcdboot"), "{}", finding.fix);
+    assert_eq!(finding.location.as_ref().map(|l| l.line), Some(100));
+}
+
+/// `chainloader` hands over to what the platform runs: on a BIOS boot, a file
+/// without the boot sector's 0x55 0xAA is refused by GRUB itself.
+#[test]
+fn bios_chainloader_of_a_file_that_is_no_boot_sector_is_an_invalid_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("grub.cfg");
+    std::fs::write(
+        &cfg,
+        "menuentry 'Other loader' {\n\tsearch --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n\tchainloader /grub/grub.cfg\n}\n",
+    )
+    .unwrap();
+    let (code, doc) = check_json(&["healthy"], Some(&cfg), &[]);
+    assert_eq!(code, 3);
+    assert_eq!(doc.platform, "pc");
+    let finding = &doc.findings[0];
+    assert_eq!(
+        (finding.code.as_str(), finding.message.as_str()),
+        ("BV4007", "'/grub/grub.cfg' is not a BIOS boot sector")
+    );
+    assert_eq!(finding.will_print, ["error: invalid signature."]);
+    assert_eq!(
+        finding.evidence,
+        ["its first sector does not end with 0x55 0xAA"]
     );
 }

@@ -78,6 +78,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv4004_kernel_not_bootable::INFO,
     rules::bv4005_kernel_version_mismatch::INFO,
     rules::bv4006_kernel_without_initrd_support::INFO,
+    rules::bv4007_chainload_not_loadable::INFO,
     rules::bv4101_initrd_not_found::INFO,
     rules::bv4102_initrd_empty::INFO,
     rules::bv4103_no_initrd_root_needs_initramfs::INFO,

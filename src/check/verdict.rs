@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::finding::{EntryRef, Finding, Severity};
 use super::registry::Link;
-use crate::menu::{BootEntry, CommandKind};
+use crate::menu::{BootEntry, CommandKind, DeviceExpr};
 use crate::probe::disk_files::DeviceResolution;
 use crate::probe::gather::{BootFacts, FileLookup};
 use crate::probe::resolve::Resolution;
@@ -203,7 +203,16 @@ fn links(
                 None => (LinkState::Pass, format!("({}){fs}{more}", volume.name)),
             }
         }
-        Some(DeviceResolution::Missing { message }) => (LinkState::Fail, message.clone()),
+        Some(DeviceResolution::Missing { message }) => {
+            // GRUB's `no such partition` does not say which one.
+            let detail = match loaded.map(|f| &f.device) {
+                Some(DeviceExpr::Grub { name }) if !message.contains(name.as_str()) => {
+                    format!("({name}): {message}")
+                }
+                _ => message.clone(),
+            };
+            (LinkState::Fail, detail)
+        }
         Some(DeviceResolution::Unknown { why }) => (LinkState::Unknown, why.clone()),
         None => (LinkState::None, "nothing loaded".into()),
     };

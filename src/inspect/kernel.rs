@@ -102,6 +102,10 @@ pub struct PeSection {
 pub struct PeInfo {
     pub pe_offset: u32,
     pub machine: u16,
+    /// The optional header's Subsystem (10 EFI application, 11/12 EFI drivers),
+    /// when the header is long enough to hold it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsystem: Option<u16>,
     pub sections: Vec<PeSection>,
 }
 
@@ -266,6 +270,11 @@ fn pe_info(head: &[u8]) -> Option<PeInfo> {
         Ok((i, (machine, nsections, opt_size)))
     };
     let (i, (machine, nsections, opt_size)) = coff(rest).ok()?;
+    // At the same offset in PE32 and PE32+ optional headers.
+    let subsystem = (opt_size >= 70)
+        .then(|| i.get(68..70))
+        .flatten()
+        .map(|b| u16::from_le_bytes([b[0], b[1]]));
     let (mut i, _) = take::<usize, &[u8], nom::error::Error<&[u8]>>(opt_size as usize)(i).ok()?;
     let mut sections = Vec::new();
     for _ in 0..nsections.min(96) {
@@ -295,6 +304,7 @@ fn pe_info(head: &[u8]) -> Option<PeInfo> {
     Some(PeInfo {
         pe_offset,
         machine,
+        subsystem,
         sections,
     })
 }
@@ -307,8 +317,36 @@ fn c_string(bytes: &[u8], max: usize) -> String {
         .to_string()
 }
 
+/// What GRUB's `chainloader` meets in a file: on efi the firmware's LoadImage
+/// wants a PE image for its machine with an EFI subsystem; on pc GRUB wants a
+/// 512-byte boot sector ending in 0x55 0xAA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainImage {
+    pub size: u64,
+    pub pe: Option<PeInfo>,
+    /// Bytes 510–511 are 0x55 0xAA.
+    pub boot_signature: bool,
+}
+
+pub const EFI_APPLICATION: u16 = 10;
+/// EFI application, boot service driver, runtime driver: what LoadImage accepts.
+pub const EFI_SUBSYSTEMS: [u16; 3] = [10, 11, 12];
+
+/// Reads the head of a file a `chainloader` command loads.
+pub fn inspect_chainload<R: Read + Seek>(mut input: R) -> io::Result<ChainImage> {
+    let size = input.seek(SeekFrom::End(0))?;
+    let head = read_at(&mut input, 0, 4096)?;
+    Ok(ChainImage {
+        size,
+        pe: pe_info(&head),
+        boot_signature: head.get(510..512) == Some(&[0x55, 0xaa][..]),
+    })
+}
+
 /// The release a kernel or initrd file name claims: `vmlinuz-6.1.0-56-amd64`,
 /// `initrd.img-6.1.0-56-amd64`, `initramfs-6.8.9-300.fc40.x86_64.img` → the version.
+/// dracut's rescue pair (`vmlinuz-0-rescue-MACHINE_ID`) names no release: it is a
+/// copy of whichever kernel was installed first.
 pub fn release_from_file_name(name: &str) -> Option<&str> {
     let base = name.rsplit('/').next().unwrap_or(name);
     let rest = [
@@ -323,7 +361,7 @@ pub fn release_from_file_name(name: &str) -> Option<&str> {
     .iter()
     .find_map(|p| base.strip_prefix(p))?;
     let rest = rest.strip_suffix(".img").unwrap_or(rest);
-    (!rest.is_empty()).then_some(rest)
+    (!rest.is_empty() && !rest.starts_with("0-rescue-")).then_some(rest)
 }
 
 /// The release in a version string: its first word.
@@ -563,6 +601,10 @@ mod tests {
             Some("6.8.9-300.fc40.x86_64")
         );
         assert_eq!(release_from_file_name("vmlinuz"), None);
+        assert_eq!(
+            release_from_file_name("/vmlinuz-0-rescue-c1a2b3d4e5f60718293a4b5c6d7e8f90"),
+            None
+        );
     }
 
     #[test]

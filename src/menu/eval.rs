@@ -1358,13 +1358,20 @@ impl<'f> Eval<'f> {
                 Some(true)
             }
             "chainloader" => {
-                let plain: Vec<&Arg> = rest.iter().filter(|a| a.text != "--force").collect();
+                // pc's chainloader takes `--force` and `--bpb` before the file.
+                let is_flag = |a: &&Arg| a.text == "--force" || a.text == "--bpb";
+                let plain: Vec<&Arg> = rest.iter().filter(|a| !is_flag(a)).collect();
                 let Some(path) = plain.first() else {
                     return Some(false);
                 };
                 let kind = CommandKind::Chainloader {
                     file: self.file_ref(path),
-                    args: plain[1..].iter().map(|a| a.text.clone()).collect(),
+                    args: rest
+                        .iter()
+                        .filter(is_flag)
+                        .chain(plain[1..].iter().copied())
+                        .map(|a| a.text.clone())
+                        .collect(),
                 };
                 self.record(file, span, kind);
                 Some(true)

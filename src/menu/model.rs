@@ -122,6 +122,7 @@ pub enum CommandKind {
     },
     Chainloader {
         file: FileRef,
+        /// `--force`/`--bpb` when given, then what is passed to the image.
         args: Vec<String>,
     },
     /// `multiboot`, `multiboot2`, `module`, `module2`, `kfreebsd`, `knetbsd`,

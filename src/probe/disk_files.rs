@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::facts::Facts;
 use super::fs::{FileError as VolumeError, FileKind, VolumeFiles, open_volume};
-use super::grub_names::parse_grub_device;
+use super::grub_names::{GrubDevice, disk_name, parse_grub_device};
 use super::resolve::{Query, Resolution, VolumeRef, resolve, search_file, volumes};
 use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
 use crate::menu::{DeviceExpr, Platform};
@@ -175,10 +175,10 @@ impl<'a> DiskFiles<'a> {
                 },
             },
             DeviceExpr::Grub { name } => match parse_grub_device(name) {
-                Some(parsed) => from(
-                    resolve(self.facts, &Query::Grub(parsed)),
-                    format!("disk `{name}' not found"),
-                ),
+                Some(parsed) => {
+                    let missing = grub_device_missing(self.facts, &parsed, name);
+                    from(resolve(self.facts, &Query::Grub(parsed)), missing)
+                }
                 None => DeviceResolution::Unknown {
                     why: format!("`{name}` is a GRUB device bootvet does not model"),
                 },
@@ -252,6 +252,19 @@ impl<'a> DiskFiles<'a> {
             DeviceResolution::Missing { message } => Err(FileError::Unknown(message)),
             DeviceResolution::Unknown { why } => Err(FileError::Unknown(why)),
         }
+    }
+}
+
+/// What `grub_disk_open` says when a device name matches nothing: the whole name
+/// when the disk is absent, `no such partition` when only the partition is.
+fn grub_device_missing(facts: &Facts, parsed: &GrubDevice, name: &str) -> String {
+    match parsed {
+        GrubDevice::Partition { disk, .. }
+            if facts.disks.iter().any(|d| d.grub_name == disk_name(*disk)) =>
+        {
+            "no such partition".into()
+        }
+        _ => format!("disk `{name}' not found"),
     }
 }
 

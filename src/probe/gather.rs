@@ -72,6 +72,9 @@ pub struct FileFact {
     pub kernel: Option<KernelImage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initrd: Option<InitrdReport>,
+    /// The head of a file `chainloader` loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chainload: Option<kernel::ChainImage>,
     /// Why the bytes could not be inspected although the file was found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspect_error: Option<String>,
@@ -296,16 +299,20 @@ fn file_fact(
         filesystem: None,
         kernel: None,
         initrd: None,
+        chainload: None,
         inspect_error: None,
         directory: None,
     };
+    if let Some(volume) = fact.resolution.volume() {
+        fact.filesystem = volume_filesystem(files.facts(), volume);
+    }
     if file.uncertain {
         fact.lookup = FileLookup::Unknown {
             why: format!("`{}` is only known at boot", file.text),
         };
         return fact;
     }
-    if file.path.starts_with('+') || file.path.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+    if is_blocklist(&file.path) {
         fact.lookup = FileLookup::Unknown {
             why: "a blocklist, not a file".into(),
         };
@@ -324,7 +331,6 @@ fn file_fact(
             return fact;
         }
     };
-    fact.filesystem = volume_filesystem(files.facts(), &volume);
     let vf = match files.volume(&volume) {
         Ok(vf) => vf,
         Err(why) => {
@@ -403,9 +409,19 @@ fn file_fact(
                 Err(err) => fact.inspect_error = Some(err.to_string()),
             }
         }
-        Role::Chainload | Role::Other => {}
+        Role::Chainload => match kernel::inspect_chainload(stream) {
+            Ok(image) => fact.chainload = Some(image),
+            Err(err) => fact.inspect_error = Some(err.to_string()),
+        },
+        Role::Other => {}
     }
     fact
+}
+
+/// A GRUB blocklist (`+1`, `0+63`): sectors of the device, read without a
+/// filesystem.
+pub fn is_blocklist(path: &str) -> bool {
+    path.starts_with('+') || path.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
 fn volume_filesystem(facts: &Facts, volume: &VolumeRef) -> Option<Filesystem> {

@@ -18,7 +18,9 @@ A GRUB device name such as `(hd1,gpt2)` or `(hd0,msdos5)` used for `$root` or as
 path prefix names a disk and partition that exist, in the firmware's disk order.
 
 ## Why it breaks the boot
-GRUB prints `error: disk `hd1,gpt2' not found` and the files are not loaded.
+GRUB prints `error: disk `hd1,gpt2' not found.` when it has no such disk, and
+`error: no such partition.` when the disk is there but the partition is not; the
+files are not loaded.
 Disk numbers change when a USB stick is plugged in or the firmware's boot order
 changes; partition numbers change when a disk is repartitioned.
 

@@ -49,7 +49,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(volume) = fact.resolution.volume() else {
                 continue;
             };
-            if volume.name == crate::probe::disk_files::BOOT_DIR_VOLUME {
+            // A blocklist (`chainloader +1`) reads sectors, not files.
+            if volume.name == crate::probe::disk_files::BOOT_DIR_VOLUME
+                || crate::probe::gather::is_blocklist(&file.path)
+            {
                 continue;
             }
             let fstype = fact.filesystem.as_ref().map(|fs| fs.fstype.as_str());

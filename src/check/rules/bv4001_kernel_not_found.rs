@@ -19,6 +19,8 @@ command runs — GRUB's view, not the Linux mount namespace.
 ## Why it breaks the boot
 GRUB prints `error: file '/vmlinuz-…' not found`; the `initrd` that follows then
 fails with `you need to load the kernel first` and the entry returns to the menu.
+A `chainloader` entry (Windows Boot Manager from os-prober) fails the same way
+when its `.efi` file is gone from the ESP.
 Typical causes: a kernel removed without regenerating grub.cfg, a separate /boot
 (paths `/vmlinuz-*`) versus /boot inside the root filesystem (`/boot/vmlinuz-*`),
 or `search` landing on another disk's /boot.
@@ -33,6 +35,10 @@ under another prefix, fix GRUB_… settings or the custom entry's path.",
     run,
 };
 
+/// Another OS's boot loader vanishes with a reinstalled or reformatted ESP, or
+/// with the OS itself; os-prober's entry stays until grub.cfg is regenerated.
+const CHAINLOAD_FIX: &str = "if that system was removed, run update-grub (os-prober drops its entry); if not, restore its boot loader on the ESP (Windows: `bcdboot C:\\Windows /f UEFI` from recovery media)";
+
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
         for (index, (command, file)) in super::loaded_files(entry).into_iter().enumerate() {
@@ -45,15 +51,25 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             if fact.lookup != FileLookup::NotFound {
                 continue;
             }
+            let chainload = matches!(command.kind, CommandKind::Chainloader { .. });
+            let what = if chainload {
+                "chainloaded image"
+            } else {
+                "kernel"
+            };
             let mut finding = Finding::new(
                 &INFO,
-                format!("kernel '{}' not found on {}", file.path, where_found(fact)),
+                format!("{what} '{}' not found on {}", file.path, where_found(fact)),
             )
             .entry(entry)
             .at(command.location)
-            .evidence(match fact.siblings().as_slice() {
-                [] => format!("no similar file on {}", where_found(fact)),
-                names => format!("there instead: {}", names.join(", ")),
+            .evidence(match (fact.siblings().as_slice(), &fact.directory) {
+                (_, None) => format!(
+                    "{} is not there either",
+                    file.path.rsplit_once('/').map_or("/", |(d, _)| d)
+                ),
+                ([], Some(_)) => format!("no similar file on {}", where_found(fact)),
+                (names, Some(_)) => format!("there instead: {}", names.join(", ")),
             })
             .prints(grub_error(&format!("file `{}' not found", file.path)));
             let initrd_follows = entry
@@ -63,6 +79,19 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .any(|c| matches!(c.kind, CommandKind::Initrd { .. }));
             if initrd_follows {
                 finding = finding.prints(grub_error("you need to load the kernel first"));
+            }
+            if chainload {
+                finding = finding.fix(CHAINLOAD_FIX);
+            } else if let Some((path, snippet)) = super::bls_snippet(cx, entry) {
+                // blscfg builds the entry from the snippet; grub.cfg does not list it.
+                let version = snippet
+                    .get("version")
+                    .map_or("VERSION", |(_, v, _)| v.as_str());
+                finding = finding
+                    .evidence(format!("the entry comes from the BLS snippet {path}"))
+                    .fix(format!(
+                        "reinstall the kernel package (`dnf reinstall kernel-core-{version}`), or remove the snippet of a kernel that is gone: `kernel-install remove {version}` (or delete {path})"
+                    ));
             }
             out.push(finding);
         }

@@ -69,6 +69,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         )
         .entry(entry)
         .at(command.location);
+        if let Some((path, snippet)) = super::bls_snippet(cx, entry)
+            && let Some((_, options, _)) = snippet.get("options")
+            && (options.contains("$kernelopts") || options.contains("${kernelopts}"))
+        {
+            finding = finding.evidence(format!(
+                "{path} says `options {options}`, and kernelopts is empty when blscfg runs: grubenv does not set it and grub.cfg has no `if [ -z \"${{kernelopts}}\" ]` fallback"
+            ));
+        }
         if has_initrd {
             finding = finding
                 .severity(Severity::Warning)

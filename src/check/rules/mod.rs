@@ -18,6 +18,7 @@ pub mod bv4003_kernel_truncated;
 pub mod bv4004_kernel_not_bootable;
 pub mod bv4005_kernel_version_mismatch;
 pub mod bv4006_kernel_without_initrd_support;
+pub mod bv4007_chainload_not_loadable;
 pub mod bv4101_initrd_not_found;
 pub mod bv4102_initrd_empty;
 pub mod bv4103_no_initrd_root_needs_initramfs;
@@ -43,7 +44,8 @@ pub mod bv5010_sector_unreadable;
 mod root_path;
 mod sectors_common;
 
-use crate::menu::{BootEntry, CommandKind, EntryCommand, FileRef, KernelParam};
+use crate::menu::bls::Snippet;
+use crate::menu::{BootEntry, CommandKind, EntryCommand, FileKind, FileRef, KernelParam};
 use crate::probe::gather::FileFact;
 
 use super::Context;
@@ -51,6 +53,20 @@ use super::Context;
 /// Every boot entry, with the facts of the files its commands load.
 pub(super) fn entries<'a>(cx: &Context<'a>) -> Vec<&'a BootEntry> {
     cx.facts.menu.boot_entries()
+}
+
+/// The BLS snippet `blscfg` built an entry from: its path and its keys.
+pub(super) fn bls_snippet(cx: &Context<'_>, entry: &BootEntry) -> Option<(String, Snippet)> {
+    let file = cx.facts.menu.files.get(entry.head.location.file)?;
+    if file.kind != FileKind::Bls {
+        return None;
+    }
+    let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+    let path = file
+        .path
+        .split_once(')')
+        .map_or(file.path.as_str(), |(_, p)| p);
+    Some((path.to_string(), crate::menu::bls::parse(name, &file.bytes)))
 }
 
 /// The `linux` command that will run last (the one that boots).
