@@ -20,6 +20,7 @@ const SCENARIOS: &[&str] = &[
     "deep-lacks-ext4",
     "deep-native-root",
     "deep-bomb",
+    "deep-ext4-deps",
 ];
 
 const ROOT: &str = "UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f";
@@ -259,6 +260,41 @@ fn initrd_without_the_root_filesystem_module() {
         check("deep-healthy", &["--deep"])
             .findings("BV4107")
             .is_empty()
+    );
+}
+
+#[test]
+fn initrd_with_the_root_module_but_not_its_dependencies() {
+    let run = check("deep-ext4-deps", &[]);
+    // 6.11.0-rc1+'s initrd has ext4.ko; its modules.dep (and root's) names jbd2,
+    // mbcache and crc16. crc16 is built in; the other two are not there.
+    assert_eq!(run.paths("BV4107"), ["0", "1>0"]);
+    let f = run.findings("BV4107")[0];
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.11.0-rc1+' lacks jbd2.ko and mbcache.ko for the root path of kernel '/vmlinuz-6.11.0-rc1+'"
+    );
+    let evidence = lines(&f["evidence"]);
+    assert_eq!(
+        evidence[1],
+        "the initrd has ext4.ko, which needs jbd2, mbcache, crc16 (built in); jbd2.ko and mbcache.ko are not there: modprobe cannot load ext4 (\"Unknown symbol\" in the kernel log)"
+    );
+    assert_eq!(
+        evidence[2],
+        "dependencies from /initrd.img-6.11.0-rc1+:lib/modules/6.11.0-rc1+/modules.dep and (hd0,gpt4)/lib/modules/6.11.0-rc1+/modules.dep"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("add jbd2, mbcache to /etc/initramfs-tools/modules")
+    );
+    assert_eq!(run.status, 3);
+    // 6.5.0-35-generic's initrd carries the whole closure: it passes, quick and deep.
+    assert_eq!(run.codes(), ["BV4107", "BV4107"]);
+    assert_eq!(
+        check("deep-ext4-deps", &["--deep"]).paths("BV4107"),
+        ["0", "1>0"]
     );
 }
 

@@ -5,7 +5,7 @@
 //! the initrd and root-driver checks; it reads small text files only, never a
 //! module or a whole directory tree, and never writes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -16,7 +16,7 @@ use super::facts::Source;
 use super::resolve::{Resolution, VolumeRef};
 use crate::inspect::initrd::Compression;
 use crate::inspect::kconfig::{KernelConfig, NeedKind, Provision, ROOT_PATH};
-use crate::inspect::modules::parse_builtin;
+use crate::inspect::modules::{ModulesDep, parse_builtin};
 
 /// Largest `config-RELEASE` / `modules.builtin` read (distribution configs are
 /// ~300 KiB, modules.builtin ~100 KiB).
@@ -74,6 +74,11 @@ pub struct ModulesOnRoot {
     pub builtin: Option<BTreeSet<String>>,
     /// `modules.dep` is there.
     pub dep_found: bool,
+    /// For each root-path module `modules.dep` lists, every module it needs
+    /// (transitively, itself excluded). Only the root-path table's modules are
+    /// kept: the whole file is thousands of lines the checks never ask about.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub deps: BTreeMap<String, Vec<String>>,
 }
 
 /// Everything read beside one kernel file.
@@ -153,14 +158,28 @@ pub fn modules_on_root(
         dir_found: dir.is_some(),
         builtin: None,
         dep_found: false,
+        deps: BTreeMap::new(),
     };
     if let Some(dir) = dir {
         out.builtin = read_text(files, volume, &format!("{dir}/modules.builtin"))
             .ok()
             .map(|t| parse_builtin(&t));
-        out.dep_found = vf.stat(&format!("{dir}/modules.dep")).is_ok();
+        if let Ok(text) = read_text(files, volume, &format!("{dir}/modules.dep")) {
+            out.dep_found = true;
+            out.deps = root_path_closures(&ModulesDep::parse(&text));
+        }
     }
     Some(out)
+}
+
+/// The dependency closure of every root-path module `dep` lists.
+pub fn root_path_closures(dep: &ModulesDep) -> BTreeMap<String, Vec<String>> {
+    ROOT_PATH
+        .iter()
+        .flat_map(|p| p.modules.iter())
+        .filter(|m| dep.modules.contains_key(**m))
+        .map(|m| (m.to_string(), dep.closure(m).into_iter().skip(1).collect()))
+        .collect()
 }
 
 fn read_text(files: &DiskFiles<'_>, volume: &VolumeRef, path: &str) -> Result<String, String> {
