@@ -21,6 +21,7 @@ const SCENARIOS: &[&str] = &[
     "deep-native-root",
     "deep-bomb",
     "deep-ext4-deps",
+    "root-luks",
 ];
 
 const ROOT: &str = "UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f";
@@ -298,6 +299,123 @@ fn initrd_with_the_root_module_but_not_its_dependencies() {
     );
 }
 
+const LUKS_UUID: &str = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+#[test]
+fn root_on_luks_needs_cryptsetup_crypttab_and_dm_crypt_in_the_initrd() {
+    let run = check("root-luks", &[]);
+    // 0, 1>0: 6.5.0-35-generic, everything inside. 1>1: no cryptsetup, no
+    // crypttab. 1>2: no dm-crypt.ko. 2: no initrd at all.
+    assert_eq!(run.paths("BV4109"), ["1>1"]);
+    let f = run.findings("BV4109")[0];
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.11.0-rc1+' cannot open the dm-crypt (LUKS) under root=/dev/mapper/cryptroot"
+    );
+    let evidence = lines(&f["evidence"]);
+    assert_eq!(
+        evidence[0],
+        "root=/dev/mapper/cryptroot is a device-mapper name of a LUKS mapping"
+    );
+    assert!(
+        evidence[1].starts_with(&format!("(hd0,gpt4) is crypto_LUKS UUID={LUKS_UUID}: ")),
+        "{}",
+        evidence[1]
+    );
+    assert!(evidence[2].starts_with("the initrd holds no cryptsetup"));
+    assert!(evidence[3].starts_with("the initrd holds no crypttab"));
+    assert_eq!(
+        lines(&f["will_print"]),
+        [
+            "Gave up waiting for root file system device.  Common problems:",
+            "ALERT!  /dev/mapper/cryptroot does not exist.  Dropping to a shell!"
+        ]
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("`apt install cryptsetup-initramfs`")
+    );
+
+    assert_eq!(run.paths("BV4107"), ["1>2"]);
+    let f = run.findings("BV4107")[0];
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.12.0-nodm' lacks dm_crypt.ko for the root path of kernel '/vmlinuz-6.12.0-nodm'"
+    );
+    assert_eq!(
+        lines(&f["evidence"])[0],
+        "storage layer dm-crypt: CONFIG_DM_CRYPT=m, a module (dm_crypt.ko) only an initramfs can load"
+    );
+
+    assert_eq!(run.paths("BV4103"), ["2"]);
+    let f = run.findings("BV4103")[0];
+    assert_eq!(
+        f["message"],
+        "no initrd is loaded, but root=/dev/mapper/cryptroot sits on dm-crypt (LUKS): only an initramfs can open it"
+    );
+    assert_eq!(
+        lines(&f["will_print"]),
+        panic_lines("/dev/mapper/cryptroot")
+    );
+    // Inside LUKS the root filesystem is not readable: not finding it is no finding.
+    assert!(run.findings("BV4202").is_empty());
+    assert_eq!(run.codes().len(), 3, "{:?}", run.codes());
+    assert_eq!(run.status, 1, "the default entry boots");
+}
+
+#[test]
+fn luks_named_on_the_command_line_or_only_inferred() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("luks-cfg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("grub.cfg");
+    let inner = "0b1c2d3e-0000-4000-8000-000000000001";
+    std::fs::write(
+        &cfg,
+        format!(
+            "search --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n\
+             menuentry 'dracut style' {{\n\
+             linux /vmlinuz-6.11.0-rc1+ root=UUID={inner} ro rd.luks.uuid=luks-{LUKS_UUID}\n\
+             initrd /initrd.img-6.11.0-rc1+\n}}\n\
+             menuentry 'named, complete' {{\n\
+             linux /vmlinuz-6.5.0-35-generic root=UUID={inner} ro rd.luks.uuid={LUKS_UUID}\n\
+             initrd /initrd.img-6.5.0-35-generic\n}}\n\
+             menuentry 'Debian style, inferred' {{\n\
+             linux /vmlinuz-6.11.0-rc1+ root=UUID={inner} ro\n\
+             initrd /initrd.img-6.11.0-rc1+\n}}\n"
+        ),
+    )
+    .unwrap();
+    let run = check("root-luks", &["--config", cfg.to_str().unwrap()]);
+    assert_eq!(run.paths("BV4109"), ["0", "2"]);
+    let named = run.findings("BV4109")[0];
+    assert_eq!(named["severity"], "error");
+    let evidence = lines(&named["evidence"]);
+    assert_eq!(
+        evidence[0],
+        format!("the command line has rd.luks.uuid=luks-{LUKS_UUID}")
+    );
+    assert_eq!(
+        evidence[1],
+        format!("(hd0,gpt4) is crypto_LUKS UUID={LUKS_UUID}: the volume the command line names")
+    );
+    // The command line names the volume: only the tool is missing.
+    assert!(evidence[2].starts_with("the initrd holds no cryptsetup"));
+    assert!(!evidence.iter().any(|l| l.contains("crypttab")));
+    let inferred = run.findings("BV4109")[1];
+    assert_eq!(inferred["severity"], "warning");
+    assert_eq!(
+        lines(&inferred["evidence"])[0],
+        format!(
+            "(hd0,gpt4) is crypto_LUKS UUID={LUKS_UUID}: root=UUID={inner} matches no volume bootvet can read, so it is presumably inside"
+        )
+    );
+    assert!(run.findings("BV4202").is_empty(), "{:?}", run.codes());
+    assert_eq!(run.codes(), ["BV4109", "BV4109"]);
+}
+
 #[test]
 fn root_bus_flag_names_the_disk_driver() {
     // sd_mod (CONFIG_BLK_DEV_SD=m) is in neither initrd: both kernels now miss it.
@@ -369,7 +487,7 @@ fn decompression_bomb_stops_at_the_limit_as_a_finding() {
 #[test]
 fn explain_has_every_new_code() {
     for code in [
-        "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103",
+        "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103", "BV4109",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
             .args(["explain", code])

@@ -245,6 +245,11 @@ pub struct InitrdReport {
     pub module_files: BTreeMap<String, String>,
     /// Early microcode blobs (`kernel/x86/microcode/*`).
     pub microcode: Vec<String>,
+    /// Paths of the files that set up a storage layer under root, and of the
+    /// generator's own marks (`LAYER_FILES`): `usr/sbin/cryptsetup`,
+    /// `cryptroot/crypttab`, `conf/initramfs.conf`…
+    #[serde(default)]
+    pub layer_files: BTreeSet<String>,
     pub entries: u64,
     /// More modules, module directories or microcode files than
     /// `Limits::max_evidence` (or captured bodies past their budget): the lists are
@@ -255,7 +260,33 @@ pub struct InitrdReport {
     pub limit: Option<LimitHit>,
 }
 
+/// File names (the last path component) recorded in `InitrdReport::layer_files`:
+/// the tools that open dm-crypt, LVM and md, their configuration inside an
+/// initramfs (initramfs-tools keeps crypttab in `cryptroot/` and its older
+/// `conf/conf.d/cryptroot`; dracut in `etc/`), and what tells the generators apart
+/// (initramfs-tools' `conf/initramfs.conf`, dracut's and systemd's `initrd-release`).
+pub const LAYER_FILES: &[&str] = &[
+    "cryptsetup",
+    "systemd-cryptsetup",
+    "crypttab",
+    "cryptroot",
+    "lvm",
+    "lvm.conf",
+    "mdadm",
+    "mdadm.conf",
+    "initramfs.conf",
+    "initrd-release",
+];
+
 impl InitrdReport {
+    /// The `layer_files` paths whose last component is `name`.
+    pub fn layer_file(&self, name: &str) -> Vec<&str> {
+        self.layer_files
+            .iter()
+            .filter(|p| p.rsplit('/').next() == Some(name))
+            .map(String::as_str)
+            .collect()
+    }
     /// Whether a module (by modprobe name; dashes and underscores alike) is inside.
     pub fn has_module(&self, name: &str) -> bool {
         self.modules.contains_key(&name.replace('-', "_"))
@@ -435,6 +466,7 @@ struct Collector<'l> {
     modules: BTreeMap<String, String>,
     module_files: BTreeMap<String, String>,
     microcode: Vec<String>,
+    layer_files: BTreeSet<String>,
     captured: usize,
     evidence_cut: bool,
     entry_limit_hit: bool,
@@ -507,6 +539,13 @@ impl Visitor for Collector<'_> {
                 self.evidence_cut = true;
             }
         }
+        let base = path.rsplit('/').next().unwrap_or(&path);
+        if LAYER_FILES.contains(&base)
+            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
+            && self.layer_files.len() < 256
+        {
+            self.layer_files.insert(path.clone());
+        }
         if path.starts_with("kernel/x86/microcode/") && e.header.is_regular() {
             if room {
                 self.microcode.push(path);
@@ -576,6 +615,7 @@ fn run<R: Read>(
         modules: BTreeMap::new(),
         module_files: BTreeMap::new(),
         microcode: Vec::new(),
+        layer_files: BTreeSet::new(),
         captured: 0,
         evidence_cut: false,
         entry_limit_hit: false,
@@ -877,6 +917,7 @@ fn run<R: Read>(
         modules: col.modules,
         module_files: col.module_files,
         microcode: col.microcode,
+        layer_files: col.layer_files,
         entries: col.entries,
         evidence_cut: col.evidence_cut,
         error,

@@ -221,6 +221,7 @@ pub const ROOT_PATH: &[Provider] = &[
     ),
     p("lvm", Layer, &["BLK_DEV_DM"], &["dm_mod"], &["lvm"]),
     p("dm", Layer, &["BLK_DEV_DM"], &["dm_mod"], &[]),
+    p("md", Layer, &["BLK_DEV_MD"], &["md_mod"], &["mdadm"]),
     p("raid0", Layer, &["MD_RAID0"], &["raid0"], &["mdadm"]),
     p("raid1", Layer, &["MD_RAID1"], &["raid1"], &["mdadm"]),
     p("raid10", Layer, &["MD_RAID10"], &["raid10"], &["mdadm"]),

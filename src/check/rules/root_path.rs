@@ -287,7 +287,8 @@ pub(super) fn root_fstype<'a>(facts: &'a BootFacts, root: &str) -> Option<&'a st
 }
 
 /// What the root path needs that the kernel does not build in: the root
-/// filesystem's driver, and the bus. For a bus bootvet only assumes (images
+/// filesystem's driver, the drivers of the storage layers under it
+/// (`root_stack`), and the bus. For a bus bootvet only assumes (images
 /// without `--root-bus`), the bus counts as missing only when every candidate is
 /// missing; `accept` says whether a candidate is met (built in, or in the initrd).
 pub(super) fn unmet_needs(
@@ -309,6 +310,18 @@ pub(super) fn unmet_needs(
         };
         if !accept(&need) {
             out.push(need);
+        }
+    }
+    for layer in super::root_stack::layers(facts, booted.params, root) {
+        for what in layer.kind.needs() {
+            let need = Need {
+                what: what.to_string(),
+                kind: NeedKind::Layer,
+                have: have(booted, what),
+            };
+            if !out.iter().any(|n| n.what == need.what) && !accept(&need) {
+                out.push(need);
+            }
         }
     }
     let bus = &facts.root_bus;
