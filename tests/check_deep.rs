@@ -22,6 +22,7 @@ const SCENARIOS: &[&str] = &[
     "deep-bomb",
     "deep-ext4-deps",
     "root-luks",
+    "deep-vermagic",
 ];
 
 const ROOT: &str = "UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f";
@@ -417,6 +418,36 @@ fn luks_named_on_the_command_line_or_only_inferred() {
 }
 
 #[test]
+fn root_module_built_for_another_release() {
+    for args in [&[][..], &["--deep"][..]] {
+        let run = check("deep-vermagic", args);
+        // 0, 1>0: ext4.ko for 6.11.0-rc1 without modversions: refused for sure.
+        // 1>1: its own. 1>2: ext4.ko.xz for 6.5.0-33-generic with modversions.
+        assert_eq!(run.paths("BV4110"), ["0", "1>0", "1>2"], "{args:?}");
+        let f = run.findings("BV4110")[0];
+        assert_eq!(f["severity"], "error");
+        assert_eq!(
+            f["message"],
+            "initrd '/initrd.img-6.11.0-rc1+' carries ext4.ko built for 6.11.0-rc1, but kernel '/vmlinuz-6.11.0-rc1+' is 6.11.0-rc1+"
+        );
+        assert_eq!(
+            lines(&f["will_print"]),
+            [
+                "ext4: version magic '6.11.0-rc1 SMP preempt mod_unload ' should be '6.11.0-rc1+ SMP preempt mod_unload '"
+            ]
+        );
+        let xz = run.findings("BV4110")[2];
+        assert_eq!(xz["severity"], "warning");
+        assert_eq!(
+            lines(&xz["evidence"])[0],
+            "lib/modules/6.5.0-34-generic/kernel/fs/ext4/ext4.ko.xz: vermagic=6.5.0-33-generic SMP preempt mod_unload modversions"
+        );
+        assert_eq!(lines(&xz["will_print"]), Vec::<String>::new());
+        assert_eq!(run.codes().len(), 3, "{:?}", run.codes());
+    }
+}
+
+#[test]
 fn root_bus_flag_names_the_disk_driver() {
     // sd_mod (CONFIG_BLK_DEV_SD=m) is in neither initrd: both kernels now miss it.
     let run = check("deep-lacks-ext4", &["--root-bus", "ahci,sd"]);
@@ -487,7 +518,7 @@ fn decompression_bomb_stops_at_the_limit_as_a_finding() {
 #[test]
 fn explain_has_every_new_code() {
     for code in [
-        "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103", "BV4109",
+        "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103", "BV4109", "BV4110",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
             .args(["explain", code])

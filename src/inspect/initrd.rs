@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use serde::{Deserialize, Serialize};
 
 use super::cpio::{self, Body, Counts, Entry, Fault, Place, Source, Stop, Visitor, WalkError};
-use super::modules::module_name_from_path;
+use super::modules::{ko_compression, module_name_from_path, vermagic_of};
 
 /// A compression method, as the kernel's `decompress_method` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -250,6 +250,10 @@ pub struct InitrdReport {
     /// `cryptroot/crypttab`, `conf/initramfs.conf`…
     #[serde(default)]
     pub layer_files: BTreeSet<String>,
+    /// `vermagic=` of the root-path modules inside (`kconfig::ROOT_PATH`), by
+    /// module name: the kernel release and build options each was built for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub module_vermagic: BTreeMap<String, String>,
     pub entries: u64,
     /// More modules, module directories or microcode files than
     /// `Limits::max_evidence` (or captured bodies past their budget): the lists are
@@ -458,6 +462,15 @@ fn decompressor_message(method: Compression, truncated: bool) -> (&'static str, 
     }
 }
 
+/// Bytes of a root-path module read for its vermagic (compressed or not).
+const KO_PREFIX: usize = 4 << 20;
+
+fn is_root_path_module(name: &str) -> bool {
+    super::kconfig::ROOT_PATH
+        .iter()
+        .any(|p| p.modules.contains(&name))
+}
+
 struct Collector<'l> {
     limits: &'l Limits,
     names: Option<&'l mut Vec<String>>,
@@ -467,6 +480,7 @@ struct Collector<'l> {
     module_files: BTreeMap<String, String>,
     microcode: Vec<String>,
     layer_files: BTreeSet<String>,
+    module_vermagic: BTreeMap<String, String>,
     captured: usize,
     evidence_cut: bool,
     entry_limit_hit: bool,
@@ -533,6 +547,14 @@ impl Visitor for Collector<'_> {
         if let Some(name) = module_name_from_path(&path)
             && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
         {
+            // The root path's own modules: their vermagic says which kernel they
+            // load into. `.modinfo` precedes the debug sections, so a prefix does.
+            if e.header.is_regular()
+                && is_root_path_module(&name)
+                && !self.module_vermagic.contains_key(&name)
+            {
+                want = Body::Capture(KO_PREFIX);
+            }
             if room {
                 self.modules.entry(name).or_insert(path.clone());
             } else {
@@ -557,9 +579,15 @@ impl Visitor for Collector<'_> {
     }
 
     fn body(&mut self, e: &Entry<'_>, body: &[u8], cut: bool) {
+        let path = normalise(e.name);
+        if let Some(name) = module_name_from_path(&path) {
+            if let Some(v) = vermagic_of(body, ko_compression(&path), KO_PREFIX as u64) {
+                self.module_vermagic.insert(name, v);
+            }
+            return;
+        }
         self.captured += body.len();
         self.evidence_cut |= cut;
-        let path = normalise(e.name);
         self.module_files
             .insert(path, String::from_utf8_lossy(body).into_owned());
     }
@@ -616,6 +644,7 @@ fn run<R: Read>(
         module_files: BTreeMap::new(),
         microcode: Vec::new(),
         layer_files: BTreeSet::new(),
+        module_vermagic: BTreeMap::new(),
         captured: 0,
         evidence_cut: false,
         entry_limit_hit: false,
@@ -918,6 +947,7 @@ fn run<R: Read>(
         module_files: col.module_files,
         microcode: col.microcode,
         layer_files: col.layer_files,
+        module_vermagic: col.module_vermagic,
         entries: col.entries,
         evidence_cut: col.evidence_cut,
         error,

@@ -27,6 +27,7 @@ pub mod bv4106_initrd_compression_not_configured;
 pub mod bv4107_initrd_lacks_root_driver;
 pub mod bv4108_initrd_over_limit;
 pub mod bv4109_initrd_lacks_layer_userspace;
+pub mod bv4110_initrd_module_vermagic_mismatch;
 pub mod bv4201_no_root_parameter;
 pub mod bv4202_root_not_found;
 pub mod bv4203_root_ambiguous;

@@ -346,6 +346,19 @@ pub(super) fn unmet_needs(
     out
 }
 
+/// The modules the root path may load: every module of every need the kernel
+/// has only as a module (filesystem, layers, each candidate bus).
+pub(super) fn modular_root_path(facts: &BootFacts, booted: &Booted<'_>) -> Vec<String> {
+    unmet_needs(facts, booted, |_| false)
+        .into_iter()
+        .filter_map(|n| match n.have {
+            Have::Module { modules, .. } => Some(modules),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
 /// A need's state as one evidence line.
 pub(super) fn describe(need: &Need) -> String {
     let kind = match need.kind {
