@@ -23,6 +23,7 @@ const SCENARIOS: &[&str] = &[
     "deep-ext4-deps",
     "root-luks",
     "deep-vermagic",
+    "deep-ikconfig",
 ];
 
 const ROOT: &str = "UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f";
@@ -445,6 +446,25 @@ fn root_module_built_for_another_release() {
         assert_eq!(lines(&xz["will_print"]), Vec::<String>::new());
         assert_eq!(run.codes().len(), 3, "{:?}", run.codes());
     }
+}
+
+#[test]
+fn config_embedded_in_the_compressed_kernel_when_config_release_is_absent() {
+    let run = check("deep-ikconfig", &[]);
+    // No config-RELEASE on /boot: 6.11.0-rc1+'s .config comes from IKCONFIG in
+    // its xz payload (no CONFIG_RD_ZSTD); 6.5.0-35-generic's from its zstd one.
+    assert_eq!(run.paths("BV4106"), ["0", "1>0"]);
+    let f = run.findings("BV4106")[0];
+    assert!(
+        lines(&f["evidence"]).contains(
+            &"(hd0,gpt3)/vmlinuz-6.11.0-rc1+ (IKCONFIG in its xz payload): CONFIG_RD_ZSTD not set; the kernel unpacks gzip, xz"
+                .to_string()
+        ),
+        "{}",
+        f["evidence"]
+    );
+    assert_eq!(run.codes(), ["BV4106", "BV4106"]);
+    assert_eq!(run.status, 3);
 }
 
 #[test]

@@ -409,7 +409,7 @@ impl<R: Read> Read for Capped<R> {
 const IN_BUF: usize = 256 << 10;
 const OUT_BUF: usize = 256 << 10;
 
-fn decoder<'a, B: BufRead + 'a>(
+pub(crate) fn decoder<'a, B: BufRead + 'a>(
     method: Compression,
     input: B,
     limits: &Limits,

@@ -118,7 +118,8 @@ impl KernelConfig {
 }
 
 /// Finds the IKCONFIG block in `bytes` and returns its text (bounded to 8 MiB).
-/// `None` when there is none (a compressed bzImage hides it: it lives in the payload).
+/// `None` when there is none (in a bzImage it lives inside the compressed payload:
+/// `kernel::embedded_config` decompresses it first).
 pub fn extract_ikconfig(bytes: &[u8]) -> Option<String> {
     const START: &[u8] = b"IKCFG_ST";
     let at = bytes.windows(START.len()).position(|w| w == START)? + START.len();

@@ -265,7 +265,10 @@ fn kernel_side_of(
     match fact.resolution.volume() {
         Some(volume) => match kernel_side::read_config(files, volume, &fact.path, &release) {
             Ok(config) => side.config = Some(config),
-            Err(why) => side.config_missing = Some(why),
+            Err(why) => match kernel_side::read_embedded_config(files, volume, &fact.path) {
+                Ok(config) => side.config = Some(config),
+                Err(also) => side.config_missing = Some(format!("{why}; {also}")),
+            },
         },
         None => side.config_missing = Some("the kernel's volume is not known".into()),
     }

@@ -136,6 +136,43 @@ pub fn read_config(
     ))
 }
 
+/// The config the kernel embeds (`CONFIG_IKCONFIG`), from its compressed payload,
+/// for when `config-RELEASE` is absent (Arch, self-built kernels installed by
+/// hand). Decompression is bounded by `kernel::IKCONFIG_MAX_OUTPUT`.
+pub fn read_embedded_config(
+    files: &DiskFiles<'_>,
+    volume: &VolumeRef,
+    kernel_path: &str,
+) -> Result<ConfigSummary, String> {
+    let vf = files.volume(volume)?;
+    let stream = vf.open(kernel_path).map_err(|e| e.to_string())?;
+    match crate::inspect::kernel::embedded_config(
+        stream,
+        crate::inspect::kernel::IKCONFIG_MAX_OUTPUT,
+    ) {
+        Ok(Some(crate::inspect::kernel::PayloadScan {
+            method,
+            config: Some(text),
+            ..
+        })) => Ok(ConfigSummary::from_config(
+            format!(
+                "({}){kernel_path} (IKCONFIG in its {} payload)",
+                volume.name,
+                method.kernel_name()
+            ),
+            &KernelConfig::parse(&text),
+        )),
+        Ok(Some(scan)) => Err(format!(
+            "no IKCONFIG in the kernel's {} payload ({} bytes decompressed{})",
+            scan.method.kernel_name(),
+            scan.output,
+            if scan.ended { "" } else { ", not to its end" }
+        )),
+        Ok(None) => Err("the kernel has no compressed payload bootvet can read".into()),
+        Err(e) => Err(format!("{kernel_path}: {e}")),
+    }
+}
+
 /// Reads `lib/modules/RELEASE/{modules.builtin,modules.dep}` on the root volume.
 pub fn modules_on_root(
     files: &DiskFiles<'_>,
