@@ -467,6 +467,39 @@ fn config_embedded_in_the_compressed_kernel_when_config_release_is_absent() {
     assert_eq!(run.status, 3);
 }
 
+/// Debian's encrypted install: LVM inside LUKS, root=/dev/mapper/VG-LV. The
+/// command line names only LVM; the LUKS volume under it is inferred from the disk.
+#[test]
+fn lvm_on_luks_needs_lvm_too() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lvm-on-luks-cfg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("grub.cfg");
+    std::fs::write(
+        &cfg,
+        "search --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n\
+         menuentry 'Debian, LVM on LUKS' {\n\
+         linux /vmlinuz-6.5.0-35-generic root=/dev/mapper/debian--vg-root ro quiet\n\
+         initrd /initrd.img-6.5.0-35-generic\n}\n",
+    )
+    .unwrap();
+    let run = check("root-luks", &["--config", cfg.to_str().unwrap()]);
+    // The initrd has cryptsetup and crypttab, but no lvm.
+    assert_eq!(run.paths("BV4109"), ["0"]);
+    let f = run.findings("BV4109")[0];
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.5.0-35-generic' cannot open the LVM under root=/dev/mapper/debian--vg-root"
+    );
+    assert_eq!(
+        lines(&f["evidence"])[0],
+        "root=/dev/mapper/debian--vg-root is a device-mapper name of an LVM volume (VG-LV)"
+    );
+    assert!(lines(&f["evidence"])[1].starts_with("the initrd holds no lvm"));
+    assert!(f["fix"].as_str().unwrap().starts_with("`apt install lvm2`"));
+    assert!(run.findings("BV4202").is_empty());
+}
+
 #[test]
 fn root_bus_flag_names_the_disk_driver() {
     // sd_mod (CONFIG_BLK_DEV_SD=m) is in neither initrd: both kernels now miss it.

@@ -248,7 +248,7 @@ pub struct InitrdReport {
     /// Paths of the files that set up a storage layer under root, and of the
     /// generator's own marks (`LAYER_FILES`): `usr/sbin/cryptsetup`,
     /// `cryptroot/crypttab`, `conf/initramfs.conf`…
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub layer_files: BTreeSet<String>,
     /// `vermagic=` of the root-path modules inside (`kconfig::ROOT_PATH`), by
     /// module name: the kernel release and build options each was built for.

@@ -220,7 +220,13 @@ pub fn vermagic_of(body: &[u8], method: Option<Compression>, max: u64) -> Option
             body,
             liblzma::stream::Stream::new_stream_decoder(64 << 20, 0).ok()?,
         )),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(body).ok()?),
+        Compression::Zstd => {
+            // Modules are compressed at levels whose window is at most 8 MiB; a
+            // header asking for more is refused rather than allocated.
+            let mut d = zstd::stream::read::Decoder::new(body).ok()?;
+            d.window_log_max(24).ok()?;
+            Box::new(d)
+        }
         Compression::Gzip => Box::new(flate2::read::GzDecoder::new(body)),
         _ => return None,
     };

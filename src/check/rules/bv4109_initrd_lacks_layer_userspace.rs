@@ -18,13 +18,16 @@ decides that root sits on a layer from the kernel command line (`rd.luks.uuid=`,
 `rd.luks.name=`, `cryptdevice=`, `rd.lvm.lv=`, `rd.md.uuid=`,
 `root=/dev/mapper/…`, `root=/dev/VG/LV`, `root=/dev/md…`), or, when root=
 matches no volume it can read, from a LUKS, LVM or md member on the disks
-(libblkid's type; sysfs holders on the live system) — then as a warning, since
+(libblkid's type; on the live system sysfs holders show what holds it open) —
+then as a warning, since
 the root filesystem is only presumably inside it. For each layer the entry's
 initrd must hold the userspace: `cryptsetup` (or `systemd-cryptsetup`) and,
 unless the command line names the LUKS volume, a crypttab (initramfs-tools:
 `cryptroot/crypttab` or `conf/conf.d/cryptroot`; dracut: `etc/crypttab`);
-`lvm`; `mdadm`. The kernel drivers of the layer (dm_crypt, dm_mod, md_mod,
-raidN) are BV4107's.
+`lvm`; `mdadm`. The kernel drivers of the layer (dm_crypt, dm_mod, md_mod)
+are BV4107's. The generator is told by its marks (initramfs-tools'
+`conf/initramfs.conf`, dracut's `initrd-release`): what is printed at boot
+depends on it.
 
 ## Why it breaks the boot
 The kernel cannot unlock LUKS, activate a volume group or assemble an array by
