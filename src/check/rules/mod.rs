@@ -43,7 +43,7 @@ pub mod bv5008_modules_missing;
 pub mod bv5009_unstripped_modules;
 pub mod bv5010_sector_unreadable;
 mod root_path;
-mod root_stack;
+pub(crate) mod root_stack;
 mod sectors_common;
 
 use crate::menu::{BootEntry, CommandKind, EntryCommand, FileRef, KernelParam};

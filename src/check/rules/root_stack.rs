@@ -12,7 +12,7 @@ use crate::probe::resolve::{Resolution, volumes};
 
 /// A kind of layer, with what the kernel and the initramfs need to open it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum LayerKind {
+pub(crate) enum LayerKind {
     Crypt,
     Lvm,
     Md,
@@ -21,7 +21,7 @@ pub(super) enum LayerKind {
 }
 
 impl LayerKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             LayerKind::Crypt => "dm-crypt (LUKS)",
             LayerKind::Lvm => "LVM",
@@ -53,7 +53,7 @@ impl LayerKind {
 
 /// One layer under root, and why bootvet believes it is there.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Layer {
+pub(crate) struct Layer {
     pub kind: LayerKind,
     pub evidence: Vec<String>,
     /// Only inferred from a container on the disks, not said by the command line.
@@ -131,7 +131,7 @@ fn named_uuid(p: &KernelParam) -> Option<String> {
 }
 
 /// The layers under `root` for an entry booted with `params`.
-pub(super) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> Vec<Layer> {
+pub(crate) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> Vec<Layer> {
     let mut out: Vec<Layer> = Vec::new();
     let mut add = |kind: LayerKind, line: String, inferred: bool, named: bool| match out
         .iter_mut()
