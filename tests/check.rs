@@ -751,6 +751,27 @@ fn captured_facts_replay_to_the_same_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     let facts = dir.path().join("facts.json");
     let facts_arg = facts.display().to_string();
+    // Every scenario's facts read back (a field skipped when empty must default).
+    let mut images: Vec<PathBuf> = std::fs::read_dir(scenarios())
+        .expect("scenarios")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "img"))
+        .collect();
+    images.sort();
+    assert!(images.len() > 30, "{images:?}");
+    for img in &images {
+        let img = img.display().to_string();
+        let (status, json, _) = bootvet(&[
+            "check",
+            "--image",
+            &img,
+            "--json",
+            "--dump-facts",
+            &facts_arg,
+        ]);
+        let (replayed, replay_json, err) = bootvet(&["check", "--facts", &facts_arg, "--json"]);
+        assert_eq!((replayed, &replay_json), (status, &json), "{img}: {err}");
+    }
     for name in ["seed", "healthy", "initrd-missing", "root-uuid-unknown"] {
         let img = image(name);
         for extra in [&[][..], &["--deep"][..]] {

@@ -20,6 +20,10 @@ const SCENARIOS: &[&str] = &[
     "deep-lacks-ext4",
     "deep-native-root",
     "deep-bomb",
+    "deep-ext4-deps",
+    "root-luks",
+    "deep-vermagic",
+    "deep-ikconfig",
 ];
 
 const ROOT: &str = "UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f";
@@ -263,6 +267,240 @@ fn initrd_without_the_root_filesystem_module() {
 }
 
 #[test]
+fn initrd_with_the_root_module_but_not_its_dependencies() {
+    let run = check("deep-ext4-deps", &[]);
+    // 6.11.0-rc1+'s initrd has ext4.ko; its modules.dep (and root's) names jbd2,
+    // mbcache and crc16. crc16 is built in; the other two are not there.
+    assert_eq!(run.paths("BV4107"), ["0", "1>0"]);
+    let f = run.findings("BV4107")[0];
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.11.0-rc1+' lacks jbd2.ko and mbcache.ko for the root path of kernel '/vmlinuz-6.11.0-rc1+'"
+    );
+    let evidence = lines(&f["evidence"]);
+    assert_eq!(
+        evidence[1],
+        "the initrd has ext4.ko, which needs jbd2, mbcache, crc16 (built in); jbd2.ko and mbcache.ko are not there: modprobe cannot load ext4 (\"Unknown symbol\" in the kernel log)"
+    );
+    assert_eq!(
+        evidence[2],
+        "dependencies from /initrd.img-6.11.0-rc1+:lib/modules/6.11.0-rc1+/modules.dep and (hd0,gpt4)/lib/modules/6.11.0-rc1+/modules.dep"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("add jbd2, mbcache to /etc/initramfs-tools/modules")
+    );
+    assert_eq!(run.status, 3);
+    // 6.5.0-35-generic's initrd carries the whole closure: it passes, quick and deep.
+    assert_eq!(run.codes(), ["BV4107", "BV4107"]);
+    assert_eq!(
+        check("deep-ext4-deps", &["--deep"]).paths("BV4107"),
+        ["0", "1>0"]
+    );
+}
+
+const LUKS_UUID: &str = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+#[test]
+fn root_on_luks_needs_cryptsetup_crypttab_and_dm_crypt_in_the_initrd() {
+    let run = check("root-luks", &[]);
+    // 0, 1>0: 6.5.0-35-generic, everything inside. 1>1: no cryptsetup, no
+    // crypttab. 1>2: no dm-crypt.ko. 2: no initrd at all.
+    assert_eq!(run.paths("BV4109"), ["1>1"]);
+    let f = run.findings("BV4109")[0];
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.11.0-rc1+' cannot open the dm-crypt (LUKS) under root=/dev/mapper/cryptroot"
+    );
+    let evidence = lines(&f["evidence"]);
+    assert_eq!(
+        evidence[0],
+        "root=/dev/mapper/cryptroot is a device-mapper name of a LUKS mapping"
+    );
+    assert!(
+        evidence[1].starts_with(&format!("(hd0,gpt4) is crypto_LUKS UUID={LUKS_UUID}: ")),
+        "{}",
+        evidence[1]
+    );
+    assert!(evidence[2].starts_with("the initrd holds no cryptsetup"));
+    assert!(evidence[3].starts_with("the initrd holds no crypttab"));
+    assert_eq!(
+        lines(&f["will_print"]),
+        [
+            "Gave up waiting for root file system device.  Common problems:",
+            "ALERT!  /dev/mapper/cryptroot does not exist.  Dropping to a shell!"
+        ]
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("`apt install cryptsetup-initramfs`")
+    );
+
+    assert_eq!(run.paths("BV4107"), ["1>2"]);
+    let f = run.findings("BV4107")[0];
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.12.0-nodm' lacks dm_crypt.ko for the root path of kernel '/vmlinuz-6.12.0-nodm'"
+    );
+    assert_eq!(
+        lines(&f["evidence"])[0],
+        "storage layer dm-crypt: CONFIG_DM_CRYPT=m, a module (dm_crypt.ko) only an initramfs can load"
+    );
+
+    assert_eq!(run.paths("BV4103"), ["2"]);
+    let f = run.findings("BV4103")[0];
+    assert_eq!(
+        f["message"],
+        "no initrd is loaded, but root=/dev/mapper/cryptroot sits on dm-crypt (LUKS): only an initramfs can open it"
+    );
+    assert_eq!(
+        lines(&f["will_print"]),
+        panic_lines("/dev/mapper/cryptroot")
+    );
+    // Inside LUKS the root filesystem is not readable: not finding it is no finding.
+    assert!(run.findings("BV4202").is_empty());
+    assert_eq!(run.codes().len(), 3, "{:?}", run.codes());
+    assert_eq!(run.status, 1, "the default entry boots");
+}
+
+#[test]
+fn luks_named_on_the_command_line_or_only_inferred() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("luks-cfg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("grub.cfg");
+    let inner = "0b1c2d3e-0000-4000-8000-000000000001";
+    std::fs::write(
+        &cfg,
+        format!(
+            "search --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n\
+             menuentry 'dracut style' {{\n\
+             linux /vmlinuz-6.11.0-rc1+ root=UUID={inner} ro rd.luks.uuid=luks-{LUKS_UUID}\n\
+             initrd /initrd.img-6.11.0-rc1+\n}}\n\
+             menuentry 'named, complete' {{\n\
+             linux /vmlinuz-6.5.0-35-generic root=UUID={inner} ro rd.luks.uuid={LUKS_UUID}\n\
+             initrd /initrd.img-6.5.0-35-generic\n}}\n\
+             menuentry 'Debian style, inferred' {{\n\
+             linux /vmlinuz-6.11.0-rc1+ root=UUID={inner} ro\n\
+             initrd /initrd.img-6.11.0-rc1+\n}}\n"
+        ),
+    )
+    .unwrap();
+    let run = check("root-luks", &["--config", cfg.to_str().unwrap()]);
+    assert_eq!(run.paths("BV4109"), ["0", "2"]);
+    let named = run.findings("BV4109")[0];
+    assert_eq!(named["severity"], "error");
+    let evidence = lines(&named["evidence"]);
+    assert_eq!(
+        evidence[0],
+        format!("the command line has rd.luks.uuid=luks-{LUKS_UUID}")
+    );
+    assert_eq!(
+        evidence[1],
+        format!("(hd0,gpt4) is crypto_LUKS UUID={LUKS_UUID}: the volume the command line names")
+    );
+    // The command line names the volume: only the tool is missing.
+    assert!(evidence[2].starts_with("the initrd holds no cryptsetup"));
+    assert!(!evidence.iter().any(|l| l.contains("crypttab")));
+    let inferred = run.findings("BV4109")[1];
+    assert_eq!(inferred["severity"], "warning");
+    assert_eq!(
+        lines(&inferred["evidence"])[0],
+        format!(
+            "(hd0,gpt4) is crypto_LUKS UUID={LUKS_UUID}: root=UUID={inner} matches no volume bootvet can read, so it is presumably inside"
+        )
+    );
+    assert!(run.findings("BV4202").is_empty(), "{:?}", run.codes());
+    assert_eq!(run.codes(), ["BV4109", "BV4109"]);
+}
+
+#[test]
+fn root_module_built_for_another_release() {
+    for args in [&[][..], &["--deep"][..]] {
+        let run = check("deep-vermagic", args);
+        // 0, 1>0: ext4.ko for 6.11.0-rc1 without modversions: refused for sure.
+        // 1>1: its own. 1>2: ext4.ko.xz for 6.5.0-33-generic with modversions.
+        assert_eq!(run.paths("BV4110"), ["0", "1>0", "1>2"], "{args:?}");
+        let f = run.findings("BV4110")[0];
+        assert_eq!(f["severity"], "error");
+        assert_eq!(
+            f["message"],
+            "initrd '/initrd.img-6.11.0-rc1+' carries ext4.ko built for 6.11.0-rc1, but kernel '/vmlinuz-6.11.0-rc1+' is 6.11.0-rc1+"
+        );
+        assert_eq!(
+            lines(&f["will_print"]),
+            [
+                "ext4: version magic '6.11.0-rc1 SMP preempt mod_unload ' should be '6.11.0-rc1+ SMP preempt mod_unload '"
+            ]
+        );
+        let xz = run.findings("BV4110")[2];
+        assert_eq!(xz["severity"], "warning");
+        assert_eq!(
+            lines(&xz["evidence"])[0],
+            "lib/modules/6.5.0-34-generic/kernel/fs/ext4/ext4.ko.xz: vermagic=6.5.0-33-generic SMP preempt mod_unload modversions"
+        );
+        assert_eq!(lines(&xz["will_print"]), Vec::<String>::new());
+        assert_eq!(run.codes().len(), 3, "{:?}", run.codes());
+    }
+}
+
+#[test]
+fn config_embedded_in_the_compressed_kernel_when_config_release_is_absent() {
+    let run = check("deep-ikconfig", &[]);
+    // No config-RELEASE on /boot: 6.11.0-rc1+'s .config comes from IKCONFIG in
+    // its xz payload (no CONFIG_RD_ZSTD); 6.5.0-35-generic's from its zstd one.
+    assert_eq!(run.paths("BV4106"), ["0", "1>0"]);
+    let f = run.findings("BV4106")[0];
+    assert!(
+        lines(&f["evidence"]).contains(
+            &"(hd0,gpt3)/vmlinuz-6.11.0-rc1+ (IKCONFIG in its xz payload): CONFIG_RD_ZSTD not set; the kernel unpacks gzip, xz"
+                .to_string()
+        ),
+        "{}",
+        f["evidence"]
+    );
+    assert_eq!(run.codes(), ["BV4106", "BV4106"]);
+    assert_eq!(run.status, 3);
+}
+
+/// Debian's encrypted install: LVM inside LUKS, root=/dev/mapper/VG-LV. The
+/// command line names only LVM; the LUKS volume under it is inferred from the disk.
+#[test]
+fn lvm_on_luks_needs_lvm_too() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lvm-on-luks-cfg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("grub.cfg");
+    std::fs::write(
+        &cfg,
+        "search --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n\
+         menuentry 'Debian, LVM on LUKS' {\n\
+         linux /vmlinuz-6.5.0-35-generic root=/dev/mapper/debian--vg-root ro quiet\n\
+         initrd /initrd.img-6.5.0-35-generic\n}\n",
+    )
+    .unwrap();
+    let run = check("root-luks", &["--config", cfg.to_str().unwrap()]);
+    // The initrd has cryptsetup and crypttab, but no lvm.
+    assert_eq!(run.paths("BV4109"), ["0"]);
+    let f = run.findings("BV4109")[0];
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.5.0-35-generic' cannot open the LVM under root=/dev/mapper/debian--vg-root"
+    );
+    assert_eq!(
+        lines(&f["evidence"])[0],
+        "root=/dev/mapper/debian--vg-root is a device-mapper name of an LVM volume (VG-LV)"
+    );
+    assert!(lines(&f["evidence"])[1].starts_with("the initrd holds no lvm"));
+    assert!(f["fix"].as_str().unwrap().starts_with("`apt install lvm2`"));
+    assert!(run.findings("BV4202").is_empty());
+}
+
+#[test]
 fn root_bus_flag_names_the_disk_driver() {
     // sd_mod (CONFIG_BLK_DEV_SD=m) is in neither initrd: both kernels now miss it.
     let run = check("deep-lacks-ext4", &["--root-bus", "ahci,sd"]);
@@ -333,7 +571,7 @@ fn decompression_bomb_stops_at_the_limit_as_a_finding() {
 #[test]
 fn explain_has_every_new_code() {
     for code in [
-        "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103",
+        "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103", "BV4109", "BV4110",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
             .args(["explain", code])

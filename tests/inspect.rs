@@ -1196,3 +1196,76 @@ fn json_fixtures_still_deserialize() {
         Some("ZSTD-compressed data is truncated")
     );
 }
+
+/// IKCONFIG inside the compressed payload of a stand-in bzImage (a real gzip, xz or
+/// zstd stream located by payload_offset/payload_length), and the output bound.
+#[test]
+fn ikconfig_inside_a_compressed_bzimage_payload() {
+    let dir = tmp().join("ikconfig");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = "# Linux/x86 6.12.0 Kernel Configuration\nCONFIG_BLK_DEV_INITRD=y\nCONFIG_RD_GZIP=y\n# CONFIG_RD_ZSTD is not set\nCONFIG_EXT4_FS=m\n";
+    write(&dir.join("config"), config.as_bytes());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/standin-kernel.py");
+    for (name, method) in [
+        ("gzip", Compression::Gzip),
+        ("xz", Compression::Xz),
+        ("zstd", Compression::Zstd),
+    ] {
+        let out = dir.join(format!("vmlinuz-{name}"));
+        let status = Command::new("python3")
+            .arg(&script)
+            .args(["6.12.0", out.to_str().unwrap(), "--ikconfig"])
+            .arg(dir.join("config"))
+            .args(["--compress", name])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bytes = std::fs::read(&out).unwrap();
+        let scan = kernel::embedded_config(Cursor::new(&bytes), kernel::IKCONFIG_MAX_OUTPUT)
+            .unwrap()
+            .expect("a payload");
+        assert_eq!(scan.method, method);
+        assert_eq!(scan.config.as_deref(), Some(config), "{name}");
+        let parsed = KernelConfig::parse(scan.config.as_deref().unwrap());
+        assert_eq!(parsed.get("EXT4_FS"), Value::Module);
+        // The marker sits ~96 KiB in: a 64 KiB bound stops before it.
+        let short = kernel::embedded_config(Cursor::new(&bytes), 64 << 10)
+            .unwrap()
+            .unwrap();
+        assert_eq!(short.config, None, "{name}");
+        assert!(
+            !short.ended && short.output <= 64 << 10,
+            "{name}: {short:?}"
+        );
+    }
+    // A stand-in without a compressed payload has nothing to scan.
+    let plain = dir.join("vmlinuz-plain");
+    let status = Command::new("python3")
+        .arg(&script)
+        .args(["6.12.0", plain.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bytes = std::fs::read(&plain).unwrap();
+    assert_eq!(
+        kernel::embedded_config(Cursor::new(&bytes), kernel::IKCONFIG_MAX_OUTPUT).unwrap(),
+        None
+    );
+}
+
+/// Debian builds without CONFIG_IKCONFIG: its real xz payload (BCJ-filtered) is
+/// decompressed to its end and yields no config.
+#[test]
+fn debian_bzimage_payload_has_no_ikconfig() {
+    let Some((root, release)) = debian_kernel() else {
+        return;
+    };
+    let bytes = std::fs::read(root.join(format!("boot/vmlinuz-{release}"))).unwrap();
+    let scan = kernel::embedded_config(Cursor::new(&bytes), kernel::IKCONFIG_MAX_OUTPUT)
+        .unwrap()
+        .expect("a payload");
+    assert_eq!(scan.method, Compression::Xz);
+    assert!(scan.ended, "{scan:?}");
+    assert!(scan.output > 16 << 20, "a whole vmlinux: {scan:?}");
+    assert_eq!(scan.config, None);
+}

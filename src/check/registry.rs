@@ -87,6 +87,8 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv4106_initrd_compression_not_configured::INFO,
     rules::bv4107_initrd_lacks_root_driver::INFO,
     rules::bv4108_initrd_over_limit::INFO,
+    rules::bv4109_initrd_lacks_layer_userspace::INFO,
+    rules::bv4110_initrd_module_vermagic_mismatch::INFO,
     rules::bv4201_no_root_parameter::INFO,
     rules::bv4202_root_not_found::INFO,
     rules::bv4203_root_ambiguous::INFO,

@@ -326,10 +326,27 @@ fn links(
                     LinkState::Pass,
                     format!("root={value} → {} matches", all.len()),
                 ),
-                Resolution::None if fact.unparsed.is_some() || facts.disks.disks.is_empty() => {
-                    (LinkState::Unknown, format!("root={value}"))
+                Resolution::None => {
+                    let params = match linux.map(|c| &c.kind) {
+                        Some(CommandKind::Linux { params, .. }) => params.as_slice(),
+                        _ => &[],
+                    };
+                    let stack = super::rules::root_stack::layers(facts, params, value);
+                    if stack.is_empty() {
+                        if fact.unparsed.is_some() || facts.disks.disks.is_empty() {
+                            (LinkState::Unknown, format!("root={value}"))
+                        } else {
+                            (LinkState::Fail, format!("root={value} → no device"))
+                        }
+                    } else {
+                        // The filesystem is inside a layer bootvet cannot open.
+                        let names: Vec<&str> = stack.iter().map(|l| l.kind.name()).collect();
+                        (
+                            LinkState::Unknown,
+                            format!("root={value} inside {}", names.join(" + ")),
+                        )
+                    }
                 }
-                Resolution::None => (LinkState::Fail, format!("root={value} → no device")),
             },
             None => (LinkState::Unknown, format!("root={value}")),
         },

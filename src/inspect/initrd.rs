@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use serde::{Deserialize, Serialize};
 
 use super::cpio::{self, Body, Counts, Entry, Fault, Place, Source, Stop, Visitor, WalkError};
-use super::modules::module_name_from_path;
+use super::modules::{ko_compression, module_name_from_path, vermagic_of};
 
 /// A compression method, as the kernel's `decompress_method` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -245,6 +245,15 @@ pub struct InitrdReport {
     pub module_files: BTreeMap<String, String>,
     /// Early microcode blobs (`kernel/x86/microcode/*`).
     pub microcode: Vec<String>,
+    /// Paths of the files that set up a storage layer under root, and of the
+    /// generator's own marks (`LAYER_FILES`): `usr/sbin/cryptsetup`,
+    /// `cryptroot/crypttab`, `conf/initramfs.conf`…
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub layer_files: BTreeSet<String>,
+    /// `vermagic=` of the root-path modules inside (`kconfig::ROOT_PATH`), by
+    /// module name: the kernel release and build options each was built for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub module_vermagic: BTreeMap<String, String>,
     pub entries: u64,
     /// More modules, module directories or microcode files than
     /// `Limits::max_evidence` (or captured bodies past their budget): the lists are
@@ -255,7 +264,33 @@ pub struct InitrdReport {
     pub limit: Option<LimitHit>,
 }
 
+/// File names (the last path component) recorded in `InitrdReport::layer_files`:
+/// the tools that open dm-crypt, LVM and md, their configuration inside an
+/// initramfs (initramfs-tools keeps crypttab in `cryptroot/` and its older
+/// `conf/conf.d/cryptroot`; dracut in `etc/`), and what tells the generators apart
+/// (initramfs-tools' `conf/initramfs.conf`, dracut's and systemd's `initrd-release`).
+pub const LAYER_FILES: &[&str] = &[
+    "cryptsetup",
+    "systemd-cryptsetup",
+    "crypttab",
+    "cryptroot",
+    "lvm",
+    "lvm.conf",
+    "mdadm",
+    "mdadm.conf",
+    "initramfs.conf",
+    "initrd-release",
+];
+
 impl InitrdReport {
+    /// The `layer_files` paths whose last component is `name`.
+    pub fn layer_file(&self, name: &str) -> Vec<&str> {
+        self.layer_files
+            .iter()
+            .filter(|p| p.rsplit('/').next() == Some(name))
+            .map(String::as_str)
+            .collect()
+    }
     /// Whether a module (by modprobe name; dashes and underscores alike) is inside.
     pub fn has_module(&self, name: &str) -> bool {
         self.modules.contains_key(&name.replace('-', "_"))
@@ -374,7 +409,7 @@ impl<R: Read> Read for Capped<R> {
 const IN_BUF: usize = 256 << 10;
 const OUT_BUF: usize = 256 << 10;
 
-fn decoder<'a, B: BufRead + 'a>(
+pub(crate) fn decoder<'a, B: BufRead + 'a>(
     method: Compression,
     input: B,
     limits: &Limits,
@@ -427,6 +462,15 @@ fn decompressor_message(method: Compression, truncated: bool) -> (&'static str, 
     }
 }
 
+/// Bytes of a root-path module read for its vermagic (compressed or not).
+const KO_PREFIX: usize = 4 << 20;
+
+fn is_root_path_module(name: &str) -> bool {
+    super::kconfig::ROOT_PATH
+        .iter()
+        .any(|p| p.modules.contains(&name))
+}
+
 struct Collector<'l> {
     limits: &'l Limits,
     names: Option<&'l mut Vec<String>>,
@@ -435,6 +479,8 @@ struct Collector<'l> {
     modules: BTreeMap<String, String>,
     module_files: BTreeMap<String, String>,
     microcode: Vec<String>,
+    layer_files: BTreeSet<String>,
+    module_vermagic: BTreeMap<String, String>,
     captured: usize,
     evidence_cut: bool,
     entry_limit_hit: bool,
@@ -501,11 +547,26 @@ impl Visitor for Collector<'_> {
         if let Some(name) = module_name_from_path(&path)
             && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
         {
+            // The root path's own modules: their vermagic says which kernel they
+            // load into. `.modinfo` precedes the debug sections, so a prefix does.
+            if e.header.is_regular()
+                && is_root_path_module(&name)
+                && !self.module_vermagic.contains_key(&name)
+            {
+                want = Body::Capture(KO_PREFIX);
+            }
             if room {
                 self.modules.entry(name).or_insert(path.clone());
             } else {
                 self.evidence_cut = true;
             }
+        }
+        let base = path.rsplit('/').next().unwrap_or(&path);
+        if LAYER_FILES.contains(&base)
+            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
+            && self.layer_files.len() < 256
+        {
+            self.layer_files.insert(path.clone());
         }
         if path.starts_with("kernel/x86/microcode/") && e.header.is_regular() {
             if room {
@@ -518,9 +579,15 @@ impl Visitor for Collector<'_> {
     }
 
     fn body(&mut self, e: &Entry<'_>, body: &[u8], cut: bool) {
+        let path = normalise(e.name);
+        if let Some(name) = module_name_from_path(&path) {
+            if let Some(v) = vermagic_of(body, ko_compression(&path), KO_PREFIX as u64) {
+                self.module_vermagic.insert(name, v);
+            }
+            return;
+        }
         self.captured += body.len();
         self.evidence_cut |= cut;
-        let path = normalise(e.name);
         self.module_files
             .insert(path, String::from_utf8_lossy(body).into_owned());
     }
@@ -576,6 +643,8 @@ fn run<R: Read>(
         modules: BTreeMap::new(),
         module_files: BTreeMap::new(),
         microcode: Vec::new(),
+        layer_files: BTreeSet::new(),
+        module_vermagic: BTreeMap::new(),
         captured: 0,
         evidence_cut: false,
         entry_limit_hit: false,
@@ -877,6 +946,8 @@ fn run<R: Read>(
         modules: col.modules,
         module_files: col.module_files,
         microcode: col.microcode,
+        layer_files: col.layer_files,
+        module_vermagic: col.module_vermagic,
         entries: col.entries,
         evidence_cut: col.evidence_cut,
         error,

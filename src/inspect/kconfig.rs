@@ -118,7 +118,8 @@ impl KernelConfig {
 }
 
 /// Finds the IKCONFIG block in `bytes` and returns its text (bounded to 8 MiB).
-/// `None` when there is none (a compressed bzImage hides it: it lives in the payload).
+/// `None` when there is none (in a bzImage it lives inside the compressed payload:
+/// `kernel::embedded_config` decompresses it first).
 pub fn extract_ikconfig(bytes: &[u8]) -> Option<String> {
     const START: &[u8] = b"IKCFG_ST";
     let at = bytes.windows(START.len()).position(|w| w == START)? + START.len();
@@ -221,6 +222,7 @@ pub const ROOT_PATH: &[Provider] = &[
     ),
     p("lvm", Layer, &["BLK_DEV_DM"], &["dm_mod"], &["lvm"]),
     p("dm", Layer, &["BLK_DEV_DM"], &["dm_mod"], &[]),
+    p("md", Layer, &["BLK_DEV_MD"], &["md_mod"], &["mdadm"]),
     p("raid0", Layer, &["MD_RAID0"], &["raid0"], &["mdadm"]),
     p("raid1", Layer, &["MD_RAID1"], &["raid1"], &["mdadm"]),
     p("raid10", Layer, &["MD_RAID10"], &["raid10"], &["mdadm"]),

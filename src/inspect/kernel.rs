@@ -7,6 +7,8 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use super::initrd::{self, Compression};
+use super::kconfig;
 use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::take;
@@ -619,4 +621,94 @@ mod tests {
             assert_eq!(k.format, Format::Unknown);
         }
     }
+}
+
+/// Most bytes of a bzImage payload decompressed while looking for IKCONFIG (a
+/// distribution vmlinux is 30–70 MiB).
+pub const IKCONFIG_MAX_OUTPUT: u64 = 128 << 20;
+
+/// The `.config` a bzImage embeds with `CONFIG_IKCONFIG`, found inside its
+/// compressed payload (located by the setup header's `payload_offset` and
+/// `payload_length`, boot protocol ≥ 2.08): the payload is decompressed as a
+/// stream, at most `max_output` bytes, and only the bytes between `IKCFG_ST` and
+/// `IKCFG_ED` (at most 1 MiB) are kept. `Ok(None)`: no header, no payload, an
+/// unknown compression; `Err` only when the input cannot be read.
+pub fn embedded_config<R: Read + Seek>(
+    mut input: R,
+    max_output: u64,
+) -> io::Result<Option<PayloadScan>> {
+    let mut head = read_at(&mut input, 0, HEAD_LEN)?;
+    if head.len() < 0x268 {
+        head.resize(0x268, 0);
+    }
+    let Some(header) = setup_header(&head) else {
+        return Ok(None);
+    };
+    let (Some(start), Some(length)) = (header.payload_start(), header.payload_length) else {
+        return Ok(None);
+    };
+    let magic = read_at(&mut input, start, 2)?;
+    let Some(method) = initrd::detect(&magic) else {
+        return Ok(None);
+    };
+    input.seek(SeekFrom::Start(start))?;
+    let payload = io::BufReader::with_capacity(256 << 10, input.take(u64::from(length)));
+    let limits = initrd::Limits::for_input(u64::from(length));
+    let mut dec = initrd::decoder(method, payload, &limits)?.take(max_output);
+    const START: &[u8] = b"IKCFG_ST";
+    const END: &[u8] = b"IKCFG_ED";
+    let mut buf = vec![0u8; 256 << 10];
+    // The last bytes of the previous chunk, so a marker split across reads is seen.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut block: Option<Vec<u8>> = None;
+    let mut output = 0u64;
+    let mut ended = false;
+    loop {
+        let n = match dec.read(&mut buf) {
+            Ok(0) => {
+                ended = output < max_output;
+                break;
+            }
+            Ok(n) => n,
+            // A damaged payload is the kernel's problem (BV4003/BV4004), not this one's.
+            Err(_) => break,
+        };
+        output += n as u64;
+        let chunk = &buf[..n];
+        match &mut block {
+            None => {
+                carry.extend_from_slice(chunk);
+                if let Some(at) = carry.windows(START.len()).position(|w| w == START) {
+                    block = Some(carry[at..].to_vec());
+                } else {
+                    let keep = carry.len().saturating_sub(START.len() - 1);
+                    carry.drain(..keep);
+                }
+            }
+            Some(b) => b.extend_from_slice(chunk),
+        }
+        if let Some(b) = &block
+            && (b[START.len()..].windows(END.len()).any(|w| w == END) || b.len() > 1 << 20)
+        {
+            break;
+        }
+    }
+    Ok(Some(PayloadScan {
+        method,
+        output,
+        ended,
+        config: block.and_then(|b| kconfig::extract_ikconfig(&b)),
+    }))
+}
+
+/// What `embedded_config` saw of a bzImage's payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadScan {
+    pub method: Compression,
+    /// Bytes decompressed before the search stopped.
+    pub output: u64,
+    /// The payload was decompressed to its end (no bound, no fault, no early stop).
+    pub ended: bool,
+    /// The `.config` text, when an IKCONFIG block was found.
+    pub config: Option<String>,
 }

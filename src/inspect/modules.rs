@@ -190,6 +190,57 @@ pub fn vermagic_release(vermagic: &str) -> Option<&str> {
     vermagic.split_whitespace().next()
 }
 
+/// The `vermagic=` string of a module's `.modinfo`, found by its key in the
+/// module's first bytes (the caller may hand a prefix: `.modinfo` sits before the
+/// debug sections, so a cut body of an unstripped module still holds it).
+pub fn find_vermagic(bytes: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"vermagic=";
+    // A `.modinfo` field starts the section or follows the previous one's NUL.
+    let at = bytes
+        .windows(KEY.len())
+        .enumerate()
+        .position(|(i, w)| w == KEY && (i == 0 || bytes[i - 1] == 0))?
+        + KEY.len();
+    let rest = &bytes[at..];
+    let end = rest.iter().position(|&b| b == 0)?;
+    // Kept as the kernel prints it (`version magic '%s'`): with its trailing space.
+    let text = String::from_utf8_lossy(&rest[..end.min(256)]).into_owned();
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// `find_vermagic` over a module body that may be compressed (`.ko.xz/.zst/.gz`)
+/// and may be cut short: at most `max` bytes are decompressed, and a stream that
+/// ends early is searched as far as it went.
+pub fn vermagic_of(body: &[u8], method: Option<Compression>, max: u64) -> Option<String> {
+    let Some(method) = method else {
+        return find_vermagic(body);
+    };
+    let mut dec: Box<dyn Read> = match method {
+        Compression::Xz => Box::new(liblzma::read::XzDecoder::new_stream(
+            body,
+            liblzma::stream::Stream::new_stream_decoder(64 << 20, 0).ok()?,
+        )),
+        Compression::Zstd => {
+            // Modules are compressed at levels whose window is at most 8 MiB; a
+            // header asking for more is refused rather than allocated.
+            let mut d = zstd::stream::read::Decoder::new(body).ok()?;
+            d.window_log_max(24).ok()?;
+            Box::new(d)
+        }
+        Compression::Gzip => Box::new(flate2::read::GzDecoder::new(body)),
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    let mut buf = [0u8; 64 << 10];
+    while (out.len() as u64) < max {
+        match dec.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    find_vermagic(&out)
+}
+
 /// Decompresses a `.ko.xz`/`.ko.zst`/`.ko.gz` read from `input`, up to `max` bytes
 /// (a module larger than that is refused rather than held in memory).
 pub fn decompress_ko<R: Read>(input: R, method: Compression, max: u64) -> io::Result<Vec<u8>> {
@@ -243,6 +294,27 @@ mod tests {
         );
         assert_eq!(dep.closure("ext4"), ["ext4", "crc16", "mbcache", "jbd2"]);
         assert_eq!(dep.closure("vfat"), ["vfat"]);
+    }
+
+    #[test]
+    fn vermagic_from_a_prefix() {
+        let modinfo = b"xx\0license=GPL\0vermagic=6.1.0-18-amd64 SMP preempt mod_unload modversions \0name=ext4\0";
+        assert_eq!(
+            find_vermagic(modinfo).as_deref(),
+            Some("6.1.0-18-amd64 SMP preempt mod_unload modversions ")
+        );
+        assert_eq!(find_vermagic(b"\0vermagic=6.1.0 cut"), None);
+        assert_eq!(find_vermagic(b"\0vermagic= \0"), None);
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(modinfo).unwrap();
+        let gz = enc.finish().unwrap();
+        assert_eq!(
+            vermagic_of(&gz, Some(Compression::Gzip), 1 << 20)
+                .as_deref()
+                .and_then(vermagic_release),
+            Some("6.1.0-18-amd64")
+        );
     }
 
     #[test]

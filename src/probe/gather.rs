@@ -73,7 +73,7 @@ pub struct FileFact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initrd: Option<InitrdReport>,
     /// The head of a file `chainloader` loads.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chainload: Option<kernel::ChainImage>,
     /// Why the bytes could not be inspected although the file was found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -268,7 +268,10 @@ fn kernel_side_of(
     match fact.resolution.volume() {
         Some(volume) => match kernel_side::read_config(files, volume, &fact.path, &release) {
             Ok(config) => side.config = Some(config),
-            Err(why) => side.config_missing = Some(why),
+            Err(why) => match kernel_side::read_embedded_config(files, volume, &fact.path) {
+                Ok(config) => side.config = Some(config),
+                Err(also) => side.config_missing = Some(format!("{why}; {also}")),
+            },
         },
         None => side.config_missing = Some("the kernel's volume is not known".into()),
     }

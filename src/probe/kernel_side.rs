@@ -5,7 +5,7 @@
 //! the initrd and root-driver checks; it reads small text files only, never a
 //! module or a whole directory tree, and never writes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -16,7 +16,7 @@ use super::facts::Source;
 use super::resolve::{Resolution, VolumeRef};
 use crate::inspect::initrd::Compression;
 use crate::inspect::kconfig::{KernelConfig, NeedKind, Provision, ROOT_PATH};
-use crate::inspect::modules::parse_builtin;
+use crate::inspect::modules::{ModulesDep, parse_builtin};
 
 /// Largest `config-RELEASE` / `modules.builtin` read (distribution configs are
 /// ~300 KiB, modules.builtin ~100 KiB).
@@ -74,6 +74,11 @@ pub struct ModulesOnRoot {
     pub builtin: Option<BTreeSet<String>>,
     /// `modules.dep` is there.
     pub dep_found: bool,
+    /// For each root-path module `modules.dep` lists, every module it needs
+    /// (transitively, itself excluded). Only the root-path table's modules are
+    /// kept: the whole file is thousands of lines the checks never ask about.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deps: BTreeMap<String, Vec<String>>,
 }
 
 /// Everything read beside one kernel file.
@@ -131,6 +136,43 @@ pub fn read_config(
     ))
 }
 
+/// The config the kernel embeds (`CONFIG_IKCONFIG`), from its compressed payload,
+/// for when `config-RELEASE` is absent (Arch, self-built kernels installed by
+/// hand). Decompression is bounded by `kernel::IKCONFIG_MAX_OUTPUT`.
+pub fn read_embedded_config(
+    files: &DiskFiles<'_>,
+    volume: &VolumeRef,
+    kernel_path: &str,
+) -> Result<ConfigSummary, String> {
+    let vf = files.volume(volume)?;
+    let stream = vf.open(kernel_path).map_err(|e| e.to_string())?;
+    match crate::inspect::kernel::embedded_config(
+        stream,
+        crate::inspect::kernel::IKCONFIG_MAX_OUTPUT,
+    ) {
+        Ok(Some(crate::inspect::kernel::PayloadScan {
+            method,
+            config: Some(text),
+            ..
+        })) => Ok(ConfigSummary::from_config(
+            format!(
+                "({}){kernel_path} (IKCONFIG in its {} payload)",
+                volume.name,
+                method.kernel_name()
+            ),
+            &KernelConfig::parse(&text),
+        )),
+        Ok(Some(scan)) => Err(format!(
+            "no IKCONFIG in the kernel's {} payload ({} bytes decompressed{})",
+            scan.method.kernel_name(),
+            scan.output,
+            if scan.ended { "" } else { ", not to its end" }
+        )),
+        Ok(None) => Err("the kernel has no compressed payload bootvet can read".into()),
+        Err(e) => Err(format!("{kernel_path}: {e}")),
+    }
+}
+
 /// Reads `lib/modules/RELEASE/{modules.builtin,modules.dep}` on the root volume.
 pub fn modules_on_root(
     files: &DiskFiles<'_>,
@@ -153,14 +195,28 @@ pub fn modules_on_root(
         dir_found: dir.is_some(),
         builtin: None,
         dep_found: false,
+        deps: BTreeMap::new(),
     };
     if let Some(dir) = dir {
         out.builtin = read_text(files, volume, &format!("{dir}/modules.builtin"))
             .ok()
             .map(|t| parse_builtin(&t));
-        out.dep_found = vf.stat(&format!("{dir}/modules.dep")).is_ok();
+        if let Ok(text) = read_text(files, volume, &format!("{dir}/modules.dep")) {
+            out.dep_found = true;
+            out.deps = root_path_closures(&ModulesDep::parse(&text));
+        }
     }
     Some(out)
+}
+
+/// The dependency closure of every root-path module `dep` lists.
+pub fn root_path_closures(dep: &ModulesDep) -> BTreeMap<String, Vec<String>> {
+    ROOT_PATH
+        .iter()
+        .flat_map(|p| p.modules.iter())
+        .filter(|m| dep.modules.contains_key(**m))
+        .map(|m| (m.to_string(), dep.closure(m).into_iter().skip(1).collect()))
+        .collect()
 }
 
 fn read_text(files: &DiskFiles<'_>, volume: &VolumeRef, path: &str) -> Result<String, String> {

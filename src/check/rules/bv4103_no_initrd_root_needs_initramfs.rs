@@ -21,7 +21,9 @@ the root filesystem all by itself. That takes three things:
   turn into a device;
 - the driver of the disk built in (`CONFIG_BLK_DEV_NVME=y`, `CONFIG_SATA_AHCI=y`
   + `CONFIG_BLK_DEV_SD=y`, `CONFIG_VIRTIO_BLK=y`…);
-- the driver of the root filesystem built in (`CONFIG_EXT4_FS=y`…).
+- the driver of the root filesystem built in (`CONFIG_EXT4_FS=y`…);
+- no storage layer under root: the kernel alone cannot unlock dm-crypt, activate
+  LVM or assemble md arrays (how bootvet tells a layer is there: BV4109).
 bootvet reads the kernel's `config-RELEASE` beside it and
 `/lib/modules/RELEASE/modules.builtin` on the root filesystem; the disk's bus
 comes from sysfs on the live system and from `--root-bus` (else: any of
@@ -105,6 +107,33 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 finding = finding.fix(fix);
             }
             out.push(finding);
+            continue;
+        }
+        // The kernel cannot unlock LUKS, activate LVM or assemble md arrays alone.
+        let stack = super::root_stack::layers(cx.facts, booted.params, root);
+        if !stack.is_empty() {
+            let names: Vec<&str> = stack.iter().map(|l| l.kind.name()).collect();
+            let mut finding = Finding::new(
+                &INFO,
+                format!(
+                    "no initrd is loaded, but root={root} sits on {}: only an initramfs can open it",
+                    names.join(" and ")
+                ),
+            )
+            .entry(entry)
+            .at(booted.command.location)
+            .evidence(no_initrd);
+            for line in stack.iter().flat_map(|l| &l.evidence) {
+                finding = finding.evidence(line.clone());
+            }
+            finding = finding.prints_all(panic_without_initramfs(root));
+            if stack.iter().all(|l| l.inferred) {
+                finding = finding.severity(crate::check::Severity::Warning);
+            }
+            out.push(finding.fix(format!(
+                "build the initramfs with the layer's support installed (cryptsetup-initramfs, lvm2, mdadm; dracut: crypt, lvm, mdraid): `update-initramfs -c -k {}`, then `update-grub` adds the initrd line",
+                version.as_deref().unwrap_or("VERSION")
+            )));
             continue;
         }
         // A root= the kernel parses: it still needs its drivers built in.

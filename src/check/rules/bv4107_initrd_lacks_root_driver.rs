@@ -1,7 +1,9 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::kconfig::NeedKind;
 
-use super::root_path::{Booted, Have, bus_origin, describe, initrds, unmet_needs};
+use super::root_path::{
+    Booted, Have, InitrdModules, Lack, Need, bus_origin, describe, initrds, unmet_needs,
+};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4107",
@@ -16,19 +18,26 @@ driver of the disk under it (sysfs on the live system; `--root-bus` or any of
 virtio_blk, ahci, nvme for images), the kernel either builds the driver in
 (`=y` in `config-RELEASE`, or listed in `/lib/modules/RELEASE/modules.builtin`
 on the root filesystem) or the entry's initrd holds the module (`ext4.ko`,
-`nvme.ko.zst`…).
+`nvme.ko.zst`…) and every module it depends on that is not built in: the
+closure of `modules.dep`, read from the initrd's own `lib/modules/RELEASE` and
+from the root filesystem's (ext4 needs jbd2 and mbcache, nvme needs nvme_core).
+The drivers of a storage layer under root (dm-crypt, LVM, md) count the same way.
 
 ## Why it breaks the boot
 A module lives on the root filesystem it is needed to mount. Only the initramfs
 can bring it. An image made with `MODULES=dep` on other hardware, in a chroot
-or a container, or by a generator that did not know the new bus, lacks it: the
-disk never appears or cannot be mounted, initramfs-tools prints `Gave up
+or a container, or by a generator that did not know the new bus, lacks it; an
+initrd put together by hand may hold the module but not what it needs, and
+modprobe then fails (`ext4: Unknown symbol jbd2_journal_… (err -2)`). Either
+way the disk never appears or cannot be mounted, initramfs-tools prints `Gave up
 waiting for root file system device` and `ALERT! UUID=… does not exist.
 Dropping to a shell!`, dracut times out in `dracut-initqueue`.
 
 ## Example
     /boot/config-6.5.0-35-generic: CONFIG_EXT4_FS=m
     /boot/initrd.img-6.5.0-35-generic: no ext4.ko
+    /boot/initrd.img-6.11.0: ext4.ko, but no jbd2.ko, mbcache.ko (modules.dep:
+        kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko kernel/fs/mbcache.ko …)
 
 ## Fix
 Add the module to the initramfs — `echo ext4 >> /etc/initramfs-tools/modules`
@@ -55,60 +64,85 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let in_initrd = |modules: &[String]| {
-            modules
-                .iter()
-                .any(|m| loaded.iter().any(|(_, _, r)| r.has_module(m)))
+        let held = InitrdModules::of(&booted, &loaded);
+        let lack = |need: &Need| match &need.have {
+            Have::Module { modules, .. } => held.lacks(modules),
+            _ => None,
         };
         // Unknown and absent needs are not this check's: without a config it
         // cannot tell, and a driver missing from the kernel is not the initrd's.
-        let unmet = unmet_needs(cx.facts, &booted, |need| match &need.have {
-            Have::Module { modules, .. } => in_initrd(modules),
-            _ => true,
-        });
+        let unmet: Vec<(Need, Lack)> = unmet_needs(cx.facts, &booted, |need| lack(need).is_none())
+            .into_iter()
+            .filter_map(|need| {
+                let l = lack(&need)?;
+                Some((need, l))
+            })
+            .collect();
         if unmet.is_empty() {
             continue;
         }
-        let names: Vec<&str> = unmet
-            .iter()
-            .filter_map(|n| match &n.have {
-                Have::Module { modules, .. } => modules.first().map(String::as_str),
-                _ => None,
-            })
-            .collect();
+        let mut missing: Vec<&str> = Vec::new();
+        for (_, l) in &unmet {
+            for m in &l.missing {
+                if !missing.contains(&m.as_str()) {
+                    missing.push(m);
+                }
+            }
+        }
+        let ko = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| format!("{n}.ko"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
         let paths: Vec<&str> = loaded.iter().map(|(_, f, _)| f.path.as_str()).collect();
         let mut finding = Finding::new(
             &INFO,
             format!(
                 "initrd '{}' lacks {} for the root path of kernel '{}'",
                 paths.join("' + '"),
-                names
-                    .iter()
-                    .map(|n| format!("{n}.ko"))
-                    .collect::<Vec<_>>()
-                    .join(" and "),
+                ko(&missing),
                 booted.file.path
             ),
         )
         .entry(entry)
         .at(command.location);
-        for need in &unmet {
+        for (need, l) in &unmet {
             finding = finding.evidence(describe(need));
+            if l.only_dependencies() {
+                let needs = held.dependencies(&l.module);
+                let absent: Vec<&str> = l.missing.iter().map(String::as_str).collect();
+                finding = finding.evidence(format!(
+                    "the initrd has {}.ko, which needs {}; {} {} not there: modprobe cannot load {} (\"Unknown symbol\" in the kernel log)",
+                    l.module,
+                    needs.join(", "),
+                    ko(&absent),
+                    if absent.len() == 1 { "is" } else { "are" },
+                    l.module
+                ));
+            }
         }
-        if unmet.iter().any(|n| n.kind == NeedKind::Bus) {
+        if !held.dep_sources.is_empty() && unmet.iter().any(|(_, l)| l.only_dependencies()) {
+            finding = finding.evidence(format!(
+                "dependencies from {}",
+                held.dep_sources.join(" and ")
+            ));
+        }
+        if unmet.iter().any(|(n, _)| n.kind == NeedKind::Bus) {
             finding = finding.evidence(bus_origin(cx.facts));
         }
-        let modules: usize = loaded.iter().map(|(_, _, r)| r.modules.len()).sum();
         finding = finding.evidence(format!(
-            "the initrd holds {modules} modules, none of them {}",
-            names.join(" or ")
+            "the initrd holds {} modules, none of them {}",
+            held.count(),
+            missing.join(" or ")
         ));
         out.push(finding.fix(format!(
-            "add {} to /etc/initramfs-tools/modules (dracut: add_drivers+=\" {} \") and run `update-initramfs -u -k {}`; or build {} into the kernel",
-            names.join(", "),
-            names.join(" "),
+            "add {} to /etc/initramfs-tools/modules (dracut: add_drivers+=\" {} \") and run `update-initramfs -u -k {}` (both tools add what a module depends on); or build {} into the kernel",
+            missing.join(", "),
+            missing.join(" "),
             booted.release.as_deref().unwrap_or("VERSION"),
-            if names.len() == 1 { "it" } else { "them" }
+            if missing.len() == 1 { "it" } else { "them" }
         )));
     }
 }

@@ -12,7 +12,9 @@ pub const INFO: CheckInfo = CheckInfo {
     fix: "set root= to the root filesystem's current UUID (blkid shows it) in /etc/default/grub or the BLS entry, then update-grub",
     doc: "## What it checks
 The device `root=` names — `UUID=`, `LABEL=`, `PARTUUID=`, `PARTLABEL=`, `/dev/…`
-or `MAJ:MIN` — exists on the disks bootvet sees.
+or `MAJ:MIN` — exists on the disks bootvet sees. When root sits on a storage
+layer (dm-crypt, LVM, md: see BV4109) the filesystem inside is not visible from
+here, and this check stays silent.
 
 ## Why it breaks the boot
 initramfs-tools waits, then prints `Gave up waiting for root file system device`
@@ -77,6 +79,11 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         if fact.unparsed.is_some() || fact.resolution != Resolution::None {
+            continue;
+        }
+        // Inside LUKS, LVM or md the root filesystem is not readable from here:
+        // not finding it proves nothing (BV4109 judges the layer).
+        if !super::root_stack::layers(cx.facts, params, root).is_empty() {
             continue;
         }
         let mut finding =

@@ -27,6 +27,8 @@ pub mod bv4105_initrd_for_other_kernel;
 pub mod bv4106_initrd_compression_not_configured;
 pub mod bv4107_initrd_lacks_root_driver;
 pub mod bv4108_initrd_over_limit;
+pub mod bv4109_initrd_lacks_layer_userspace;
+pub mod bv4110_initrd_module_vermagic_mismatch;
 pub mod bv4201_no_root_parameter;
 pub mod bv4202_root_not_found;
 pub mod bv4203_root_ambiguous;
@@ -42,6 +44,7 @@ pub mod bv5008_modules_missing;
 pub mod bv5009_unstripped_modules;
 pub mod bv5010_sector_unreadable;
 mod root_path;
+pub(crate) mod root_stack;
 mod sectors_common;
 
 use crate::menu::bls::Snippet;

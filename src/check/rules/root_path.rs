@@ -3,8 +3,11 @@
 //! built in and which an initramfs must bring. Pure functions over the facts.
 
 use crate::inspect::initrd::{Compression, InitrdError, InitrdReport};
+use std::collections::BTreeSet;
+
 use crate::inspect::kconfig::{NeedKind, Provision, provider};
 use crate::inspect::kernel::release_from_file_name;
+use crate::inspect::modules::{ModuleDep, ModulesDep};
 use crate::menu::{BootEntry, EntryCommand, FileRef, KernelParam};
 use crate::probe::gather::BootFacts;
 use crate::probe::kernel_side::{BusNeed, KernelSide, ModulesOnRoot};
@@ -77,6 +80,150 @@ pub(super) fn first_fault(booted: &Booted<'_>, report: &InitrdReport) -> Option<
     report.first_fault_for(|c| booted.supports(c))
 }
 
+/// The modules an entry's initrds hold, with what `modules.dep` says each needs.
+pub(super) struct InitrdModules<'a> {
+    reports: Vec<&'a InitrdReport>,
+    /// The initrd's own `modules.dep` and the root filesystem's, merged: a
+    /// dependency either names is one modprobe will want (a copied or stale
+    /// modules.dep inside the initrd names what its modules needed when built).
+    dep: ModulesDep,
+    builtin: BTreeSet<String>,
+    /// Where the dependencies were read, for evidence.
+    pub dep_sources: Vec<String>,
+}
+
+/// One modular need the initrds cannot meet: the module bootvet looked for (of the
+/// alternatives, the one with the fewest missing pieces) and what is missing of it
+/// and its dependencies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Lack {
+    pub module: String,
+    /// Missing module names, the module itself first when it is missing.
+    pub missing: Vec<String>,
+}
+
+impl Lack {
+    /// The module is there; only modules it depends on are not.
+    pub fn only_dependencies(&self) -> bool {
+        self.missing.first() != Some(&self.module)
+    }
+}
+
+impl<'a> InitrdModules<'a> {
+    pub fn of(
+        booted: &Booted<'a>,
+        loaded: &[(&'a EntryCommand, &'a FileRef, &'a InitrdReport)],
+    ) -> Self {
+        let mut dep = ModulesDep::default();
+        let mut dep_sources = Vec::new();
+        let wanted = |path: &str| {
+            let rest = path.strip_prefix("usr/").unwrap_or(path);
+            let Some(rest) = rest.strip_prefix("lib/modules/") else {
+                return false;
+            };
+            match rest.split_once('/') {
+                Some((version, "modules.dep")) => {
+                    booted.release.as_deref().is_none_or(|r| r == version)
+                }
+                _ => false,
+            }
+        };
+        for (_, file, report) in loaded {
+            for (path, text) in &report.module_files {
+                if wanted(path) {
+                    merge(
+                        &mut dep,
+                        ModulesDep::parse(text)
+                            .modules
+                            .into_iter()
+                            .map(|(m, d)| (m, d.deps)),
+                    );
+                    dep_sources.push(format!("{}:{path}", file.path));
+                }
+            }
+        }
+        let on_root = booted.modules_on_root();
+        if let Some(m) = on_root.filter(|m| m.dep_found) {
+            merge(&mut dep, m.deps.clone());
+            dep_sources.push(format!(
+                "({})/lib/modules/{}/modules.dep",
+                m.volume,
+                booted.release.as_deref().unwrap_or("RELEASE")
+            ));
+        }
+        InitrdModules {
+            reports: loaded.iter().map(|(_, _, r)| *r).collect(),
+            dep,
+            builtin: on_root.and_then(|m| m.builtin.clone()).unwrap_or_default(),
+            dep_sources,
+        }
+    }
+
+    pub fn has(&self, module: &str) -> bool {
+        self.reports.iter().any(|r| r.has_module(module))
+    }
+
+    /// Modules the initrds hold, over all of them.
+    pub fn count(&self) -> usize {
+        self.reports.iter().map(|r| r.modules.len()).sum()
+    }
+
+    /// What `module` needs, as `modules.dep` lists it (itself excluded), the
+    /// ones `modules.builtin` names marked as built in.
+    pub fn dependencies(&self, module: &str) -> Vec<String> {
+        self.dep
+            .closure(module)
+            .into_iter()
+            .skip(1)
+            .map(|m| match self.builtin.contains(&m) {
+                true => format!("{m} (built in)"),
+                false => m,
+            })
+            .collect()
+    }
+
+    /// `None` when one of `alternatives` is in the initrds with everything it
+    /// needs that the kernel does not build in.
+    pub fn lacks(&self, alternatives: &[String]) -> Option<Lack> {
+        let mut best: Option<Lack> = None;
+        for module in alternatives {
+            let missing: Vec<String> = self
+                .dep
+                .closure(module)
+                .into_iter()
+                .filter(|m| !self.builtin.contains(m) && !self.has(m))
+                .collect();
+            if missing.is_empty() {
+                return None;
+            }
+            if best
+                .as_ref()
+                .is_none_or(|b| missing.len() < b.missing.len())
+            {
+                best = Some(Lack {
+                    module: module.clone(),
+                    missing,
+                });
+            }
+        }
+        best
+    }
+}
+
+fn merge(dep: &mut ModulesDep, lines: impl IntoIterator<Item = (String, Vec<String>)>) {
+    for (module, deps) in lines {
+        let entry = dep.modules.entry(module).or_insert_with(|| ModuleDep {
+            path: String::new(),
+            deps: Vec::new(),
+        });
+        for d in deps {
+            if !entry.deps.contains(&d) {
+                entry.deps.push(d);
+            }
+        }
+    }
+}
+
 /// How the booted kernel provides one need of the root path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Have {
@@ -140,7 +287,8 @@ pub(super) fn root_fstype<'a>(facts: &'a BootFacts, root: &str) -> Option<&'a st
 }
 
 /// What the root path needs that the kernel does not build in: the root
-/// filesystem's driver, and the bus. For a bus bootvet only assumes (images
+/// filesystem's driver, the drivers of the storage layers under it
+/// (`root_stack`), and the bus. For a bus bootvet only assumes (images
 /// without `--root-bus`), the bus counts as missing only when every candidate is
 /// missing; `accept` says whether a candidate is met (built in, or in the initrd).
 pub(super) fn unmet_needs(
@@ -164,6 +312,18 @@ pub(super) fn unmet_needs(
             out.push(need);
         }
     }
+    for layer in super::root_stack::layers(facts, booted.params, root) {
+        for what in layer.kind.needs() {
+            let need = Need {
+                what: what.to_string(),
+                kind: NeedKind::Layer,
+                have: have(booted, what),
+            };
+            if !out.iter().any(|n| n.what == need.what) && !accept(&need) {
+                out.push(need);
+            }
+        }
+    }
     let bus = &facts.root_bus;
     let needs: Vec<Need> = bus
         .drivers
@@ -184,6 +344,19 @@ pub(super) fn unmet_needs(
         }
     }
     out
+}
+
+/// The modules the root path may load: every module of every need the kernel
+/// has only as a module (filesystem, layers, each candidate bus).
+pub(super) fn modular_root_path(facts: &BootFacts, booted: &Booted<'_>) -> Vec<String> {
+    unmet_needs(facts, booted, |_| false)
+        .into_iter()
+        .filter_map(|n| match n.have {
+            Have::Module { modules, .. } => Some(modules),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 /// A need's state as one evidence line.
