@@ -612,3 +612,199 @@ fn deep_raw_read_names_the_first_sector_that_fails_with_eio() {
     );
     let _ = quick_code;
 }
+
+/// `bootvet check --deep` on the live system, for a config inside `mnt`.
+fn check_live(config: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .args(["check", "--json", "--deep", "--config"])
+        .arg(config)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run bootvet");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// `filefrag -v` (e2fsprogs' own FIEMAP caller, without its sync flag): does
+/// the file still have extents with no place on the disk?
+fn filefrag_pending(path: &Path) -> bool {
+    let out = Command::new("filefrag")
+        .arg("-v")
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.contains("delalloc") || text.contains("unknown_loc") || text.contains("unwritten")
+}
+
+fn sync() {
+    assert!(Command::new("sync").status().unwrap().success());
+}
+
+/// The live comparison behind BV5011, on a real block device: an ext4 image
+/// attached with losetup and mounted read-write. Files written without `sync`
+/// have delayed-allocation extents (checked with filefrag); bytes overwritten in
+/// place are read raw (`O_DIRECT` on /dev/loopN) and differ from what the mount
+/// returns at exactly the overwritten byte. After `sync` both are gone.
+#[test]
+fn deep_live_read_finds_data_not_yet_on_the_disk() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root, loop devices, mount)");
+        return;
+    }
+    let source = image("initrd-outlier");
+    let dir = tempfile::tempdir().unwrap();
+    let kernel_name = format!("vmlinuz-{NEW}");
+    let initrd_name = format!("initrd.img-{NEW}");
+    let mut payload = Vec::new();
+    for name in [&kernel_name, &initrd_name] {
+        let out = dir.path().join(name);
+        debugfs(&source, &format!("dump /{name} {}", out.display()));
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.len() > 1 << 18, "{name} dumped");
+        payload.push((name.clone(), bytes));
+    }
+    let img = dir.path().join("boot.img");
+    let status = Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-L", "bv5011"])
+        .args(["-U", "6a0e7b0e-5011-4a4a-9b9b-0123456789ab"])
+        .arg(&img)
+        .arg("64M")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = Command::new("losetup")
+        .args(["--find", "--show"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "losetup");
+    let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .arg(&dev)
+        .arg(&mnt)
+        .status()
+        .unwrap()
+        .success();
+    let result = std::panic::catch_unwind(|| {
+        assert!(mounted, "mount {dev} failed");
+        std::fs::create_dir(mnt.join("grub")).unwrap();
+        let config = mnt.join("grub/grub.cfg");
+        std::fs::copy(repo().join("tests/checks/BV5011/fail.cfg"), &config).unwrap();
+        sync();
+
+        // 1. Freshly written: delayed allocation. Another process's `sync` may
+        // flush them before bootvet looks; then try again with new copies.
+        let mut seen = false;
+        for _ in 0..3 {
+            for (name, bytes) in &payload {
+                let _ = std::fs::remove_file(mnt.join(name));
+                std::fs::write(mnt.join(name), bytes).unwrap();
+            }
+            let pending_before = payload.iter().all(|(n, _)| filefrag_pending(&mnt.join(n)));
+            let doc = check_live(&config);
+            let pending_after = payload.iter().all(|(n, _)| filefrag_pending(&mnt.join(n)));
+            if !(pending_before && pending_after) {
+                continue;
+            }
+            let f = findings(&doc, "BV5011");
+            let messages: Vec<&str> = f.iter().map(|f| f["message"].as_str().unwrap()).collect();
+            assert_eq!(messages.len(), 2, "{doc}");
+            for ((name, bytes), message) in payload.iter().zip(&messages) {
+                let role = if name.starts_with("vmlinuz") {
+                    "kernel"
+                } else {
+                    "initrd"
+                };
+                assert_eq!(
+                    *message,
+                    format!(
+                        "{role} '/{name}' is not on the disk yet: {} of its {} bytes are only in the page cache, and GRUB reads the disk",
+                        bytes.len(),
+                        bytes.len()
+                    )
+                );
+            }
+            assert_eq!(f[0]["severity"], "warning");
+            seen = true;
+            break;
+        }
+        assert!(
+            seen,
+            "writeback (another process's sync) raced every attempt"
+        );
+
+        // 2. On the disk: nothing to report, and every sector read raw.
+        sync();
+        let doc = check_live(&config);
+        assert!(findings(&doc, "BV5011").is_empty(), "{doc}");
+        assert!(
+            findings(&doc, "BV5010").is_empty(),
+            "O_DIRECT reads work: {doc}"
+        );
+
+        // 3. Overwritten in place: the extents stay, the page cache holds new
+        // bytes, the disk the old ones.
+        let at: u64 = 1_000_003;
+        let initrd = mnt.join(&initrd_name);
+        let old = &payload[1].1[at as usize..at as usize + 10];
+        let new: Vec<u8> = old.iter().map(|b| !b).collect();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&initrd)
+            .unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, &new, at).unwrap();
+        drop(file);
+        let doc = check_live(&config);
+        // Where that byte is on the disk (the image is the whole disk).
+        let frag = Command::new("filefrag")
+            .arg("-v")
+            .arg("-b4096")
+            .arg(&initrd)
+            .output()
+            .unwrap();
+        let frag = String::from_utf8_lossy(&frag.stdout).into_owned();
+        let block = frag
+            .lines()
+            .filter_map(|l| {
+                let cols: Vec<&str> = l
+                    .split(|c: char| c == ':' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                // ext: logical_start.. logical_end: physical_start.. physical_end: length:
+                let n = |i: usize| cols.get(i)?.trim_end_matches("..").parse::<u64>().ok();
+                let (l0, l1, p0) = (n(1)?, n(2)?, n(3)?);
+                (l0..=l1)
+                    .contains(&(at / 4096))
+                    .then(|| p0 + at / 4096 - l0)
+            })
+            .next()
+            .unwrap_or_else(|| panic!("byte {at} in {frag}"));
+        let disk_byte = block * 4096 + at % 4096;
+        let f = findings(&doc, "BV5011");
+        assert_eq!(f.len(), 1, "{doc}");
+        let message = f[0]["message"].as_str().unwrap();
+        let expected = format!(
+            "initrd '/{initrd_name}' is not on the disk yet: byte {at} of {} reads differently at sector {:#x} of hd",
+            payload[1].1.len(),
+            disk_byte / 512
+        );
+        assert!(
+            message.starts_with(&expected),
+            "{message}\nwanted {expected}…"
+        );
+        sync();
+        let doc = check_live(&config);
+        assert!(findings(&doc, "BV5011").is_empty(), "{doc}");
+    });
+    if mounted {
+        let _ = Command::new("umount").arg(&mnt).status();
+    }
+    let _ = Command::new("losetup").args(["-d", &dev]).status();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -567,6 +567,7 @@ impl VolumeFiles for Ext4Volume {
             has_holes: has_holes && !inline,
             inline,
             extents_unknown: None,
+            unflushed_bytes: 0,
         })
     }
 
