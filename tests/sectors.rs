@@ -808,3 +808,115 @@ fn deep_live_read_finds_data_not_yet_on_the_disk() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// ext4 grown past its GPT partition (the partition shrunk under it, the disk
+/// still whole): the initrd's blocks past the partition's end are refused by
+/// GRUB's partition check before the disk's, `attempt to read or write outside
+/// of partition`, at the exact first sector (from debugfs).
+#[test]
+fn initrd_past_the_end_of_its_partition_but_inside_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("shrunk.img");
+    let boot = dir.path().join("boot");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(boot.join("grub")).unwrap();
+    std::fs::create_dir_all(tree.join("lib/firmware")).unwrap();
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let release = "6.5.0-35-generic";
+    run(Command::new("python3")
+        .arg(repo().join("fixtures/scenarios/standin-kernel.py"))
+        .arg(release)
+        .arg(boot.join(format!("vmlinuz-{release}"))));
+    // A real gzip'd newc initrd whose data does not compress: 6 MiB on the disk.
+    let mut noise = vec![0u8; 6 << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    std::fs::write(tree.join("lib/firmware/blob.bin"), &noise).unwrap();
+    let initrd = boot.join(format!("initrd.img-{release}"));
+    run(Command::new("bash").arg("-c").arg(format!(
+        "cd {} && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1 > {}",
+        tree.display(),
+        initrd.display()
+    )));
+    std::fs::write(
+        boot.join("grub/grub.cfg"),
+        format!("menuentry 'Shrunk' {{\n\tlinux /vmlinuz-{release} root=/dev/vda2 ro\n\tinitrd /initrd.img-{release}\n}}\n"),
+    )
+    .unwrap();
+    run(Command::new("truncate").args(["-s", "64M"]).arg(&img));
+    let start: u64 = 4096 * 512;
+    run(Command::new("sgdisk")
+        .args(["-n1:2048:+1M", "-t1:ef02", "-n2:4096:+48M", "-t2:8300"])
+        .arg(&img));
+    run(Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-E"])
+        .arg(format!("offset={start}"))
+        .arg("-d")
+        .arg(&boot)
+        .arg(&img)
+        .arg("48M"));
+    let image = img.display().to_string();
+    let blocks_of = |name: &str| -> Vec<u64> {
+        let out = run(Command::new("debugfs")
+            .args(["-R", &format!("blocks /{name}")])
+            .arg(format!("{image}?offset={start}")));
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(|b| b.parse().unwrap())
+            .collect()
+    };
+    let initrd_blocks = blocks_of(&format!("initrd.img-{release}"));
+    let kernel_blocks = blocks_of(&format!("vmlinuz-{release}"));
+    assert!(initrd_blocks.len() > 1000, "{}", initrd_blocks.len());
+    // The partition now ends 1 MiB into the initrd; the filesystem and the disk
+    // go on.
+    let end_block = initrd_blocks[256];
+    let part_end = start + end_block * 4096;
+    run(Command::new("sgdisk")
+        .args(["-d", "2"])
+        .arg(format!("-n2:4096:{}", part_end / 512 - 1))
+        .args(["-t2:8300"])
+        .arg(&img));
+    assert!(part_end < std::fs::metadata(&img).unwrap().len() - (1 << 20));
+
+    let (code, doc) = check(&image, None, &["--platform", "pc"]);
+    let f = findings(&doc, "BV5001");
+    let kernel_out = kernel_blocks.iter().any(|b| *b >= end_block);
+    assert_eq!(f.len(), 1 + usize::from(kernel_out), "{doc}");
+    let f = f
+        .iter()
+        .find(|f| f["link"] == "initrd")
+        .unwrap_or_else(|| panic!("{doc}"));
+    let first_out = initrd_blocks.iter().position(|b| *b >= end_block).unwrap() as u64;
+    let size = std::fs::metadata(&initrd).unwrap().len();
+    assert_eq!(
+        f["message"],
+        format!(
+            "initrd '/initrd.img-{release}' lies past the end of partition hd0,gpt2: byte {} of {size} is at sector {:#x}, the partition ends at sector {:#x}",
+            first_out * 4096,
+            part_end / 512,
+            part_end / 512
+        ),
+        "{doc}"
+    );
+    assert_eq!(
+        strings(&f["will_print"])[0],
+        "error: attempt to read or write outside of partition."
+    );
+    assert_eq!(f["severity"], "error");
+    assert_ne!(code, 0, "{doc}");
+}
+
