@@ -920,3 +920,128 @@ fn initrd_past_the_end_of_its_partition_but_inside_the_disk() {
     assert_ne!(code, 0, "{doc}");
 }
 
+/// Small real volumes for the host-state fuzz runner: ext4 (1K blocks, with
+/// `needs_recovery` set by debugfs), ext4 with 4K blocks and 64bit, ext2, FAT16,
+/// and a GPT disk whose second partition holds ext4 with an initrd and leftovers.
+fn host_fuzz_seeds(dir: &Path) -> Vec<Vec<u8>> {
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let boot = dir.join("src/boot");
+    std::fs::create_dir_all(&boot).unwrap();
+    for name in [
+        "initrd.img-6.1.0-13-amd64",
+        "initrd.img-6.1.0-13-amd64.new",
+        "initramfs-6.8.9.img",
+        "vmlinuz-6.1.0-13-amd64.dpkg-tmp",
+    ] {
+        std::fs::write(boot.join(name), name.repeat(40)).unwrap();
+    }
+    let src = dir.join("src");
+    let mut seeds = Vec::new();
+    for (name, size, extra) in [
+        ("ext4-1k", "512K", &["-t", "ext4", "-b", "1024"][..]),
+        (
+            "ext4-64bit",
+            "1M",
+            &["-t", "ext4", "-b", "4096", "-O", "64bit"][..],
+        ),
+        ("ext2", "256K", &["-t", "ext2", "-b", "1024"][..]),
+    ] {
+        let img = dir.join(format!("{name}.img"));
+        run(Command::new("truncate").args(["-s", size]).arg(&img));
+        run(Command::new("mke2fs")
+            .args(["-q", "-F", "-N", "32", "-d"])
+            .arg(&src)
+            .args(extra)
+            .arg(&img));
+        if name == "ext4-1k" {
+            run(Command::new("debugfs")
+                .args(["-w", "-R", "feature needs_recovery"])
+                .arg(&img));
+        }
+        seeds.push(std::fs::read(&img).unwrap());
+    }
+    let fat = dir.join("fat.img");
+    run(Command::new("mkfs.vfat")
+        .args(["-C", "-n", "BOOT"])
+        .arg(&fat)
+        .arg("1024"));
+    run(Command::new("mcopy")
+        .args(["-i"])
+        .arg(&fat)
+        .arg(boot.join("initrd.img-6.1.0-13-amd64.new"))
+        .arg("::/"));
+    seeds.push(std::fs::read(&fat).unwrap());
+    let gpt = dir.join("gpt.img");
+    run(Command::new("truncate").args(["-s", "1600K"]).arg(&gpt));
+    run(Command::new("sgdisk")
+        .args(["-n1:2048:0", "-t1:8300"])
+        .arg(&gpt));
+    run(Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-b", "1024", "-N", "32", "-E"])
+        .arg(format!("offset={}", 2048 * 512))
+        .arg("-d")
+        .arg(&src)
+        .arg(&gpt)
+        .arg("500K"));
+    seeds.push(std::fs::read(&gpt).unwrap());
+    seeds
+}
+
+/// The body of `fuzz/fuzz_targets/host_state.rs` over mutated real volumes, with
+/// mutations aimed at the superblock (bytes 1024–2047 of each volume) half the
+/// time. `BOOTVET_FUZZ_SEED` / `BOOTVET_FUZZ_ITERATIONS` for a longer campaign.
+#[test]
+fn fuzz_runner_host_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = host_fuzz_seeds(dir.path());
+    let mut rng: u64 = std::env::var("BOOTVET_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_b007_5011_0001);
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for seed in &seeds {
+        bootvet::probe::fuzz_support::fuzz_host_state(seed);
+    }
+    let rounds: usize = std::env::var("BOOTVET_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    for i in 0..rounds {
+        let mut data = seeds[i % seeds.len()].clone();
+        // The GPT seed's volume starts at 1 MiB.
+        let base = if data.len() > 1 << 20 && i % seeds.len() == seeds.len() - 1 {
+            1 << 20
+        } else {
+            0
+        };
+        for _ in 0..1 + next() % 12 {
+            let at = if next() % 2 == 0 {
+                base + 1024 + (next() as usize) % 1024
+            } else {
+                (next() as usize) % data.len()
+            };
+            data[at] = match next() % 4 {
+                0 => 0,
+                1 => 0xff,
+                _ => next() as u8,
+            };
+        }
+        if next() % 10 == 0 {
+            let len = (next() as usize) % data.len();
+            data.truncate(len);
+        }
+        bootvet::probe::fuzz_support::fuzz_host_state(&data);
+    }
+}

@@ -224,18 +224,10 @@ fn boot_dir(files: &DiskFiles<'_>, volume: &VolumeRef, dir: &str, live: bool) ->
         ));
         return fact;
     }
-    let mut sb = [0u8; 1024];
     let read = DiskBytes::open(std::path::Path::new(&disk.path))
         .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            if len < 2048 || bytes.size() < start.saturating_add(2048) {
-                return Err("the superblock lies past the end of the image".to_string());
-            }
-            bytes
-                .read_at(start + 1024, &mut sb)
-                .map_err(|e| e.to_string())
-        });
-    match read.map(|()| ext_state(&sb)) {
+        .and_then(|bytes| read_ext_state(&bytes, start, len));
+    match read {
         Ok(Some(state)) => {
             fact.free_bytes = Some(state.free_bytes);
             fact.size_bytes = Some(state.size_bytes);
@@ -266,6 +258,19 @@ pub struct ExtState {
     pub needs_recovery: bool,
 }
 
+/// The superblock of the ext2/3/4 filesystem `len` bytes long at `start` of a
+/// disk or image: `Ok(None)` without a valid one.
+pub fn read_ext_state(bytes: &DiskBytes, start: u64, len: u64) -> Result<Option<ExtState>, String> {
+    if len < 2048 || bytes.size() < start.saturating_add(2048) {
+        return Err("the superblock lies past the end of the image".to_string());
+    }
+    let mut sb = [0u8; 1024];
+    bytes
+        .read_at(start + 1024, &mut sb)
+        .map_err(|e| e.to_string())?;
+    Ok(ext_state(&sb))
+}
+
 /// Free space and the journal flag from the 1024 bytes of an ext2/3/4 superblock.
 pub fn ext_state(sb: &[u8; 1024]) -> Option<ExtState> {
     let le16 = |at: usize| u16::from_le_bytes([sb[at], sb[at + 1]]);
@@ -285,9 +290,12 @@ pub fn ext_state(sb: &[u8; 1024]) -> Option<ExtState> {
         blocks |= u64::from(le32(0x150)) << 32;
         free |= u64::from(le32(0x158)) << 32;
     }
+    // A size past 2^64 bytes is no filesystem (the fuzz runner found a
+    // saturated 16 EiB size here); free space is bounded by the size.
+    let size_bytes = blocks.checked_mul(block_size)?;
     Some(ExtState {
-        free_bytes: free.min(blocks).saturating_mul(block_size),
-        size_bytes: blocks.saturating_mul(block_size),
+        free_bytes: free.min(blocks) * block_size,
+        size_bytes,
         needs_recovery: incompat & EXT_INCOMPAT_RECOVER != 0,
     })
 }
@@ -396,6 +404,24 @@ mod tests {
                 assert!(state.free_bytes <= state.size_bytes);
             }
         }
+    }
+
+    /// Found by `fuzz_runner_host_state`: a 64bit block count whose byte size
+    /// overflows was reported as a 16 EiB filesystem.
+    #[test]
+    fn superblock_whose_size_overflows_is_none() {
+        let mut sb = [0u8; 1024];
+        sb[56..58].copy_from_slice(&0xEF53u16.to_le_bytes());
+        sb[24] = 2; // 4 KiB blocks
+        sb[96] = 0x80 | 0x4; // 64bit, needs_recovery
+        sb[4..8].copy_from_slice(&7u32.to_le_bytes());
+        sb[0x150..0x154].copy_from_slice(&0xffff_0000u32.to_le_bytes());
+        assert_eq!(ext_state(&sb), None);
+        sb[0x150..0x154].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(
+            ext_state(&sb).unwrap().size_bytes,
+            ((1u64 << 32) + 7) * 4096
+        );
     }
 
     #[test]
