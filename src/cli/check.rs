@@ -313,6 +313,18 @@ fn run_chain(
             raw_reads: args.deep,
         },
     );
+    // Benches time the costly steps apart (benches/sectors.sh).
+    if std::env::var_os("BOOTVET_TIMINGS").is_some_and(|v| v == "1") {
+        for t in &facts.host.timings {
+            eprintln!(
+                "bootvet timing: {}: {:.1} ms, {} {}",
+                t.step,
+                t.took.as_secs_f64() * 1000.0,
+                t.amount,
+                t.unit
+            );
+        }
+    }
     let findings = check::run(&facts);
     let mut report = check::evaluate(&facts, findings, args.strict);
     if !args.entries.is_empty() {

@@ -36,6 +36,19 @@ pub struct HostFacts {
     pub modules: Vec<super::modules_tree::ModulesFact>,
     /// `--deep`: every kernel and initrd read raw from its disk.
     pub raw_reads: Vec<super::raw_read::RawReadFact>,
+    /// How long the costly steps took, for `BOOTVET_TIMINGS=1` (benches); never
+    /// in the JSON, which must not change from run to run.
+    #[serde(skip)]
+    pub timings: Vec<Timing>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub step: &'static str,
+    pub took: std::time::Duration,
+    /// What the step covered: modules read, or bytes read raw.
+    pub amount: u64,
+    pub unit: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -116,6 +129,8 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
             dirs.push(boot_dir(files, volume, &dir, live));
         }
     }
+    let mut timings = Vec::new();
+    let started = std::time::Instant::now();
     let modules = super::modules_tree::gather_modules(
         facts,
         files,
@@ -123,8 +138,34 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
             .modules_budget
             .unwrap_or(super::modules_tree::DEFAULT_BUDGET),
     );
+    timings.push(Timing {
+        step: "modules scan",
+        took: started.elapsed(),
+        amount: modules
+            .iter()
+            .map(|m| match &m.state {
+                super::modules_tree::ModulesState::Present(scan) => scan.modules,
+                _ => 0,
+            })
+            .sum(),
+        unit: "modules",
+    });
     let raw_reads = if options.raw_reads {
-        super::raw_read::verify(facts)
+        let started = std::time::Instant::now();
+        let reads = super::raw_read::verify(facts);
+        timings.push(Timing {
+            step: "raw reads",
+            took: started.elapsed(),
+            amount: reads
+                .iter()
+                .map(|r| match r.state {
+                    super::raw_read::RawState::Read { bytes } => bytes,
+                    _ => 0,
+                })
+                .sum(),
+            unit: "bytes",
+        });
+        reads
     } else {
         Vec::new()
     };
@@ -135,6 +176,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
         boot_dirs: dirs,
         modules,
         raw_reads,
+        timings,
     };
 }
 
