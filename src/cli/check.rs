@@ -55,7 +55,8 @@ pub struct CheckArgs {
     pub entries: Vec<String>,
 
     /// Decompress every initrd to its end, and read every sector of every
-    /// kernel and initrd raw from the disk (O_DIRECT on block devices).
+    /// kernel and initrd raw from the disk (O_DIRECT on block devices); on the
+    /// live system also compare those bytes with the mounted files'.
     #[arg(long)]
     pub deep: bool,
 

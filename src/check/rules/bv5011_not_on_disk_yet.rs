@@ -10,7 +10,7 @@ pub const INFO: CheckInfo = CheckInfo {
     severity: Severity::Warning,
     link: Link::Kernel,
     summary: "a kernel or initrd is still in the page cache: the disk holds other bytes (--deep, live)",
-    fix: "run `sync` (or wait for writeback) and check again before rebooting; never force a reboot (`reboot -f`, SysRq-b, a power cut) right after writing /boot",
+    fix: "run `sync` (or wait for writeback) and check again before rebooting; never reset the machine (SysRq-b, a killed VM, a power cut) right after writing /boot",
     doc: "## What it checks
 With `--deep` on the live system, for every kernel and initrd an entry loads
 from a mounted filesystem: FIEMAP's flags (delayed allocation, unknown or
@@ -21,14 +21,15 @@ reported with its sector in GRUB's numbering.
 
 ## Why it breaks the boot
 Linux serves a freshly written file from its page cache and writes it to the
-disk later (ext4 delays allocation by up to ~30 s). GRUB reads the disk. A
-clean reboot writes everything out first, but a crash, a power cut, SysRq-b or
-`reboot -f` before writeback leaves GRUB the old bytes: a missing or
+disk later (dirty pages wait up to `vm.dirty_expire_centisecs`, 30 s by
+default; ext4 allocates their blocks only then). GRUB reads the disk. A clean
+reboot writes everything out first, but a crash, a hang, a power cut, SysRq-b
+or a killed VM before writeback leaves GRUB the old bytes: a missing or
 half-written kernel or initrd, an initramfs the kernel cannot unpack. If the
 bytes still differ after `sync`, the disk did not store what Linux wrote.
 
 ## Example
-    cp initrd.img-6.11.0 /boot/ && reboot -f   # no sync in between
+    cp initrd.img-6.11.0 /boot/ && echo b > /proc/sysrq-trigger   # no sync
 
 ## Fix
 Run `sync` and check again. Tools that install kernels (dpkg,
@@ -84,7 +85,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .at(command.location)
                 .evidence(format!("{} on {}", file.path, where_found(fact)))
                 .evidence(evidence)
-                .evidence("a clean reboot writes it out first; a crash, power cut or forced reboot before then leaves GRUB the old bytes");
+                .evidence("a clean reboot writes it out first; a crash, power cut or reset before then leaves GRUB the old bytes");
             finding.link = link_of(fact.role);
             out.push(finding);
         }
