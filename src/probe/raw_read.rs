@@ -325,7 +325,14 @@ fn read_extents(
                     let n = (to - from) as usize;
                     let file_at = extent.file_offset + (from - start);
                     let raw = &buf[(from - at) as usize..(to - at) as usize];
-                    let got = read_up_to(file, &mut theirs[..n], file_at);
+                    let got = match read_up_to(file, &mut theirs[..n], file_at) {
+                        Ok(got) => got,
+                        Err(e) => {
+                            return RawState::Skipped {
+                                why: format!("reading the file through its mount failed: {e}"),
+                            };
+                        }
+                    };
                     let mismatch = raw.iter().zip(&theirs[..got]).position(|(a, b)| a != b);
                     let differs_at = mismatch.or((got < n).then_some(got));
                     if let Some(i) = differs_at {
@@ -343,17 +350,19 @@ fn read_extents(
     RawState::Read { bytes: total }
 }
 
-/// Reads until `buf` is full or the file ends; a read error ends it too (the
-/// caller then sees fewer bytes than asked, a difference).
-fn read_up_to(file: &File, buf: &mut [u8], at: u64) -> usize {
+/// Reads until `buf` is full or the file ends (fewer bytes than asked: the
+/// file shrank since it was mapped, a difference).
+fn read_up_to(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match file.read_at(&mut buf[got..], at + got as u64) {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
             Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
-    got
+    Ok(got)
 }
 
 fn read_exact(handle: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
