@@ -612,3 +612,436 @@ fn deep_raw_read_names_the_first_sector_that_fails_with_eio() {
     );
     let _ = quick_code;
 }
+
+/// `bootvet check --deep` on the live system, for a config inside `mnt`.
+fn check_live(config: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .args(["check", "--json", "--deep", "--config"])
+        .arg(config)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run bootvet");
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// `filefrag -v` (e2fsprogs' own FIEMAP caller, without its sync flag): does
+/// the file still have extents with no place on the disk?
+fn filefrag_pending(path: &Path) -> bool {
+    let out = Command::new("filefrag")
+        .arg("-v")
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.contains("delalloc") || text.contains("unknown_loc") || text.contains("unwritten")
+}
+
+fn sync() {
+    assert!(Command::new("sync").status().unwrap().success());
+}
+
+/// The live comparison behind BV5011, on a real block device: an ext4 image
+/// attached with losetup and mounted read-write. Files written without `sync`
+/// have delayed-allocation extents (checked with filefrag); bytes overwritten in
+/// place are read raw (`O_DIRECT` on /dev/loopN) and differ from what the mount
+/// returns at exactly the overwritten byte. After `sync` both are gone.
+#[test]
+fn deep_live_read_finds_data_not_yet_on_the_disk() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root, loop devices, mount)");
+        return;
+    }
+    let source = image("initrd-outlier");
+    let dir = tempfile::tempdir().unwrap();
+    let kernel_name = format!("vmlinuz-{NEW}");
+    let initrd_name = format!("initrd.img-{NEW}");
+    let mut payload = Vec::new();
+    for name in [&kernel_name, &initrd_name] {
+        let out = dir.path().join(name);
+        debugfs(&source, &format!("dump /{name} {}", out.display()));
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.len() > 1 << 18, "{name} dumped");
+        payload.push((name.clone(), bytes));
+    }
+    let img = dir.path().join("boot.img");
+    let status = Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-L", "bv5011"])
+        .args(["-U", "6a0e7b0e-5011-4a4a-9b9b-0123456789ab"])
+        .arg(&img)
+        .arg("64M")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = Command::new("losetup")
+        .args(["--find", "--show"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "losetup");
+    let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .arg(&dev)
+        .arg(&mnt)
+        .status()
+        .unwrap()
+        .success();
+    let result = std::panic::catch_unwind(|| {
+        assert!(mounted, "mount {dev} failed");
+        std::fs::create_dir(mnt.join("grub")).unwrap();
+        let config = mnt.join("grub/grub.cfg");
+        std::fs::copy(repo().join("tests/checks/BV5011/fail.cfg"), &config).unwrap();
+        sync();
+
+        // 1. Freshly written: delayed allocation. Another process's `sync` may
+        // flush them before bootvet looks; then try again with new copies.
+        let mut seen = false;
+        for _ in 0..3 {
+            for (name, bytes) in &payload {
+                let _ = std::fs::remove_file(mnt.join(name));
+                std::fs::write(mnt.join(name), bytes).unwrap();
+            }
+            let pending_before = payload.iter().all(|(n, _)| filefrag_pending(&mnt.join(n)));
+            let doc = check_live(&config);
+            let pending_after = payload.iter().all(|(n, _)| filefrag_pending(&mnt.join(n)));
+            if !(pending_before && pending_after) {
+                continue;
+            }
+            let f = findings(&doc, "BV5011");
+            let messages: Vec<&str> = f.iter().map(|f| f["message"].as_str().unwrap()).collect();
+            assert_eq!(messages.len(), 2, "{doc}");
+            for ((name, bytes), message) in payload.iter().zip(&messages) {
+                let role = if name.starts_with("vmlinuz") {
+                    "kernel"
+                } else {
+                    "initrd"
+                };
+                assert_eq!(
+                    *message,
+                    format!(
+                        "{role} '/{name}' is not on the disk yet: {} of its {} bytes are only in the page cache, and GRUB reads the disk",
+                        bytes.len(),
+                        bytes.len()
+                    )
+                );
+            }
+            assert_eq!(f[0]["severity"], "warning");
+            seen = true;
+            break;
+        }
+        assert!(
+            seen,
+            "writeback (another process's sync) raced every attempt"
+        );
+
+        // 2. On the disk: nothing to report, and every sector read raw.
+        sync();
+        let doc = check_live(&config);
+        assert!(findings(&doc, "BV5011").is_empty(), "{doc}");
+        assert!(
+            findings(&doc, "BV5010").is_empty(),
+            "O_DIRECT reads work: {doc}"
+        );
+
+        // 3. Overwritten in place: the extents stay, the page cache holds new
+        // bytes, the disk the old ones.
+        let at: u64 = 1_000_003;
+        let initrd = mnt.join(&initrd_name);
+        let old = &payload[1].1[at as usize..at as usize + 10];
+        let new: Vec<u8> = old.iter().map(|b| !b).collect();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&initrd)
+            .unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, &new, at).unwrap();
+        drop(file);
+        let doc = check_live(&config);
+        // Where that byte is on the disk (the image is the whole disk).
+        let frag = Command::new("filefrag")
+            .arg("-v")
+            .arg("-b4096")
+            .arg(&initrd)
+            .output()
+            .unwrap();
+        let frag = String::from_utf8_lossy(&frag.stdout).into_owned();
+        let block = frag
+            .lines()
+            .filter_map(|l| {
+                let cols: Vec<&str> = l
+                    .split(|c: char| c == ':' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                // ext: logical_start.. logical_end: physical_start.. physical_end: length:
+                let n = |i: usize| cols.get(i)?.trim_end_matches("..").parse::<u64>().ok();
+                let (l0, l1, p0) = (n(1)?, n(2)?, n(3)?);
+                (l0..=l1)
+                    .contains(&(at / 4096))
+                    .then(|| p0 + at / 4096 - l0)
+            })
+            .next()
+            .unwrap_or_else(|| panic!("byte {at} in {frag}"));
+        let disk_byte = block * 4096 + at % 4096;
+        let f = findings(&doc, "BV5011");
+        assert_eq!(f.len(), 1, "{doc}");
+        let message = f[0]["message"].as_str().unwrap();
+        let expected = format!(
+            "initrd '/{initrd_name}' is not on the disk yet: byte {at} of {} reads differently at sector {:#x} of hd",
+            payload[1].1.len(),
+            disk_byte / 512
+        );
+        assert!(
+            message.starts_with(&expected),
+            "{message}\nwanted {expected}…"
+        );
+        sync();
+        let doc = check_live(&config);
+        assert!(findings(&doc, "BV5011").is_empty(), "{doc}");
+    });
+    if mounted {
+        let _ = Command::new("umount").arg(&mnt).status();
+    }
+    let _ = Command::new("losetup").args(["-d", &dev]).status();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// ext4 grown past its GPT partition (the partition shrunk under it, the disk
+/// still whole): the initrd's blocks past the partition's end are refused by
+/// GRUB's partition check before the disk's, `attempt to read or write outside
+/// of partition`, at the exact first sector (from debugfs).
+#[test]
+fn initrd_past_the_end_of_its_partition_but_inside_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("shrunk.img");
+    let boot = dir.path().join("boot");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(boot.join("grub")).unwrap();
+    std::fs::create_dir_all(tree.join("lib/firmware")).unwrap();
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let release = "6.5.0-35-generic";
+    run(Command::new("python3")
+        .arg(repo().join("fixtures/scenarios/standin-kernel.py"))
+        .arg(release)
+        .arg(boot.join(format!("vmlinuz-{release}"))));
+    // A real gzip'd newc initrd whose data does not compress: 6 MiB on the disk.
+    let mut noise = vec![0u8; 6 << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    std::fs::write(tree.join("lib/firmware/blob.bin"), &noise).unwrap();
+    let initrd = boot.join(format!("initrd.img-{release}"));
+    run(Command::new("bash").arg("-c").arg(format!(
+        "cd {} && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1 > {}",
+        tree.display(),
+        initrd.display()
+    )));
+    std::fs::write(
+        boot.join("grub/grub.cfg"),
+        format!("menuentry 'Shrunk' {{\n\tlinux /vmlinuz-{release} root=/dev/vda2 ro\n\tinitrd /initrd.img-{release}\n}}\n"),
+    )
+    .unwrap();
+    run(Command::new("truncate").args(["-s", "64M"]).arg(&img));
+    let start: u64 = 4096 * 512;
+    run(Command::new("sgdisk")
+        .args(["-n1:2048:+1M", "-t1:ef02", "-n2:4096:+48M", "-t2:8300"])
+        .arg(&img));
+    run(Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-E"])
+        .arg(format!("offset={start}"))
+        .arg("-d")
+        .arg(&boot)
+        .arg(&img)
+        .arg("48M"));
+    let image = img.display().to_string();
+    let blocks_of = |name: &str| -> Vec<u64> {
+        let out = run(Command::new("debugfs")
+            .args(["-R", &format!("blocks /{name}")])
+            .arg(format!("{image}?offset={start}")));
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(|b| b.parse().unwrap())
+            .collect()
+    };
+    let initrd_blocks = blocks_of(&format!("initrd.img-{release}"));
+    let kernel_blocks = blocks_of(&format!("vmlinuz-{release}"));
+    assert!(initrd_blocks.len() > 1000, "{}", initrd_blocks.len());
+    // The partition now ends 1 MiB into the initrd; the filesystem and the disk
+    // go on.
+    let end_block = initrd_blocks[256];
+    let part_end = start + end_block * 4096;
+    run(Command::new("sgdisk")
+        .args(["-d", "2"])
+        .arg(format!("-n2:4096:{}", part_end / 512 - 1))
+        .args(["-t2:8300"])
+        .arg(&img));
+    assert!(part_end < std::fs::metadata(&img).unwrap().len() - (1 << 20));
+
+    let (code, doc) = check(&image, None, &["--platform", "pc"]);
+    let f = findings(&doc, "BV5001");
+    let kernel_out = kernel_blocks.iter().any(|b| *b >= end_block);
+    assert_eq!(f.len(), 1 + usize::from(kernel_out), "{doc}");
+    let f = f
+        .iter()
+        .find(|f| f["link"] == "initrd")
+        .unwrap_or_else(|| panic!("{doc}"));
+    let first_out = initrd_blocks.iter().position(|b| *b >= end_block).unwrap() as u64;
+    let size = std::fs::metadata(&initrd).unwrap().len();
+    assert_eq!(
+        f["message"],
+        format!(
+            "initrd '/initrd.img-{release}' lies past the end of partition hd0,gpt2: byte {} of {size} is at sector {:#x}, the partition ends at sector {:#x}",
+            first_out * 4096,
+            part_end / 512,
+            part_end / 512
+        ),
+        "{doc}"
+    );
+    assert_eq!(
+        strings(&f["will_print"])[0],
+        "error: attempt to read or write outside of partition."
+    );
+    assert_eq!(f["severity"], "error");
+    assert_ne!(code, 0, "{doc}");
+}
+
+/// Small real volumes for the host-state fuzz runner: ext4 (1K blocks, with
+/// `needs_recovery` set by debugfs), ext4 with 4K blocks and 64bit, ext2, FAT16,
+/// and a GPT disk whose second partition holds ext4 with an initrd and leftovers.
+fn host_fuzz_seeds(dir: &Path) -> Vec<Vec<u8>> {
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let boot = dir.join("src/boot");
+    std::fs::create_dir_all(&boot).unwrap();
+    for name in [
+        "initrd.img-6.1.0-13-amd64",
+        "initrd.img-6.1.0-13-amd64.new",
+        "initramfs-6.8.9.img",
+        "vmlinuz-6.1.0-13-amd64.dpkg-tmp",
+    ] {
+        std::fs::write(boot.join(name), name.repeat(40)).unwrap();
+    }
+    let src = dir.join("src");
+    let mut seeds = Vec::new();
+    for (name, size, extra) in [
+        ("ext4-1k", "512K", &["-t", "ext4", "-b", "1024"][..]),
+        (
+            "ext4-64bit",
+            "1M",
+            &["-t", "ext4", "-b", "4096", "-O", "64bit"][..],
+        ),
+        ("ext2", "256K", &["-t", "ext2", "-b", "1024"][..]),
+    ] {
+        let img = dir.join(format!("{name}.img"));
+        run(Command::new("truncate").args(["-s", size]).arg(&img));
+        run(Command::new("mke2fs")
+            .args(["-q", "-F", "-N", "32", "-d"])
+            .arg(&src)
+            .args(extra)
+            .arg(&img));
+        if name == "ext4-1k" {
+            run(Command::new("debugfs")
+                .args(["-w", "-R", "feature needs_recovery"])
+                .arg(&img));
+        }
+        seeds.push(std::fs::read(&img).unwrap());
+    }
+    let fat = dir.join("fat.img");
+    run(Command::new("mkfs.vfat")
+        .args(["-C", "-n", "BOOT"])
+        .arg(&fat)
+        .arg("1024"));
+    run(Command::new("mcopy")
+        .args(["-i"])
+        .arg(&fat)
+        .arg(boot.join("initrd.img-6.1.0-13-amd64.new"))
+        .arg("::/"));
+    seeds.push(std::fs::read(&fat).unwrap());
+    let gpt = dir.join("gpt.img");
+    run(Command::new("truncate").args(["-s", "1600K"]).arg(&gpt));
+    run(Command::new("sgdisk")
+        .args(["-n1:2048:0", "-t1:8300"])
+        .arg(&gpt));
+    run(Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-b", "1024", "-N", "32", "-E"])
+        .arg(format!("offset={}", 2048 * 512))
+        .arg("-d")
+        .arg(&src)
+        .arg(&gpt)
+        .arg("500K"));
+    seeds.push(std::fs::read(&gpt).unwrap());
+    seeds
+}
+
+/// The body of `fuzz/fuzz_targets/host_state.rs` over mutated real volumes, with
+/// mutations aimed at the superblock (bytes 1024–2047 of each volume) half the
+/// time. `BOOTVET_FUZZ_SEED` / `BOOTVET_FUZZ_ITERATIONS` for a longer campaign.
+#[test]
+fn fuzz_runner_host_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = host_fuzz_seeds(dir.path());
+    let mut rng: u64 = std::env::var("BOOTVET_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_b007_5011_0001);
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for seed in &seeds {
+        bootvet::probe::fuzz_support::fuzz_host_state(seed);
+    }
+    let rounds: usize = std::env::var("BOOTVET_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    for i in 0..rounds {
+        let mut data = seeds[i % seeds.len()].clone();
+        // The GPT seed's volume starts at 1 MiB.
+        let base = if data.len() > 1 << 20 && i % seeds.len() == seeds.len() - 1 {
+            1 << 20
+        } else {
+            0
+        };
+        for _ in 0..1 + next() % 12 {
+            let at = if next() % 2 == 0 {
+                base + 1024 + (next() as usize) % 1024
+            } else {
+                (next() as usize) % data.len()
+            };
+            data[at] = match next() % 4 {
+                0 => 0,
+                1 => 0xff,
+                _ => next() as u8,
+            };
+        }
+        if next() % 10 == 0 {
+            let len = (next() as usize) % data.len();
+            data.truncate(len);
+        }
+        bootvet::probe::fuzz_support::fuzz_host_state(&data);
+    }
+}

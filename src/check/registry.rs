@@ -103,6 +103,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv5008_modules_missing::INFO,
     rules::bv5009_unstripped_modules::INFO,
     rules::bv5010_sector_unreadable::INFO,
+    rules::bv5011_not_on_disk_yet::INFO,
 ];
 
 /// A check by code, case-insensitively.

@@ -55,7 +55,8 @@ pub struct CheckArgs {
     pub entries: Vec<String>,
 
     /// Decompress every initrd to its end, and read every sector of every
-    /// kernel and initrd raw from the disk (O_DIRECT on block devices).
+    /// kernel and initrd raw from the disk (O_DIRECT on block devices); on the
+    /// live system also compare those bytes with the mounted files'.
     #[arg(long)]
     pub deep: bool,
 
@@ -330,6 +331,18 @@ fn run_chain(
             raw_reads: args.deep,
         },
     );
+    // Benches time the costly steps apart (benches/sectors.sh).
+    if std::env::var_os("BOOTVET_TIMINGS").is_some_and(|v| v == "1") {
+        for t in &facts.host.timings {
+            eprintln!(
+                "bootvet timing: {}: {:.1} ms, {} {}",
+                t.step,
+                t.took.as_secs_f64() * 1000.0,
+                t.amount,
+                t.unit
+            );
+        }
+    }
     if let Some(path) = &args.dump_facts {
         boot_facts_file::dump(&facts, path).map_err(|e| e.to_string())?;
     }

@@ -1,5 +1,6 @@
 //! Entry points for fuzzing: arbitrary bytes as a disk image, run through every
-//! reader of untrusted bytes (partition tables, libblkid, ext4, FAT). The cargo-fuzz
+//! reader of untrusted bytes (partition tables, libblkid, ext4, FAT, the host
+//! state's superblock reader). The cargo-fuzz
 //! targets in `fuzz/` and the in-CI `#[test]` runner both call these, so CI
 //! exercises the same code the fuzzer does.
 //!
@@ -10,6 +11,7 @@
 use std::io::Write;
 
 use super::fs::{self, VolumeFiles};
+use super::host;
 use super::image::DiskBytes;
 use super::partitions;
 
@@ -45,6 +47,44 @@ pub fn fuzz_filesystems(data: &[u8]) {
     for fstype in ["ext4", "vfat"] {
         if let Ok(v) = fs::open_offline(disk.clone(), "fuzz", 0, disk.size(), fstype) {
             walk(v.as_ref(), "/", 0);
+        }
+    }
+}
+
+/// What `host` reads from an image's bytes for BV5005–BV5007: the ext2/3/4
+/// superblock (free space, size, `needs_recovery`) of the whole image and of
+/// every partition its table names, then each volume's root and /boot listings
+/// sorted into initrds and leftovers as `host` sorts them.
+///
+/// Panics if the superblock reader reports more free bytes than the filesystem
+/// has, or a size that is not a whole number of blocks: the facts BV5005 compares.
+pub fn fuzz_host_state(data: &[u8]) {
+    let Ok(disk) = disk_from_bytes(data) else {
+        return;
+    };
+    let mut volumes = vec![(0, disk.size())];
+    let table = partitions::read_table(&disk, None);
+    volumes.extend(
+        table
+            .partitions
+            .iter()
+            .take(16)
+            .map(|p| (p.start_byte, p.size_bytes)),
+    );
+    for (start, len) in volumes {
+        if let Ok(Some(state)) = host::read_ext_state(&disk, start, len) {
+            assert!(state.free_bytes <= state.size_bytes, "{state:?}");
+            assert_eq!(state.size_bytes % 1024, 0, "{state:?}");
+        }
+        for fstype in ["ext4", "vfat"] {
+            let Ok(v) = fs::open_offline(disk.clone(), "fuzz", start, len, fstype) else {
+                continue;
+            };
+            for dir in ["/", "/boot"] {
+                for e in v.list_dir(dir).unwrap_or_default().into_iter().take(4096) {
+                    let _ = (host::is_leftover(&e.name), host::is_initrd_name(&e.name));
+                }
+            }
         }
     }
 }

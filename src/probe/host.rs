@@ -36,6 +36,19 @@ pub struct HostFacts {
     pub modules: Vec<super::modules_tree::ModulesFact>,
     /// `--deep`: every kernel and initrd read raw from its disk.
     pub raw_reads: Vec<super::raw_read::RawReadFact>,
+    /// How long the costly steps took, for `BOOTVET_TIMINGS=1` (benches); never
+    /// in the JSON, which must not change from run to run.
+    #[serde(skip)]
+    pub timings: Vec<Timing>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub step: &'static str,
+    pub took: std::time::Duration,
+    /// What the step covered: modules read, or bytes read raw.
+    pub amount: u64,
+    pub unit: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -116,6 +129,8 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
             dirs.push(boot_dir(files, volume, &dir, live));
         }
     }
+    let mut timings = Vec::new();
+    let started = std::time::Instant::now();
     let modules = super::modules_tree::gather_modules(
         facts,
         files,
@@ -123,8 +138,34 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
             .modules_budget
             .unwrap_or(super::modules_tree::DEFAULT_BUDGET),
     );
+    timings.push(Timing {
+        step: "modules scan",
+        took: started.elapsed(),
+        amount: modules
+            .iter()
+            .map(|m| match &m.state {
+                super::modules_tree::ModulesState::Present(scan) => scan.modules,
+                _ => 0,
+            })
+            .sum(),
+        unit: "modules",
+    });
     let raw_reads = if options.raw_reads {
-        super::raw_read::verify(facts)
+        let started = std::time::Instant::now();
+        let reads = super::raw_read::verify(facts);
+        timings.push(Timing {
+            step: "raw reads",
+            took: started.elapsed(),
+            amount: reads
+                .iter()
+                .map(|r| match r.state {
+                    super::raw_read::RawState::Read { bytes } => bytes,
+                    _ => 0,
+                })
+                .sum(),
+            unit: "bytes",
+        });
+        reads
     } else {
         Vec::new()
     };
@@ -135,6 +176,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
         boot_dirs: dirs,
         modules,
         raw_reads,
+        timings,
     };
 }
 
@@ -224,18 +266,10 @@ fn boot_dir(files: &DiskFiles<'_>, volume: &VolumeRef, dir: &str, live: bool) ->
         ));
         return fact;
     }
-    let mut sb = [0u8; 1024];
     let read = DiskBytes::open(std::path::Path::new(&disk.path))
         .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            if len < 2048 || bytes.size() < start.saturating_add(2048) {
-                return Err("the superblock lies past the end of the image".to_string());
-            }
-            bytes
-                .read_at(start + 1024, &mut sb)
-                .map_err(|e| e.to_string())
-        });
-    match read.map(|()| ext_state(&sb)) {
+        .and_then(|bytes| read_ext_state(&bytes, start, len));
+    match read {
         Ok(Some(state)) => {
             fact.free_bytes = Some(state.free_bytes);
             fact.size_bytes = Some(state.size_bytes);
@@ -266,6 +300,19 @@ pub struct ExtState {
     pub needs_recovery: bool,
 }
 
+/// The superblock of the ext2/3/4 filesystem `len` bytes long at `start` of a
+/// disk or image: `Ok(None)` without a valid one.
+pub fn read_ext_state(bytes: &DiskBytes, start: u64, len: u64) -> Result<Option<ExtState>, String> {
+    if len < 2048 || bytes.size() < start.saturating_add(2048) {
+        return Err("the superblock lies past the end of the image".to_string());
+    }
+    let mut sb = [0u8; 1024];
+    bytes
+        .read_at(start + 1024, &mut sb)
+        .map_err(|e| e.to_string())?;
+    Ok(ext_state(&sb))
+}
+
 /// Free space and the journal flag from the 1024 bytes of an ext2/3/4 superblock.
 pub fn ext_state(sb: &[u8; 1024]) -> Option<ExtState> {
     let le16 = |at: usize| u16::from_le_bytes([sb[at], sb[at + 1]]);
@@ -285,9 +332,12 @@ pub fn ext_state(sb: &[u8; 1024]) -> Option<ExtState> {
         blocks |= u64::from(le32(0x150)) << 32;
         free |= u64::from(le32(0x158)) << 32;
     }
+    // A size past 2^64 bytes is no filesystem (the fuzz runner found a
+    // saturated 16 EiB size here); free space is bounded by the size.
+    let size_bytes = blocks.checked_mul(block_size)?;
     Some(ExtState {
-        free_bytes: free.min(blocks).saturating_mul(block_size),
-        size_bytes: blocks.saturating_mul(block_size),
+        free_bytes: free.min(blocks) * block_size,
+        size_bytes,
         needs_recovery: incompat & EXT_INCOMPAT_RECOVER != 0,
     })
 }
@@ -396,6 +446,24 @@ mod tests {
                 assert!(state.free_bytes <= state.size_bytes);
             }
         }
+    }
+
+    /// Found by `fuzz_runner_host_state`: a 64bit block count whose byte size
+    /// overflows was reported as a 16 EiB filesystem.
+    #[test]
+    fn superblock_whose_size_overflows_is_none() {
+        let mut sb = [0u8; 1024];
+        sb[56..58].copy_from_slice(&0xEF53u16.to_le_bytes());
+        sb[24] = 2; // 4 KiB blocks
+        sb[96] = 0x80 | 0x4; // 64bit, needs_recovery
+        sb[4..8].copy_from_slice(&7u32.to_le_bytes());
+        sb[0x150..0x154].copy_from_slice(&0xffff_0000u32.to_le_bytes());
+        assert_eq!(ext_state(&sb), None);
+        sb[0x150..0x154].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(
+            ext_state(&sb).unwrap().size_bytes,
+            ((1u64 << 32) + 7) * 4096
+        );
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! image, at the extents the filesystem maps them to — the reads GRUB will make
 //! through the firmware. Block devices are opened with `O_DIRECT` (aligned
 //! buffers) so a media error shows now instead of being hidden by the page cache.
+//! On the live system each raw chunk is also compared with what the mounted
+//! filesystem returns for the same file bytes: a difference, or extents FIEMAP
+//! says have no written place yet, is data still in the page cache.
 //!
-//! Read-only (`O_RDONLY`); one 1 MiB buffer per worker. The first unreadable
-//! sector of each file is located by re-reading the failed chunk sector by
-//! sector. Never judges: BV5010 turns a failure into GRUB's message.
+//! Read-only (`O_RDONLY`); one 1 MiB buffer per worker (two when comparing). The
+//! first unreadable sector of each file is located by re-reading the failed chunk
+//! sector by sector. Never judges: BV5010 and BV5011 turn the states into findings.
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::fs::{File, OpenOptions};
@@ -13,6 +16,7 @@ use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 
 use serde::{Deserialize, Serialize};
 
+use super::facts::{Disk, Source};
 use super::gather::{BootFacts, Role};
 use crate::menu::DeviceExpr;
 
@@ -42,6 +46,19 @@ pub enum RawState {
         /// Size of the sector the read was retried at.
         sector_size: u64,
         error: String,
+    },
+    /// The live filesystem holds some of the file's bytes in the page cache with
+    /// no written place on the disk yet (FIEMAP delalloc/unknown/unwritten).
+    Unflushed {
+        /// How many bytes of the file are in such extents.
+        bytes: u64,
+    },
+    /// The disk holds other bytes than the mounted filesystem returns.
+    Differs {
+        /// Byte on the whole disk of the first byte that differs.
+        disk_byte: u64,
+        /// Where that byte falls inside the file.
+        file_offset: u64,
     },
     Skipped {
         why: String,
@@ -123,27 +140,118 @@ fn verify_one(facts: &BootFacts, index: usize) -> RawReadFact {
         disk: disk.map(|d| d.grub_name.clone()).unwrap_or_default(),
         state: RawState::Skipped { why: String::new() },
     };
-    let (Some(stat), Some(disk)) = (file.stat.as_ref(), disk) else {
+    let (Some(stat), Some(disk), Some(volume)) = (file.stat.as_ref(), disk, volume) else {
         fact.state = RawState::Skipped {
             why: "the file's disk is not known".into(),
         };
         return fact;
     };
+    if stat.unflushed_bytes > 0 {
+        fact.state = RawState::Unflushed {
+            bytes: stat.unflushed_bytes,
+        };
+        return fact;
+    }
     if let Some(why) = &stat.extents_unknown {
         fact.state = RawState::Skipped { why: why.clone() };
         return fact;
     }
+    let mounted = match facts.disks.source {
+        Source::Live { .. } => {
+            let mounts = match volume.partition {
+                Some(i) => disk.partitions.get(i).map(|p| &p.mountpoints),
+                None => Some(&disk.mountpoints),
+            };
+            mounts
+                .and_then(|m| m.first())
+                .map(|m| mounted_path(m, &file.path))
+        }
+        _ => None,
+    };
+    let mounted = match mounted.map(File::open) {
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            fact.state = RawState::Skipped {
+                why: format!("cannot open {} through its mount: {e}", file.path),
+            };
+            return fact;
+        }
+        None => None,
+    };
     let sector = disk.logical_sector_size.max(512);
-    fact.state = match open(&disk.path) {
-        Ok((handle, _)) => read_extents(&handle, sector, disk.size_bytes, &stat.extents),
+    let source = raw_source(disk, &stat.device);
+    fact.state = match open(&source.path) {
+        Ok((handle, _)) => {
+            let size = if source.path == disk.path {
+                disk.size_bytes
+            } else {
+                handle.metadata().map(|m| m.len()).unwrap_or(0)
+            };
+            let target = Target {
+                handle: &handle,
+                sector,
+                size,
+                shift: source.shift,
+            };
+            read_extents(&target, &stat.extents, mounted.as_ref())
+        }
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => RawState::Skipped {
-            why: format!("raw reads of {} need root", disk.path),
+            why: format!("raw reads of {} need root", source.path),
         },
         Err(e) => RawState::Skipped {
-            why: format!("cannot open {}: {e}", disk.path),
+            why: format!("cannot open {}: {e}", source.path),
         },
     };
     fact
+}
+
+fn mounted_path(mount: &str, path: &str) -> std::path::PathBuf {
+    let mut p = std::path::PathBuf::from(mount);
+    p.extend(path.split('/').filter(|c| !c.is_empty() && *c != "."));
+    p
+}
+
+/// What the raw reads open, and where the extents' byte 0 is in it.
+struct RawSource {
+    path: String,
+    /// Extents address `FileStat::device`; byte `shift` of it is byte 0 here.
+    shift: u64,
+}
+
+/// Extents address `FileStat::device`. Live, a loop device's files map to its
+/// backing file; when the disk is that loop device it is read instead, with
+/// `O_DIRECT` — the backing file's own bytes would be read through the page
+/// cache, the loop device's are what the filesystem has written to it.
+fn raw_source(disk: &Disk, device: &str) -> RawSource {
+    let whole = RawSource {
+        path: disk.path.clone(),
+        shift: 0,
+    };
+    if device.is_empty() || device == disk.path {
+        return whole;
+    }
+    let Some(name) = disk.kernel_name.as_deref() else {
+        return RawSource {
+            path: device.to_string(),
+            shift: 0,
+        };
+    };
+    let sys = std::path::Path::new("/sys/block").join(name).join("loop");
+    let backing = std::fs::read_to_string(sys.join("backing_file")).unwrap_or_default();
+    if backing.trim() == device {
+        let offset = std::fs::read_to_string(sys.join("offset"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        return RawSource {
+            shift: offset,
+            ..whole
+        };
+    }
+    RawSource {
+        path: device.to_string(),
+        shift: 0,
+    }
 }
 
 /// Opens read-only; block devices with `O_DIRECT` so the page cache cannot hide
@@ -158,44 +266,103 @@ fn open(path: &str) -> std::io::Result<(File, bool)> {
     Ok((options.open(path)?, is_block))
 }
 
-fn read_extents(
-    handle: &File,
+/// The open disk and how extents map onto it.
+struct Target<'a> {
+    handle: &'a File,
     sector: u64,
-    disk_size: u64,
+    /// Bytes readable from `handle`.
+    size: u64,
+    shift: u64,
+}
+
+fn read_extents(
+    target: &Target<'_>,
     extents: &[super::fs::Extent],
+    mounted: Option<&File>,
 ) -> RawState {
     let Some(mut buffer) = Aligned::new(CHUNK) else {
         return RawState::Skipped {
             why: "cannot allocate a read buffer".into(),
         };
     };
+    let mut theirs = if mounted.is_some() {
+        vec![0u8; CHUNK]
+    } else {
+        Vec::new()
+    };
+    let sector = target.sector;
     let mut total = 0u64;
     for extent in extents.iter().filter(|e| !e.unwritten) {
+        // Extent bytes in the handle's coordinates.
+        let Some(start) = extent.disk_byte_offset.checked_sub(target.shift) else {
+            continue;
+        };
+        let stop = start.saturating_add(extent.length);
         // Whole sectors around the extent, as the firmware reads them.
-        let first = extent.disk_byte_offset / sector * sector;
+        let first = start / sector * sector;
         // Sectors past the disk's end are BV5001's: GRUB refuses them before reading.
-        let end = ((extent.disk_byte_offset + extent.length).div_ceil(sector) * sector)
-            .min(disk_size / sector * sector);
+        let end = (stop.div_ceil(sector) * sector).min(target.size / sector * sector);
         let mut at = first;
         while at < end {
             let len = ((end - at) as usize).min(CHUNK);
             let buf = buffer.slice(len);
-            if let Err(e) = read_exact(handle, buf, at) {
-                let bad =
-                    first_bad_sector(handle, &mut buffer, at, len as u64, sector).unwrap_or(at);
-                let in_file = bad.max(extent.disk_byte_offset) - extent.disk_byte_offset;
+            if let Err(e) = read_exact(target.handle, buf, at) {
+                let bad = first_bad_sector(target.handle, &mut buffer, at, len as u64, sector)
+                    .unwrap_or(at);
+                let in_file = bad.max(start) - start;
                 return RawState::Failed {
-                    disk_byte: bad,
+                    disk_byte: bad + target.shift,
                     file_offset: extent.file_offset + in_file,
                     sector_size: sector,
                     error: e.to_string(),
                 };
+            }
+            if let Some(file) = mounted {
+                // The file's bytes inside this chunk.
+                let from = at.max(start);
+                let to = (at + len as u64).min(stop);
+                if from < to {
+                    let n = (to - from) as usize;
+                    let file_at = extent.file_offset + (from - start);
+                    let raw = &buf[(from - at) as usize..(to - at) as usize];
+                    let got = match read_up_to(file, &mut theirs[..n], file_at) {
+                        Ok(got) => got,
+                        Err(e) => {
+                            return RawState::Skipped {
+                                why: format!("reading the file through its mount failed: {e}"),
+                            };
+                        }
+                    };
+                    let mismatch = raw.iter().zip(&theirs[..got]).position(|(a, b)| a != b);
+                    let differs_at = mismatch.or((got < n).then_some(got));
+                    if let Some(i) = differs_at {
+                        return RawState::Differs {
+                            disk_byte: from + i as u64 + target.shift,
+                            file_offset: file_at + i as u64,
+                        };
+                    }
+                }
             }
             total += len as u64;
             at += len as u64;
         }
     }
     RawState::Read { bytes: total }
+}
+
+/// Reads until `buf` is full or the file ends (fewer bytes than asked: the
+/// file shrank since it was mapped, a difference).
+fn read_up_to(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], at + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 fn read_exact(handle: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {

@@ -126,9 +126,13 @@ impl Ext4Volume {
         // disk copied short still has its filesystem, and the blocks past the copy's
         // end are what BV5001 reports (reads there fail, as GRUB's would).
         // `MAX_GROUPS` is what bounds the allocation for a lying partition table.
+        // A filesystem grown past its partition (or the partition shrunk under
+        // it) is still read, as GRUB reads it: its geometry may reach the disk's
+        // end, but every read stops at the partition's (`outside of partition`).
         let declared = len;
-        let len = len.min(disk.size().saturating_sub(start));
-        let sb = read_super(&disk, start, declared)?;
+        let rest_of_disk = disk.size().saturating_sub(start);
+        let len = len.min(rest_of_disk);
+        let sb = read_super(&disk, start, declared.max(rest_of_disk))?;
         let reader = PartReader {
             disk: disk.clone(),
             start,
@@ -490,7 +494,7 @@ fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError
     }
     if blocks_count.saturating_mul(block_size) > len {
         return Err(FileError::Corrupt(format!(
-            "filesystem claims {} bytes but its partition holds {len}",
+            "filesystem claims {} bytes but its partition holds at most {len} (up to the disk's end)",
             blocks_count.saturating_mul(block_size)
         )));
     }
@@ -567,6 +571,7 @@ impl VolumeFiles for Ext4Volume {
             has_holes: has_holes && !inline,
             inline,
             extents_unknown: None,
+            unflushed_bytes: 0,
         })
     }
 

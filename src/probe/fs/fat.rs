@@ -443,6 +443,7 @@ impl VolumeFiles for FatVolume {
             has_holes: false,
             inline: false,
             extents_unknown: None,
+            unflushed_bytes: 0,
         })
     }
 

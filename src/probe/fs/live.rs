@@ -3,8 +3,10 @@
 //! through sysfs (`/sys/dev/block/MAJ:MIN/start` for partitions, `loop/offset` and
 //! `loop/backing_file` for loop devices).
 //!
-//! Must never write; FIEMAP is a read-only query (FIEMAP_FLAG_SYNC only flushes
-//! pending writes of the file so its blocks are final).
+//! Must never write, nor make the kernel write: FIEMAP is asked without
+//! FIEMAP_FLAG_SYNC, which would flush the file's dirty pages — the very state
+//! `--deep` must see (data still in the page cache is what a crash or a forced
+//! reboot loses, and what GRUB, reading the disk, does not find).
 
 use std::fs::{self, File};
 use std::os::fd::AsRawFd;
@@ -19,7 +21,6 @@ use super::{
 /// `_IOWR('f', 11, struct fiemap)`, with the 32-byte header as the size (the
 /// extent array is a flexible member and does not count).
 const FS_IOC_FIEMAP: libc::c_ulong = 0xC020_660B;
-const FIEMAP_FLAG_SYNC: u32 = 0x1;
 const FIEMAP_EXTENT_LAST: u32 = 0x1;
 const FIEMAP_EXTENT_UNKNOWN: u32 = 0x2;
 const FIEMAP_EXTENT_DELALLOC: u32 = 0x4;
@@ -68,8 +69,9 @@ pub fn fiemap(file: &File) -> std::io::Result<Vec<RawFiemap>> {
         let mut buf = vec![0u64; 4 + 7 * EXTENTS_PER_CALL];
         buf[0] = start;
         buf[1] = u64::MAX - start;
-        // Word 2 is fm_flags | fm_mapped_extents << 32; word 3 is fm_extent_count.
-        buf[2] = u64::from(FIEMAP_FLAG_SYNC);
+        // Word 2 is fm_flags | fm_mapped_extents << 32 (no flags); word 3 is
+        // fm_extent_count.
+        buf[2] = 0;
         buf[3] = EXTENTS_PER_CALL as u64;
         // SAFETY: buf is large enough for the header plus EXTENTS_PER_CALL
         // extents, which is what fm_extent_count tells the kernel it may fill.
@@ -157,6 +159,7 @@ impl VolumeFiles for LiveVolume {
             has_holes: false,
             inline: false,
             extents_unknown: None,
+            unflushed_bytes: 0,
         };
         if kind != FileKind::File {
             return Ok(stat);
@@ -193,6 +196,11 @@ impl VolumeFiles for LiveVolume {
             }
             if e.logical >= size {
                 continue;
+            }
+            if e.flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_UNWRITTEN)
+                != 0
+            {
+                stat.unflushed_bytes += e.length.min(size - e.logical);
             }
             extents.push(Extent {
                 file_offset: e.logical,

@@ -77,6 +77,15 @@ pub struct FileStat {
     /// logical addresses, delayed allocation, no FIEMAP support).
     #[serde(default)]
     pub extents_unknown: Option<String>,
+    /// Bytes of the file the live filesystem holds in the page cache without a
+    /// written place on the disk yet (FIEMAP delalloc, unknown or unwritten
+    /// extents): what GRUB would read there is not the file. Always 0 offline.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unflushed_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, thiserror::Error)]
