@@ -419,7 +419,10 @@ fn saved_entry_from_real_grubenv_selects_bls_entry_with_kernelopts() {
         dev,
         DeviceExpr::FsUuid {
             uuid: uuid.into(),
-            hints: vec!["hd0,gpt2".into()]
+            hints: vec!["hd0,gpt2".into()],
+            otherwise: Some(Box::new(DeviceExpr::Grub {
+                name: "hd0,gpt2".into()
+            }))
         }
     );
     // $kernelopts comes from the grubenv (the config's fallback is not used).
@@ -774,28 +777,40 @@ menuentry e { set root='(hd1,msdos2)'; linux /e; initrd (lvm/vg-root)/initrd; }
         dev(0),
         DeviceExpr::FsUuid {
             uuid: "1111-2222".into(),
-            hints: vec!["hd0,gpt1".into()]
+            hints: vec!["hd0,gpt1".into()],
+            otherwise: Some(Box::new(DeviceExpr::PrefixDevice))
         }
     );
     assert_eq!(
         dev(1),
         DeviceExpr::Label {
             label: "BOOT".into(),
-            hints: vec![]
+            hints: vec![],
+            otherwise: None
         }
     );
     assert_eq!(
         dev(2),
         DeviceExpr::File {
             path: "/vmlinuz".into(),
-            hints: vec![]
+            hints: vec![],
+            otherwise: Some(Box::new(DeviceExpr::FsUuid {
+                uuid: "1111-2222".into(),
+                hints: vec!["hd0,gpt1".into()],
+                otherwise: Some(Box::new(DeviceExpr::PrefixDevice)),
+            }))
         }
     );
     assert_eq!(
         dev(3),
         DeviceExpr::FsUuid {
             uuid: "3333".into(),
-            hints: vec![]
+            hints: vec![],
+            otherwise: Some(Box::new(DeviceExpr::FsUuid {
+                uuid: "1111-2222".into(),
+                hints: vec!["hd0,gpt1".into()],
+                otherwise: Some(Box::new(DeviceExpr::PrefixDevice)),
+            }))
         }
     );
     assert!(

@@ -172,7 +172,11 @@ fn links(
     }];
 
     let (device_state, device_detail) = match loaded_fact.map(|f| &f.resolution) {
-        Some(DeviceResolution::Found { volume, others }) => {
+        Some(DeviceResolution::Found {
+            volume,
+            others,
+            failed_search,
+        }) => {
             let fs = loaded_fact
                 .and_then(|f| f.filesystem.as_ref())
                 .map(|fs| {
@@ -191,7 +195,13 @@ fn links(
             } else {
                 format!(" (+{} more)", others.len())
             };
-            (LinkState::Pass, format!("({}){fs}{more}", volume.name))
+            match failed_search {
+                Some(message) => (
+                    LinkState::Warn,
+                    format!("{message}; $root stays ({}){fs}{more}", volume.name),
+                ),
+                None => (LinkState::Pass, format!("({}){fs}{more}", volume.name)),
+            }
         }
         Some(DeviceResolution::Missing { message }) => {
             // GRUB's `no such partition` does not say which one.

@@ -14,7 +14,7 @@ use crate::probe::disk_files::{DiskFiles, detect_platform, find_config};
 use crate::probe::gather::{self, ConfigOrigin, GatherOptions};
 use crate::probe::host::{self, HostOptions};
 use crate::probe::resolve::{VolumeRef, volumes};
-use crate::probe::{self, Facts};
+use crate::probe::{self, Facts, boot_facts_file};
 use crate::report::check::{TextOptions, render_json, render_text};
 use crate::report::prometheus;
 
@@ -90,6 +90,19 @@ pub struct CheckArgs {
     /// collector format) to FILE, atomically; written on exit 2 too.
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+
+    /// Also write everything the checks read about this machine to FILE (JSON,
+    /// schema `bootvet.check-facts/1`), to check it elsewhere with --facts.
+    #[arg(long, value_name = "FILE")]
+    pub dump_facts: Option<PathBuf>,
+
+    /// Check the machine captured in FILE by --dump-facts instead of reading
+    /// disks (the flags that choose what to read applied when it was captured).
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "config", "images", "boot_dir", "platform", "grub_flavour", "deep",
+        "root_bus", "bios_lba_limit", "memory", "dump_facts",
+    ])]
+    pub facts: Option<PathBuf>,
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
@@ -134,6 +147,10 @@ fn write_metrics(path: &Path, text: &str) -> bool {
 }
 
 fn check(args: &CheckArgs) -> Result<u8, String> {
+    if let Some(path) = &args.facts {
+        let facts = boot_facts_file::load(path).map_err(|e| e.to_string())?;
+        return report(args, &facts);
+    }
     if let Some(dir) = &args.boot_dir {
         return check_boot_dir(args, dir);
     }
@@ -313,17 +330,25 @@ fn run_chain(
             raw_reads: args.deep,
         },
     );
-    let findings = check::run(&facts);
-    let mut report = check::evaluate(&facts, findings, args.strict);
+    if let Some(path) = &args.dump_facts {
+        boot_facts_file::dump(&facts, path).map_err(|e| e.to_string())?;
+    }
+    report(args, &facts)
+}
+
+/// Runs the checks over gathered (or replayed) facts and says the verdict.
+fn report(args: &CheckArgs, facts: &gather::BootFacts) -> Result<u8, String> {
+    let findings = check::run(facts);
+    let mut report = check::evaluate(facts, findings, args.strict);
     if !args.entries.is_empty() {
-        select_entries(&facts, &mut report, &args.entries, args.strict);
+        select_entries(facts, &mut report, &args.entries, args.strict);
     }
 
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let text = if args.json {
-        render_json(&facts, &report)
+        render_json(facts, &report)
     } else {
-        render_text(&facts, &report, &TextOptions { quiet: args.quiet })
+        render_text(facts, &report, &TextOptions { quiet: args.quiet })
     };
     let _ = writeln!(out, "{}", text.trim_end());
     let _ = out.flush();

@@ -1960,30 +1960,38 @@ impl<'f> Eval<'f> {
             );
             return Some(false);
         };
+        // Without --set the search only prints what it finds.
+        let var = var?;
+        let before = self.get(&var);
+        let otherwise = match self.device_named(&before.text, before.known) {
+            DeviceExpr::Unknown { .. } | DeviceExpr::Unset => None,
+            device => Some(Box::new(device)),
+        };
         let expr = match kind {
             'u' => DeviceExpr::FsUuid {
                 uuid: target.text.clone(),
                 hints,
+                otherwise,
             },
             'l' => DeviceExpr::Label {
                 label: target.text.clone(),
                 hints,
+                otherwise,
             },
             _ => DeviceExpr::File {
                 path: target.text.clone(),
                 hints,
+                otherwise,
             },
         };
-        if let Some(var) = var {
-            let token = self.device_token(expr);
-            self.set_var(
-                &var,
-                Value {
-                    text: token,
-                    known: false,
-                },
-            );
-        }
+        let token = self.device_token(expr);
+        self.set_var(
+            &var,
+            Value {
+                text: token,
+                known: false,
+            },
+        );
         None
     }
 

@@ -19,11 +19,28 @@ pub enum DeviceExpr {
     /// A GRUB device name, parentheses stripped: `hd0,gpt2`, `lvm/vg-root`, `md/0`.
     Grub { name: String },
     /// `search --fs-uuid`: the first filesystem with this UUID (hints tried first).
-    FsUuid { uuid: String, hints: Vec<String> },
+    FsUuid {
+        uuid: String,
+        hints: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        otherwise: Option<Box<DeviceExpr>>,
+    },
     /// `search --label`.
-    Label { label: String, hints: Vec<String> },
+    Label {
+        label: String,
+        hints: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        otherwise: Option<Box<DeviceExpr>>,
+    },
     /// `search --file`: the first device holding this file.
-    File { path: String, hints: Vec<String> },
+    File {
+        path: String,
+        hints: Vec<String>,
+        /// What the variable held before: a search that finds nothing prints
+        /// `no such device` and leaves it unchanged, and the entry goes on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        otherwise: Option<Box<DeviceExpr>>,
+    },
     /// `loopback NAME FILE`: a device backed by an image file.
     Loopback { name: String, file: Box<FileRef> },
     /// Computed at boot from something bootvet cannot know (a `regexp` match, an
@@ -70,7 +87,7 @@ fn is_false(b: &bool) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelParam {
     pub key: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
@@ -140,7 +157,7 @@ pub struct EntryCommand {
     /// `$root` in force when the command runs.
     pub device: DeviceExpr,
     /// Set when the command runs only if a condition bootvet could not decide holds.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional: Option<String>,
     pub location: Location,
 }
@@ -168,19 +185,19 @@ pub struct EntryHead {
     pub path: Vec<usize>,
     pub title: String,
     /// `--id`, when given.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub classes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<String>,
     pub unrestricted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hotkey: Option<String>,
     /// Positional arguments after the title: `$2…` in the body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_args: Vec<String>,
     /// The condition(s) bootvet could not decide under which the entry exists.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional: Option<String>,
     pub location: Location,
 }
@@ -248,17 +265,17 @@ pub enum MatchedBy {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultChoice {
     /// `$default` when the menu is shown.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The value depends on something bootvet could not decide.
     pub uncertain: bool,
     /// Index path of the entry that boots; `None` when the menu is empty.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<usize>>,
     /// How each level was matched, outermost first.
     pub matched_by: Vec<MatchedBy>,
     /// Set when GRUB falls back to entry 0 (or the first entry of a submenu).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fell_back: Option<String>,
 }
 
@@ -339,7 +356,7 @@ pub enum NoteKind {
 pub struct Note {
     pub kind: NoteKind,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
 }
 
@@ -353,9 +370,9 @@ pub struct Menu {
     /// `fallback` entries, upstream-parsed (numbers only; others dropped).
     pub fallback: Vec<usize>,
     /// `$timeout` text and GRUB's reading of it (`None` = wait forever).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
     /// Commands run outside any entry that load or boot something.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::rc::Rc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::Facts;
 use super::fs::{FileError as VolumeError, FileKind, VolumeFiles, open_volume};
@@ -19,14 +19,18 @@ use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
 use crate::menu::{DeviceExpr, Platform};
 
 /// What a device expression designates at boot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "found", rename_all = "snake_case")]
 pub enum DeviceResolution {
     /// GRUB uses `volume`; `others` also matched (GRUB takes the first it probes).
     Found {
         volume: VolumeRef,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         others: Vec<VolumeRef>,
+        /// A `search` found nothing: GRUB printed this error and kept what the
+        /// variable held before, which is `volume`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failed_search: Option<String>,
     },
     /// Nothing matches: GRUB fails (`no such device`, `disk … not found`).
     Missing { message: String },
@@ -137,6 +141,7 @@ impl<'a> DiskFiles<'a> {
             return DeviceResolution::Found {
                 volume: self.boot_dir_volume(),
                 others: Vec::new(),
+                failed_search: None,
             };
         }
         let from = |resolution: Resolution, missing: String| match resolution {
@@ -144,12 +149,14 @@ impl<'a> DiskFiles<'a> {
             Resolution::One(volume) => DeviceResolution::Found {
                 volume,
                 others: Vec::new(),
+                failed_search: None,
             },
             Resolution::Several(mut all) => {
                 let volume = all.remove(0);
                 DeviceResolution::Found {
                     volume,
                     others: all,
+                    failed_search: None,
                 }
             }
         };
@@ -161,6 +168,7 @@ impl<'a> DiskFiles<'a> {
                 Some(volume) => DeviceResolution::Found {
                     volume: volume.clone(),
                     others: Vec::new(),
+                    failed_search: None,
                 },
                 None => DeviceResolution::Unknown {
                     why: "the device grub.cfg was read from is not known".into(),
@@ -175,21 +183,36 @@ impl<'a> DiskFiles<'a> {
                     why: format!("`{name}` is a GRUB device bootvet does not model"),
                 },
             },
-            DeviceExpr::FsUuid { uuid, .. } => from(
-                resolve(self.facts, &Query::FsUuid(uuid.clone())),
-                format!("no such device: {uuid}"),
+            DeviceExpr::FsUuid {
+                uuid, otherwise, ..
+            } => self.kept_after_failure(
+                from(
+                    resolve(self.facts, &Query::FsUuid(uuid.clone())),
+                    format!("no such device: {uuid}"),
+                ),
+                otherwise.as_deref(),
             ),
-            DeviceExpr::Label { label, .. } => from(
-                resolve(self.facts, &Query::Label(label.clone())),
-                format!("no such device: {label}"),
+            DeviceExpr::Label {
+                label, otherwise, ..
+            } => self.kept_after_failure(
+                from(
+                    resolve(self.facts, &Query::Label(label.clone())),
+                    format!("no such device: {label}"),
+                ),
+                otherwise.as_deref(),
             ),
-            DeviceExpr::File { path, .. } => {
+            DeviceExpr::File {
+                path, otherwise, ..
+            } => {
                 let (resolution, _unreadable) = search_file(self.facts, path, |v| {
                     self.volume(v)
                         .map(|rc| Box::new(SharedVolume(rc)) as Box<dyn VolumeFiles>)
                         .map_err(VolumeError::Unsupported)
                 });
-                from(resolution, format!("no such device: {path}"))
+                self.kept_after_failure(
+                    from(resolution, format!("no such device: {path}")),
+                    otherwise.as_deref(),
+                )
             }
             DeviceExpr::Loopback { name, .. } => DeviceResolution::Unknown {
                 why: format!("({name}) is a loopback image, not followed"),
@@ -197,6 +220,27 @@ impl<'a> DiskFiles<'a> {
             DeviceExpr::Unknown { text } => DeviceResolution::Unknown {
                 why: format!("`{text}` is decided at boot"),
             },
+        }
+    }
+
+    /// A `search` that finds nothing does not stop the entry: GRUB prints the
+    /// error and the variable keeps its old device, where the files are then
+    /// looked up.
+    fn kept_after_failure(
+        &self,
+        searched: DeviceResolution,
+        otherwise: Option<&DeviceExpr>,
+    ) -> DeviceResolution {
+        let (DeviceResolution::Missing { message }, Some(before)) = (&searched, otherwise) else {
+            return searched;
+        };
+        match self.resolve(before) {
+            DeviceResolution::Found { volume, others, .. } => DeviceResolution::Found {
+                volume,
+                others,
+                failed_search: Some(message.clone()),
+            },
+            _ => searched,
         }
     }
 

@@ -3,7 +3,7 @@
 //! (kernel header, initrd segments), and what `root=` resolves to. The result is
 //! plain data the checks read; this is the last step that touches the disks.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::disk_files::{DeviceResolution, DiskFiles};
 use super::facts::{Facts, Filesystem};
@@ -17,9 +17,9 @@ use crate::menu::{CommandKind, DeviceExpr, FileRef, Menu, Platform};
 pub const BOOT_FACTS_SCHEMA: &str = "bootvet.boot-facts/1";
 
 /// Everything the checks need, for one machine or set of images.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BootFacts {
-    pub schema: &'static str,
+    pub schema: String,
     pub platform: Platform,
     pub config: ConfigOrigin,
     pub disks: Facts,
@@ -37,16 +37,16 @@ pub struct BootFacts {
     pub host: super::host::HostFacts,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConfigOrigin {
     /// The config as the user named it, or where bootvet found it.
     pub path: String,
     /// The volume it was read from, when it came from the disks.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume: Option<VolumeRef>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Kernel,
@@ -55,7 +55,7 @@ pub enum Role {
     Other,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileFact {
     pub device: DeviceExpr,
     pub path: String,
@@ -63,24 +63,24 @@ pub struct FileFact {
     pub resolution: DeviceResolution,
     pub lookup: FileLookup,
     /// `stat` of the file, when found.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stat: Option<FileStat>,
     /// The filesystem it lives on, when resolved.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<Filesystem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelImage>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initrd: Option<InitrdReport>,
     /// The head of a file `chainloader` loads.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chainload: Option<kernel::ChainImage>,
     /// Why the bytes could not be inspected although the file was found.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspect_error: Option<String>,
     /// The names in the file's directory (at most `MAX_LISTED`), for kernels and
     /// for files that are missing: what is there instead, which initrds exist.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<Vec<String>>,
 }
 
@@ -102,7 +102,7 @@ impl FileFact {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum FileLookup {
     Found {
@@ -119,12 +119,12 @@ pub enum FileLookup {
     },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RootFact {
     /// The `root=` value as the kernel receives it.
     pub value: String,
     /// Why the value is not a device name bootvet understands.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsed: Option<String>,
     pub resolution: Resolution,
     /// The filesystem of each match, in the same order.
@@ -222,7 +222,7 @@ pub fn gather(
     let resolutions: Vec<&Resolution> = roots.iter().map(|r| &r.resolution).collect();
     let root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
     BootFacts {
-        schema: BOOT_FACTS_SCHEMA,
+        schema: BOOT_FACTS_SCHEMA.to_string(),
         platform,
         config,
         disks: files.facts().clone(),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::disk_files::DiskFiles;
 use super::gather::{BootFacts, Role};
@@ -22,13 +22,13 @@ pub const DEFAULT_BIOS_LBA_LIMIT: u64 = (1 << 32) * 512;
 const EXT_INCOMPAT_RECOVER: u32 = 0x4;
 const EXT_INCOMPAT_64BIT: u32 = 0x80;
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct HostFacts {
     /// The highest byte (exclusive) the pc firmware reads (`--bios-lba-limit`).
     pub bios_lba_limit: u64,
     /// Whether the limit was given on the command line rather than the default.
     pub bios_lba_limit_given: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryFact>,
     /// Each directory that holds a kernel or initrd an entry loads.
     pub boot_dirs: Vec<BootDirFact>,
@@ -38,33 +38,33 @@ pub struct HostFacts {
     pub raw_reads: Vec<super::raw_read::RawReadFact>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemoryFact {
     pub bytes: u64,
     /// `--memory` or `/proc/meminfo`.
     pub source: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SizedName {
     pub name: String,
     pub size: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BootDirFact {
     pub volume: VolumeRef,
     /// The directory on that volume, `/` for a separate /boot.
     pub dir: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fstype: Option<String>,
     /// Bytes root may still write (reserved blocks count: update-initramfs runs as root).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
     /// ext3/4 `needs_recovery`: the journal holds changes not yet written home.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs_recovery: Option<bool>,
     /// Every initramfs image in the directory, by name.
     pub initrds: Vec<SizedName>,

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::disk_files::DiskFiles;
 use super::facts::Source;
@@ -27,7 +27,7 @@ const MAX_TEXT: u64 = 8 << 20;
 pub const DEFAULT_IMAGE_BUSES: [&str; 3] = ["virtio_blk", "ahci", "nvme"];
 
 /// The kernel configuration, reduced to what the boot needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigSummary {
     /// Where it was read: `(hd0,gpt3)/config-6.5.0-35-generic`.
     pub path: String,
@@ -62,7 +62,7 @@ impl ConfigSummary {
 }
 
 /// `lib/modules/RELEASE` on the root filesystem of one `root=` value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModulesOnRoot {
     pub root: String,
     /// The volume read: `hd0,gpt4`.
@@ -70,31 +70,31 @@ pub struct ModulesOnRoot {
     /// `lib/modules/RELEASE` exists there.
     pub dir_found: bool,
     /// Module names (underscored) of `modules.builtin`, when it was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub builtin: Option<BTreeSet<String>>,
     /// `modules.dep` is there.
     pub dep_found: bool,
 }
 
 /// Everything read beside one kernel file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KernelSide {
     /// Index of the kernel's fact in `BootFacts::files`.
     pub file: usize,
     /// The kernel's path, as the entry names it (with the fact's device).
     pub kernel: String,
     pub release: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<ConfigSummary>,
     /// Why no config was read (`config-RELEASE` absent, volume unreadable).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_missing: Option<String>,
     /// One per `root=` value the kernel is booted with.
     pub modules: Vec<ModulesOnRoot>,
 }
 
 /// The storage drivers on the way to the root disk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RootBus {
     /// Driver names, as sysfs and the root-path table name them.
     pub drivers: Vec<String>,
@@ -105,7 +105,7 @@ pub struct RootBus {
     pub source: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BusNeed {
     All,

@@ -11,6 +11,7 @@
 
 pub mod blkid;
 pub mod boot_dir;
+pub mod boot_facts_file;
 pub mod disk_files;
 pub mod facts;
 pub mod fs;

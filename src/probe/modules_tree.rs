@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::disk_files::DiskFiles;
 use super::fs::{FileError, FileKind, VolumeFiles};
@@ -30,7 +30,7 @@ pub const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 /// The largest unstripped modules named as evidence.
 const EXAMPLES: usize = 5;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModulesFact {
     pub release: String,
     /// The root volume (`hd0,gpt4`) whose tree was read.
@@ -39,7 +39,7 @@ pub struct ModulesFact {
     pub state: ModulesState,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ModulesState {
     Missing,
@@ -47,7 +47,7 @@ pub enum ModulesState {
     Unknown { why: String },
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModulesScan {
     /// `.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz` files seen.
     pub modules: u64,
@@ -61,7 +61,7 @@ pub struct ModulesScan {
     /// Modules that could not be read or parsed.
     pub unreadable: u64,
     /// Why the scan stopped early, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_short: Option<String>,
 }
 

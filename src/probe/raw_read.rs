@@ -11,7 +11,7 @@ use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::gather::{BootFacts, Role};
 use crate::menu::DeviceExpr;
@@ -19,7 +19,7 @@ use crate::menu::DeviceExpr;
 const CHUNK: usize = 1 << 20;
 const ALIGN: usize = 4096;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RawReadFact {
     pub device: DeviceExpr,
     pub path: String,
@@ -28,7 +28,7 @@ pub struct RawReadFact {
     pub state: RawState,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum RawState {
     Read {

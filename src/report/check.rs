@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::check::verdict::{EntryVerdict, LinkState, Report, Verdict};
 use crate::check::{Finding, Severity};
 use crate::menu::{Location, Menu};
+use crate::probe::facts::Source;
 use crate::probe::gather::BootFacts;
 use crate::source::LineIndex;
 
@@ -24,9 +25,13 @@ pub struct TextOptions {
 pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) -> String {
     let mut out = String::new();
     if !options.quiet {
+        let replayed = match &facts.disks.source {
+            Source::Replay { file, .. } => format!("; replayed from {file}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{} {} (platform {}, {} disk{})",
+            "{} {} (platform {}, {} disk{}{replayed})",
             "bootvet check:".bold(),
             facts.config.path,
             facts.platform.name(),

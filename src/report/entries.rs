@@ -28,9 +28,13 @@ fn device_text(d: &DeviceExpr) -> String {
         DeviceExpr::Unset => "(unset)".into(),
         DeviceExpr::PrefixDevice => "the device grub.cfg is on ($prefix)".into(),
         DeviceExpr::Grub { name } => format!("({name})"),
-        DeviceExpr::FsUuid { uuid, hints } => with_hints(format!("search --fs-uuid {uuid}"), hints),
-        DeviceExpr::Label { label, hints } => with_hints(format!("search --label {label}"), hints),
-        DeviceExpr::File { path, hints } => with_hints(format!("search --file {path}"), hints),
+        DeviceExpr::FsUuid { uuid, hints, .. } => {
+            with_hints(format!("search --fs-uuid {uuid}"), hints)
+        }
+        DeviceExpr::Label { label, hints, .. } => {
+            with_hints(format!("search --label {label}"), hints)
+        }
+        DeviceExpr::File { path, hints, .. } => with_hints(format!("search --file {path}"), hints),
         DeviceExpr::Loopback { name, file } => {
             format!("({name}) = loopback of {}", file_text(file))
         }

@@ -18,11 +18,17 @@ Every `search --fs-uuid/--label/--file … --set=root` an entry relies on finds 
 filesystem on the disks GRUB can see.
 
 ## Why it breaks the boot
-GRUB prints `error: no such device: …` and leaves `$root` where it was; the
-kernel is then looked up on the wrong filesystem (`file '…' not found`) or, worse,
-an old kernel on another disk is booted.
+A search that finds nothing does not stop the entry. GRUB prints `error: no such
+device: …`, leaves `$root` where it was, runs the rest of the entry, and before
+booting shows `Press any key to continue...` for 10 seconds. The kernel is then
+looked up on whatever `$root` held before — usually the `set root='hd0,gpt2'`
+line grub-mkconfig writes above the search, or the device grub.cfg was read
+from. When that is the right filesystem the machine still boots, slowly and with
+an error on screen (a warning); when it is not, GRUB prints `file '…' not found`
+or, worse, boots an old kernel from another disk (an error).
 
 ## Example
+    set root='hd0,gpt3'
     search --no-floppy --fs-uuid --set=root 5b1f2d6e-…   # /boot was reformatted
 
 ## Fix
@@ -39,8 +45,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(fact) = cx.facts.file(file) else {
                 continue;
             };
-            let DeviceResolution::Missing { message } = &fact.resolution else {
-                continue;
+            let (message, kept) = match &fact.resolution {
+                DeviceResolution::Missing { message } => (message, None),
+                DeviceResolution::Found {
+                    volume,
+                    failed_search: Some(message),
+                    ..
+                } => (message, Some(volume)),
+                _ => continue,
             };
             if !matches!(
                 file.device,
@@ -49,21 +61,50 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             {
                 continue;
             }
-            out.push(
-                Finding::new(
+            let searched = format!(
+                "searched for {} on {} disk(s)",
+                file.device.display(),
+                cx.facts.disks.disks.len()
+            );
+            let finding = match kept {
+                None => Finding::new(
                     &INFO,
                     format!("{message}: no filesystem on the disks matches"),
                 )
-                .entry(entry)
-                .at(command.location)
-                .evidence(format!(
-                    "searched for {} on {} disk(s)",
-                    file.device.display(),
-                    cx.facts.disks.disks.len()
-                ))
+                .evidence(searched)
                 .prints(grub_error(message))
                 .prints(grub_error(&format!("file `{}' not found", file.path))),
-            );
+                Some(volume) => {
+                    let found_there = fact.stat.is_some();
+                    let finding = Finding::new(
+                        &INFO,
+                        format!(
+                            "{message}: no filesystem matches; GRUB keeps $root = ({}) and looks for the files there",
+                            volume.name
+                        ),
+                    )
+                    .evidence(searched)
+                    .evidence(format!(
+                        "the search failing leaves $root as it was before it: ({})",
+                        volume.name
+                    ))
+                    .prints(grub_error(message));
+                    if found_there {
+                        // The entry still boots, after the error and a pause; what
+                        // the files are is for the kernel and initrd checks.
+                        finding
+                            .severity(Severity::Warning)
+                            .evidence(format!(
+                                "{} is found on ({}), so the entry boots after the pause",
+                                file.path, volume.name
+                            ))
+                            .prints("Press any key to continue...")
+                    } else {
+                        finding.prints(grub_error(&format!("file `{}' not found", file.path)))
+                    }
+                }
+            };
+            out.push(finding.entry(entry).at(command.location));
         }
     }
 }

@@ -35,7 +35,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(fact) = cx.facts.file(file) else {
                 continue;
             };
-            let DeviceResolution::Found { volume, others } = &fact.resolution else {
+            let DeviceResolution::Found { volume, others, .. } = &fact.resolution else {
                 continue;
             };
             if others.is_empty() || !reported.insert(file.device.display()) {

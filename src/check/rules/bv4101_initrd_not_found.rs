@@ -35,6 +35,19 @@ modules_install`), rebuild the image (`update-initramfs -c -k VERSION`), then
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
+        // GRUB's `initrd` refuses before opening anything when no kernel is
+        // loaded (`you need to load the kernel first`, BV4001 says it).
+        let kernel_failed = super::linux(entry)
+            .and_then(|(_, kernel, _)| cx.facts.file(kernel))
+            .is_some_and(|k| {
+                matches!(
+                    k.lookup,
+                    FileLookup::NotFound | FileLookup::Unreadable { .. }
+                )
+            });
+        if kernel_failed {
+            continue;
+        }
         for (command, file, fact) in initrd_facts(cx, entry) {
             let (message, grub) = match &fact.lookup {
                 FileLookup::NotFound => (
