@@ -1162,3 +1162,24 @@ fn bios_chainloader_of_a_file_that_is_no_boot_sector_is_an_invalid_signature() {
         ["its first sector does not end with 0x55 0xAA"]
     );
 }
+
+/// `bootvet explain X | head -1`: the reader goes away, bootvet still exits 0.
+#[test]
+fn explain_into_a_closed_pipe_exits_0() {
+    for args in [&["explain", "BV4103"][..], &["explain", "--list"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn bootvet");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

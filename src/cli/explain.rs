@@ -21,7 +21,7 @@ pub struct ExplainArgs {
 pub fn run(args: &ExplainArgs) -> u8 {
     if args.list {
         for check in CHECKS {
-            println!(
+            say!(
                 "{}  {:<7}  {:<6}  {}",
                 check.code.bold(),
                 check.severity.name(),
@@ -36,7 +36,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
         eprintln!("bootvet: no check {code}; `bootvet explain --list` lists them");
         return exit::TROUBLE;
     };
-    println!(
+    say!(
         "{} {} ({}, {} link)\n{}\n",
         check.code.bold(),
         check.name.bold(),
@@ -46,8 +46,8 @@ pub fn run(args: &ExplainArgs) -> u8 {
     );
     for line in check.doc.lines() {
         match line.strip_prefix("## ") {
-            Some(heading) => println!("{}", heading.bold().underline()),
-            None => println!("{line}"),
+            Some(heading) => say!("{}", heading.bold().underline()),
+            None => say!("{line}"),
         }
     }
     exit::OK

@@ -132,8 +132,8 @@ fn install(root: &Path, families: &[Family]) -> u8 {
     for hook in HOOKS.iter().filter(|h| families.contains(&h.family)) {
         let path = shown(root, hook.path);
         match hooks::install(hook, root) {
-            Ok(Outcome::Written) => println!("installed  {path}"),
-            Ok(Outcome::Unchanged) => println!("unchanged  {path}"),
+            Ok(Outcome::Written) => say!("installed  {path}"),
+            Ok(Outcome::Unchanged) => say!("unchanged  {path}"),
             Ok(Outcome::LeftForeign) => {
                 eprintln!(
                     "bootvet: {path} is not bootvet's file (no '{}{}' line): left alone",
@@ -157,7 +157,7 @@ fn uninstall(root: &Path) -> u8 {
     for hook in HOOKS {
         let path = shown(root, hook.path);
         match hooks::uninstall(hook, root) {
-            Ok(Outcome::Removed) => println!("removed    {path}"),
+            Ok(Outcome::Removed) => say!("removed    {path}"),
             Ok(Outcome::LeftForeign) => {
                 eprintln!("bootvet: {path} is not bootvet's file: left alone");
             }
@@ -194,7 +194,7 @@ fn status(root: &Path, families: &[Family]) -> u8 {
         if wanted && matches!(state, State::Absent | State::Outdated) && status == exit::OK {
             status = exit::FOUND;
         }
-        println!("{:<15} {text:<36} {path}", hook.family.name());
+        say!("{:<15} {text:<36} {path}", hook.family.name());
     }
     status
 }

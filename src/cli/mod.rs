@@ -7,6 +7,15 @@ use clap::{Parser, Subcommand};
 
 use crate::report::color::{self, ColorWhen};
 
+/// `println!` that does not panic when stdout is a closed pipe (`bootvet explain
+/// X | head`): what was not read is lost, the exit status stays the command's.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod check;
 mod devices;
 mod entries;
