@@ -450,7 +450,10 @@ fn root_module_built_for_another_release() {
 
 #[test]
 fn config_embedded_in_the_compressed_kernel_when_config_release_is_absent() {
-    let run = check("deep-ikconfig", &[]);
+    // Without --deep the kernel is not decompressed: no config, no finding.
+    let quick = check("deep-ikconfig", &[]);
+    assert_eq!(quick.codes(), Vec::<String>::new());
+    let run = check("deep-ikconfig", &["--deep"]);
     // No config-RELEASE on /boot: 6.11.0-rc1+'s .config comes from IKCONFIG in
     // its xz payload (no CONFIG_RD_ZSTD); 6.5.0-35-generic's from its zstd one.
     assert_eq!(run.paths("BV4106"), ["0", "1>0"]);
@@ -498,6 +501,60 @@ fn lvm_on_luks_needs_lvm_too() {
     assert!(lines(&f["evidence"])[1].starts_with("the initrd holds no lvm"));
     assert!(f["fix"].as_str().unwrap().starts_with("`apt install lvm2`"));
     assert!(run.findings("BV4202").is_empty());
+}
+
+/// Root on LVM, with a real PV and VG written by pvcreate/vgcreate through a loop
+/// device (root only; build.sh builds `root-lvm` only when named).
+#[test]
+fn root_on_lvm_needs_lvm_in_the_initrd() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and a loop device)");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-deep-lvm");
+    let out = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/build.sh"))
+        .arg(&dir)
+        .arg("root-lvm")
+        .output()
+        .expect("run build.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .args(["check", "--json", "--image"])
+        .arg(dir.join("root-lvm.img"))
+        .output()
+        .expect("run bootvet");
+    let json: Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let run = Run {
+        status: run.status.code().expect("exit status"),
+        json,
+    };
+    // 6.11.0-rc1+'s initrd has dm-mod.ko but no lvm; 6.5.0-35-generic's has both.
+    assert_eq!(run.paths("BV4109"), ["1>1"]);
+    let f = run.findings("BV4109")[0];
+    assert_eq!(
+        f["message"],
+        "initrd '/initrd.img-6.11.0-rc1+' cannot open the LVM under root=/dev/mapper/vgbootvet-root"
+    );
+    let evidence = lines(&f["evidence"]);
+    assert!(
+        evidence[1].starts_with("(hd0,gpt4) is LVM2_member UUID="),
+        "{evidence:?}"
+    );
+    assert_eq!(
+        evidence[2],
+        "the initrd holds no lvm (looked for lvm in bin/, sbin/, usr/bin/, usr/sbin/)"
+    );
+    assert_eq!(
+        lines(&f["will_print"])[1],
+        "ALERT!  /dev/mapper/vgbootvet-root does not exist.  Dropping to a shell!"
+    );
+    assert_eq!(run.codes(), ["BV4109"]);
+    assert_eq!(run.status, 1, "the default entry boots");
 }
 
 #[test]

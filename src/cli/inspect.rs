@@ -395,6 +395,13 @@ pub fn render(path: &str, what: &What) -> String {
                     }
                 ),
             );
+            for (module, vermagic) in &r.module_vermagic {
+                line("vermagic", format!("{module}: {}", vermagic.trim_end()));
+            }
+            if !r.layer_files.is_empty() {
+                let files: Vec<&str> = r.layer_files.iter().map(String::as_str).collect();
+                line("layers", files.join(" "));
+            }
             if let Some(e) = &r.error {
                 let at = if e.kind == initrd::ErrorKind::Empty {
                     String::new()

@@ -217,7 +217,9 @@ pub fn gather(
     }
     let kernels = kernel_roots
         .into_iter()
-        .map(|(index, wanted)| kernel_side_of(files, &file_facts, &roots, index, &wanted))
+        .map(|(index, wanted)| {
+            kernel_side_of(files, &file_facts, &roots, index, &wanted, options.deep)
+        })
         .collect();
     let resolutions: Vec<&Resolution> = roots.iter().map(|r| &r.resolution).collect();
     let root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
@@ -242,6 +244,7 @@ fn kernel_side_of(
     root_facts: &[RootFact],
     index: usize,
     roots: &[String],
+    deep: bool,
 ) -> KernelSide {
     let fact = &file_facts[index];
     let release = fact
@@ -268,6 +271,12 @@ fn kernel_side_of(
     match fact.resolution.volume() {
         Some(volume) => match kernel_side::read_config(files, volume, &fact.path, &release) {
             Ok(config) => side.config = Some(config),
+            // Decompressing a whole kernel costs about a second: only --deep does.
+            Err(why) if !deep => {
+                side.config_missing = Some(format!(
+                    "{why}; --deep looks for IKCONFIG inside the kernel"
+                ))
+            }
             Err(why) => match kernel_side::read_embedded_config(files, volume, &fact.path) {
                 Ok(config) => side.config = Some(config),
                 Err(also) => side.config_missing = Some(format!("{why}; {also}")),
