@@ -10,24 +10,13 @@ use std::sync::OnceLock;
 use bootvet::check::{CHECKS, registry::DOC_SECTIONS};
 use serde::Deserialize;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::{bootvet, repo};
 
 /// Builds every scenario image once per test run.
 fn scenarios() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scenarios");
-        let status = Command::new("bash")
-            .arg(repo().join("fixtures/scenarios/build.sh"))
-            .arg(&dir)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("bash");
-        assert!(status.success(), "fixtures/scenarios/build.sh failed");
-        dir
-    })
+    DIR.get_or_init(|| support::build_scenarios("scenarios", &[]))
 }
 
 fn image(name: &str) -> String {
@@ -35,19 +24,6 @@ fn image(name: &str) -> String {
         .join(format!("{name}.img"))
         .display()
         .to_string()
-}
-
-fn bootvet(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_bootvet"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run bootvet");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 /// The `bootvet.check/1` document as a consumer reads it. Kept here, apart from

@@ -4,6 +4,7 @@
 //! as a user runs it. Each check has a triggering and a passing case; quick and
 //! deep depth are compared on the same bytes.
 
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -32,22 +33,7 @@ const PARTUUID_ROOT: &str = "PARTUUID=4c8f2d3e-1a5b-4c6d-9e7f-0a1b2c3d4e5f";
 /// The images, built once per test binary.
 fn images() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-deep");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/build.sh");
-        let out = Command::new("bash")
-            .arg(script)
-            .arg(&dir)
-            .args(SCENARIOS)
-            .output()
-            .expect("run build.sh");
-        assert!(
-            out.status.success(),
-            "build.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir
-    })
+    DIR.get_or_init(|| support::build_scenarios("check-deep", SCENARIOS))
 }
 
 struct Run {
@@ -511,18 +497,7 @@ fn root_on_lvm_needs_lvm_in_the_initrd() {
         eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and a loop device)");
         return;
     }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-deep-lvm");
-    let out = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/build.sh"))
-        .arg(&dir)
-        .arg("root-lvm")
-        .output()
-        .expect("run build.sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = support::build_scenarios("check-deep-lvm", &["root-lvm"]);
     let run = Command::new(env!("CARGO_BIN_EXE_bootvet"))
         .args(["check", "--json", "--image"])
         .arg(dir.join("root-lvm.img"))

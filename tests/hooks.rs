@@ -12,9 +12,8 @@ use std::sync::OnceLock;
 
 use clap::CommandFactory;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::{bootvet, repo};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_bootvet")
@@ -24,18 +23,7 @@ fn bin() -> &'static str {
 /// builds all of them elsewhere).
 fn scenarios() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hooks-scenarios");
-        let status = Command::new("bash")
-            .arg(repo().join("fixtures/scenarios/build.sh"))
-            .arg(&dir)
-            .args(["healthy", "no-initrd-line"])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("bash");
-        assert!(status.success(), "fixtures/scenarios/build.sh failed");
-        dir
-    })
+    DIR.get_or_init(|| support::build_scenarios("hooks-scenarios", &["healthy", "no-initrd-line"]))
 }
 
 fn image(name: &str) -> String {
@@ -43,19 +31,6 @@ fn image(name: &str) -> String {
         .join(format!("{name}.img"))
         .display()
         .to_string()
-}
-
-fn bootvet(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run bootvet");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 /// A root laid out like an installed system: the directories distribution

@@ -12,20 +12,17 @@ use serde_json::Value;
 const BOOT_START: u64 = 36864 * 512;
 const NEW: &str = "6.11.0-rc1+";
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::repo;
 
 /// Builds the scenarios these tests use, once, in a directory of their own (the
 /// check tests build theirs concurrently).
 fn scenarios() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scenarios-sectors");
-        let status = Command::new("bash")
-            .arg(repo().join("fixtures/scenarios/build.sh"))
-            .arg(&dir)
-            .args([
+        support::build_scenarios(
+            "scenarios-sectors",
+            &[
                 "healthy",
                 "checks",
                 "partition-past-end",
@@ -34,12 +31,8 @@ fn scenarios() -> &'static Path {
                 "boot-too-full",
                 "needs-recovery",
                 "unstripped-modules",
-            ])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("bash");
-        assert!(status.success(), "fixtures/scenarios/build.sh failed");
-        dir
+            ],
+        )
     })
 }
 
