@@ -1159,3 +1159,89 @@ fn explain_into_a_closed_pipe_exits_0() {
         );
     }
 }
+
+/// The live system, end to end: the seed disk's /boot and root attached as
+/// read-only loop devices, /boot mounted over /boot in a private mount
+/// namespace, and `bootvet check` with no arguments. Every link is found the
+/// live way (mountinfo, sysfs, the loop devices read raw) and the verdict is the
+/// image's, finding for finding.
+#[test]
+fn live_check_of_a_mounted_boot_gives_the_images_verdict() {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!(
+            "skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root, loop devices, mount namespaces)"
+        );
+        return;
+    }
+    let img = image("seed");
+    let layout = Command::new("sfdisk")
+        .args(["--json", &img])
+        .output()
+        .expect("sfdisk");
+    let layout: serde_json::Value = serde_json::from_slice(&layout.stdout).expect("sfdisk --json");
+    let partition = |n: usize| {
+        let p = &layout["partitiontable"]["partitions"][n - 1];
+        (
+            p["start"].as_u64().expect("start") * 512,
+            p["size"].as_u64().expect("size") * 512,
+        )
+    };
+    let attach = |(offset, size): (u64, u64)| {
+        let out = Command::new("losetup")
+            .args([
+                "--find",
+                "--show",
+                "--read-only",
+                "--offset",
+                &offset.to_string(),
+            ])
+            .args(["--sizelimit", &size.to_string(), &img])
+            .output()
+            .expect("losetup");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let boot = attach(partition(3));
+    let root = attach(partition(4));
+    let script = format!(
+        "mount -o ro {boot} /boot && exec {} check --json",
+        env!("CARGO_BIN_EXE_bootvet")
+    );
+    let live = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("unshare");
+    let _ = Command::new("losetup").args(["-d", &boot, &root]).status();
+    let live_doc: CheckDocument = serde_json::from_slice(&live.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&live.stderr)));
+    let (status, image_doc) = check_json(&["seed"], None, &[]);
+    assert_eq!(live.status.code(), Some(i32::from(status)));
+    assert_eq!(live_doc.config.path, "/boot/grub/grub.cfg");
+    let verdicts = |doc: &CheckDocument| -> Vec<(String, String)> {
+        doc.entries
+            .iter()
+            .map(|e| (e.path.clone(), e.verdict.clone()))
+            .collect()
+    };
+    assert_eq!(verdicts(&live_doc), verdicts(&image_doc));
+    let said = |doc: &CheckDocument| -> Vec<(String, Option<String>, Vec<String>)> {
+        doc.findings
+            .iter()
+            .map(|f| {
+                (
+                    f.code.clone(),
+                    f.entry.as_ref().map(|e| e.path.clone()),
+                    f.will_print.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(said(&live_doc), said(&image_doc));
+    let root_link = &live_doc.entries[0].links[4];
+    assert_eq!(root_link.state, "pass", "{}", root_link.detail);
+}

@@ -900,6 +900,44 @@ fn corrupt_primary_gpt_header_falls_back_to_the_backup() {
     );
 }
 
+/// A filesystem made over a disk that once had a GPT keeps the old backup header
+/// in its last sector. That header names another LBA, so no table is usable; GRUB
+/// and the kernel then see the whole-disk filesystem, and so does bootvet.
+#[test]
+fn whole_disk_filesystem_over_a_stale_backup_gpt_is_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("disk.img");
+    let uuid = "6a0e7b0e-7777-4a4a-9b9b-0123456789ab";
+    run("truncate", &["-s", "8M", img.to_str().unwrap()]);
+    run(
+        "mke2fs",
+        &["-q", "-F", "-t", "ext4", "-U", uuid, img.to_str().unwrap()],
+    );
+    let gpt = dir.path().join("old-gpt.img");
+    run("truncate", &["-s", "16M", gpt.to_str().unwrap()]);
+    run("sgdisk", &["-o", "-n1:2048:0", gpt.to_str().unwrap()]);
+    let old_backup = fs::read(&gpt).unwrap()[(16 << 20) - 512..].to_vec();
+    assert_eq!(&old_backup[..8], b"EFI PART");
+    let f = fs::OpenOptions::new().write(true).open(&img).unwrap();
+    f.write_all_at(&old_backup, (8 << 20) - 512).unwrap();
+    drop(f);
+
+    let facts = facts_for(&[&img]);
+    let disk = &facts.disks[0];
+    assert!(disk.table.is_none(), "{:?}", disk.table);
+    let error = disk.table_error.as_deref().unwrap_or_default();
+    assert!(error.contains("both copies are unusable"), "{error}");
+    let fs = disk.filesystem.as_ref().expect("the whole-disk ext4");
+    assert_eq!(
+        (fs.fstype.as_str(), fs.uuid.as_deref()),
+        ("ext4", Some(uuid))
+    );
+    assert_eq!(
+        resolve(&facts, &Query::FsUuid(uuid.into())),
+        Resolution::One(volume(&facts, "(hd0)"))
+    );
+}
+
 #[test]
 fn corrupt_primary_partition_array_falls_back_to_the_backup() {
     let dir = tempfile::tempdir().unwrap();

@@ -208,8 +208,10 @@ pub fn describe_disk(
             message,
         });
     }
-    // A whole-disk filesystem only where no table claims the disk.
-    let filesystem = if read.table.is_none() && read.error.is_none() {
+    // A whole-disk filesystem only where no table claims the disk. A table that
+    // cannot be used claims nothing: GRUB's partmap and the kernel both give up
+    // on it and see the whole disk, e.g. ext4 over a stale backup GPT header.
+    let filesystem = if read.table.is_none() {
         blkid::probe_range(disk, 0, disk.size())
             .ok()
             .flatten()
