@@ -1220,7 +1220,7 @@ fn live_check_of_a_mounted_boot_gives_the_images_verdict() {
     let live_doc: CheckDocument = serde_json::from_slice(&live.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&live.stderr)));
     let (status, image_doc) = check_json(&["seed"], None, &[]);
-    assert_eq!(live.status.code(), Some(i32::from(status)));
+    assert_eq!(live.status.code(), Some(status));
     assert_eq!(live_doc.config.path, "/boot/grub/grub.cfg");
     let verdicts = |doc: &CheckDocument| -> Vec<(String, String)> {
         doc.entries
