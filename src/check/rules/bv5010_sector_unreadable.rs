@@ -1,8 +1,8 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::raw_read::RawState;
 
-use super::sectors_common::{consequence, link_of, role_name, sector_hex};
-use super::{grub_error, loaded_files, where_found};
+use super::sectors_common::{consequence, link_of, raw_reads_of, role_name, sector_hex};
+use super::{grub_error, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5010",
@@ -37,19 +37,7 @@ moving the old one aside), and replace the disk.",
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        for (command, file) in loaded_files(entry) {
-            let Some(fact) = cx.facts.file(file) else {
-                continue;
-            };
-            let Some(raw) = cx
-                .facts
-                .host
-                .raw_reads
-                .iter()
-                .find(|r| r.device == file.device && r.path == file.path)
-            else {
-                continue;
-            };
+        for (command, file, fact, raw) in raw_reads_of(cx, entry) {
             let RawState::Failed {
                 disk_byte,
                 file_offset,

@@ -1,8 +1,8 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::raw_read::RawState;
 
-use super::sectors_common::{link_of, role_name, sector_hex};
-use super::{loaded_files, where_found};
+use super::sectors_common::{link_of, raw_reads_of, role_name, sector_hex};
+use super::where_found;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5011",
@@ -41,19 +41,7 @@ back up and check it.",
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        for (command, file) in loaded_files(entry) {
-            let Some(fact) = cx.facts.file(file) else {
-                continue;
-            };
-            let Some(raw) = cx
-                .facts
-                .host
-                .raw_reads
-                .iter()
-                .find(|r| r.device == file.device && r.path == file.path)
-            else {
-                continue;
-            };
+        for (command, file, fact, raw) in raw_reads_of(cx, entry) {
             let size = fact.stat.as_ref().map(|s| s.size).unwrap_or(0);
             let what = role_name(fact.role);
             let (message, evidence) = match &raw.state {

@@ -95,3 +95,29 @@ pub(super) fn entries_with_modules<'a>(
     }
     out
 }
+
+/// Every file an entry loads that `--deep` read raw, with its command, its facts
+/// and what the raw read found.
+pub(super) fn raw_reads_of<'a>(
+    cx: &crate::check::Context<'a>,
+    entry: &'a BootEntry,
+) -> Vec<(
+    &'a crate::menu::EntryCommand,
+    &'a crate::menu::FileRef,
+    &'a FileFact,
+    &'a crate::probe::raw_read::RawReadFact,
+)> {
+    super::loaded_files(entry)
+        .into_iter()
+        .filter_map(|(command, file)| {
+            let fact = cx.facts.file(file)?;
+            let raw = cx
+                .facts
+                .host
+                .raw_reads
+                .iter()
+                .find(|r| r.device == file.device && r.path == file.path)?;
+            Some((command, file, fact, raw))
+        })
+        .collect()
+}
