@@ -807,3 +807,36 @@ fn cargo_deb_assets_all_exist_after_the_documented_asset_step() {
         );
     }
 }
+
+/// README's first two commands are the contract with a new user, and CI must run
+/// the second one exactly: a CI that installs what the README's line forgets would
+/// pass while a fresh machine fails.
+#[test]
+fn ci_runs_exactly_the_readme_test_command_and_both_do_their_own_setup() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README starts with a ```sh block");
+    let lines: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 2, "README's first block: {lines:?}");
+    for line in &lines {
+        assert!(
+            line.starts_with("scripts/setup.sh && "),
+            "each README command installs what it needs first: {line}"
+        );
+    }
+    assert!(
+        lines[0].contains("check --image") && lines[1].ends_with("cargo test --release"),
+        "{lines:?}"
+    );
+    let ci = fs::read_to_string(repo().join(".ci/run")).unwrap();
+    let last = ci
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .last()
+        .unwrap();
+    assert_eq!(last, lines[1], ".ci/run's test command");
+}

@@ -21,7 +21,7 @@ fn shared_corpus() -> PathBuf {
 
 fn grub_script_check(file: &Path) -> Verdict {
     let output = Command::new("grub-script-check").arg(file).output().expect(
-        "grub-script-check must be installed (Debian package grub-common; .ci/run installs it)",
+        "grub-script-check must be installed (Debian package grub-common; scripts/setup.sh installs it)",
     );
     if output.status.success() {
         return Verdict::Parses;

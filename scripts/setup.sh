@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs the Debian packages bootvet's build, its scenario images and its tests
+# need, so README's two commands work on a fresh Debian 12 machine with only Rust.
+# As root it runs apt-get itself; otherwise it prints the exact line to run and
+# exits 2. Already installed: it does nothing (and asks no network).
+#
+#   usage: scripts/setup.sh
+set -euo pipefail
+
+packages=(
+  # build: libblkid-rs links libblkid and runs bindgen (libclang) at build time
+  libblkid-dev libclang-dev pkg-config gcc
+  grub-common        # grub-script-check: the parser's differential oracle; grub-editenv
+  gdisk              # sgdisk: GPT images
+  fdisk              # sfdisk: MBR images, layouts read back
+  dosfstools         # mkfs.vfat
+  mtools             # mcopy: files on FAT images without mounting
+  e2fsprogs          # mke2fs -d, debugfs (the physical block oracle)
+  util-linux         # blkid -p (identity oracle), mkswap, losetup
+  mount              # privileged tests: mount/umount
+  man-db             # hooks tests: the man page rendered with man -l
+  shellcheck         # hooks tests: installed hook scripts are shellcheck-clean
+  # inspect: initrds from real cpio and every compressor the kernel knows, objects
+  # from gcc/objcopy, Debian packages fetched with apt-get download
+  cpio gzip zstd xz-utils lz4 lzop bzip2 binutils file ca-certificates
+  initramfs-tools-core kmod  # mkinitramfs/lsinitramfs: the privileged differential test
+  python3            # fixtures/scenarios: standin-kernel.py, the benches
+  btrfs-progs        # identity of btrfs
+  xfsprogs           # identity of xfs
+  cryptsetup-bin     # identity of LUKS2; the root-luks scenario
+  ntfs-3g            # mkntfs
+  xorriso            # iso9660
+  lvm2               # the root-lvm scenario (privileged): pvcreate on a loop device
+  fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# tests/inspect.rs fetches Debian's kernel package with `apt-get download`: it
+# needs package lists even when every package above is installed.
+lists_missing=false
+ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || lists_missing=true
+
+if [ "${#missing[@]}" -eq 0 ] && ! $lists_missing; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup.sh: bootvet's build and tests need Debian packages; run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+  else
+    echo "setup.sh: apt has no package lists (the tests download Debian's kernel); run:" >&2
+    echo "  sudo apt-get update" >&2
+  fi
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "setup.sh: installing ${missing[*]:-(package lists only)}" >&2
+apt-get update -qq
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
