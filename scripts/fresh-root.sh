@@ -27,8 +27,10 @@ if [ ! -x "$base/usr/bin/apt-get" ]; then
 fi
 
 toolchain=$(dirname "$(dirname "$(rustup which cargo 2>/dev/null || command -v cargo)")")
-[ -x "$toolchain/bin/cargo" ] && [ -x "$toolchain/bin/rustc" ] \
-  || { echo "fresh-root.sh: no Rust toolchain found (looked at $toolchain)" >&2; exit 2; }
+if [ ! -x "$toolchain/bin/cargo" ] || [ ! -x "$toolchain/bin/rustc" ]; then
+  echo "fresh-root.sh: no Rust toolchain found (looked at $toolchain)" >&2
+  exit 2
+fi
 
 mounts=()
 cleanup() {
@@ -52,13 +54,20 @@ bind /dev "$root/dev"          # loop devices for the privileged tests
 bind /dev/pts "$root/dev/pts"
 bind "$toolchain" "$root/opt/rust" ro
 
+# The machine's own extra certificate authorities (a network that reaches the
+# registries through a TLS proxy): part of the machine, not of the project.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
-  'apt-get update -qq && apt-get install -y -qq --no-install-recommends git ca-certificates >/dev/null'
+  'apt-get update -qq && apt-get install -y -qq --no-install-recommends git ca-certificates >/dev/null && update-ca-certificates >/dev/null'
 git clone -q "$repo" "$root/src/bootvet"
 if [ -d "$repo/../shared" ]; then
   cp -a "$repo/../shared" "$root/src/shared"
 fi
 
+# shellcheck disable=SC2016 # the backquotes are README's code fence, not expansions
 readme_line() { sed -n '/^```sh$/,/^```$/p' "$repo/README.md" | sed '1d;$d' | sed -n "${1}p"; }
 first=$(readme_line 1)
 second=$(readme_line 2)
