@@ -48,6 +48,9 @@ bind() { # bind SRC DEST [ro]
 rm -rf "$root"
 cp -a "$base" "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# A machine's / is a mount point; a chroot's directory is not, and `unshare -m`
+# (the live end-to-end test) cannot change the propagation of a non-mount root.
+bind "$root" "$root"
 bind /proc "$root/proc"
 bind /sys "$root/sys"
 bind /dev "$root/dev"          # loop devices for the privileged tests
