@@ -18,6 +18,7 @@ use super::files::{FileError, FileSource, normalize};
 use super::grubenv;
 use super::model::*;
 use super::test_expr::{self, FileProbe, TestArg};
+use super::truth::Truth;
 use crate::script::{self, Command, QuotedPart, Span, Statement, Word, WordPart};
 
 /// Statements run in total (entry bodies included) before evaluation stops.
@@ -131,12 +132,12 @@ struct Eval<'f> {
     depth: usize,
     halted: bool,
     conds: Vec<String>,
-    status: Option<bool>,
+    status: Truth,
     /// Set when `load_env` could not read its file: unset variables it names (all,
     /// when it had no list) may hold anything at boot.
     env_unknown: Option<Vec<String>>,
     /// Per function call: statuses of `return`s taken on undecided ways only.
-    maybe_returns: Vec<Vec<Option<bool>>>,
+    maybe_returns: Vec<Vec<Truth>>,
     /// Per loop iteration and function call: conditions that hold for the rest
     /// of it because a `continue`/`break`/`return` was taken on one way only.
     flow_conds: Vec<Vec<String>>,
@@ -260,7 +261,7 @@ impl<'f> Eval<'f> {
             depth: 0,
             halted: false,
             conds: Vec::new(),
-            status: Some(true),
+            status: Truth::True,
             env_unknown: None,
             maybe_returns: Vec::new(),
             flow_conds: Vec::new(),
@@ -490,9 +491,9 @@ impl<'f> Eval<'f> {
         match name {
             "#" => Value::known(self.params.last().map_or(0, Vec::len).to_string()),
             "?" => match self.status {
-                Some(true) => Value::known("0"),
-                Some(false) => Value::known("1"),
-                None => Value {
+                Truth::True => Value::known("0"),
+                Truth::False => Value::known("1"),
+                Truth::Unknown => Value {
                     text: "0".into(),
                     known: false,
                 },
@@ -845,8 +846,10 @@ impl<'f> Eval<'f> {
                         break;
                     }
                     self.run_block(file, &l.condition);
-                    match self.status.map(|s| s != l.until) {
-                        Some(true) => {
+                    // `until` loops while the condition fails.
+                    let go_on = if l.until { !self.status } else { self.status };
+                    match go_on {
+                        Truth::True => {
                             self.flow_conds.push(Vec::new());
                             self.run_block(file, &l.body);
                             self.flow_conds.pop();
@@ -854,8 +857,8 @@ impl<'f> Eval<'f> {
                                 break;
                             }
                         }
-                        Some(false) => break,
-                        None => {
+                        Truth::False => break,
+                        Truth::Unknown => {
                             // Run the body once as a possibility, then stop guessing.
                             let text = self.cond_text(file, &l.condition);
                             self.conds.push(text);
@@ -866,7 +869,7 @@ impl<'f> Eval<'f> {
                         }
                     }
                 }
-                self.status = Some(true);
+                self.status = Truth::True;
             }
             Statement::Function(def) => {
                 self.functions.insert(
@@ -876,7 +879,7 @@ impl<'f> Eval<'f> {
                         body: Rc::new(def.body.clone()),
                     },
                 );
-                self.status = Some(true);
+                self.status = Truth::True;
             }
         }
     }
@@ -929,9 +932,9 @@ impl<'f> Eval<'f> {
             return;
         }
         match self.status {
-            Some(true) => self.run_block(file, &first.body),
-            Some(false) => self.run_if(file, rest, else_body),
-            None => {
+            Truth::True => self.run_block(file, &first.body),
+            Truth::False => self.run_if(file, rest, else_body),
+            Truth::Unknown => {
                 let text = self.cond_text(file, &first.condition);
                 self.charge_env_copy();
                 let before = self.contexts.clone();
@@ -970,7 +973,7 @@ impl<'f> Eval<'f> {
                     }
                 }
                 self.merge(after_then);
-                self.status = None;
+                self.status = Truth::Unknown;
             }
         }
     }
@@ -1035,7 +1038,7 @@ impl<'f> Eval<'f> {
             args.remove(0);
         }
         let Some(first) = args.first().cloned() else {
-            self.status = Some(true);
+            self.status = Truth::True;
             return;
         };
         let status = if !first.known {
@@ -1049,18 +1052,18 @@ impl<'f> Eval<'f> {
                     },
                 );
             }
-            None
+            Truth::Unknown
         } else {
             self.dispatch(file, c, &first.text, &args)
         };
-        self.status = if negate { status.map(|s| !s) } else { status };
+        self.status = if negate { !status } else { status };
     }
 
     fn texts(args: &[Arg]) -> Vec<String> {
         args.iter().map(|a| a.text.clone()).collect()
     }
 
-    fn dispatch(&mut self, file: usize, c: &Command, name: &str, args: &[Arg]) -> Option<bool> {
+    fn dispatch(&mut self, file: usize, c: &Command, name: &str, args: &[Arg]) -> Truth {
         let span = c.span;
         let rest = &args[1..];
         match name {
@@ -1081,16 +1084,16 @@ impl<'f> Eval<'f> {
                 };
                 test_expr::evaluate(&targs, &mut probe)
             }
-            "true" => Some(true),
-            "false" => Some(false),
+            "true" => Truth::True,
+            "false" => Truth::False,
             "set" => {
                 let Some(first) = rest.first() else {
-                    return Some(true);
+                    return Truth::True;
                 };
                 match first.text.split_once('=') {
                     Some((n, v)) => {
                         self.assign(n, v, first.known);
-                        Some(true)
+                        Truth::True
                     }
                     None => {
                         self.note(
@@ -1098,7 +1101,7 @@ impl<'f> Eval<'f> {
                             format!("set {}: not an assignment", first.text),
                             Some(Self::loc(file, span)),
                         );
-                        Some(false)
+                        Truth::False
                     }
                 }
             }
@@ -1106,13 +1109,13 @@ impl<'f> Eval<'f> {
                 for a in rest {
                     self.ctx_mut().remove(&a.text);
                 }
-                Some(true)
+                Truth::True
             }
             "export" => {
                 for a in rest {
                     self.export(&a.text);
                 }
-                Some(true)
+                Truth::True
             }
             "menuentry" | "submenu" => {
                 if self.in_entry() {
@@ -1124,10 +1127,10 @@ impl<'f> Eval<'f> {
                             args: Self::texts(rest),
                         },
                     );
-                    return Some(true);
+                    return Truth::True;
                 }
                 self.define_entry(file, c, rest, name == "submenu");
-                Some(true)
+                Truth::True
             }
             "source" | "." => self.source(file, span, rest),
             "configfile" => self.configfile(file, span, rest),
@@ -1158,7 +1161,7 @@ impl<'f> Eval<'f> {
                         },
                     );
                 }
-                Some(true)
+                Truth::True
             }
             "blscfg" | "bls_import" => self.blscfg(file, span, rest),
             "search" | "search.fs_uuid" | "search.fs_label" | "search.file" => {
@@ -1186,7 +1189,7 @@ impl<'f> Eval<'f> {
                         },
                     );
                 }
-                None
+                Truth::Unknown
             }
             "regexp" => {
                 let mut it = rest.iter();
@@ -1210,7 +1213,7 @@ impl<'f> Eval<'f> {
                         );
                     }
                 }
-                None
+                Truth::Unknown
             }
             "read" => {
                 for a in rest {
@@ -1222,7 +1225,7 @@ impl<'f> Eval<'f> {
                         },
                     );
                 }
-                None
+                Truth::Unknown
             }
             "insmod" => {
                 if let Some(m) = rest.first() {
@@ -1234,15 +1237,15 @@ impl<'f> Eval<'f> {
                         },
                     );
                 }
-                Some(true)
+                Truth::True
             }
             "return" => {
                 self.flow = Some(Flow::Return);
                 match rest.first() {
                     Some(a) if a.known => {
-                        Some(default::grub_strtoul(&a.text).is_none_or(|(n, _)| n == 0))
+                        Truth::from(default::grub_strtoul(&a.text).is_none_or(|(n, _)| n == 0))
                     }
-                    Some(_) => None,
+                    Some(_) => Truth::Unknown,
                     None => self.status,
                 }
             }
@@ -1256,7 +1259,7 @@ impl<'f> Eval<'f> {
                 } else {
                     Flow::Continue(n)
                 });
-                Some(true)
+                Truth::True
             }
             "shift" => {
                 let n = rest
@@ -1267,18 +1270,18 @@ impl<'f> Eval<'f> {
                     let n = n.min(p.len());
                     p.drain(..n);
                 }
-                Some(true)
+                Truth::True
             }
             "setparams" => {
                 if let Some(p) = self.params.last_mut() {
                     *p = rest.to_vec();
                 }
-                Some(true)
+                Truth::True
             }
             "eval" => {
                 let text = Self::texts(rest).join(" ");
                 if !self.enter(file, span, "eval") {
-                    return None;
+                    return Truth::Unknown;
                 }
                 let parsed = script::parse(text.as_bytes());
                 let id = self.add_file(
@@ -1297,12 +1300,12 @@ impl<'f> Eval<'f> {
                     if let Some(n) = rest.get(1) {
                         self.devices.remove(&n.text);
                     }
-                    return Some(true);
+                    return Truth::True;
                 }
                 // Forks add options (`-m` for a memory copy); skip them.
                 let plain: Vec<&Arg> = rest.iter().filter(|a| !a.text.starts_with('-')).collect();
                 let (Some(dev), Some(path)) = (plain.first(), plain.get(1)) else {
-                    return Some(false);
+                    return Truth::False;
                 };
                 let file_ref = self.file_ref(path);
                 self.devices.insert(
@@ -1320,7 +1323,7 @@ impl<'f> Eval<'f> {
                         file: file_ref,
                     },
                 );
-                Some(true)
+                Truth::True
             }
             _ if LOADERS_LINUX.contains(&name) => {
                 let Some(path) = rest.first() else {
@@ -1329,7 +1332,7 @@ impl<'f> Eval<'f> {
                         format!("{name}: filename expected"),
                         Some(Self::loc(file, span)),
                     );
-                    return Some(false);
+                    return Truth::False;
                 };
                 let kargs = Self::texts(&rest[1..]);
                 let line = cmdline::grub_cmdline(&kargs);
@@ -1343,7 +1346,7 @@ impl<'f> Eval<'f> {
                     init_args,
                 };
                 self.record(file, span, kind);
-                Some(true)
+                Truth::True
             }
             _ if LOADERS_INITRD.contains(&name) => {
                 let files = rest.iter().map(|a| self.file_ref(a)).collect();
@@ -1355,14 +1358,14 @@ impl<'f> Eval<'f> {
                         files,
                     },
                 );
-                Some(true)
+                Truth::True
             }
             "chainloader" => {
                 // pc's chainloader takes `--force` and `--bpb` before the file.
                 let is_flag = |a: &&Arg| a.text == "--force" || a.text == "--bpb";
                 let plain: Vec<&Arg> = rest.iter().filter(|a| !is_flag(a)).collect();
                 let Some(path) = plain.first() else {
-                    return Some(false);
+                    return Truth::False;
                 };
                 let kind = CommandKind::Chainloader {
                     file: self.file_ref(path),
@@ -1374,12 +1377,12 @@ impl<'f> Eval<'f> {
                         .collect(),
                 };
                 self.record(file, span, kind);
-                Some(true)
+                Truth::True
             }
             _ if LOADERS_OTHER.contains(&name) => {
                 let plain: Vec<&Arg> = rest.iter().filter(|a| !a.text.starts_with("--")).collect();
                 let Some(path) = plain.first() else {
-                    return Some(false);
+                    return Truth::False;
                 };
                 let kind = CommandKind::Load {
                     command: name.into(),
@@ -1387,7 +1390,7 @@ impl<'f> Eval<'f> {
                     args: plain[1..].iter().map(|a| a.text.clone()).collect(),
                 };
                 self.record(file, span, kind);
-                Some(true)
+                Truth::True
             }
             _ => {
                 if let Some(f) = self.functions.get(name).cloned() {
@@ -1396,7 +1399,7 @@ impl<'f> Eval<'f> {
                 if let Some((n, v)) = name.split_once('=') {
                     let known = args[0].known;
                     self.assign(n, v, known);
-                    return Some(true);
+                    return Truth::True;
                 }
                 if self.in_entry() {
                     self.record(
@@ -1410,8 +1413,8 @@ impl<'f> Eval<'f> {
                 }
                 match name {
                     "echo" | "sleep" | "terminal_output" | "terminal_input" | "insmod"
-                    | "set_gfxmode" | "boot" | "savedefault" => Some(true),
-                    _ => None,
+                    | "set_gfxmode" | "boot" | "savedefault" => Truth::True,
+                    _ => Truth::Unknown,
                 }
             }
         }
@@ -1433,14 +1436,14 @@ impl<'f> Eval<'f> {
         );
     }
 
-    fn call(&mut self, file: usize, span: Span, f: FunctionBody, args: &[Arg]) -> Option<bool> {
+    fn call(&mut self, file: usize, span: Span, f: FunctionBody, args: &[Arg]) -> Truth {
         if !self.enter(file, span, "function call") {
-            return None;
+            return Truth::Unknown;
         }
         self.params.push(args.to_vec());
         self.maybe_returns.push(Vec::new());
         self.flow_conds.push(Vec::new());
-        self.status = Some(true);
+        self.status = Truth::True;
         self.run_block(f.file, &f.body);
         self.flow_conds.pop();
         if matches!(self.flow, Some(Flow::Return)) {
@@ -1450,7 +1453,7 @@ impl<'f> Eval<'f> {
         self.depth -= 1;
         let maybe = self.maybe_returns.pop().unwrap_or_default();
         if maybe.iter().any(|s| *s != self.status) {
-            self.status = None;
+            self.status = Truth::Unknown;
         }
         self.status
     }
@@ -1680,9 +1683,9 @@ impl<'f> Eval<'f> {
         span: Span,
         what: &str,
         arg: &Arg,
-    ) -> Result<usize, Option<bool>> {
+    ) -> Result<usize, Truth> {
         if !self.can_read(file, span, &format!("{what} {}", arg.text)) {
-            return Err(None);
+            return Err(Truth::Unknown);
         }
         let r = self.file_ref(arg);
         match self.files.read(&r.device, &r.path) {
@@ -1695,7 +1698,7 @@ impl<'f> Eval<'f> {
                     format!("{what} {}: file not found", r.text),
                     Some(Self::loc(file, span)),
                 );
-                Err(Some(false))
+                Err(Truth::False)
             }
             Err(e) => {
                 self.note(
@@ -1703,7 +1706,7 @@ impl<'f> Eval<'f> {
                     format!("{what} {}: {e}", r.text),
                     Some(Self::loc(file, span)),
                 );
-                Err(None)
+                Err(Truth::Unknown)
             }
         }
     }
@@ -1716,38 +1719,38 @@ impl<'f> Eval<'f> {
         span: Span,
         what: &str,
         path: &Arg,
-    ) -> Result<(usize, script::Script), Option<bool>> {
+    ) -> Result<(usize, script::Script), Truth> {
         let id = self.read_config(file, span, what, path)?;
         if !self.enter(file, span, what) {
-            return Err(None);
+            return Err(Truth::Unknown);
         }
         let parsed = script::parse(&self.out_files[id].bytes);
         self.record_syntax_errors(id, &parsed);
         Ok((id, parsed))
     }
 
-    fn source(&mut self, file: usize, span: Span, args: &[Arg]) -> Option<bool> {
+    fn source(&mut self, file: usize, span: Span, args: &[Arg]) -> Truth {
         let Some(path) = args.first() else {
-            return Some(false);
+            return Truth::False;
         };
         let (id, parsed) = match self.load_config(file, span, "source", path) {
             Ok(loaded) => loaded,
             Err(status) => return status,
         };
-        self.status = Some(true);
+        self.status = Truth::True;
         self.run_block(id, &parsed.statements);
         self.depth -= 1;
         self.status
     }
 
-    fn configfile(&mut self, file: usize, span: Span, args: &[Arg]) -> Option<bool> {
+    fn configfile(&mut self, file: usize, span: Span, args: &[Arg]) -> Truth {
         let Some(path) = args.first() else {
-            return Some(false);
+            return Truth::False;
         };
         if self.in_entry() {
             let r = self.file_ref(path);
             self.record(file, span, CommandKind::Configfile { file: r });
-            return Some(true);
+            return Truth::True;
         }
         let (id, parsed) = match self.load_config(file, span, "configfile", path) {
             Ok(loaded) => loaded,
@@ -1772,7 +1775,7 @@ impl<'f> Eval<'f> {
         self.depth -= 1;
         if list.is_empty() || self.replaced.is_some() {
             self.pop_context();
-            return Some(true);
+            return Truth::True;
         }
         // GRUB shows the new menu now; the rest of this file only runs if the
         // user leaves it with Escape. The menu context stays for the entries.
@@ -1782,10 +1785,10 @@ impl<'f> Eval<'f> {
             Some(Self::loc(file, span)),
         );
         self.replaced = Some(list);
-        Some(true)
+        Truth::True
     }
 
-    fn load_env(&mut self, file: usize, span: Span, args: &[Arg]) -> Option<bool> {
+    fn load_env(&mut self, file: usize, span: Span, args: &[Arg]) -> Truth {
         let mut env_file = None;
         let mut whitelist = Vec::new();
         let mut i = 0;
@@ -1814,7 +1817,7 @@ impl<'f> Eval<'f> {
         });
         let r = self.file_ref(&arg);
         if !self.can_read(file, span, "load_env") {
-            return None;
+            return Truth::Unknown;
         }
         let bytes = match self.files.read(&r.device, &r.path) {
             Ok(bytes) => bytes,
@@ -1824,7 +1827,7 @@ impl<'f> Eval<'f> {
                     format!("load_env {}: file not found", r.text),
                     Some(Self::loc(file, span)),
                 );
-                return Some(false);
+                return Truth::False;
             }
             Err(e) => {
                 self.note(
@@ -1833,7 +1836,7 @@ impl<'f> Eval<'f> {
                     Some(Self::loc(file, span)),
                 );
                 self.env_unknown = Some(whitelist);
-                return None;
+                return Truth::Unknown;
             }
         };
         {
@@ -1859,16 +1862,16 @@ impl<'f> Eval<'f> {
                         self.set_var(&k, Value::known(v));
                     }
                 }
-                Some(true)
+                Truth::True
             }
             Err(grubenv::InvalidBlock(why)) => {
                 self.note(NoteKind::MalformedGrubenv, format!("grubenv {} {why}: GRUB says \"invalid environment block\" and loads nothing", r.text), Some(Self::loc(file, span)));
-                Some(false)
+                Truth::False
             }
         }
     }
 
-    fn search(&mut self, file: usize, span: Span, name: &str, args: &[Arg]) -> Option<bool> {
+    fn search(&mut self, file: usize, span: Span, name: &str, args: &[Arg]) -> Truth {
         let platform_hint = match self.opts.platform {
             Platform::Pc => "--hint-bios",
             Platform::Efi => "--hint-efi",
@@ -1958,10 +1961,12 @@ impl<'f> Eval<'f> {
                 ),
                 Some(Self::loc(file, span)),
             );
-            return Some(false);
+            return Truth::False;
         };
         // Without --set the search only prints what it finds.
-        let var = var?;
+        let Some(var) = var else {
+            return Truth::Unknown;
+        };
         let before = self.get(&var);
         let otherwise = match self.device_named(&before.text, before.known) {
             DeviceExpr::Unknown { .. } | DeviceExpr::Unset => None,
@@ -1992,10 +1997,10 @@ impl<'f> Eval<'f> {
                 known: false,
             },
         );
-        None
+        Truth::Unknown
     }
 
-    fn blscfg(&mut self, file: usize, span: Span, args: &[Arg]) -> Option<bool> {
+    fn blscfg(&mut self, file: usize, span: Span, args: &[Arg]) -> Truth {
         let mut dir = None;
         let mut i = 0;
         while i < args.len() {
@@ -2040,9 +2045,9 @@ impl<'f> Eval<'f> {
                     Some(Self::loc(file, span)),
                 );
                 return if e == FileError::NotFound {
-                    Some(false)
+                    Truth::False
                 } else {
-                    None
+                    Truth::Unknown
                 };
             }
         };
@@ -2093,7 +2098,7 @@ impl<'f> Eval<'f> {
             };
             self.bls_entry(*id, &snippet);
         }
-        Some(true)
+        Truth::True
     }
 
     /// Builds the entry blscfg adds: its body is script text GRUB parses when the
@@ -2180,7 +2185,7 @@ struct Probe<'a, 'f> {
 }
 
 impl FileProbe for Probe<'_, '_> {
-    fn file_test(&mut self, op: char, path: &str) -> Option<bool> {
+    fn file_test(&mut self, op: char, path: &str) -> Truth {
         let known = self
             .args
             .iter()
@@ -2189,24 +2194,24 @@ impl FileProbe for Probe<'_, '_> {
         // With `regexp` loaded GRUB expands wildcards before the test runs;
         // bootvet does not list devices, so a pattern stays undecided.
         if path.contains(['*', '?']) {
-            return None;
+            return Truth::Unknown;
         }
         let r = self.ev.file_ref(&Value {
             text: path.to_string(),
             known,
         });
         if matches!(r.device, DeviceExpr::Unknown { .. }) {
-            return None;
+            return Truth::Unknown;
         }
         match self.ev.files.stat(&r.device, &r.path) {
-            Ok(st) => Some(match op {
+            Ok(st) => Truth::from(match op {
                 'd' => st.is_dir,
                 'f' => !st.is_dir,
                 's' => !st.is_dir && st.size > 0,
                 _ => true,
             }),
-            Err(FileError::NotFound) => Some(false),
-            Err(_) => None,
+            Err(FileError::NotFound) => Truth::False,
+            Err(_) => Truth::Unknown,
         }
     }
 }
