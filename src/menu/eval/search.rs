@@ -1,0 +1,139 @@
+//! `search` and its short forms: the device GRUB finds at boot becomes a
+//! symbolic device expression (UUID, label or file, with hints and what the
+//! variable held before) that later paths on `$root` refer to.
+
+use super::{Arg, Eval, Value};
+use crate::menu::model::{DeviceExpr, NoteKind, Platform};
+use crate::menu::truth::Truth;
+use crate::script::Span;
+
+impl Eval<'_> {
+    pub(super) fn search(&mut self, file: usize, span: Span, name: &str, args: &[Arg]) -> Truth {
+        let platform_hint = match self.opts.platform {
+            Platform::Pc => "--hint-bios",
+            Platform::Efi => "--hint-efi",
+        };
+        let mut kind = match name {
+            "search.fs_uuid" => Some('u'),
+            "search.fs_label" => Some('l'),
+            "search.file" => Some('f'),
+            _ => None,
+        };
+        let mut var: Option<String> = None;
+        let mut var_from_next_word = false;
+        let mut hints = Vec::new();
+        let mut positional: Vec<&Arg> = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            i += 1;
+            let (opt, inline) = match a.text.split_once('=') {
+                Some((o, v)) if a.text.starts_with('-') => (o, Some(v.to_string())),
+                _ => (a.text.as_str(), None),
+            };
+            match opt {
+                "-f" | "--file" => kind = Some('f'),
+                "-l" | "--label" => kind = Some('l'),
+                "-u" | "--fs-uuid" => kind = Some('u'),
+                "-n" | "--no-floppy" | "--efidisk-only" | "--cryptodisk-only" | "-r"
+                | "--root-dev-only" => {}
+                "-s" | "--set" => match inline {
+                    Some(v) => var = Some(v),
+                    None => match args.get(i) {
+                        Some(next) if !next.text.starts_with('-') => {
+                            var = Some(next.text.clone());
+                            var_from_next_word = true;
+                            i += 1;
+                        }
+                        _ => var = Some("root".into()),
+                    },
+                },
+                "-h" | "--hint" => {
+                    let v = inline.or_else(|| {
+                        i += 1;
+                        args.get(i - 1).map(|a| a.text.clone())
+                    });
+                    hints.extend(v);
+                }
+                _ if opt.starts_with("--hint-") => {
+                    let v = inline.or_else(|| {
+                        i += 1;
+                        args.get(i - 1).map(|a| a.text.clone())
+                    });
+                    if opt == platform_hint {
+                        hints.extend(v);
+                    }
+                }
+                _ => positional.push(a),
+            }
+        }
+        if name != "search" {
+            // search.fs_uuid NAME [VAR] [HINT…]
+            var = positional.get(1).map(|a| a.text.clone());
+            hints.extend(positional.iter().skip(2).map(|a| a.text.clone()));
+            positional.truncate(1);
+        }
+        if positional.is_empty() && var_from_next_word {
+            // `search --fs-uuid --set UUID`: GRUB took UUID as the variable name,
+            // finds no search argument, and searches for that word into `root`.
+            let word = var.take().unwrap_or_default();
+            self.note(
+                NoteKind::BadCommand,
+                format!("search --set {word}: GRUB reads `{word}` as the variable name; write --set=root {word}"),
+                Some(Self::loc(file, span)),
+            );
+            positional.push(args.iter().find(|a| a.text == word).unwrap_or(&args[0]));
+            var = Some("root".into());
+        }
+        let (Some(kind), Some(target)) = (kind, positional.first()) else {
+            self.note(
+                NoteKind::BadCommand,
+                format!(
+                    "{name}: {}",
+                    if kind.is_none() {
+                        "unspecified search type"
+                    } else {
+                        "one argument expected"
+                    }
+                ),
+                Some(Self::loc(file, span)),
+            );
+            return Truth::False;
+        };
+        // Without --set the search only prints what it finds.
+        let Some(var) = var else {
+            return Truth::Unknown;
+        };
+        let before = self.get(&var);
+        let otherwise = match self.device_named(&before.text, before.known) {
+            DeviceExpr::Unknown { .. } | DeviceExpr::Unset => None,
+            device => Some(Box::new(device)),
+        };
+        let expr = match kind {
+            'u' => DeviceExpr::FsUuid {
+                uuid: target.text.clone(),
+                hints,
+                otherwise,
+            },
+            'l' => DeviceExpr::Label {
+                label: target.text.clone(),
+                hints,
+                otherwise,
+            },
+            _ => DeviceExpr::File {
+                path: target.text.clone(),
+                hints,
+                otherwise,
+            },
+        };
+        let token = self.device_token(expr);
+        self.set_var(
+            &var,
+            Value {
+                text: token,
+                known: false,
+            },
+        );
+        Truth::Unknown
+    }
+}
