@@ -4,15 +4,19 @@
 
 use std::rc::Rc;
 
-use super::{Arg, Eval, MAX_ENTRIES, Pending, Value};
+use super::builtins::Call;
+use super::{Eval, MAX_ENTRIES, Pending, Value};
 use crate::menu::bls;
 use crate::menu::files::FileError;
-use crate::menu::model::{EntryHead, FileKind, NoteKind};
+use crate::menu::model::{DeviceExpr, EntryHead, FileKind, NoteKind};
 use crate::menu::truth::Truth;
 use crate::script::{self, Span};
 
 impl Eval<'_> {
-    pub(super) fn blscfg(&mut self, file: usize, span: Span, args: &[Arg]) -> Truth {
+    /// `blscfg [--path DIR]` (and `bls_import`): an entry per snippet in DIR,
+    /// `$blsdir` or the default directories.
+    pub(super) fn cmd_blscfg(&mut self, call: &Call) -> Truth {
+        let args = call.rest();
         let mut dir = None;
         let mut i = 0;
         while i < args.len() {
@@ -25,6 +29,32 @@ impl Eval<'_> {
                 dir = Some(v.to_string());
             }
         }
+        let device = self.root_device();
+        let (dir, names) = match self.bls_listing(call, &device, dir) {
+            Ok(found) => found,
+            Err(status) => return status,
+        };
+        let snippets = self.read_snippets(call, &device, &dir, names);
+        let mut order: Vec<bls::Snippet> = snippets.iter().map(|(_, s)| s.clone()).collect();
+        bls::sort_newest_first(&mut order);
+        for snippet in order {
+            let Some((id, _)) = snippets.iter().find(|(_, s)| s.id == snippet.id) else {
+                continue;
+            };
+            self.bls_entry(*id, &snippet);
+        }
+        Truth::True
+    }
+
+    /// The snippet directory and its snippets' names, sorted: DIR when given,
+    /// else `$blsdir` or `/loader/entries`, then `/boot/loader/entries`.
+    /// `Err` is blscfg's status when nothing could be listed.
+    fn bls_listing(
+        &mut self,
+        call: &Call,
+        device: &DeviceExpr,
+        dir: Option<String>,
+    ) -> Result<(String, Vec<String>), Truth> {
         let explicit = dir.is_some();
         let blsdir = self.get("blsdir");
         let dir = dir.unwrap_or_else(|| {
@@ -34,17 +64,21 @@ impl Eval<'_> {
                 blsdir.text.clone()
             }
         });
-        let device = self.root_device();
         let mut listing = self
             .files
-            .list_dir(&device, &dir)
+            .list_dir(device, &dir)
             .map(|names| (dir.clone(), names));
         if matches!(listing, Err(FileError::NotFound)) && !explicit {
             let alt = "/boot/loader/entries".to_string();
-            listing = self.files.list_dir(&device, &alt).map(|names| (alt, names));
+            listing = self.files.list_dir(device, &alt).map(|names| (alt, names));
         }
-        let (dir, mut names) = match listing {
-            Ok(found) => found,
+        match listing {
+            Ok((dir, mut names)) => {
+                names.retain(|n| bls::is_snippet_name(n));
+                names.sort();
+                names.truncate(MAX_ENTRIES);
+                Ok((dir, names))
+            }
             Err(e) => {
                 let kind = if e == FileError::NotFound {
                     NoteKind::MissingFile
@@ -54,25 +88,34 @@ impl Eval<'_> {
                 self.note(
                     kind,
                     format!("blscfg: cannot list {dir} on ({}): {e}", device.display()),
-                    Some(Self::loc(file, span)),
+                    Some(Self::loc(call.file, call.span())),
                 );
-                return if e == FileError::NotFound {
+                Err(if e == FileError::NotFound {
                     Truth::False
                 } else {
                     Truth::Unknown
-                };
+                })
             }
-        };
-        names.retain(|n| bls::is_snippet_name(n));
-        names.sort();
-        names.truncate(MAX_ENTRIES);
+        }
+    }
+
+    /// Reads and parses the snippets that have a `linux` line, each with its
+    /// index in the file table.
+    fn read_snippets(
+        &mut self,
+        call: &Call,
+        device: &DeviceExpr,
+        dir: &str,
+        names: Vec<String>,
+    ) -> Vec<(usize, bls::Snippet)> {
+        let (file, span) = (call.file, call.span());
         let mut snippets = Vec::new();
         for name in names {
             if !self.can_read(file, span, "blscfg") {
                 break;
             }
             let path = format!("{}/{name}", dir.trim_end_matches('/'));
-            let bytes = match self.files.read(&device, &path) {
+            let bytes = match self.files.read(device, &path) {
                 Ok(b) if b.len() <= bls::MAX_SNIPPET_BYTES => b,
                 Ok(_) => continue,
                 Err(e) => {
@@ -102,20 +145,12 @@ impl Eval<'_> {
                 snippets.push((id, snippet));
             }
         }
-        let mut order: Vec<bls::Snippet> = snippets.iter().map(|(_, s)| s.clone()).collect();
-        bls::sort_newest_first(&mut order);
-        for snippet in order {
-            let Some((id, _)) = snippets.iter().find(|(_, s)| s.id == snippet.id) else {
-                continue;
-            };
-            self.bls_entry(*id, &snippet);
-        }
-        Truth::True
+        snippets
     }
 
     /// Builds the entry blscfg adds: its body is script text GRUB parses when the
     /// entry runs, so bootvet parses the same text.
-    pub(super) fn bls_entry(&mut self, conf_file: usize, snippet: &bls::Snippet) {
+    fn bls_entry(&mut self, conf_file: usize, snippet: &bls::Snippet) {
         let val = |k: &str| snippet.get(k).map(|kv| kv.1.clone());
         let Some(linux) = val("linux") else {
             return;

@@ -5,9 +5,84 @@
 
 use std::rc::Rc;
 
+use super::builtins::Call;
 use super::{Arg, Eval, MAX_ENTRIES, MAX_KEPT_BYTES, Pending, Sink, Value};
 use crate::menu::model::*;
-use crate::script::{self, Command, Span};
+use crate::menu::truth::Truth;
+use crate::script::{self, Command, Span, Statement};
+
+/// `menuentry`'s words, read as GRUB's option parser reads them.
+#[derive(Default)]
+struct EntryOptions {
+    /// The title, then the arguments the body sees as `$2`….
+    positional: Vec<Arg>,
+    classes: Vec<String>,
+    id: Option<String>,
+    users: Option<String>,
+    unrestricted: bool,
+    hotkey: Option<String>,
+    /// `--source TEXT`: the body as text instead of a block.
+    source: Option<String>,
+}
+
+impl EntryOptions {
+    /// `Err` names an option given without its value.
+    fn parse(args: &[Arg]) -> Result<Self, String> {
+        let mut o = EntryOptions::default();
+        let mut i = 0;
+        let mut options_done = false;
+        while i < args.len() {
+            let a = &args[i];
+            i += 1;
+            if options_done || !a.text.starts_with("--") {
+                o.positional.push(a.clone());
+                continue;
+            }
+            if a.text == "--" {
+                options_done = true;
+                continue;
+            }
+            let (opt, inline) = match a.text.split_once('=') {
+                Some((name, v)) => (name, Some(v.to_string())),
+                None => (a.text.as_str(), None),
+            };
+            let takes_value = matches!(
+                opt,
+                "--class" | "--id" | "--users" | "--hotkey" | "--source"
+            );
+            if !takes_value {
+                match opt {
+                    "--unrestricted" => o.unrestricted = true,
+                    "--help" | "--usage" => {}
+                    // Unknown dashed words are positional (the command accepts dashes).
+                    _ => o.positional.push(a.clone()),
+                }
+                continue;
+            }
+            let value = match inline {
+                Some(v) => Some(v),
+                None => match args.get(i) {
+                    Some(next) if !next.text.starts_with('-') => {
+                        i += 1;
+                        Some(next.text.clone())
+                    }
+                    _ => None,
+                },
+            };
+            let Some(value) = value else {
+                return Err(opt.to_string());
+            };
+            match opt {
+                "--class" => o.classes.push(value),
+                "--id" => o.id = Some(value),
+                "--users" => o.users = Some(value),
+                "--hotkey" => o.hotkey = Some(value),
+                _ => o.source = Some(value),
+            }
+        }
+        Ok(o)
+    }
+}
 
 impl Eval<'_> {
     pub(super) fn in_entry(&self) -> bool {
@@ -60,71 +135,55 @@ impl Eval<'_> {
         }
     }
 
-    pub(super) fn define_entry(&mut self, file: usize, c: &Command, args: &[Arg], submenu: bool) {
-        let what = if submenu { "submenu" } else { "menuentry" };
-        let mut positional: Vec<Arg> = Vec::new();
-        let mut classes = Vec::new();
-        let mut id = None;
-        let mut users = None;
-        let mut unrestricted = false;
-        let mut hotkey = None;
-        let mut source = None;
-        let mut i = 0;
-        let mut options_done = false;
-        while i < args.len() {
-            let a = &args[i];
-            i += 1;
-            if options_done || !a.text.starts_with("--") {
-                positional.push(a.clone());
-                continue;
-            }
-            if a.text == "--" {
-                options_done = true;
-                continue;
-            }
-            let (opt, inline) = match a.text.split_once('=') {
-                Some((o, v)) => (o, Some(v.to_string())),
-                None => (a.text.as_str(), None),
-            };
-            let takes_value = matches!(
-                opt,
-                "--class" | "--id" | "--users" | "--hotkey" | "--source"
+    /// `menuentry` and `submenu`: define an entry, or inside an entry's body
+    /// (where GRUB would add to a menu nobody sees) record it as written.
+    pub(super) fn cmd_menuentry(&mut self, call: &Call) -> Truth {
+        if self.in_entry() {
+            self.record_other(call);
+        } else {
+            self.define_entry(
+                call.file,
+                call.command,
+                call.rest(),
+                call.name() == "submenu",
             );
-            if !takes_value {
-                match opt {
-                    "--unrestricted" => unrestricted = true,
-                    "--help" | "--usage" => {}
-                    // Unknown dashed words are positional (the command accepts dashes).
-                    _ => positional.push(a.clone()),
-                }
-                continue;
-            }
-            let value = match inline {
-                Some(v) => Some(v),
-                None => match args.get(i) {
-                    Some(next) if !next.text.starts_with('-') => {
-                        i += 1;
-                        Some(next.text.clone())
-                    }
-                    _ => None,
-                },
-            };
-            let Some(value) = value else {
+        }
+        Truth::True
+    }
+
+    /// Records a command bootvet does not model, as written.
+    pub(super) fn record_other(&mut self, call: &Call) {
+        self.record(
+            call.file,
+            call.span(),
+            CommandKind::Other {
+                name: call.name().into(),
+                args: Self::texts(call.rest()),
+            },
+        );
+    }
+
+    fn define_entry(&mut self, file: usize, c: &Command, args: &[Arg], submenu: bool) {
+        let what = if submenu { "submenu" } else { "menuentry" };
+        let EntryOptions {
+            positional,
+            classes,
+            id,
+            users,
+            unrestricted,
+            hotkey,
+            source,
+        } = match EntryOptions::parse(args) {
+            Ok(o) => o,
+            Err(opt) => {
                 self.note(
                     NoteKind::BadCommand,
                     format!("{what}: option {opt} needs a value: GRUB refuses the whole command"),
                     Some(Self::loc(file, c.span)),
                 );
                 return;
-            };
-            match opt {
-                "--class" => classes.push(value),
-                "--id" => id = Some(value),
-                "--users" => users = Some(value),
-                "--hotkey" => hotkey = Some(value),
-                _ => source = Some(value),
             }
-        }
+        };
         let Some(title) = positional.first() else {
             self.note(
                 NoteKind::BadCommand,
@@ -133,43 +192,8 @@ impl Eval<'_> {
             );
             return;
         };
-        let (body_file, body) = match (&c.block, source) {
-            (Some(_), Some(_)) => {
-                self.note(
-                    NoteKind::BadCommand,
-                    format!("{what}: multiple menuentry definitions (--source and a block)"),
-                    Some(Self::loc(file, c.span)),
-                );
-                return;
-            }
-            (Some(block), None) => {
-                // Each definition copies the body; count it so a loop cannot
-                // multiply a large body past the memory budget.
-                self.kept_bytes = self.kept_bytes.saturating_add(block.span.len() * 8);
-                (file, Rc::new(block.body.clone()))
-            }
-            (None, Some(text)) => {
-                let parsed = script::parse(text.as_bytes());
-                let id = self.add_file(
-                    format!(
-                        "{} --source at byte {}",
-                        self.out_files[file].path, c.span.start
-                    ),
-                    self.root_device(),
-                    FileKind::Config,
-                    text.into_bytes(),
-                );
-                self.record_syntax_errors(id, &parsed);
-                (id, Rc::new(parsed.statements))
-            }
-            (None, None) => {
-                self.note(
-                    NoteKind::BadCommand,
-                    format!("{what}: no menuentry definition"),
-                    Some(Self::loc(file, c.span)),
-                );
-                return;
-            }
+        let Some((body_file, body)) = self.entry_body(file, c, what, source) else {
+            return;
         };
         let head = EntryHead {
             path: Vec::new(),
@@ -191,6 +215,55 @@ impl Eval<'_> {
             params: positional,
         };
         self.push_pending(pending, file, c.span);
+    }
+
+    /// The body an entry runs and the file it is in: its block, or the text of
+    /// `--source` (never both, GRUB refuses that).
+    fn entry_body(
+        &mut self,
+        file: usize,
+        c: &Command,
+        what: &str,
+        source: Option<String>,
+    ) -> Option<(usize, Rc<Vec<Statement>>)> {
+        match (&c.block, source) {
+            (Some(_), Some(_)) => {
+                self.note(
+                    NoteKind::BadCommand,
+                    format!("{what}: multiple menuentry definitions (--source and a block)"),
+                    Some(Self::loc(file, c.span)),
+                );
+                None
+            }
+            (Some(block), None) => {
+                // Each definition copies the body; count it so a loop cannot
+                // multiply a large body past the memory budget.
+                self.kept_bytes = self.kept_bytes.saturating_add(block.span.len() * 8);
+                Some((file, Rc::new(block.body.clone())))
+            }
+            (None, Some(text)) => {
+                let parsed = script::parse(text.as_bytes());
+                let id = self.add_file(
+                    format!(
+                        "{} --source at byte {}",
+                        self.out_files[file].path, c.span.start
+                    ),
+                    self.root_device(),
+                    FileKind::Config,
+                    text.into_bytes(),
+                );
+                self.record_syntax_errors(id, &parsed);
+                Some((id, Rc::new(parsed.statements)))
+            }
+            (None, None) => {
+                self.note(
+                    NoteKind::BadCommand,
+                    format!("{what}: no menuentry definition"),
+                    Some(Self::loc(file, c.span)),
+                );
+                None
+            }
+        }
     }
 
     pub(super) fn push_pending(&mut self, pending: Pending, file: usize, span: Span) {
@@ -217,62 +290,79 @@ impl Eval<'_> {
         }
     }
 
+    /// Runs `body` as a menu level (top level, `configfile`, a submenu) and
+    /// gives the entries it defined.
+    pub(super) fn collect_menu(&mut self, file: usize, body: &[Statement]) -> Vec<Pending> {
+        self.sinks.push(Sink::Menu(Vec::new()));
+        self.run_block(file, body);
+        self.flow = None;
+        match self.sinks.pop() {
+            Some(Sink::Menu(list)) => list,
+            _ => Vec::new(),
+        }
+    }
+
     /// Runs entry bodies (and opens submenus) the way GRUB does when an entry is
     /// chosen: with the environment as the menu left it.
     pub(super) fn realize(&mut self, pending: Vec<Pending>, prefix: &[usize]) -> Vec<MenuNode> {
         let mut nodes = Vec::new();
-        for (i, p) in pending.into_iter().enumerate() {
-            let mut head = p.head;
-            head.path = prefix.to_vec();
-            head.path.push(i);
+        for (i, mut p) in pending.into_iter().enumerate() {
+            p.head.path = prefix.to_vec();
+            p.head.path.push(i);
             let saved_conds = std::mem::take(&mut self.conds);
             let saved_flow_conds = std::mem::replace(&mut self.flow_conds, vec![Vec::new()]);
             let saved_status = self.status;
-            if p.submenu {
-                let mut children = Vec::new();
-                if self.enter(p.file, head.location.span, "submenu") {
-                    self.push_context();
-                    self.params.push(p.params);
-                    self.sinks.push(Sink::Menu(Vec::new()));
-                    self.run_block(p.file, &p.body);
-                    self.flow = None;
-                    let list = match self.sinks.pop() {
-                        Some(Sink::Menu(list)) => list,
-                        _ => Vec::new(),
-                    };
-                    self.params.pop();
-                    children = self.realize(list, &head.path);
-                    self.pop_context();
-                    self.depth -= 1;
-                }
-                nodes.push(MenuNode::Submenu(Submenu {
-                    head,
-                    entries: children,
-                }));
+            nodes.push(if p.submenu {
+                self.open_submenu(p)
             } else {
-                self.charge_env_copy();
-                let saved_env = self.contexts.clone();
-                self.params.push(p.params);
-                self.sinks.push(Sink::Entry(Vec::new()));
-                self.set_var(
-                    "chosen",
-                    Value::known(head.id.clone().unwrap_or_else(|| head.title.clone())),
-                );
-                self.run_block(p.file, &p.body);
-                self.flow = None;
-                let commands = match self.sinks.pop() {
-                    Some(Sink::Entry(cmds)) => cmds,
-                    _ => Vec::new(),
-                };
-                self.params.pop();
-                self.contexts = saved_env;
-                nodes.push(MenuNode::Entry(BootEntry { head, commands }));
-            }
+                self.run_entry(p)
+            });
             self.conds = saved_conds;
             self.flow_conds = saved_flow_conds;
             self.status = saved_status;
         }
         nodes
+    }
+
+    /// A submenu's body runs in a context of its own when it is opened.
+    fn open_submenu(&mut self, p: Pending) -> MenuNode {
+        let mut children = Vec::new();
+        if self.enter(p.file, p.head.location.span, "submenu") {
+            self.push_context();
+            self.params.push(p.params);
+            let list = self.collect_menu(p.file, &p.body);
+            self.params.pop();
+            children = self.realize(list, &p.head.path);
+            self.pop_context();
+            self.depth -= 1;
+        }
+        MenuNode::Submenu(Submenu {
+            head: p.head,
+            entries: children,
+        })
+    }
+
+    /// An entry's body runs on a copy of the environment, with `$chosen` set;
+    /// what it runs is recorded.
+    fn run_entry(&mut self, p: Pending) -> MenuNode {
+        let head = p.head;
+        self.charge_env_copy();
+        let saved_env = self.contexts.clone();
+        self.params.push(p.params);
+        self.sinks.push(Sink::Entry(Vec::new()));
+        self.set_var(
+            "chosen",
+            Value::known(head.id.clone().unwrap_or_else(|| head.title.clone())),
+        );
+        self.run_block(p.file, &p.body);
+        self.flow = None;
+        let commands = match self.sinks.pop() {
+            Some(Sink::Entry(cmds)) => cmds,
+            _ => Vec::new(),
+        };
+        self.params.pop();
+        self.contexts = saved_env;
+        MenuNode::Entry(BootEntry { head, commands })
     }
 }
 

@@ -3,17 +3,77 @@
 //! variables `$?`, `$#`, `$*`, `$@`, and what `$root` and a `(dev)/path` word
 //! mean as devices and files.
 
+use super::builtins::Call;
 use super::{Arg, Context, Eval, MAX_VALUE, MAX_VARS, Value, Var};
-use crate::menu::model::{DeviceExpr, FileRef};
+use crate::menu::default;
+use crate::menu::files::normalize;
+use crate::menu::model::{DeviceExpr, FileRef, NoteKind};
 use crate::menu::truth::Truth;
 
 impl Eval<'_> {
-    pub(super) fn ctx(&self) -> &Context {
+    /// What GRUB's normal mode has set before grub.cfg runs: `$root` and
+    /// `$prefix` on the device grub.cfg came from, the platform, the features.
+    pub(super) fn set_initial_environment(&mut self) {
+        let prefix_token = DeviceExpr::PrefixDevice.display();
+        self.devices
+            .insert(prefix_token.clone(), DeviceExpr::PrefixDevice);
+        let prefix_path = normalize(&self.opts.prefix);
+        let prefix = format!("({prefix_token}){prefix_path}");
+        self.set_var(
+            "root",
+            Value {
+                text: prefix_token,
+                known: false,
+            },
+        );
+        self.set_var("prefix", Value::known(prefix.clone()));
+        self.set_var(
+            "cmdpath",
+            Value {
+                text: String::new(),
+                known: false,
+            },
+        );
+        self.set_var("config_directory", Value::known(prefix.clone()));
+        self.set_var("config_file", Value::known(format!("{prefix}/grub.cfg")));
+        self.set_var("grub_platform", Value::known(self.opts.platform.name()));
+        self.set_var("grub_cpu", Value::known(self.opts.platform.cpu()));
+        // GRUB 2.06+ sets these in normal mode (and exports them).
+        for feature in [
+            "chainloader_bpb",
+            "ntldr",
+            "platform_search_hint",
+            "default_font_path",
+            "all_video_module",
+            "menuentry_id",
+            "menuentry_options",
+            "200_final",
+            "nativedisk_cmd",
+            "timeout_style",
+        ] {
+            let name = format!("feature_{feature}");
+            self.set_var(&name, Value::known("y"));
+            self.export(&name);
+        }
+        for name in [
+            "root",
+            "prefix",
+            "cmdpath",
+            "grub_platform",
+            "grub_cpu",
+            "config_directory",
+            "config_file",
+        ] {
+            self.export(name);
+        }
+    }
+
+    fn ctx(&self) -> &Context {
         // The stack is never empty: `new` pushes one and pops are paired.
         &self.contexts[self.contexts.len() - 1]
     }
 
-    pub(super) fn ctx_mut(&mut self) -> &mut Context {
+    fn ctx_mut(&mut self) -> &mut Context {
         let last = self.contexts.len() - 1;
         &mut self.contexts[last]
     }
@@ -220,5 +280,63 @@ impl Eval<'_> {
             path: text.clone(),
             uncertain: !arg.known,
         }
+    }
+    /// `set NAME=VALUE`.
+    pub(super) fn cmd_set(&mut self, call: &Call) -> Truth {
+        let Some(first) = call.rest().first() else {
+            return Truth::True;
+        };
+        match first.text.split_once('=') {
+            Some((n, v)) => {
+                self.assign(n, v, first.known);
+                Truth::True
+            }
+            None => {
+                self.note(
+                    NoteKind::BadCommand,
+                    format!("set {}: not an assignment", first.text),
+                    Some(Self::loc(call.file, call.span())),
+                );
+                Truth::False
+            }
+        }
+    }
+
+    /// `unset NAME…`.
+    pub(super) fn cmd_unset(&mut self, call: &Call) -> Truth {
+        for a in call.rest() {
+            self.ctx_mut().remove(&a.text);
+        }
+        Truth::True
+    }
+
+    /// `export NAME…`.
+    pub(super) fn cmd_export(&mut self, call: &Call) -> Truth {
+        for a in call.rest() {
+            self.export(&a.text);
+        }
+        Truth::True
+    }
+
+    /// `shift [N]` drops positional parameters.
+    pub(super) fn cmd_shift(&mut self, call: &Call) -> Truth {
+        let n = call
+            .rest()
+            .first()
+            .and_then(|a| default::grub_strtoul(&a.text))
+            .map_or(1, |(n, _)| usize::try_from(n).unwrap_or(usize::MAX));
+        if let Some(p) = self.params.last_mut() {
+            let n = n.min(p.len());
+            p.drain(..n);
+        }
+        Truth::True
+    }
+
+    /// `setparams ARGS…` replaces the positional parameters.
+    pub(super) fn cmd_setparams(&mut self, call: &Call) -> Truth {
+        if let Some(p) = self.params.last_mut() {
+            *p = call.rest().to_vec();
+        }
+        Truth::True
     }
 }

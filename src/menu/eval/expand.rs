@@ -15,7 +15,7 @@ impl Eval<'_> {
         out
     }
 
-    pub(super) fn expand_word(&self, word: &Word, out: &mut Vec<Arg>) {
+    fn expand_word(&self, word: &Word, out: &mut Vec<Arg>) {
         fn append(cur: &mut Option<Arg>, text: &str, known: bool, creates: bool) {
             if text.is_empty() && !creates {
                 return;
@@ -65,34 +65,7 @@ impl Eval<'_> {
                     }
                 }
                 WordPart::Variable(v) => {
-                    let fields: Vec<Arg> = if v.name == "@" || v.name == "*" {
-                        let params = self.params.last().cloned().unwrap_or_default();
-                        params
-                            .iter()
-                            .flat_map(|p| {
-                                p.text
-                                    .split([' ', '\t', '\n', '\r'])
-                                    .filter(|s| !s.is_empty())
-                                    .map(|s| Value {
-                                        text: s.to_string(),
-                                        known: p.known,
-                                    })
-                                    .collect::<Vec<_>>()
-                            })
-                            .collect()
-                    } else {
-                        let value = self.get(&v.name);
-                        value
-                            .text
-                            .split([' ', '\t', '\n', '\r'])
-                            .filter(|s| !s.is_empty())
-                            .map(|s| Value {
-                                text: s.to_string(),
-                                known: value.known,
-                            })
-                            .collect()
-                    };
-                    for (i, f) in fields.iter().enumerate() {
+                    for (i, f) in self.fields(&v.name).iter().enumerate() {
                         if i > 0 {
                             out.extend(cur.take());
                         }
@@ -102,6 +75,27 @@ impl Eval<'_> {
             }
         }
         out.extend(cur);
+    }
+
+    /// An unquoted `$NAME`: its value split into fields at blanks; `$@` and
+    /// `$*` split each positional parameter.
+    fn fields(&self, name: &str) -> Vec<Arg> {
+        let split = |v: &Value| {
+            v.text
+                .split([' ', '\t', '\n', '\r'])
+                .filter(|s| !s.is_empty())
+                .map(|s| Value {
+                    text: s.to_string(),
+                    known: v.known,
+                })
+                .collect::<Vec<_>>()
+        };
+        if name == "@" || name == "*" {
+            let params = self.params.last().cloned().unwrap_or_default();
+            params.iter().flat_map(split).collect()
+        } else {
+            split(&self.get(name))
+        }
     }
 
     pub(super) fn texts(args: &[Arg]) -> Vec<String> {

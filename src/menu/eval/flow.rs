@@ -5,10 +5,12 @@
 
 use std::rc::Rc;
 
+use super::builtins::Call;
 use super::{Arg, Context, Eval, Flow, FunctionBody, MAX_LOOP, Value, Var};
+use crate::menu::default;
 use crate::menu::model::NoteKind;
 use crate::menu::truth::Truth;
-use crate::script::{self, Span, Statement};
+use crate::script::{self, ForLoop, LoopCommand, Span, Statement};
 
 impl Eval<'_> {
     pub(super) fn stopped(&self) -> bool {
@@ -24,66 +26,15 @@ impl Eval<'_> {
         }
     }
 
-    pub(super) fn run_stmt(&mut self, file: usize, stmt: &Statement) {
+    fn run_stmt(&mut self, file: usize, stmt: &Statement) {
         if !self.step(file, stmt.span()) {
             return;
         }
         match stmt {
             Statement::Command(c) => self.run_command(file, c),
             Statement::If(i) => self.run_if(file, &i.branches, i.else_body.as_deref()),
-            Statement::For(f) => {
-                let items = self.expand_words(&f.items);
-                for item in items.into_iter().take(MAX_LOOP) {
-                    if self.halted {
-                        break;
-                    }
-                    self.set_var(&f.variable, item);
-                    self.flow_conds.push(Vec::new());
-                    self.run_block(file, &f.body);
-                    self.flow_conds.pop();
-                    if self.loop_flow() {
-                        break;
-                    }
-                }
-                if f.items.len() > MAX_LOOP {
-                    self.note(
-                        NoteKind::LimitReached,
-                        format!("for loop cut after {MAX_LOOP} iterations"),
-                        Some(Self::loc(file, f.span)),
-                    );
-                }
-            }
-            Statement::Loop(l) => {
-                for _ in 0..MAX_LOOP {
-                    if self.halted {
-                        break;
-                    }
-                    self.run_block(file, &l.condition);
-                    // `until` loops while the condition fails.
-                    let go_on = if l.until { !self.status } else { self.status };
-                    match go_on {
-                        Truth::True => {
-                            self.flow_conds.push(Vec::new());
-                            self.run_block(file, &l.body);
-                            self.flow_conds.pop();
-                            if self.loop_flow() {
-                                break;
-                            }
-                        }
-                        Truth::False => break,
-                        Truth::Unknown => {
-                            // Run the body once as a possibility, then stop guessing.
-                            let text = self.cond_text(file, &l.condition);
-                            self.conds.push(text);
-                            self.run_block(file, &l.body);
-                            self.conds.pop();
-                            self.flow = None;
-                            break;
-                        }
-                    }
-                }
-                self.status = Truth::True;
-            }
+            Statement::For(f) => self.run_for(file, f),
+            Statement::Loop(l) => self.run_loop(file, l),
             Statement::Function(def) => {
                 self.functions.insert(
                     def.name.clone(),
@@ -97,8 +48,66 @@ impl Eval<'_> {
         }
     }
 
+    fn run_for(&mut self, file: usize, f: &ForLoop) {
+        let items = self.expand_words(&f.items);
+        for item in items.into_iter().take(MAX_LOOP) {
+            if self.halted {
+                break;
+            }
+            self.set_var(&f.variable, item);
+            if self.iteration(file, &f.body) {
+                break;
+            }
+        }
+        if f.items.len() > MAX_LOOP {
+            self.note(
+                NoteKind::LimitReached,
+                format!("for loop cut after {MAX_LOOP} iterations"),
+                Some(Self::loc(file, f.span)),
+            );
+        }
+    }
+
+    /// `while` and `until`.
+    fn run_loop(&mut self, file: usize, l: &LoopCommand) {
+        for _ in 0..MAX_LOOP {
+            if self.halted {
+                break;
+            }
+            self.run_block(file, &l.condition);
+            // `until` loops while the condition fails.
+            let go_on = if l.until { !self.status } else { self.status };
+            match go_on {
+                Truth::True => {
+                    if self.iteration(file, &l.body) {
+                        break;
+                    }
+                }
+                Truth::False => break,
+                Truth::Unknown => {
+                    // Run the body once as a possibility, then stop guessing.
+                    let text = self.cond_text(file, &l.condition);
+                    self.conds.push(text);
+                    self.run_block(file, &l.body);
+                    self.conds.pop();
+                    self.flow = None;
+                    break;
+                }
+            }
+        }
+        self.status = Truth::True;
+    }
+
+    /// One run of a loop's body; true when the loop ends there.
+    fn iteration(&mut self, file: usize, body: &[Statement]) -> bool {
+        self.flow_conds.push(Vec::new());
+        self.run_block(file, body);
+        self.flow_conds.pop();
+        self.loop_flow()
+    }
+
     /// Consumes `break`/`continue` aimed at this loop; true when the loop ends.
-    pub(super) fn loop_flow(&mut self) -> bool {
+    fn loop_flow(&mut self) -> bool {
         match self.flow.take() {
             None => false,
             Some(Flow::Break(n)) => {
@@ -121,14 +130,14 @@ impl Eval<'_> {
         }
     }
 
-    pub(super) fn cond_text(&self, file: usize, cond: &[Statement]) -> String {
+    fn cond_text(&self, file: usize, cond: &[Statement]) -> String {
         match (cond.first(), cond.last()) {
             (Some(a), Some(b)) => self.source_text(file, Span::new(a.span().start, b.span().end)),
             _ => String::new(),
         }
     }
 
-    pub(super) fn run_if(
+    fn run_if(
         &mut self,
         file: usize,
         branches: &[script::IfBranch],
@@ -246,6 +255,33 @@ impl Eval<'_> {
             self.status = Truth::Unknown;
         }
         self.status
+    }
+
+    /// `return [N]`: leaves the function with N's status, or the last one.
+    pub(super) fn cmd_return(&mut self, call: &Call) -> Truth {
+        self.flow = Some(Flow::Return);
+        match call.rest().first() {
+            Some(a) if a.known => {
+                Truth::from(default::grub_strtoul(&a.text).is_none_or(|(n, _)| n == 0))
+            }
+            Some(_) => Truth::Unknown,
+            None => self.status,
+        }
+    }
+
+    /// `break [N]` and `continue [N]`.
+    pub(super) fn cmd_break_continue(&mut self, call: &Call) -> Truth {
+        let n = call
+            .rest()
+            .first()
+            .and_then(|a| default::grub_strtoul(&a.text))
+            .map_or(1, |(n, _)| usize::try_from(n).unwrap_or(1).max(1));
+        self.flow = Some(if call.name() == "break" {
+            Flow::Break(n)
+        } else {
+            Flow::Continue(n)
+        });
+        Truth::True
     }
 }
 

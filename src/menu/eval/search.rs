@@ -1,15 +1,27 @@
 //! `search` and its short forms: the device GRUB finds at boot becomes a
 //! symbolic device expression (UUID, label or file, with hints and what the
-//! variable held before) that later paths on `$root` refer to.
+//! variable held before) that later paths on `$root` refer to. `probe`,
+//! `regexp` and `read` likewise set variables only the boot decides.
 
+use super::builtins::Call;
 use super::{Arg, Eval, Value};
 use crate::menu::model::{DeviceExpr, NoteKind, Platform};
 use crate::menu::truth::Truth;
-use crate::script::Span;
 
-impl Eval<'_> {
-    pub(super) fn search(&mut self, file: usize, span: Span, name: &str, args: &[Arg]) -> Truth {
-        let platform_hint = match self.opts.platform {
+/// `search`'s words as GRUB's option parser reads them.
+struct SearchArgs<'a> {
+    /// `u` (filesystem UUID), `l` (label) or `f` (file).
+    kind: Option<char>,
+    var: Option<String>,
+    /// The variable came as `--set WORD` rather than `--set=WORD`.
+    var_from_next_word: bool,
+    hints: Vec<String>,
+    positional: Vec<&'a Arg>,
+}
+
+impl<'a> SearchArgs<'a> {
+    fn parse(name: &str, args: &'a [Arg], platform: Platform) -> Self {
+        let platform_hint = match platform {
             Platform::Pc => "--hint-bios",
             Platform::Efi => "--hint-efi",
         };
@@ -73,6 +85,27 @@ impl Eval<'_> {
             hints.extend(positional.iter().skip(2).map(|a| a.text.clone()));
             positional.truncate(1);
         }
+        SearchArgs {
+            kind,
+            var,
+            var_from_next_word,
+            hints,
+            positional,
+        }
+    }
+}
+
+impl Eval<'_> {
+    /// `search`, `search.fs_uuid`, `search.fs_label`, `search.file`.
+    pub(super) fn cmd_search(&mut self, call: &Call) -> Truth {
+        let (file, span, name, args) = (call.file, call.span(), call.name(), call.rest());
+        let SearchArgs {
+            kind,
+            mut var,
+            var_from_next_word,
+            hints,
+            mut positional,
+        } = SearchArgs::parse(name, args, self.opts.platform);
         if positional.is_empty() && var_from_next_word {
             // `search --fs-uuid --set UUID`: GRUB took UUID as the variable name,
             // finds no search argument, and searches for that word into `root`.
@@ -134,6 +167,71 @@ impl Eval<'_> {
                 known: false,
             },
         );
+        Truth::Unknown
+    }
+    /// `probe [--set VAR] WHAT… DEVICE`: the answer is known only at boot.
+    pub(super) fn cmd_probe(&mut self, call: &Call) -> Truth {
+        let mut it = call.rest().iter();
+        let mut var = None;
+        let mut what = Vec::new();
+        while let Some(a) = it.next() {
+            if a.text == "-s" || a.text == "--set" {
+                var = it.next().map(|v| v.text.clone());
+            } else if let Some(v) = a.text.strip_prefix("--set=") {
+                var = Some(v.to_string());
+            } else {
+                what.push(a.text.clone());
+            }
+        }
+        if let Some(var) = var {
+            self.set_var(
+                &var,
+                Value {
+                    text: format!("probe:{}", what.join(",")),
+                    known: false,
+                },
+            );
+        }
+        Truth::Unknown
+    }
+
+    /// `regexp --set [N:]VAR REGEX STRING`: matched at boot.
+    pub(super) fn cmd_regexp(&mut self, call: &Call) -> Truth {
+        let mut it = call.rest().iter();
+        while let Some(a) = it.next() {
+            let spec = if a.text == "-s" || a.text == "--set" {
+                it.next().map(|v| v.text.clone())
+            } else {
+                a.text.strip_prefix("--set=").map(str::to_string)
+            };
+            if let Some(spec) = spec {
+                let var = spec
+                    .split_once(':')
+                    .map_or(spec.as_str(), |(_, v)| v)
+                    .to_string();
+                self.set_var(
+                    &var,
+                    Value {
+                        text: format!("regexp:{var}"),
+                        known: false,
+                    },
+                );
+            }
+        }
+        Truth::Unknown
+    }
+
+    /// `read VAR…`: whatever is typed at boot.
+    pub(super) fn cmd_read(&mut self, call: &Call) -> Truth {
+        for a in call.rest() {
+            self.set_var(
+                &a.text,
+                Value {
+                    text: String::new(),
+                    known: false,
+                },
+            );
+        }
         Truth::Unknown
     }
 }
