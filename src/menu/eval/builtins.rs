@@ -40,7 +40,7 @@ type Handler = fn(&mut Eval<'_>, &Call<'_>) -> Truth;
 /// Every command bootvet runs itself, by name. A builtin wins over a function
 /// of the same name, as in GRUB.
 const BUILTINS: &[(&str, Handler)] = &[
-    // Conditions and the environment (env.rs).
+    // Conditions (`test` here) and the environment (env.rs).
     ("[", |ev, c| ev.cmd_test(c)),
     ("test", |ev, c| ev.cmd_test(c)),
     ("true", |_, _| Truth::True),
@@ -65,6 +65,7 @@ const BUILTINS: &[(&str, Handler)] = &[
     ("eval", |ev, c| ev.cmd_eval(c)),
     ("load_env", |ev, c| ev.cmd_load_env(c)),
     ("save_env", |ev, c| ev.cmd_save_env(c)),
+    // BLS snippets as entries (blscfg.rs).
     ("blscfg", |ev, c| ev.cmd_blscfg(c)),
     ("bls_import", |ev, c| ev.cmd_blscfg(c)),
     // What is found at boot (search.rs).
