@@ -1,10 +1,11 @@
 //! GRUB's `test` / `[ … ]` (`grub-core/commands/test.c`) in three-valued logic:
-//! `Some(b)` when the answer follows from known values, `None` when it depends on
-//! something bootvet cannot know. Follows GRUB's left-to-right evaluation, not
+//! `True`/`False` when the answer follows from known values, `Unknown` when it
+//! depends on something bootvet cannot know. Follows GRUB's left-to-right evaluation, not
 //! POSIX precedence: three-argument tests first, then two, then `(`, `!`, `-a`,
 //! `-o`, and a lone word is true when non-empty.
 
 use super::default::grub_strtoul;
+use super::truth::Truth;
 
 /// One argument as the test command sees it.
 #[derive(Clone, Debug)]
@@ -16,29 +17,13 @@ pub struct TestArg {
 /// A file test's answer from the file source.
 pub trait FileProbe {
     /// `op` is `d`, `e`, `f` or `s`.
-    fn file_test(&mut self, op: char, path: &str) -> Option<bool>;
+    fn file_test(&mut self, op: char, path: &str) -> Truth;
 }
 
 /// Evaluates `test ARGS` (a trailing `]` already removed by the caller).
-pub fn evaluate(args: &[TestArg], files: &mut dyn FileProbe) -> Option<bool> {
+pub fn evaluate(args: &[TestArg], files: &mut dyn FileProbe) -> Truth {
     let mut at = 0;
     parse(args, &mut at, files, 0)
-}
-
-fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
-    match (a, b) {
-        (Some(false), _) | (_, Some(false)) => Some(false),
-        (Some(true), Some(true)) => Some(true),
-        _ => None,
-    }
-}
-
-fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
-    match (a, b) {
-        (Some(true), _) | (_, Some(true)) => Some(true),
-        (Some(false), Some(false)) => Some(false),
-        _ => None,
-    }
 }
 
 fn strtol(s: &str) -> i64 {
@@ -56,18 +41,13 @@ fn strtol(s: &str) -> i64 {
 
 const MAX_DEPTH: usize = 64;
 
-fn parse(
-    args: &[TestArg],
-    at: &mut usize,
-    files: &mut dyn FileProbe,
-    depth: usize,
-) -> Option<bool> {
-    let mut and: Option<bool> = Some(true);
-    let mut or: Option<bool> = Some(false);
+fn parse(args: &[TestArg], at: &mut usize, files: &mut dyn FileProbe, depth: usize) -> Truth {
+    let mut and = Truth::True;
+    let mut or = Truth::False;
     let mut invert = false;
-    let update = |val: Option<bool>, and: &mut Option<bool>, invert: &mut bool| {
-        let v = if *invert { val.map(|b| !b) } else { val };
-        *and = and3(*and, v);
+    let update = |val: Truth, and: &mut Truth, invert: &mut bool| {
+        let v = if *invert { !val } else { val };
+        *and = and.and(v);
         *invert = false;
     };
     while *at < args.len() {
@@ -77,9 +57,11 @@ fn parse(
             let b = &args[*at + 2];
             let both = a.known && b.known;
             let cmp = |f: fn(std::cmp::Ordering) -> bool| {
-                both.then(|| f(a.text.as_bytes().cmp(b.text.as_bytes())))
+                Truth::from(both.then(|| f(a.text.as_bytes().cmp(b.text.as_bytes()))))
             };
-            let num = |f: fn(i64, i64) -> bool| both.then(|| f(strtol(&a.text), strtol(&b.text)));
+            let num = |f: fn(i64, i64) -> bool| {
+                Truth::from(both.then(|| f(strtol(&a.text), strtol(&b.text))))
+            };
             let result = match op {
                 "=" | "==" => Some(cmp(|o| o.is_eq())),
                 "!=" => Some(cmp(|o| o.is_ne())),
@@ -93,7 +75,7 @@ fn parse(
                 "-le" => Some(num(|x, y| x <= y)),
                 "-gt" => Some(num(|x, y| x > y)),
                 "-ge" => Some(num(|x, y| x >= y)),
-                "-pgt" | "-plt" => Some(both.then(|| {
+                "-pgt" | "-plt" => Some(Truth::from(both.then(|| {
                     let mut common = a
                         .text
                         .bytes()
@@ -107,8 +89,8 @@ fn parse(
                     let x = grub_strtoul(&a.text[common..]).map(|v| v.0).unwrap_or(0);
                     let y = grub_strtoul(&b.text[common..]).map(|v| v.0).unwrap_or(0);
                     if op == "-pgt" { x > y } else { x < y }
-                })),
-                _ if op.starts_with("-nt") || op.starts_with("-ot") => Some(None),
+                }))),
+                _ if op.starts_with("-nt") || op.starts_with("-ot") => Some(Truth::Unknown),
                 _ => None,
             };
             if let Some(r) = result {
@@ -124,8 +106,8 @@ fn parse(
                 "-e" => Some(files.file_test('e', &operand.text)),
                 "-f" => Some(files.file_test('f', &operand.text)),
                 "-s" => Some(files.file_test('s', &operand.text)),
-                "-n" => Some(operand.known.then_some(!operand.text.is_empty())),
-                "-z" => Some(operand.known.then_some(operand.text.is_empty())),
+                "-n" => Some(Truth::known_if(operand.known, !operand.text.is_empty())),
+                "-z" => Some(Truth::known_if(operand.known, operand.text.is_empty())),
                 _ => None,
             };
             if let Some(r) = result {
@@ -137,14 +119,14 @@ fn parse(
         match a.text.as_str() {
             ")" => {
                 *at += 1;
-                return or3(or, and);
+                return or.or(and);
             }
             "(" => {
                 *at += 1;
                 let inner = if depth < MAX_DEPTH {
                     parse(args, at, files, depth + 1)
                 } else {
-                    None
+                    Truth::Unknown
                 };
                 update(inner, &mut and, &mut invert);
             }
@@ -154,36 +136,37 @@ fn parse(
             }
             "-a" => *at += 1,
             "-o" => {
-                or = or3(or, and);
-                and = Some(true);
+                or = or.or(and);
+                and = Truth::True;
                 *at += 1;
             }
             _ => {
-                let v = a.known.then_some(!a.text.is_empty());
+                let v = Truth::known_if(a.known, !a.text.is_empty());
                 update(v, &mut and, &mut invert);
                 *at += 1;
             }
         }
     }
-    or3(or, and)
+    or.or(and)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Truth::{False, True, Unknown};
 
     struct Files;
     impl FileProbe for Files {
-        fn file_test(&mut self, op: char, path: &str) -> Option<bool> {
+        fn file_test(&mut self, op: char, path: &str) -> Truth {
             match path {
-                "/grubenv" => Some(op != 'd'),
-                "/unknown" => None,
-                _ => Some(false),
+                "/grubenv" => (op != 'd').into(),
+                "/unknown" => Unknown,
+                _ => False,
             }
         }
     }
 
-    fn t(words: &[&str]) -> Option<bool> {
+    fn t(words: &[&str]) -> Truth {
         let args: Vec<TestArg> = words
             .iter()
             .map(|w| TestArg {
@@ -196,31 +179,31 @@ mod tests {
 
     #[test]
     fn strings_ints_and_files() {
-        assert_eq!(t(&["xefi", "=", "xefi"]), Some(true));
-        assert_eq!(t(&["xpc", "=", "xefi"]), Some(false));
-        assert_eq!(t(&["?x", "=", "xefi"]), None);
-        assert_eq!(t(&["3", "-gt", "10"]), Some(false));
-        assert_eq!(t(&["-s", "/grubenv"]), Some(true));
-        assert_eq!(t(&["-d", "/grubenv"]), Some(false));
-        assert_eq!(t(&["-f", "/unknown"]), None);
-        assert_eq!(t(&["-z", ""]), Some(true));
-        assert_eq!(t(&[""]), Some(false));
+        assert_eq!(t(&["xefi", "=", "xefi"]), True);
+        assert_eq!(t(&["xpc", "=", "xefi"]), False);
+        assert_eq!(t(&["?x", "=", "xefi"]), Unknown);
+        assert_eq!(t(&["3", "-gt", "10"]), False);
+        assert_eq!(t(&["-s", "/grubenv"]), True);
+        assert_eq!(t(&["-d", "/grubenv"]), False);
+        assert_eq!(t(&["-f", "/unknown"]), Unknown);
+        assert_eq!(t(&["-z", ""]), True);
+        assert_eq!(t(&[""]), False);
         assert_eq!(
             t(&["-f"]),
-            Some(true),
+            True,
             "a lone `-f` is a non-empty string to GRUB"
         );
     }
 
     #[test]
     fn logic_is_three_valued() {
-        assert_eq!(t(&["!", "-f", "/nope"]), Some(true));
-        assert_eq!(t(&["a", "=", "b", "-o", "-f", "/unknown"]), None);
-        assert_eq!(t(&["a", "=", "a", "-o", "-f", "/unknown"]), Some(true));
-        assert_eq!(t(&["a", "=", "b", "-a", "-f", "/unknown"]), Some(false));
-        assert_eq!(t(&["(", "a", "=", "b", ")", "-o", "x"]), Some(true));
-        assert_eq!(t(&["kernel-6", "-pgt", "kernel-5"]), Some(true));
+        assert_eq!(t(&["!", "-f", "/nope"]), True);
+        assert_eq!(t(&["a", "=", "b", "-o", "-f", "/unknown"]), Unknown);
+        assert_eq!(t(&["a", "=", "a", "-o", "-f", "/unknown"]), True);
+        assert_eq!(t(&["a", "=", "b", "-a", "-f", "/unknown"]), False);
+        assert_eq!(t(&["(", "a", "=", "b", ")", "-o", "x"]), True);
+        assert_eq!(t(&["kernel-6", "-pgt", "kernel-5"]), True);
         // Shared first byte of different multi-byte characters: no split char.
-        assert_eq!(t(&["é1", "-pgt", "è2"]), Some(false));
+        assert_eq!(t(&["é1", "-pgt", "è2"]), False);
     }
 }
