@@ -17,6 +17,7 @@
 
 pub mod cpio;
 pub mod fuzz_support;
+pub mod grub_image;
 pub mod initrd;
 pub mod kconfig;
 pub mod kernel;

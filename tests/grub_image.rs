@@ -1,0 +1,925 @@
+//! GRUB's own images on real bytes made at test time: `grub-mkimage` cores (i386-pc)
+//! and EFI images (x86_64-efi, with `--sbat`, memdisk, `--disable-shim-lock`), a real
+//! `grub-install --target=i386-pc` onto a loop device (behind BOOTVET_PRIVILEGED_TESTS),
+//! Debian's signed monolithic grubx64.efi and its shim — and broken copies of them.
+//! Fixtures are built under CARGO_TARGET_TMPDIR; Debian packages are cached outside
+//! the repository.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use bootvet::inspect::grub_image::boot_sector::{self, BootSectorKind};
+use bootvet::inspect::grub_image::core::{self, parse_core};
+use bootvet::inspect::grub_image::efi::{self, EfiKind};
+use bootvet::inspect::grub_image::module_area::{self, Word};
+use bootvet::inspect::grub_image::{
+    self as gi, FaultKind, GrubImage, GrubImageKind, VersionSource, fuzz, version,
+};
+
+// ---------------------------------------------------------------- helpers
+
+fn tmp(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("grub_image")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs a shell script in `dir`; panics with its stderr when it fails.
+fn sh(dir: &Path, script: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-ec")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .expect("sh");
+    assert!(
+        out.status.success(),
+        "`{script}` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const GRUB_LIB: &str = "/usr/lib/grub";
+const LOAD_CFG: &str = "search.fs_uuid 3ed3aa88-452d-4f63-bde7-71e878b4ad20 root hd0,gpt3\nset prefix=($root)'/boot/grub'\n";
+const SBAT: &str = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n\
+                    grub,3,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\n\
+                    grub.test,1,bootvet tests,grub2,2.06-99test1,https://example.invalid/\n";
+
+/// `grub-mkimage -O i386-pc` with the modules of the reference's example (§1.4).
+fn pc_core() -> &'static Vec<u8> {
+    static CORE: OnceLock<Vec<u8>> = OnceLock::new();
+    CORE.get_or_init(|| {
+        let d = tmp("pc-core");
+        std::fs::write(d.join("load.cfg"), LOAD_CFG).unwrap();
+        sh(
+            &d,
+            "grub-mkimage -O i386-pc -o core.img -p '(,gpt3)/boot/grub' -c load.cfg \
+             biosdisk part_gpt ext2 search_fs_uuid",
+        );
+        std::fs::read(d.join("core.img")).unwrap()
+    })
+}
+
+fn efi_image(name: &str, extra: &str, modules: &str) -> Vec<u8> {
+    let d = tmp(name);
+    std::fs::write(d.join("load.cfg"), LOAD_CFG).unwrap();
+    std::fs::write(d.join("sbat.csv"), SBAT).unwrap();
+    sh(
+        &d,
+        &format!(
+            "grub-mkimage -O x86_64-efi -o grubx64.efi -p /EFI/test -c load.cfg \
+             --sbat sbat.csv {extra} {modules}"
+        ),
+    );
+    std::fs::read(d.join("grubx64.efi")).unwrap()
+}
+
+fn grub_of(img: &efi::EfiImage) -> &GrubImage {
+    match &img.kind {
+        EfiKind::Grub(g) => g,
+        other => panic!("not a GRUB image: {other:?}"),
+    }
+}
+
+fn modinfo(target: &str) -> version::Modinfo {
+    let text = std::fs::read_to_string(format!("{GRUB_LIB}/{target}/modinfo.sh")).unwrap();
+    version::parse_modinfo(&text)
+}
+
+// ---------------------------------------------------------------- i386-pc
+
+#[test]
+fn mkimage_pc_core_gives_prefix_config_and_modules_in_dependency_order() {
+    let bytes = pc_core();
+    let core = parse_core(bytes).unwrap();
+    let decompressor = std::fs::metadata(format!("{GRUB_LIB}/i386-pc/lzma_decompress.img"))
+        .unwrap()
+        .len();
+    assert_eq!(u64::from(core.decompressor_size), decompressor);
+    assert_eq!(
+        bytes.len() as u64,
+        512 + decompressor + u64::from(core.header.compressed_size)
+    );
+    assert_eq!(
+        core.header.rs_redundancy, 0,
+        "grub-setup adds RS, mkimage does not"
+    );
+    assert_eq!(core.header.boot_device, [0xff, 0xff, 0xff, 0]);
+    assert!(core.area.faults.is_empty(), "{:?}", core.area.faults);
+    let img = core.into_image();
+    assert_eq!(img.prefix.as_deref(), Some("(,gpt3)/boot/grub"));
+    assert_eq!(img.config.as_deref(), Some(LOAD_CFG));
+    // moddep.lst: ext2 needs fshelp; mkimage writes dependencies first.
+    assert_eq!(
+        img.modules,
+        ["biosdisk", "part_gpt", "fshelp", "ext2", "search_fs_uuid"]
+    );
+    let ext2 = &img.area.modules[3];
+    assert_eq!(ext2.deps, ["fshelp"]);
+    assert!(img.area.modules.iter().all(|m| m.license_accepted()));
+    // Each embedded module is byte-for-byte the file in /usr/lib/grub/i386-pc: the
+    // walk found the real object boundaries.
+    let GrubImageKind::Bios { kernel_size, .. } = img.kind else {
+        panic!("not a BIOS core")
+    };
+    assert!(kernel_size > 0x4000 && kernel_size < 0x68000 - 0x9000);
+    assert!(img.version.is_none(), "an i386-pc core carries no version");
+    assert!(img.memdisk.is_none() && img.sbat.is_empty());
+}
+
+#[test]
+fn embedded_modules_are_the_files_grub_ships() {
+    let bytes = pc_core();
+    let core = parse_core(bytes).unwrap();
+    let start = 512 + core.decompressor_size as usize;
+    let image = core::decode(
+        &bytes[start..start + core.header.compressed_size as usize],
+        core.header.uncompressed_size as usize,
+    )
+    .unwrap();
+    let area = &image[core.kernel_size as usize..];
+    for m in &core.area.modules {
+        let name = m.name.as_deref().unwrap();
+        let file = std::fs::read(format!("{GRUB_LIB}/i386-pc/{name}.mod")).unwrap();
+        let got = &area[m.offset as usize..(m.offset + m.size) as usize];
+        // mkimage pads each module to 4 bytes with zeros.
+        assert_eq!(&got[..file.len()], &file[..], "{name}");
+        assert!(got[file.len()..].iter().all(|&b| b == 0));
+    }
+}
+
+#[test]
+fn pristine_diskboot_blocklist_is_relative_and_covers_the_core() {
+    let bytes = pc_core();
+    let d = boot_sector::parse_diskboot(&bytes[..512], None).unwrap();
+    assert_eq!(d.blocklist.len(), 1);
+    let e = d.blocklist[0];
+    assert_eq!((e.start, e.segment), (2, 0x820));
+    assert_eq!(u64::from(e.len), (bytes.len() as u64 - 512).div_ceil(512));
+}
+
+#[test]
+fn pristine_boot_img_is_grubs_and_loads_sector_one() {
+    let b = std::fs::read(format!("{GRUB_LIB}/i386-pc/boot.img")).unwrap();
+    let s = boot_sector::parse_boot_sector(&b).unwrap();
+    assert!(s.signature);
+    assert_eq!(
+        s.kind,
+        BootSectorKind::Grub {
+            kernel_sector: 1,
+            boot_drive: 0xff
+        }
+    );
+}
+
+#[test]
+fn blank_foreign_and_unsigned_boot_sectors() {
+    let zero = vec![0u8; 512];
+    let s = boot_sector::parse_boot_sector(&zero).unwrap();
+    assert_eq!((s.kind, s.signature), (BootSectorKind::Blank, false));
+    // A protective MBR from sgdisk: table and signature, no code.
+    let d = tmp("pmbr");
+    sh(&d, "truncate -s 4M d.img && sgdisk -o d.img >/dev/null");
+    let pmbr = std::fs::read(d.join("d.img")).unwrap();
+    let s = boot_sector::parse_boot_sector(&pmbr[..512]).unwrap();
+    assert_eq!((s.kind, s.signature), (BootSectorKind::Blank, true));
+    // GRUB's lnxboot.img is GRUB code, but not boot.img: not what the BIOS path needs.
+    let other = std::fs::read(format!("{GRUB_LIB}/i386-pc/lnxboot.img")).unwrap();
+    let s = boot_sector::parse_boot_sector(&other[..512]).unwrap();
+    assert_eq!(s.kind, BootSectorKind::Other);
+    let mut b = std::fs::read(format!("{GRUB_LIB}/i386-pc/boot.img")).unwrap();
+    b[0x1fe] = 0;
+    let s = boot_sector::parse_boot_sector(&b).unwrap();
+    assert!(matches!(s.kind, BootSectorKind::Grub { .. }) && !s.signature);
+    let e = boot_sector::parse_boot_sector(&b[..300]).unwrap_err();
+    assert_eq!(e.kind, FaultKind::Truncated);
+}
+
+/// A disk image laid out as grub-setup embeds: boot.img at LBA 0 pointing at LBA
+/// `at`, the core there with its blocklist rewritten to absolute LBAs.
+fn embedded_disk(at: u64) -> Vec<u8> {
+    let core = pc_core();
+    let mut disk = vec![0u8; (at as usize + 1) * 512 + core.len().next_multiple_of(512)];
+    let boot = std::fs::read(format!("{GRUB_LIB}/i386-pc/boot.img")).unwrap();
+    disk[..512].copy_from_slice(&boot);
+    disk[0x5c..0x64].copy_from_slice(&at.to_le_bytes());
+    let c = at as usize * 512;
+    disk[c..c + core.len()].copy_from_slice(core);
+    disk[c + 0x1f4..c + 0x1fc].copy_from_slice(&(at + 1).to_le_bytes());
+    disk
+}
+
+fn chain_of(disk: &[u8]) -> gi::BiosChain {
+    let mut read = |lba: u64, n: u32| {
+        let s = lba as usize * 512;
+        disk.get(s..s + n as usize * 512).map(<[u8]>::to_vec)
+    };
+    gi::follow_bios_chain(&disk[..512], &mut read)
+}
+
+#[test]
+fn bios_chain_follows_mbr_to_core() {
+    let chain = chain_of(&embedded_disk(2048));
+    assert!(chain.fault.is_none(), "{:?}", chain.fault);
+    let core = chain.core.unwrap();
+    assert_eq!(core.prefix.as_deref(), Some("(,gpt3)/boot/grub"));
+    assert_eq!(core.modules.len(), 5);
+    assert_eq!(chain.diskboot.unwrap().blocklist[0].start, 2049);
+}
+
+#[test]
+fn bios_chain_to_zeroed_core_says_blank() {
+    let mut disk = embedded_disk(2048);
+    disk[2048 * 512..].fill(0);
+    let chain = chain_of(&disk);
+    assert!(matches!(
+        chain.boot_sector.kind,
+        BootSectorKind::Grub { .. }
+    ));
+    let f = chain.fault.unwrap();
+    assert_eq!(f.kind, FaultKind::Blank, "{f}");
+    // kernel_sector past the end of the disk.
+    let mut disk = embedded_disk(2048);
+    disk[0x5c..0x64].copy_from_slice(&1_000_000u64.to_le_bytes());
+    let f = chain_of(&disk).fault.unwrap();
+    assert_eq!(f.kind, FaultKind::Truncated);
+    assert!(f.message.contains("1000000"), "{f}");
+}
+
+#[test]
+fn hostile_blocklists_are_refused_with_the_reason() {
+    type Case = (&'static str, fn(&mut [u8]), &'static str);
+    let cases: [Case; 5] = [
+        (
+            "self",
+            |s| s[0x1f4..0x1fc].copy_from_slice(&2048u64.to_le_bytes()),
+            "diskboot sector itself",
+        ),
+        (
+            "mbr",
+            |s| s[0x1f4..0x1fc].copy_from_slice(&0u64.to_le_bytes()),
+            "LBA 0",
+        ),
+        (
+            "huge",
+            |s| s[0x1fc..0x1fe].copy_from_slice(&0xffffu16.to_le_bytes()),
+            "more than",
+        ),
+        (
+            "segment",
+            |s| s[0x1fe..0x200].copy_from_slice(&0x1000u16.to_le_bytes()),
+            "segment",
+        ),
+        (
+            "overlap",
+            |s| {
+                // A second entry reading the first entry's sectors again.
+                s[0x1e8..0x1f0].copy_from_slice(&2050u64.to_le_bytes());
+                s[0x1f0..0x1f2].copy_from_slice(&4u16.to_le_bytes());
+                let len = u16::from_le_bytes([s[0x1fc], s[0x1fd]]);
+                s[0x1f2..0x1f4].copy_from_slice(&(0x820 + len * 0x20).to_le_bytes());
+            },
+            "overlaps entry 1",
+        ),
+    ];
+    for (name, patch, says) in cases {
+        let mut disk = embedded_disk(2048);
+        patch(&mut disk[2048 * 512..2049 * 512]);
+        let f = chain_of(&disk)
+            .fault
+            .unwrap_or_else(|| panic!("{name}: no fault"));
+        assert!(
+            matches!(f.kind, FaultKind::BadBlocklist | FaultKind::TooBig),
+            "{name}: {f}"
+        );
+        assert!(f.message.contains(says), "{name}: {f}");
+    }
+}
+
+#[test]
+fn lying_core_sizes_are_bounded_errors() {
+    let good = pc_core();
+    let set = |off: usize, v: u32| {
+        let mut b = good.clone();
+        b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+        b
+    };
+    let e = parse_core(&set(0x20c, u32::MAX)).unwrap_err();
+    assert_eq!(e.kind, FaultKind::TooBig);
+    assert_eq!(e.offset, 0x20c);
+    let e = parse_core(&set(0x208, u32::MAX)).unwrap_err();
+    assert_eq!((e.kind, e.offset), (FaultKind::TooBig, 0x208));
+    let c = parse_core(good).unwrap();
+    // A compressed size longer than the file: truncated.
+    let e = parse_core(&set(0x208, c.header.compressed_size + 4096)).unwrap_err();
+    assert_eq!(e.kind, FaultKind::Truncated, "{e}");
+    // Uncompressed sizes that do not match what the payload holds.
+    for delta in [-100i64, -1, 1, 5000] {
+        let v = (i64::from(c.header.uncompressed_size) + delta) as u32;
+        let e = parse_core(&set(0x20c, v)).unwrap_err();
+        assert!(
+            matches!(e.kind, FaultKind::NoModuleArea | FaultKind::Decompress),
+            "{delta}: {e}"
+        );
+    }
+}
+
+#[test]
+fn truncated_cores_fail_at_every_interesting_offset() {
+    let good = pc_core();
+    let c = parse_core(good).unwrap();
+    let payload = 512 + c.decompressor_size as usize;
+    for cut in [
+        0,
+        100,
+        511,
+        512,
+        0x208,
+        0x21b,
+        0x21c,
+        payload - 1,
+        payload,
+        payload + 1,
+        payload + 100,
+        good.len() / 2,
+        good.len() - 8,
+        good.len() - 1,
+    ] {
+        let e = parse_core(&good[..cut]).unwrap_err();
+        assert!(
+            matches!(e.kind, FaultKind::Truncated | FaultKind::Decompress),
+            "cut at {cut}: {e}"
+        );
+    }
+}
+
+#[test]
+fn flipped_payload_bytes_never_pass_silently() {
+    let good = pc_core();
+    let c = parse_core(good).unwrap();
+    let payload = 512 + c.decompressor_size as usize;
+    let mut errors = 0;
+    for at in (payload + 16..good.len()).step_by(997) {
+        let mut b = good.clone();
+        b[at] ^= 0x55;
+        match parse_core(&b) {
+            Err(_) => errors += 1,
+            // A flip deep in the payload can decode to other bytes of the same length;
+            // the area must then still be consistent.
+            Ok(core) => assert_eq!(core.kernel_size, c.kernel_size, "flip at {at}"),
+        }
+    }
+    assert!(errors > 0);
+}
+
+/// Re-encodes a patched kernel + module area with `xz --format=raw` (LZMA1 with GRUB's
+/// parameters) behind the real decompressor, to test the module-area walk end to end.
+fn recompressed_core(image: &[u8]) -> Vec<u8> {
+    let good = pc_core();
+    let c = parse_core(good).unwrap();
+    let d = tmp("recompress");
+    std::fs::write(d.join("image"), image).unwrap();
+    sh(
+        &d,
+        "xz --format=raw --lzma1=dict=64KiB,lc=3,lp=0,pb=2 -c image > payload",
+    );
+    let payload = std::fs::read(d.join("payload")).unwrap();
+    let mut core = good[..512 + c.decompressor_size as usize].to_vec();
+    core[0x208..0x20c].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    core[0x20c..0x210].copy_from_slice(&(image.len() as u32).to_le_bytes());
+    core.extend_from_slice(&payload);
+    core
+}
+
+fn decoded_pc_image() -> (Vec<u8>, usize) {
+    let good = pc_core();
+    let c = parse_core(good).unwrap();
+    let start = 512 + c.decompressor_size as usize;
+    let image = core::decode(
+        &good[start..start + c.header.compressed_size as usize],
+        c.header.uncompressed_size as usize,
+    )
+    .unwrap();
+    (image, c.kernel_size as usize)
+}
+
+#[test]
+fn module_area_faults_end_to_end() {
+    let (image, at) = decoded_pc_image();
+    // Round trip first: the re-encoded core reads the same.
+    let same = parse_core(&recompressed_core(&image)).unwrap();
+    assert_eq!(same.into_image().modules.len(), 5);
+    // The first object (biosdisk) claims a size past the area's end.
+    let mut bad = image.clone();
+    let first = at + 12;
+    bad[first + 4..first + 8].copy_from_slice(&0x0100_0000u32.to_le_bytes());
+    let img = parse_core(&recompressed_core(&bad)).unwrap().into_image();
+    assert!(img.modules.is_empty() && img.prefix.is_none());
+    let f = &img.area.faults[0];
+    assert_eq!(f.kind, FaultKind::BadModuleArea);
+    assert!(f.message.contains("runs past the module area's end"), "{f}");
+    // Size 0: GRUB itself would spin on it.
+    bad[first + 4..first + 8].copy_from_slice(&0u32.to_le_bytes());
+    let img = parse_core(&recompressed_core(&bad)).unwrap().into_image();
+    assert!(
+        img.area.faults[0]
+            .message
+            .contains("smaller than its header")
+    );
+    // A module whose license GRUB refuses.
+    let mut lic = image.clone();
+    let p = gi_find(&lic[at..], b"LICENSE=GPLv3+").unwrap() + at;
+    lic[p + 8..p + 14].copy_from_slice(b"MIT\0\0\0");
+    let img = parse_core(&recompressed_core(&lic)).unwrap().into_image();
+    assert!(
+        img.area
+            .faults
+            .iter()
+            .any(|f| f.kind == FaultKind::BadModule && f.message.contains("incompatible license")),
+        "{:?}",
+        img.area.faults
+    );
+}
+
+fn gi_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[test]
+fn module_area_header_lies_are_faults() {
+    let (image, at) = decoded_pc_image();
+    let mut area = image[at..].to_vec();
+    area[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let a = module_area::walk(&area, Word::W32);
+    assert_eq!(a.faults[0].kind, FaultKind::Truncated);
+    assert_eq!(
+        a.modules.len(),
+        5,
+        "the objects that are there are still read"
+    );
+    let a = module_area::walk(&area, Word::W64);
+    assert_eq!(a.faults[0].kind, FaultKind::NoModuleArea);
+}
+
+// ---------------------------------------------------------------- x86_64-efi
+
+#[test]
+fn mkimage_efi_image_with_sbat_prefix_config_and_normal_version() {
+    let bytes = efi_image("efi", "", "part_gpt fat normal");
+    let img = efi::inspect_efi(&bytes).unwrap();
+    assert_eq!(img.machine, 0x8664);
+    assert_eq!(img.subsystem, Some(10));
+    let names: Vec<_> = img.sections.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, [".text", ".data", "mods", ".sbat", ".reloc"]);
+    assert_eq!(img.sbat.len(), 3);
+    let grub = &img.sbat[1];
+    assert_eq!(
+        (
+            grub.component.as_str(),
+            grub.generation,
+            grub.vendor.as_str()
+        ),
+        ("grub", Some(3), "Free Software Foundation")
+    );
+    assert_eq!(grub.url, "https://www.gnu.org/software/grub/");
+    let g = grub_of(&img);
+    assert_eq!(g.prefix.as_deref(), Some("/EFI/test"));
+    assert_eq!(g.config.as_deref(), Some(LOAD_CFG));
+    assert!(g.modules.iter().any(|m| m == "normal"));
+    assert!(g.modules.iter().any(|m| m == "fat"));
+    let v = g.version.as_ref().unwrap();
+    assert_eq!(v.source, VersionSource::Sbat);
+    assert_eq!(v.version.as_deref(), Some("2.06"));
+    assert_eq!(v.package_version.as_deref(), Some("2.06-99test1"));
+    // The embedded normal.mod says the version of the package that built it.
+    let normal = g
+        .area
+        .modules
+        .iter()
+        .find(|m| m.name.as_deref() == Some("normal"));
+    assert_eq!(
+        normal.unwrap().version,
+        modinfo("x86_64-efi").grub_package_version
+    );
+    assert!(!g.area.disable_shim_lock && g.area.faults.is_empty());
+}
+
+#[test]
+fn efi_image_with_memdisk_and_disable_shim_lock() {
+    let d = tmp("memdisk-src");
+    sh(
+        &d,
+        "mkfs.vfat -C -n MD memdisk.img 1440 >/dev/null && echo 'set x=1' > grub.cfg && \
+         mcopy -i memdisk.img grub.cfg ::/grub.cfg",
+    );
+    let md = d.join("memdisk.img");
+    let bytes = efi_image(
+        "efi-memdisk",
+        &format!("--disable-shim-lock -m {}", md.display()),
+        "memdisk fat",
+    );
+    let img = efi::inspect_efi(&bytes).unwrap();
+    let g = grub_of(&img);
+    let m = g.memdisk.as_ref().unwrap();
+    assert_eq!(m.size, std::fs::metadata(&md).unwrap().len());
+    assert_eq!(m.filesystem.as_deref(), Some("fat12"));
+    assert!(g.area.disable_shim_lock);
+    // No normal.mod embedded: the version comes from .sbat alone.
+    assert_eq!(g.version.as_ref().unwrap().source, VersionSource::Sbat);
+}
+
+#[test]
+fn efi_without_sbat_takes_the_version_from_normal_mod() {
+    let d = tmp("efi-nosbat");
+    sh(
+        &d,
+        "grub-mkimage -O x86_64-efi -o x.efi -p /boot/grub normal part_gpt",
+    );
+    let img = efi::inspect_efi(&std::fs::read(d.join("x.efi")).unwrap()).unwrap();
+    assert!(img.sbat.is_empty());
+    let g = grub_of(&img);
+    let v = g.version.as_ref().unwrap();
+    assert_eq!(v.source, VersionSource::NormalMod);
+    assert_eq!(
+        v.package_version,
+        modinfo("x86_64-efi").grub_package_version
+    );
+    assert_eq!(v.version, modinfo("x86_64-efi").grub_version);
+    assert_eq!(g.prefix.as_deref(), Some("/boot/grub"));
+    assert!(g.config.is_none());
+}
+
+#[test]
+fn non_grub_pe_and_truncated_efi_images() {
+    let bytes = efi_image("efi-trunc", "", "part_gpt");
+    let e = efi::inspect_efi(b"not a PE file at all").unwrap_err();
+    assert_eq!(e.kind, FaultKind::BadPe);
+    for cut in [2, 0x3c, 0x40, 0x90, 0x100, 0x200] {
+        assert!(efi::inspect_efi(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    // Cut inside `mods`: a GRUB image whose area is truncated.
+    let img = efi::inspect_efi(&bytes[..0x1d000 + 0x800]).unwrap();
+    assert!(img.faults.iter().any(|f| f.kind == FaultKind::Truncated));
+    let g = grub_of(&img);
+    assert!(
+        g.area
+            .faults
+            .iter()
+            .any(|f| f.kind == FaultKind::Truncated || f.kind == FaultKind::BadModuleArea)
+    );
+    // The `mods` section renamed: some other EFI application.
+    let mut other = bytes.clone();
+    let p = gi_find(&other, b"mods\0\0\0\0").unwrap();
+    other[p..p + 4].copy_from_slice(b"xxxx");
+    assert!(matches!(
+        efi::inspect_efi(&other).unwrap().kind,
+        EfiKind::Other
+    ));
+}
+
+// ---------------------------------------------------------------- version sources
+
+#[test]
+fn modinfo_sh_of_both_platforms_agrees_with_their_normal_mod() {
+    for (target, cpu, platform) in [("i386-pc", "i386", "pc"), ("x86_64-efi", "x86_64", "efi")] {
+        let m = modinfo(target);
+        assert_eq!(m.target_cpu.as_deref(), Some(cpu));
+        assert_eq!(m.platform.as_deref(), Some(platform));
+        assert_eq!(m.target().as_deref(), Some(target));
+        let pkg = m.grub_package_version.clone().unwrap();
+        assert!(pkg.starts_with(m.grub_version.as_deref().unwrap()), "{pkg}");
+        let normal = std::fs::read(format!("{GRUB_LIB}/{target}/normal.mod")).unwrap();
+        assert_eq!(version::normal_mod_version(&normal), Some(pkg.clone()));
+        // dpkg agrees about which package this is.
+        let dpkg = sh(Path::new("/"), "dpkg-query -W -f='${Version}' grub-common");
+        assert_eq!(dpkg.trim(), pkg);
+        assert_eq!(m.version().unwrap().source, VersionSource::ModinfoSh);
+    }
+    let m =
+        version::parse_modinfo("grub_version='2.12'\n  grub_package_version=2.12-1~bpo12+1 # x\n");
+    assert_eq!(m.grub_version.as_deref(), Some("2.12"));
+    assert_eq!(m.grub_package_version.as_deref(), Some("2.12-1~bpo12+1"));
+    assert_eq!(version::parse_modinfo("").version(), None);
+    // A module without the banner has no version, whatever strings it holds.
+    let ext2 = std::fs::read(format!("{GRUB_LIB}/i386-pc/ext2.mod")).unwrap();
+    assert_eq!(version::normal_mod_version(&ext2), None);
+}
+
+// ---------------------------------------------------------------- Debian's signed images
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("BOOTVET_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/bootvet-cache"))
+}
+
+/// Downloads (once, into the cache) and extracts a Debian package; `None` with a loud
+/// message when that is impossible outside CI; under CI a failure. (Same approach as
+/// tests/inspect.rs.)
+fn debian_package(pkg: &str) -> Option<PathBuf> {
+    let cache = cache_dir();
+    let script = format!(
+        "set -e; mkdir -p '{c}'; cd '{c}'; \
+         if ! ls {pkg}_*.deb >/dev/null 2>&1; then \
+           d=$(mktemp -d -p .); (cd \"$d\" && apt-get download {pkg} >/dev/null 2>&1); \
+           mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
+         deb=$(ls {pkg}_*.deb | head -n1); \
+         if [ ! -d x-{pkg} ]; then \
+           t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
+           mv -T \"$t\" x-{pkg} 2>/dev/null || rm -rf \"$t\"; fi; \
+         [ -d x-{pkg} ]",
+        c = cache.display()
+    );
+    let out = Command::new("sh").arg("-c").arg(&script).output().ok()?;
+    if !out.status.success() {
+        let msg = format!(
+            "cannot download the Debian package {pkg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("\n!!!!! SKIPPING tests that need {pkg}: {msg} !!!!!\n");
+        return None;
+    }
+    Some(cache.join(format!("x-{pkg}")))
+}
+
+fn debian_signed_grub() -> Option<Vec<u8>> {
+    let root = debian_package("grub-efi-amd64-signed")?;
+    Some(std::fs::read(root.join("usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed")).unwrap())
+}
+
+#[test]
+fn debian_signed_monolithic_grub() {
+    let Some(bytes) = debian_signed_grub() else {
+        return;
+    };
+    let img = efi::inspect_efi(&bytes).unwrap();
+    assert!(img.faults.is_empty(), "{:?}", img.faults);
+    let g = grub_of(&img);
+    assert_eq!(g.prefix.as_deref(), Some("/EFI/debian"));
+    assert!(
+        g.config.as_deref().unwrap().contains("(memdisk)/grub.cfg"),
+        "{:?}",
+        g.config
+    );
+    assert_eq!(
+        g.memdisk.as_ref().unwrap().filesystem.as_deref(),
+        Some("fat12")
+    );
+    assert!(g.modules.len() >= 100, "{} modules", g.modules.len());
+    for m in [
+        "normal", "ext2", "btrfs", "lvm", "luks2", "linux", "linuxefi", "tpm",
+    ] {
+        assert!(g.modules.iter().any(|x| x == m), "{m} missing");
+    }
+    assert!(g.area.faults.is_empty(), "{:?}", g.area.faults);
+    assert!(g.area.modules.iter().all(|m| m.license_accepted()));
+    let comps: Vec<_> = img.sbat.iter().map(|r| r.component.as_str()).collect();
+    assert_eq!(&comps[..3], ["sbat", "grub", "grub.debian"]);
+    let v = g.version.as_ref().unwrap();
+    assert_eq!(v.source, VersionSource::Sbat);
+    assert_eq!(v.version.as_deref(), Some("2.06"));
+    // .sbat and the embedded normal.mod name the same package version.
+    let normal = g
+        .area
+        .modules
+        .iter()
+        .find(|m| m.name.as_deref() == Some("normal"));
+    assert_eq!(normal.unwrap().version, v.package_version);
+    // The deb's own version (1+2.06+13+deb12u2) encodes the same.
+    let dir = sh(&cache_dir(), "ls grub-efi-amd64-signed_*.deb");
+    let pv = v.package_version.as_deref().unwrap();
+    assert!(dir.contains(&pv.replace('-', "+")), "{dir} vs {pv}");
+}
+
+#[test]
+fn debian_shim_is_shim_not_grub() {
+    let Some(root) = debian_package("shim-signed") else {
+        return;
+    };
+    let bytes = std::fs::read(root.join("usr/lib/shim/shimx64.efi.signed")).unwrap();
+    let img = efi::inspect_efi(&bytes).unwrap();
+    match &img.kind {
+        EfiKind::Shim {
+            vendor_cert,
+            version,
+        } => {
+            assert!(*vendor_cert);
+            assert!(
+                version
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with(char::is_numeric))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(img.sbat.iter().any(|r| r.component == "shim"));
+}
+
+// ---------------------------------------------------------------- grub-install (privileged)
+
+fn privileged() -> bool {
+    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
+        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+        return false;
+    }
+    true
+}
+
+/// A real `grub-install --target=i386-pc` onto a GPT disk (BIOS boot partition +
+/// ext4) attached as a whole-disk loop device; the boot directory is the ext4, mounted
+/// through a second loop device at the partition's offset (this kernel makes no
+/// partition nodes), so grub-install embeds a `search.fs_uuid` config.
+#[test]
+fn grub_install_onto_a_loop_device_reads_back_from_the_image() {
+    if !privileged() {
+        return;
+    }
+    let d = tmp("grub-install");
+    let script = r#"
+        truncate -s 64M disk.img
+        sgdisk -n1:2048:+1M -t1:ef02 -n2:4096:0 -t2:8300 disk.img >/dev/null
+        mkfs.ext4 -q -F -E offset=$((4096*512)) disk.img $(( (131039-4096)/2 ))k
+        disk=$(losetup -f --show disk.img)
+        part=$(losetup -f --show -o $((4096*512)) --sizelimit $(( (131039-4096)*512 )) disk.img)
+        mkdir -p mnt
+        mount "$part" mnt
+        cleanup() { umount mnt || true; losetup -d "$part" || true; losetup -d "$disk" || true; }
+        trap cleanup EXIT
+        mkdir -p mnt/boot
+        grub-install --target=i386-pc --boot-directory="$PWD/mnt/boot" --modules='part_gpt ext2' "$disk" >log 2>&1
+        cp mnt/boot/grub/i386-pc/core.img mnt/boot/grub/i386-pc/load.cfg mnt/boot/grub/i386-pc/modinfo.sh .
+        blkid -p -o value -s UUID "$part" > uuid
+    "#;
+    sh(&d, script);
+    let disk = std::fs::read(d.join("disk.img")).unwrap();
+    let chain = chain_of(&disk);
+    assert!(chain.fault.is_none(), "{:?}", chain.fault);
+    assert!(chain.boot_sector.signature);
+    assert_eq!(
+        chain.boot_sector.kind,
+        BootSectorKind::Grub {
+            kernel_sector: 2048,
+            boot_drive: 0xff
+        }
+    );
+    let db = chain.diskboot.unwrap();
+    assert_eq!(db.blocklist.len(), 1);
+    assert_eq!(db.blocklist[0].start, 2049, "embedded right after diskboot");
+    let from_disk = chain.core.unwrap();
+    let file = std::fs::read(d.join("core.img")).unwrap();
+    let from_file = parse_core(&file).unwrap();
+    assert!(
+        from_file.header.rs_redundancy == 0,
+        "the file is grub-mkimage's output"
+    );
+    let from_file = from_file.into_image();
+    let GrubImageKind::Bios { header, .. } = &from_disk.kind else {
+        panic!()
+    };
+    assert!(
+        header.rs_redundancy > 0,
+        "grub-setup added Reed-Solomon bytes"
+    );
+    assert_eq!(from_disk.prefix, from_file.prefix);
+    assert_eq!(from_disk.config, from_file.config);
+    assert_eq!(from_disk.modules, from_file.modules);
+    let load_cfg = std::fs::read_to_string(d.join("load.cfg")).unwrap();
+    assert_eq!(from_disk.config.as_deref(), Some(load_cfg.as_str()));
+    let uuid = std::fs::read_to_string(d.join("uuid")).unwrap();
+    assert!(load_cfg.contains(uuid.trim()), "{load_cfg}");
+    assert_eq!(from_disk.prefix.as_deref(), Some("/boot/grub"));
+    for m in ["biosdisk", "part_gpt", "ext2", "search_fs_uuid"] {
+        assert!(
+            from_disk.modules.iter().any(|x| x == m),
+            "{m}: {:?}",
+            from_disk.modules
+        );
+    }
+    let m = version::parse_modinfo(&std::fs::read_to_string(d.join("modinfo.sh")).unwrap());
+    assert_eq!(m.target().as_deref(), Some("i386-pc"));
+}
+
+// ---------------------------------------------------------------- fuzz bodies in CI
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Mutations aimed at this format: bit flips, special bytes, truncation, inserted
+/// junk, and big little-endian numbers written over size fields.
+fn mutate(rng: &mut Rng, seed: &[u8], hot: &[usize]) -> Vec<u8> {
+    let mut v = seed.to_vec();
+    for _ in 0..1 + rng.below(6) {
+        let pick = |rng: &mut Rng, len: usize| {
+            if !hot.is_empty() && rng.below(2) == 0 {
+                hot[rng.below(hot.len())].min(len.saturating_sub(1))
+            } else {
+                rng.below(len)
+            }
+        };
+        match rng.below(5) {
+            0 if !v.is_empty() => {
+                let i = pick(rng, v.len());
+                v[i] ^= 1 << rng.below(8);
+            }
+            1 if !v.is_empty() => {
+                let i = pick(rng, v.len());
+                v[i] = [0, 0xff, 0x80, 0x7f][rng.below(4)];
+            }
+            2 => v.truncate(rng.below(v.len() + 1)),
+            3 if !v.is_empty() => {
+                let i = pick(rng, v.len());
+                let n = [u32::MAX, 0, 8, 0x8000_0000, 12][rng.below(5)];
+                for (k, b) in n.to_le_bytes().iter().enumerate() {
+                    if let Some(x) = v.get_mut(i + k) {
+                        *x = *b;
+                    }
+                }
+            }
+            _ => {
+                let i = rng.below(v.len() + 1);
+                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                v.splice(i..i, junk);
+            }
+        }
+    }
+    v
+}
+
+/// Iterations of the fuzz runners: 3 000 in CI, more with BOOTVET_FUZZ_ITERS.
+fn fuzz_iterations() -> usize {
+    std::env::var("BOOTVET_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
+}
+
+#[test]
+fn fuzz_bios_chain_and_core_on_mutated_images() {
+    let disk = embedded_disk(4);
+    let core = pc_core().clone();
+    // Header fields, the blocklist, the payload's start.
+    let hot_disk = [
+        0x5c,
+        0x60,
+        0x64,
+        4 * 512 + 0x1f4,
+        4 * 512 + 0x1fc,
+        4 * 512 + 0x1fe,
+        5 * 512 + 8,
+        5 * 512 + 0xc,
+    ];
+    let hot_core = [0x1f4, 0x1fc, 0x208, 0x20c, 0x210, 0x214];
+    let mut rng = Rng(0x5eed_6b1d_0000_0001);
+    let started = std::time::Instant::now();
+    for i in 0..fuzz_iterations() {
+        if i % 10 == 0 {
+            let noise: Vec<u8> = (0..rng.below(4096)).map(|_| rng.next() as u8).collect();
+            fuzz::bios_disk(&noise);
+            fuzz::core_image(&noise);
+        } else if i % 2 == 0 {
+            fuzz::bios_disk(&mutate(&mut rng, &disk, &hot_disk));
+        } else {
+            fuzz::core_image(&mutate(&mut rng, &core, &hot_core));
+        }
+    }
+    eprintln!("{} inputs in {:?}", fuzz_iterations(), started.elapsed());
+}
+
+#[test]
+fn fuzz_efi_and_modinfo_on_mutated_images() {
+    let mut seeds = vec![efi_image("fuzz-efi", "--disable-shim-lock", "part_gpt")];
+    seeds.push(std::fs::read(format!("{GRUB_LIB}/i386-pc/modinfo.sh")).unwrap());
+    seeds.push(std::fs::read(format!("{GRUB_LIB}/x86_64-efi/normal.mod")).unwrap());
+    // PE header, section table, the mods header and first object.
+    let hot = [
+        0x3c, 0x84, 0x86, 0x94, 0x188, 0x18c, 0x1d000, 0x1d008, 0x1d010, 0x1d018, 0x1d01c,
+    ];
+    let mut rng = Rng(0x5eed_6b1d_0000_0002);
+    for i in 0..fuzz_iterations() {
+        let s = &seeds[i % seeds.len()];
+        let input = mutate(&mut rng, s, if i % 3 == 0 { &hot } else { &[] });
+        match i % 3 {
+            0 => fuzz::efi_image(&input),
+            _ => fuzz::modinfo(&input),
+        }
+        fuzz::grub_image(&input[..input.len().min(2048)]);
+    }
+}
