@@ -48,8 +48,6 @@ pub enum Region {
     Diskboot,
     /// core.img as a whole (diskboot sector first).
     CoreImage,
-    /// The decompressed kernel + module area of an i386-pc core.
-    Decompressed,
     /// The module area (offset 0 = its `mimg` header).
     ModuleArea,
     /// An EFI (PE) file.
@@ -109,7 +107,6 @@ impl fmt::Display for ImageFault {
             Region::BootSector => "boot sector",
             Region::Diskboot => "diskboot sector",
             Region::CoreImage => "core image",
-            Region::Decompressed => "decompressed core",
             Region::ModuleArea => "module area",
             Region::PeFile => "EFI file",
         };

@@ -64,7 +64,11 @@ const MAX_MODINFO: usize = 256 << 10;
 
 pub fn parse_modinfo(text: &str) -> Modinfo {
     let mut m = Modinfo::default();
-    let text = text.get(..MAX_MODINFO).unwrap_or(text);
+    let cut = (0..=MAX_MODINFO.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let text = &text[..cut];
     for line in text.lines() {
         let Some((key, value)) = line.trim().split_once('=') else {
             continue;
