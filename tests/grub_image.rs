@@ -446,6 +446,38 @@ fn module_area_faults_end_to_end() {
     );
 }
 
+/// `grub-install --force` without embedding: diskboot reads the core.img *file* by
+/// blocklist, so the bytes come in whole sectors with no Reed-Solomon length to say
+/// where the payload starts; the decompressor's size is then found by search.
+#[test]
+fn core_read_in_whole_sectors_without_rs_is_found_by_search() {
+    let good = pc_core();
+    let want = parse_core(good).unwrap();
+    for pad in [1, 100, 511] {
+        let mut b = good.clone();
+        b.resize(good.len() + pad, 0);
+        let c = parse_core(&b).unwrap();
+        assert_eq!(c.decompressor_size, want.decompressor_size, "pad {pad}");
+        assert_eq!(c.area, want.area);
+    }
+}
+
+/// A payload that really decodes to the claimed size but holds no module area (a
+/// zero bomb at our 16 MiB cap), and one claiming a byte more than the cap.
+#[test]
+fn zero_bomb_at_the_cap_is_decoded_and_refused() {
+    let zeros = vec![0u8; core::MAX_UNCOMPRESSED as usize];
+    let bomb = recompressed_core(&zeros);
+    assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
+    let started = std::time::Instant::now();
+    let e = parse_core(&bomb).unwrap_err();
+    assert_eq!(e.kind, FaultKind::NoModuleArea, "{e}");
+    eprintln!("16 MiB bomb refused in {:?}", started.elapsed());
+    let mut over = bomb.clone();
+    over[0x20c..0x210].copy_from_slice(&(core::MAX_UNCOMPRESSED + 1).to_le_bytes());
+    assert_eq!(parse_core(&over).unwrap_err().kind, FaultKind::TooBig);
+}
+
 fn gi_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
