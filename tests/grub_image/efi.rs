@@ -272,3 +272,24 @@ fn debian_shim_is_shim_not_grub() {
     }
     assert!(img.sbat.iter().any(|r| r.component == "shim"));
 }
+
+#[test]
+fn command_lst_names_the_module_of_each_command() {
+    let text = std::fs::read_to_string(format!("{GRUB_LIB}/i386-pc/command.lst")).unwrap();
+    let cmds = version::parse_command_lst(&text);
+    assert_eq!(cmds.len(), text.lines().count(), "every line is an entry");
+    let module_of = |c: &str| {
+        cmds.iter()
+            .find(|e| e.command == c)
+            .map(|e| (e.module.as_str(), e.extcmd))
+    };
+    assert_eq!(module_of("search.fs_uuid"), Some(("search_fs_uuid", false)));
+    assert_eq!(module_of("acpi"), Some(("acpi", true)));
+    assert_eq!(module_of("linux"), Some(("linux", false)));
+    // Every module named exists in the directory.
+    for e in &cmds {
+        let m = format!("{GRUB_LIB}/i386-pc/{}.mod", e.module);
+        assert!(Path::new(&m).exists(), "{m}");
+    }
+    assert!(version::parse_command_lst("junk\n: x\nname:\n").is_empty());
+}

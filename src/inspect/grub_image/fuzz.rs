@@ -53,14 +53,18 @@ pub fn efi_image(data: &[u8]) {
     }
 }
 
-/// `modinfo.sh` text and the `normal.mod` version finder.
+/// `modinfo.sh` and `command.lst` text, and the `normal.mod` version finder.
 pub fn modinfo(data: &[u8]) {
     let m = version::parse_modinfo(&String::from_utf8_lossy(data));
     let _ = m.target();
     if let Some(v) = version::normal_mod_version(data) {
         assert!(v.len() <= 64);
     }
-    let _ = version::upstream_of(&String::from_utf8_lossy(data));
+    let text = String::from_utf8_lossy(data);
+    let _ = version::upstream_of(&text);
+    for c in version::parse_command_lst(&text) {
+        assert!(!c.command.is_empty() && !c.module.is_empty());
+    }
 }
 
 /// The fuzz target: the first byte picks the parser.

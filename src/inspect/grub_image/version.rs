@@ -153,3 +153,43 @@ pub fn from_sbat(rows: &[SbatRow]) -> Option<GrubVersion> {
         source: VersionSource::Sbat,
     })
 }
+
+/// One line of `$prefix/<platform>/command.lst`: which module registers a command
+/// (`normal/dyncmd.c` reads it to autoload; a leading `*` marks an extcmd).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandEntry {
+    pub command: String,
+    pub module: String,
+    pub extcmd: bool,
+}
+
+/// Longest `command.lst` read (Debian's is ~6 KiB) and most entries kept.
+const MAX_COMMAND_LST: usize = 1 << 20;
+const MAX_COMMANDS: usize = 20_000;
+
+/// Parses `command.lst` (`[*]name: module` per line); other lines are skipped.
+pub fn parse_command_lst(text: &str) -> Vec<CommandEntry> {
+    let cut = (0..=MAX_COMMAND_LST.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    text[..cut]
+        .lines()
+        .filter_map(|line| {
+            let (name, module) = line.split_once(':')?;
+            let (extcmd, name) = match name.strip_prefix('*') {
+                Some(n) => (true, n),
+                None => (false, name),
+            };
+            let (name, module) = (name.trim(), module.trim());
+            (!name.is_empty() && !module.is_empty() && !module.contains(char::is_whitespace)).then(
+                || CommandEntry {
+                    command: name.to_string(),
+                    module: module.to_string(),
+                    extcmd,
+                },
+            )
+        })
+        .take(MAX_COMMANDS)
+        .collect()
+}
