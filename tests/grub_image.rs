@@ -588,3 +588,64 @@ fn grub_install_onto_a_loop_device_reads_back_from_the_image() {
 mod efi_images;
 #[path = "grub_image/fuzz.rs"]
 mod fuzz_runs;
+
+// ---------------------------------------------------------------- kernel exports vs modules
+
+/// Unresolved symbols of every module in a directory against a kernel, with each
+/// module's `.moddeps` closure (read from the same directory).
+fn unresolved_in_dir(kernel: &[u8], dir: &str) -> Vec<(String, String)> {
+    use bootvet::inspect::grub_image::symbols;
+    use std::collections::{BTreeMap, BTreeSet};
+    let names = symbols::kernel_names(kernel);
+    let mut mods = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "mod") {
+            let bytes = std::fs::read(&p).unwrap();
+            let info = module_area::read_module(&bytes, 0).unwrap();
+            let syms = symbols::module_symbols(&bytes).unwrap();
+            mods.insert(info.name.clone().unwrap(), (info.deps, syms));
+        }
+    }
+    let mut out = Vec::new();
+    for (name, (deps, syms)) in &mods {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<&str> = deps.iter().map(String::as_str).collect();
+        while let Some(d) = todo.pop() {
+            if seen.insert(d)
+                && let Some((dd, _)) = mods.get(d)
+            {
+                todo.extend(dd.iter().map(String::as_str));
+            }
+        }
+        let defined: BTreeSet<&str> = seen
+            .iter()
+            .filter_map(|d| mods.get(*d))
+            .flat_map(|(_, s)| s.defined.iter().map(String::as_str))
+            .collect();
+        for s in symbols::unresolved(syms, &names, &defined) {
+            out.push((name.clone(), s.to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_module_of_the_same_build_resolves_against_the_core_kernel() {
+    let (image, at) = decoded_pc_image();
+    let kernel = &image[..at];
+    let missing = unresolved_in_dir(kernel, &format!("{GRUB_LIB}/i386-pc"));
+    assert!(missing.is_empty(), "{missing:?}");
+    // The same kernel without `grub_calloc` (new in 2.06: a 2.04 core): the modules
+    // that call it are the ones GRUB would refuse with `symbol 'grub_calloc' not found`.
+    let mut old = kernel.to_vec();
+    let p = gi_find(&old, b"\0grub_calloc\0").unwrap();
+    old[p + 1..p + 12].copy_from_slice(b"grub_callox");
+    let missing = unresolved_in_dir(&old, &format!("{GRUB_LIB}/i386-pc"));
+    assert!(!missing.is_empty());
+    assert!(
+        missing.iter().all(|(_, s)| s == "grub_calloc"),
+        "{missing:?}"
+    );
+    assert!(missing.iter().any(|(m, _)| m == "normal"), "{missing:?}");
+}

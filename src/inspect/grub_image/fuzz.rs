@@ -4,7 +4,7 @@
 //! parsers promise about their results.
 
 use super::boot_sector::SECTOR;
-use super::{core, efi, follow_bios_chain, module_area, version};
+use super::{core, efi, follow_bios_chain, module_area, symbols, version};
 
 /// The BIOS chain over a byte string taken as a disk image: LBA 0 is the MBR, and the
 /// chain's reads are served from the same bytes (past the end: unreadable).
@@ -33,6 +33,10 @@ pub fn core_image(data: &[u8]) {
     if let Ok(core) = core::parse_core(data) {
         assert!(core.kernel_size < u64::from(core.header.uncompressed_size));
         let _ = core.into_image();
+    }
+    let _ = symbols::kernel_names(data);
+    if let Some(s) = symbols::module_symbols(data) {
+        let _ = symbols::unresolved(&s, &Default::default(), &Default::default());
     }
     for word in [module_area::Word::W32, module_area::Word::W64] {
         let area = module_area::walk(data, word);

@@ -26,6 +26,7 @@ pub mod core;
 pub mod efi;
 pub mod fuzz;
 pub mod module_area;
+pub mod symbols;
 pub mod version;
 
 use std::fmt;
