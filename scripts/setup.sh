@@ -11,6 +11,7 @@ packages=(
   # build: libblkid-rs links libblkid and runs bindgen (libclang) at build time
   libblkid-dev libclang-dev pkg-config gcc
   grub-common        # grub-script-check: the parser's differential oracle; grub-editenv
+  grub-pc-bin grub-efi-amd64-bin grub2-common  # tests/grub_image.rs: grub-mkimage i386-pc and x86_64-efi, grub-install
   gdisk              # sgdisk: GPT images
   fdisk              # sfdisk: MBR images, layouts read back
   dosfstools         # mkfs.vfat

@@ -8,6 +8,8 @@
 //!   with the kernel's own message.
 //! - `kconfig`: `/boot/config-*` and IKCONFIG; the root-path driver table.
 //! - `modules`: `modules.dep`, `modules.builtin`, `.ko` ELF (debug info, vermagic).
+//! - `grub_image`: GRUB's boot.img, diskboot blocklist, core image, module area, EFI
+//!   images (GRUB, shim, other), `.sbat`, `modinfo.sh`/`command.lst`, export symbols.
 //!
 //! What checks call: `kernel::inspect` → `KernelImage` (format, release, truncation,
 //! loaders); `initrd::inspect`/`inspect_with` → `InitrdReport` (segments, modules,
@@ -17,6 +19,7 @@
 
 pub mod cpio;
 pub mod fuzz_support;
+pub mod grub_image;
 pub mod initrd;
 pub mod kconfig;
 pub mod kernel;
