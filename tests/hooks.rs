@@ -835,8 +835,7 @@ fn ci_runs_exactly_the_readme_test_command_and_both_do_their_own_setup() {
     let last = ci
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .last()
+        .rfind(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap();
     assert_eq!(last, lines[1], ".ci/run's test command");
 }
