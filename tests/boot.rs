@@ -165,7 +165,12 @@ fn run_case(images: &Path, kernel: &Path, case: &Case) -> Row {
         .join(format!("{}-{}", case.scenario, case.platform));
     let boot = qemu::boot(&img, &case.platform, case.memory_mib, &work);
     let _ = std::fs::write(work.join("screen.txt"), boot.screen.join("\n"));
-    Row::new(case.clone(), &boot.observed, &said, boot.wall)
+    let printed = format!(
+        "{}\n{}",
+        classify::strip_ansi(&boot.serial),
+        boot.screen.join("\n")
+    );
+    Row::new(case.clone(), &boot.observed, &said, &printed, boot.wall)
 }
 
 #[test]

@@ -40,7 +40,7 @@ impl Outcome {
     }
 
     /// A state the machine stays in: the runner can stop the boot.
-    pub fn is_final(&self) -> bool {
+    fn is_final(&self) -> bool {
         matches!(
             self,
             Outcome::Booted
@@ -61,6 +61,15 @@ pub struct Observed {
     /// Who printed `line`: GRUB and the kernel are compared with bootvet's
     /// will-print lines; the busybox initramfs's own words are not Debian's.
     pub by_initramfs: bool,
+    /// GRUB said `Failed to boot both default and fallback entries.` and went back
+    /// to its menu, where it waits for a key: the runner can stop.
+    pub gave_up: bool,
+}
+
+impl Observed {
+    pub fn is_final(&self) -> bool {
+        self.outcome.is_final() || self.gave_up
+    }
 }
 
 /// Removes terminal control sequences (CSI `ESC [ … final`, `ESC c`, `ESC ( B` and
@@ -157,10 +166,13 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
         (Outcome::KernelPanic | Outcome::InitramfsShell, Some(e)) => (Some(e.clone()), false),
         _ => (line, by_initramfs),
     };
+    let gave_up = kernel_start.is_none()
+        && any(&|l| l.contains("Failed to boot both default and fallback entries"));
     Observed {
         outcome,
         line,
         by_initramfs,
+        gave_up,
     }
 }
 
@@ -216,6 +228,10 @@ mod tests {
         assert_eq!(classify("grub> ", &[], false).outcome, Outcome::GrubPrompt);
         assert_eq!(classify("GRUB loading.", &[], true).outcome, Outcome::Reset);
         assert_eq!(classify("GRUB loading.", &[], false).outcome, Outcome::Hang);
+        let menu = "error: file `/vmlinuz' not found.\n  Failed to boot both default and fallback entries.\n";
+        let o = classify(menu, &[], false);
+        assert_eq!((o.outcome.clone(), o.is_final()), (Outcome::GrubError, true));
+        assert!(!classify("error: out of memory.\n", &[], false).is_final());
         let o = classify("bootvet-initramfs: no /sbin/init on /dev/vda4; dropping to a shell\n", &[], false);
         assert_eq!(o.outcome, Outcome::InitramfsShell);
         assert!(o.by_initramfs);

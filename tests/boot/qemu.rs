@@ -15,6 +15,7 @@ pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 pub struct Boot {
     pub observed: Observed,
+    pub serial: String,
     pub screen: Vec<String>,
     pub wall: Duration,
 }
@@ -94,7 +95,7 @@ pub fn boot(image: &Path, platform: &str, memory_mib: u32, work: &Path) -> Boot 
             break true;
         }
         let observed = classify(&serial, &watch.screen, false);
-        if observed.outcome.is_final() {
+        if observed.is_final() {
             let since = *final_since.get_or_insert_with(Instant::now);
             // Booted: /sbin/init powers off by itself; give it the time to.
             let settle = if observed.outcome == Outcome::Booted {
@@ -116,6 +117,7 @@ pub fn boot(image: &Path, platform: &str, memory_mib: u32, work: &Path) -> Boot 
     let observed = classify(&serial, &watch.screen, exited);
     Boot {
         observed,
+        serial,
         screen: watch.screen,
         wall,
     }

@@ -20,7 +20,8 @@ pub struct Case {
 pub enum Gap {
     /// Exit 3 and it booted, exit 0/1 and it failed, or exit 2.
     Verdict,
-    /// It failed, and bootvet's will-print lines do not hold the line it printed.
+    /// It failed, and bootvet's will-print lines do not hold the line it printed (or,
+    /// when it printed none, they name lines it never printed).
     Line,
 }
 
@@ -45,7 +46,8 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(case: Case, observed: &Observed, said: &Said, wall: Duration) -> Row {
+    /// `printed`: everything the machine printed (serial log and screen, cleaned).
+    pub fn new(case: Case, observed: &Observed, said: &Said, printed: &str, wall: Duration) -> Row {
         let booted = observed.outcome == Outcome::Booted;
         let mut gaps = Vec::new();
         let agrees = match said.exit {
@@ -57,12 +59,24 @@ impl Row {
             gaps.push(Gap::Verdict);
         }
         let mut line_note = None;
-        if let Some(line) = &observed.line {
-            if observed.by_initramfs {
+        match &observed.line {
+            Some(_) if observed.by_initramfs => {
                 line_note = Some("initramfs words (busybox, not Debian's): not compared");
-            } else if !said.will_print.iter().any(|p| line_matches(p, line)) {
-                gaps.push(Gap::Line);
             }
+            Some(line) => {
+                if !said.will_print.iter().any(|p| line_matches(p, line)) {
+                    gaps.push(Gap::Line);
+                }
+            }
+            // Failed without a word (a reset, a hang): bootvet's will-print lines must
+            // not name messages that never appeared.
+            None if !booted => {
+                let shown = |p: &String| printed.lines().any(|l| line_matches(p, l));
+                if !said.will_print.is_empty() && !said.will_print.iter().any(shown) {
+                    gaps.push(Gap::Line);
+                }
+            }
+            None => {}
         }
         Row {
             case,
