@@ -172,13 +172,14 @@ fn stable(tsv: &str) -> Vec<String> {
 
 fn table(rows: &[Row], wall: Duration) -> String {
     let mut out = String::from(
-        "| scenario | platform | RAM | what really happened | bootvet | agrees | boot time |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| scenario | platform | RAM | what really happened | first line GRUB or the kernel printed | bootvet | agrees | boot time |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
-        let happened = match &r.line {
-            Some(l) => format!("{}: `{}`", r.outcome.name(), cell(l)),
-            None => r.outcome.name().to_string(),
+        // Double backticks: GRUB's messages hold backticks themselves.
+        let line = match &r.line {
+            Some(l) => format!("`` {} ``", cell(l)),
+            None => "-".to_string(),
         };
         let agrees = if r.gaps.is_empty() {
             match r.line_note {
@@ -192,22 +193,28 @@ fn table(rows: &[Row], wall: Duration) -> String {
             )
         };
         out.push_str(&format!(
-            "| {} | {} | {} MiB | {} | exit {} {} | {} | {:.0} s |\n",
+            "| {} | {} | {} MiB | {} | {} | exit {} {} | {} | {:.0} s |\n",
             r.case.scenario,
             r.case.platform,
             r.case.memory_mib,
-            happened,
+            r.outcome.name(),
+            line,
             r.said.exit,
             r.said.codes.join(" "),
             agrees,
             r.wall.as_secs_f64()
         ));
     }
+    // Times depend on the machine's load: TCG shares the cores with everything else.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     out.push_str(&format!(
-        "\n{} boots, {} at a time: {:.0} s wall for the whole suite (build, check, boot).\n",
+        "\n{} boots, {} at a time: {:.0} s wall for the whole suite (build, check, boot), \
+         on {} cores at load {} (1/5/15 min) when it ended.\n",
         rows.len(),
         std::env::var("BOOTVET_BOOT_JOBS").unwrap_or_else(|_| "2".into()),
-        wall.as_secs_f64()
+        wall.as_secs_f64(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" / ")
     ));
     out
 }
