@@ -58,7 +58,10 @@ fn cases() -> Vec<Case> {
         .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
     let mut cases = Vec::new();
     for &(scenario, platforms, memory_mib) in MATRIX {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == scenario)) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|x| x == scenario))
+        {
             continue;
         }
         for &platform in platforms {
@@ -179,7 +182,13 @@ fn bootvet_predicts_real_boots() {
         eprintln!("the QEMU suite is opt-in: BOOTVET_BOOT_TESTS=1 (see tests/boot.rs)");
         return;
     }
-    for tool in ["qemu-system-x86_64", "grub-install", "grub-mkimage", "busybox", "sgdisk"] {
+    for tool in [
+        "qemu-system-x86_64",
+        "grub-install",
+        "grub-mkimage",
+        "busybox",
+        "sgdisk",
+    ] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .output()
@@ -188,7 +197,11 @@ fn bootvet_predicts_real_boots() {
             return;
         }
     }
-    for file in [qemu::OVMF_CODE, qemu::OVMF_VARS, "/usr/lib/grub/i386-pc/boot.img"] {
+    for file in [
+        qemu::OVMF_CODE,
+        qemu::OVMF_VARS,
+        "/usr/lib/grub/i386-pc/boot.img",
+    ] {
         if !Path::new(file).exists() && missing(file) {
             return;
         }
@@ -207,19 +220,32 @@ fn bootvet_predicts_real_boots() {
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..jobs {
-            s.spawn(|| loop {
-                let Some(case) = queue.lock().unwrap().pop() else {
-                    break;
-                };
-                let row = run_case(&images, &kernel, &case);
-                eprintln!("{}", row.summary());
-                rows.lock().unwrap().push(row);
+            s.spawn(|| {
+                loop {
+                    let Some(case) = queue.lock().unwrap().pop() else {
+                        break;
+                    };
+                    let row = run_case(&images, &kernel, &case);
+                    eprintln!("{}", row.summary());
+                    rows.lock().unwrap().push(row);
+                }
             });
         }
     });
     let wall = start.elapsed();
     let mut rows = rows.into_inner().unwrap();
     rows.sort_by_key(|r| results::order(&r.case, MATRIX.iter().map(|m| m.0)));
-    eprintln!("QEMU suite: {} boots in {:.0} s", rows.len(), wall.as_secs_f64());
-    results::judge(&rows, wall, std::env::var_os("BOOTVET_BOOT_ONLY").is_none());
+    eprintln!(
+        "QEMU suite: {} boots in {:.0} s",
+        rows.len(),
+        wall.as_secs_f64()
+    );
+    let release = kernel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("x-linux-image-"))
+        .unwrap_or_default()
+        .to_string();
+    let full = std::env::var_os("BOOTVET_BOOT_ONLY").is_none();
+    results::judge(&rows, wall, full, &release);
 }

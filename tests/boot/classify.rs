@@ -104,13 +104,10 @@ pub fn strip_ansi(text: &str) -> String {
 /// `[    1.234567] text` → `text`.
 fn without_timestamp(line: &str) -> &str {
     let t = line.trim_start();
-    if let Some(rest) = t.strip_prefix('[') {
-        if let Some(end) = rest.find(']') {
-            let stamp = &rest[..end];
-            if stamp.trim().chars().all(|c| c.is_ascii_digit() || c == '.') {
-                return rest[end + 1..].trim_start();
-            }
-        }
+    if let Some((stamp, rest)) = t.strip_prefix('[').and_then(|r| r.split_once(']'))
+        && stamp.trim().chars().all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return rest.trim_start();
     }
     t
 }
@@ -148,7 +145,9 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
     }) {
         (Outcome::KernelPanic, Some(l), false)
     } else if any(&|l| l.contains("grub rescue>")) {
-        let line = first_grub_error.clone().or_else(|| Some("grub rescue>".into()));
+        let line = first_grub_error
+            .clone()
+            .or_else(|| Some("grub rescue>".into()));
         (Outcome::GrubRescue, line, false)
     } else if any(&|l| l.starts_with("grub>")) {
         let line = first_grub_error.clone().or_else(|| Some("grub>".into()));
@@ -187,7 +186,10 @@ mod tests {
             strip_ansi(raw),
             "error: file `/grub/i386-pc/normal.mod' not found.\n"
         );
-        assert_eq!(without_timestamp("[    3.854289] reboot: Power down"), "reboot: Power down");
+        assert_eq!(
+            without_timestamp("[    3.854289] reboot: Power down"),
+            "reboot: Power down"
+        );
         assert_eq!(without_timestamp("[x] y"), "[x] y");
     }
 
@@ -214,7 +216,10 @@ mod tests {
                       [    1.0] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0) ]---\n";
         let o = classify(serial, &[], false);
         assert_eq!(o.outcome, Outcome::KernelPanic);
-        assert_eq!(o.line.as_deref(), Some("error: file `/initrd.img-6.1' not found."));
+        assert_eq!(
+            o.line.as_deref(),
+            Some("error: file `/initrd.img-6.1' not found.")
+        );
         let o = classify(&serial.replace("error: file", "ok"), &[], false);
         assert_eq!(
             o.line.as_deref(),
@@ -224,15 +229,25 @@ mod tests {
 
     #[test]
     fn marker_prompt_reset_hang() {
-        assert_eq!(classify("x\nbootvet-boot-marker: hi\n", &[], true).outcome, Outcome::Booted);
+        assert_eq!(
+            classify("x\nbootvet-boot-marker: hi\n", &[], true).outcome,
+            Outcome::Booted
+        );
         assert_eq!(classify("grub> ", &[], false).outcome, Outcome::GrubPrompt);
         assert_eq!(classify("GRUB loading.", &[], true).outcome, Outcome::Reset);
         assert_eq!(classify("GRUB loading.", &[], false).outcome, Outcome::Hang);
         let menu = "error: file `/vmlinuz' not found.\n  Failed to boot both default and fallback entries.\n";
         let o = classify(menu, &[], false);
-        assert_eq!((o.outcome.clone(), o.is_final()), (Outcome::GrubError, true));
+        assert_eq!(
+            (o.outcome.clone(), o.is_final()),
+            (Outcome::GrubError, true)
+        );
         assert!(!classify("error: out of memory.\n", &[], false).is_final());
-        let o = classify("bootvet-initramfs: no /sbin/init on /dev/vda4; dropping to a shell\n", &[], false);
+        let o = classify(
+            "bootvet-initramfs: no /sbin/init on /dev/vda4; dropping to a shell\n",
+            &[],
+            false,
+        );
         assert_eq!(o.outcome, Outcome::InitramfsShell);
         assert!(o.by_initramfs);
     }

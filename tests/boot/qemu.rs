@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::classify::{classify, Observed, Outcome};
+use super::classify::{Observed, Outcome, classify};
 
 pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
@@ -44,7 +44,13 @@ pub fn boot(image: &Path, platform: &str, memory_mib: u32, work: &Path) -> Boot 
         // No -nographic: with it QEMU asks SeaBIOS to copy the text screen to the
         // serial port (sercon), interleaved with cursor moves; a real machine shows
         // what comes before grub.cfg on the screen only, which is read below.
-        .args(["-display", "none", "-no-reboot", "-no-user-config", "-nodefaults"])
+        .args([
+            "-display",
+            "none",
+            "-no-reboot",
+            "-no-user-config",
+            "-nodefaults",
+        ])
         .args(["-vga", "std", "-serial"])
         .arg(format!("file:{}", serial_log.display()))
         .arg("-monitor")
@@ -62,7 +68,10 @@ pub fn boot(image: &Path, platform: &str, memory_mib: u32, work: &Path) -> Boot 
                 "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"
             ))
             .arg("-drive")
-            .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()));
+            .arg(format!(
+                "if=pflash,format=raw,unit=1,file={}",
+                vars.display()
+            ));
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -93,7 +102,11 @@ pub fn boot(image: &Path, platform: &str, memory_mib: u32, work: &Path) -> Boot 
         // host stretches past the quiet limit (seen on initrd-missing efi). A key
         // ends the same wait at once; nothing else reads it.
         let waits = serial.matches(PRESS_ANY_KEY).count().max(
-            watch.screen.iter().filter(|l| l.contains(PRESS_ANY_KEY)).count(),
+            watch
+                .screen
+                .iter()
+                .filter(|l| l.contains(PRESS_ANY_KEY))
+                .count(),
         );
         if waits > keys_sent && !exited {
             keys_sent = waits;

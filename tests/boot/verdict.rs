@@ -101,9 +101,15 @@ mod tests {
     #[test]
     fn matching_is_substring_with_ellipses() {
         let seen = "error: file `/vmlinuz-6.1.0-57-amd64' not found.";
-        assert!(line_matches("error: file '/vmlinuz-6.1.0-57-amd64' not found.", seen));
+        assert!(line_matches(
+            "error: file '/vmlinuz-6.1.0-57-amd64' not found.",
+            seen
+        ));
         assert!(line_matches("error: file '/vmlinuz-…' not found.", seen));
-        assert!(!line_matches("error: file '/initrd.img-6.1.0-57-amd64' not found.", seen));
+        assert!(!line_matches(
+            "error: file '/initrd.img-6.1.0-57-amd64' not found.",
+            seen
+        ));
         assert!(!line_matches("not found. error:", seen));
         assert!(!line_matches("error: …", seen));
     }
