@@ -11,7 +11,11 @@ packages=(
   # build: libblkid-rs links libblkid and runs bindgen (libclang) at build time
   libblkid-dev libclang-dev pkg-config gcc
   grub-common        # grub-script-check: the parser's differential oracle; grub-editenv
-  grub-pc-bin grub-efi-amd64-bin grub2-common  # tests/grub_image.rs: grub-mkimage i386-pc and x86_64-efi, grub-install
+  grub-pc-bin grub-efi-amd64-bin grub2-common  # tests/grub_image.rs, tests/boot.rs: grub-mkimage, grub-install
+  # tests/boot.rs, the QEMU verification suite: real GRUB installs booted under QEMU
+  qemu-system-x86    # qemu-system-x86_64 (TCG) with SeaBIOS
+  ovmf               # UEFI firmware for the efi boots (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd)
+  busybox-static     # the initramfs's and the root's userland
   gdisk              # sgdisk: GPT images
   fdisk              # sfdisk: MBR images, layouts read back
   dosfstools         # mkfs.vfat

@@ -1,0 +1,251 @@
+//! The QEMU verification suite (issue #16): boots real images — a real GRUB install,
+//! Debian's kernel, a busybox initramfs with the kernel's real modules — under
+//! qemu-system-x86_64 (TCG; SeaBIOS for pc, OVMF for efi) and asserts that bootvet's
+//! verdict on the same image is what really happened:
+//!   - exit 3 ⇔ the boot failed; exit 0/1 ⇔ it booted (exit 2 never agrees);
+//!   - when it failed, the first line GRUB or the kernel printed about it matches one
+//!     of bootvet's will-print lines for the entry that boots next (`line_matches`).
+//!
+//! Every disagreement must be listed in fixtures/boot/KNOWN-GAPS.tsv with the issue
+//! that will fix it; a listed gap that no longer disagrees fails too, so the list
+//! stays true. The run's ground truth goes to fixtures/boot/results.tsv and the
+//! generated table in fixtures/boot/README.md (`BOOTVET_BOOT_WRITE=1`); without it
+//! the run is compared with them.
+//!
+//! Opt-in: `BOOTVET_BOOT_TESTS=1` (needs root and loop devices to build pc images).
+//! `BOOTVET_BOOT_ONLY=healthy,kernel-missing` limits the scenarios,
+//! `BOOTVET_BOOT_JOBS` the parallel boots (default 2).
+
+#[path = "boot/classify.rs"]
+mod classify;
+#[path = "boot/qemu.rs"]
+mod qemu;
+#[path = "boot/results.rs"]
+mod results;
+#[path = "boot/verdict.rs"]
+mod verdict;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use results::{Case, Row};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The first matrix: (scenario, platforms, machine memory in MiB).
+const MATRIX: &[(&str, &[&str], u32)] = &[
+    ("healthy", &["pc", "efi"], 512),
+    ("kernel-missing", &["pc", "efi"], 512),
+    ("initrd-missing", &["pc", "efi"], 512),
+    ("initrd-truncated", &["pc", "efi"], 512),
+    ("no-initrd-line", &["pc", "efi"], 512),
+    ("root-uuid-unknown", &["pc", "efi"], 512),
+    ("grub-cfg-missing", &["pc", "efi"], 512),
+    ("modules-missing", &["pc", "efi"], 512),
+    ("init-missing", &["pc", "efi"], 512),
+    ("kernel-cut-tail", &["pc", "efi"], 512),
+    ("kernel-cut-payload", &["pc", "efi"], 512),
+    ("big-initrd", &["pc", "efi"], 256),
+];
+
+fn cases() -> Vec<Case> {
+    let only: Option<Vec<String>> = std::env::var("BOOTVET_BOOT_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
+    let mut cases = Vec::new();
+    for &(scenario, platforms, memory_mib) in MATRIX {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|x| x == scenario))
+        {
+            continue;
+        }
+        for &platform in platforms {
+            cases.push(Case {
+                scenario: scenario.to_string(),
+                platform: platform.to_string(),
+                memory_mib,
+            });
+        }
+    }
+    cases
+}
+
+/// A missing input: a failure under CI, a loud skip elsewhere.
+fn missing(what: &str) -> bool {
+    let msg = format!("the QEMU suite needs {what}");
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("\n!!!!! SKIPPING the QEMU suite: {msg} !!!!!\n");
+    true
+}
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("BOOTVET_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/bootvet-cache"))
+}
+
+/// Debian's kernel package (the one `linux-image-amd64` depends on), downloaded once
+/// into the cache tests/inspect.rs uses and extracted there; the same protocol
+/// (private temporary names, then rename) since other test binaries share it.
+fn debian_kernel() -> Option<PathBuf> {
+    let script = "set -e; c=\"$1\"; mkdir -p \"$c\"; cd \"$c\"; \
+        pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \\(linux-image-[0-9].*-amd64\\)$/\\1/p' | head -n1); \
+        [ -n \"$pkg\" ]; \
+        if ! ls \"$pkg\"_*.deb >/dev/null 2>&1; then \
+          d=$(mktemp -d -p .); (cd \"$d\" && apt-get download \"$pkg\" >/dev/null 2>&1); \
+          mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
+        deb=$(ls \"$pkg\"_*.deb | head -n1); \
+        if [ ! -d \"x-$pkg\" ]; then \
+          t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
+          mv -T \"$t\" \"x-$pkg\" 2>/dev/null || rm -rf \"$t\"; fi; \
+        echo \"$c/x-$pkg\"";
+    let out = Command::new("sh")
+        .args(["-c", script, "sh"])
+        .arg(cache_dir())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    dir.join("boot").is_dir().then_some(dir)
+}
+
+/// The images' directory, emptied when the scripts that build them change.
+fn images_dir(kernel: &Path) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("boot-images");
+    let mut stamp = kernel.display().to_string();
+    for f in ["build.sh", "initrd-init.sh", "root-init.sh"] {
+        let text = std::fs::read_to_string(repo().join("fixtures/boot").join(f))
+            .expect("read fixtures/boot scripts");
+        stamp.push_str(&text);
+    }
+    let stamp_file = dir.join("STAMP");
+    if std::fs::read_to_string(&stamp_file).ok().as_deref() != Some(stamp.as_str()) {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the images directory");
+        std::fs::write(&stamp_file, &stamp).expect("write STAMP");
+    }
+    dir
+}
+
+fn build(images: &Path, kernel: &Path, case: &Case) -> PathBuf {
+    let img = images.join(format!("{}-{}.img", case.scenario, case.platform));
+    if img.exists() {
+        return img;
+    }
+    let out = Command::new("bash")
+        .arg(repo().join("fixtures/boot/build.sh"))
+        .arg(images)
+        .arg(kernel)
+        .arg(&case.scenario)
+        .arg(&case.platform)
+        .output()
+        .expect("run fixtures/boot/build.sh");
+    assert!(
+        out.status.success(),
+        "fixtures/boot/build.sh {} {} failed: {}",
+        case.scenario,
+        case.platform,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    img
+}
+
+/// Build, check, boot, compare: one row of the results.
+fn run_case(images: &Path, kernel: &Path, case: &Case) -> Row {
+    let img = build(images, kernel, case);
+    let said = verdict::check(&img, &case.platform, case.memory_mib);
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("boot-runs")
+        .join(format!("{}-{}", case.scenario, case.platform));
+    let boot = qemu::boot(&img, &case.platform, case.memory_mib, &work);
+    let _ = std::fs::write(work.join("screen.txt"), boot.screen.join("\n"));
+    let printed = format!(
+        "{}\n{}",
+        classify::strip_ansi(&boot.serial),
+        boot.screen.join("\n")
+    );
+    Row::new(case.clone(), &boot.observed, &said, &printed, boot.wall)
+}
+
+#[test]
+fn bootvet_predicts_real_boots() {
+    if std::env::var_os("BOOTVET_BOOT_TESTS").is_none() {
+        eprintln!("the QEMU suite is opt-in: BOOTVET_BOOT_TESTS=1 (see tests/boot.rs)");
+        return;
+    }
+    for tool in [
+        "qemu-system-x86_64",
+        "grub-install",
+        "grub-mkimage",
+        "busybox",
+        "sgdisk",
+    ] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found && missing(tool) {
+            return;
+        }
+    }
+    for file in [
+        qemu::OVMF_CODE,
+        qemu::OVMF_VARS,
+        "/usr/lib/grub/i386-pc/boot.img",
+    ] {
+        if !Path::new(file).exists() && missing(file) {
+            return;
+        }
+    }
+    let Some(kernel) = debian_kernel() else {
+        missing("Debian's kernel package (apt-get download linux-image-*-amd64)");
+        return;
+    };
+    let images = images_dir(&kernel);
+    let queue = Mutex::new(cases());
+    let rows = Mutex::new(Vec::new());
+    let jobs: usize = std::env::var("BOOTVET_BOOT_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or(2);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let Some(case) = queue.lock().unwrap().pop() else {
+                        break;
+                    };
+                    let row = run_case(&images, &kernel, &case);
+                    eprintln!("{}", row.summary());
+                    rows.lock().unwrap().push(row);
+                }
+            });
+        }
+    });
+    let wall = start.elapsed();
+    let mut rows = rows.into_inner().unwrap();
+    rows.sort_by_key(|r| results::order(&r.case, MATRIX.iter().map(|m| m.0)));
+    eprintln!(
+        "QEMU suite: {} boots in {:.0} s",
+        rows.len(),
+        wall.as_secs_f64()
+    );
+    let release = kernel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("x-linux-image-"))
+        .unwrap_or_default()
+        .to_string();
+    let full = std::env::var_os("BOOTVET_BOOT_ONLY").is_none();
+    results::judge(&rows, wall, full, &release);
+}

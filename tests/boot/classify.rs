@@ -1,0 +1,254 @@
+//! What really happened in one boot, read from the serial log and (pc) the text
+//! screen: the end state, and the first line GRUB or the kernel printed about it.
+
+/// The line the root filesystem's /sbin/init prints (fixtures/boot/root-init.sh).
+pub const MARKER: &str = "bootvet-boot-marker:";
+/// Every message of the busybox initramfs's /init starts with this.
+const INITRAMFS: &str = "bootvet-initramfs:";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The root's /sbin/init ran.
+    Booted,
+    /// GRUB printed an error and never started a kernel.
+    GrubError,
+    /// `grub rescue>`: normal.mod could not be loaded.
+    GrubRescue,
+    /// `grub>`: normal mode without a menu (no grub.cfg).
+    GrubPrompt,
+    KernelPanic,
+    /// The initramfs gave up and started a shell.
+    InitramfsShell,
+    /// The machine reset (QEMU runs with -no-reboot, so it exited) before any of the above.
+    Reset,
+    /// Nothing of the above before the time limit.
+    Hang,
+}
+
+impl Outcome {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Booted => "booted",
+            Outcome::GrubError => "GRUB error",
+            Outcome::GrubRescue => "grub rescue>",
+            Outcome::GrubPrompt => "grub>",
+            Outcome::KernelPanic => "kernel panic",
+            Outcome::InitramfsShell => "initramfs shell",
+            Outcome::Reset => "reset",
+            Outcome::Hang => "hang",
+        }
+    }
+
+    /// A state the machine stays in: the runner can stop the boot.
+    fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Booted
+                | Outcome::GrubRescue
+                | Outcome::GrubPrompt
+                | Outcome::KernelPanic
+                | Outcome::InitramfsShell
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    pub outcome: Outcome,
+    /// The first line GRUB, the kernel or the initramfs printed about the failure
+    /// (None when it booted, or reset/hung without a word).
+    pub line: Option<String>,
+    /// Who printed `line`: GRUB and the kernel are compared with bootvet's
+    /// will-print lines; the busybox initramfs's own words are not Debian's.
+    pub by_initramfs: bool,
+    /// GRUB said `Failed to boot both default and fallback entries.` and went back
+    /// to its menu, where it waits for a key: the runner can stop.
+    pub gave_up: bool,
+}
+
+impl Observed {
+    pub fn is_final(&self) -> bool {
+        self.outcome.is_final() || self.gave_up
+    }
+}
+
+/// Removes terminal control sequences (CSI `ESC [ … final`, `ESC c`, `ESC ( B` and
+/// the like) and carriage returns, which GRUB and OVMF write between characters.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    // Parameters and intermediates, then one final byte in @..~.
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some('(') | Some(')') => {
+                    chars.next();
+                }
+                _ => {}
+            },
+            '\r' => {}
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `[    1.234567] text` → `text`.
+fn without_timestamp(line: &str) -> &str {
+    let t = line.trim_start();
+    if let Some((stamp, rest)) = t.strip_prefix('[').and_then(|r| r.split_once(']'))
+        && stamp.trim().chars().all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return rest.trim_start();
+    }
+    t
+}
+
+/// Classifies one boot. `serial` is the raw serial log, `screen` the text screen's
+/// lines in the order they first appeared (empty on efi, where OVMF copies its
+/// console to the serial port), `exited` whether QEMU stopped by itself (with
+/// -no-reboot: power-off or reset).
+pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
+    let clean = strip_ansi(serial);
+    let lines: Vec<&str> = clean
+        .lines()
+        .map(without_timestamp)
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let kernel_start = lines.iter().position(|l| l.starts_with("Linux version "));
+    let grub_lines: Vec<&str> = screen
+        .iter()
+        .map(|l| l.trim())
+        .chain(lines[..kernel_start.unwrap_or(lines.len())].iter().copied())
+        .collect();
+    let first_grub_error = grub_lines
+        .iter()
+        .find_map(|l| l.find("error: ").map(|at| l[at..].to_string()));
+    let any = |pred: &dyn Fn(&str) -> bool| grub_lines.iter().any(|l| pred(l));
+
+    let (outcome, line, by_initramfs) = if lines.iter().any(|l| l.contains(MARKER)) {
+        (Outcome::Booted, None, false)
+    } else if let Some(l) = lines.iter().find(|l| l.contains(INITRAMFS)) {
+        (Outcome::InitramfsShell, Some(l.to_string()), true)
+    } else if let Some(l) = lines.iter().find_map(|l| {
+        l.find("Kernel panic - not syncing")
+            .map(|at| l[at..].trim_end_matches(" ]---").to_string())
+    }) {
+        (Outcome::KernelPanic, Some(l), false)
+    } else if any(&|l| l.contains("grub rescue>")) {
+        let line = first_grub_error
+            .clone()
+            .or_else(|| Some("grub rescue>".into()));
+        (Outcome::GrubRescue, line, false)
+    } else if any(&|l| l.starts_with("grub>")) {
+        let line = first_grub_error.clone().or_else(|| Some("grub>".into()));
+        (Outcome::GrubPrompt, line, false)
+    } else if kernel_start.is_none() && first_grub_error.is_some() && !exited {
+        (Outcome::GrubError, first_grub_error.clone(), false)
+    } else if exited {
+        (Outcome::Reset, first_grub_error.clone(), false)
+    } else {
+        (Outcome::Hang, first_grub_error.clone(), false)
+    };
+    // A GRUB error before a kernel that then fails (initrd missing → panic) is the
+    // first line the person at the console sees.
+    let (line, by_initramfs) = match (&outcome, &first_grub_error) {
+        (Outcome::KernelPanic | Outcome::InitramfsShell, Some(e)) => (Some(e.clone()), false),
+        _ => (line, by_initramfs),
+    };
+    let gave_up = kernel_start.is_none()
+        && any(&|l| l.contains("Failed to boot both default and fallback entries"));
+    Observed {
+        outcome,
+        line,
+        by_initramfs,
+        gave_up,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_and_timestamps_go() {
+        let raw = "\u{1b}[0merror: file `/grub/i386-pc/n\u{1b}[12;28H\u{1b}[12;29Hormal.mod' not found.\r\n";
+        assert_eq!(
+            strip_ansi(raw),
+            "error: file `/grub/i386-pc/normal.mod' not found.\n"
+        );
+        assert_eq!(
+            without_timestamp("[    3.854289] reboot: Power down"),
+            "reboot: Power down"
+        );
+        assert_eq!(without_timestamp("[x] y"), "[x] y");
+    }
+
+    #[test]
+    fn rescue_from_the_screen() {
+        let screen = vec![
+            "GRUB loading.".to_string(),
+            "Welcome to GRUB!".to_string(),
+            "error: file `/grub/i386-pc/normal.mod' not found.".to_string(),
+            "grub rescue>".to_string(),
+        ];
+        let o = classify("", &screen, false);
+        assert_eq!(o.outcome, Outcome::GrubRescue);
+        assert_eq!(
+            o.line.as_deref(),
+            Some("error: file `/grub/i386-pc/normal.mod' not found.")
+        );
+    }
+
+    #[test]
+    fn grub_error_then_panic_names_the_grub_error() {
+        let serial = "Loading initial ramdisk ...\nerror: file `/initrd.img-6.1' not found.\n\
+                      [    0.000000] Linux version 6.1.0\n\
+                      [    1.0] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0) ]---\n";
+        let o = classify(serial, &[], false);
+        assert_eq!(o.outcome, Outcome::KernelPanic);
+        assert_eq!(
+            o.line.as_deref(),
+            Some("error: file `/initrd.img-6.1' not found.")
+        );
+        let o = classify(&serial.replace("error: file", "ok"), &[], false);
+        assert_eq!(
+            o.line.as_deref(),
+            Some("Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)")
+        );
+    }
+
+    #[test]
+    fn marker_prompt_reset_hang() {
+        assert_eq!(
+            classify("x\nbootvet-boot-marker: hi\n", &[], true).outcome,
+            Outcome::Booted
+        );
+        assert_eq!(classify("grub> ", &[], false).outcome, Outcome::GrubPrompt);
+        assert_eq!(classify("GRUB loading.", &[], true).outcome, Outcome::Reset);
+        assert_eq!(classify("GRUB loading.", &[], false).outcome, Outcome::Hang);
+        let menu = "error: file `/vmlinuz' not found.\n  Failed to boot both default and fallback entries.\n";
+        let o = classify(menu, &[], false);
+        assert_eq!(
+            (o.outcome.clone(), o.is_final()),
+            (Outcome::GrubError, true)
+        );
+        assert!(!classify("error: out of memory.\n", &[], false).is_final());
+        let o = classify(
+            "bootvet-initramfs: no /sbin/init on /dev/vda4; dropping to a shell\n",
+            &[],
+            false,
+        );
+        assert_eq!(o.outcome, Outcome::InitramfsShell);
+        assert!(o.by_initramfs);
+    }
+}

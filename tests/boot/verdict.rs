@@ -1,0 +1,116 @@
+//! What bootvet says about an image: its exit status and the lines it says GRUB or
+//! the kernel will print for the entry that boots next.
+
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Clone, Debug)]
+pub struct Said {
+    pub exit: i32,
+    /// Codes of the findings on the next entry and on the config as a whole.
+    pub codes: Vec<String>,
+    /// Their will-print lines, in report order.
+    pub will_print: Vec<String>,
+}
+
+/// `bootvet check --image IMAGE --platform PLATFORM --memory MEM --json`.
+pub fn check(image: &Path, platform: &str, memory_mib: u32) -> Said {
+    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        .args(["check", "--json", "--platform", platform])
+        .arg("--memory")
+        .arg(format!("{memory_mib}M"))
+        .arg("--image")
+        .arg(image)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run bootvet");
+    let exit = out.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&stdout) else {
+        // Exit 2 may come without a document: keep what it wrote to stderr.
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Said {
+            exit,
+            codes: Vec::new(),
+            will_print: err.lines().map(str::to_string).take(3).collect(),
+        };
+    };
+    let next = doc["next_boot"].as_str().map(str::to_string);
+    let mut codes = Vec::new();
+    let mut will_print = Vec::new();
+    for finding in doc["findings"].as_array().into_iter().flatten() {
+        let on_next = match finding.get("entry") {
+            None => true,
+            Some(e) => e["path"].as_str().map(str::to_string) == next,
+        };
+        if !on_next {
+            continue;
+        }
+        if let Some(code) = finding["code"].as_str() {
+            codes.push(code.to_string());
+        }
+        for line in finding["will_print"].as_array().into_iter().flatten() {
+            if let Some(l) = line.as_str() {
+                will_print.push(l.to_string());
+            }
+        }
+    }
+    Said {
+        exit,
+        codes,
+        will_print,
+    }
+}
+
+/// Normalised for comparison: GRUB's backtick-apostrophe quotes as plain
+/// apostrophes, runs of white space as one space.
+fn normalise(s: &str) -> String {
+    s.replace('`', "'")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a will-print line matches what the machine printed: the observed line
+/// contains the predicted one, where a `…` in the prediction (bootvet shortens UUIDs
+/// and paths) stands for any text, the pieces appearing in order.
+pub fn line_matches(predicted: &str, observed: &str) -> bool {
+    let observed = normalise(observed);
+    // A prediction of a word or two ("error:") would match anything.
+    if normalise(&predicted.replace('…', "")).len() < 12 {
+        return false;
+    }
+    let mut from = 0;
+    for piece in predicted.split('…') {
+        let piece = normalise(piece);
+        if piece.is_empty() {
+            continue;
+        }
+        match observed[from..].find(&piece) {
+            Some(at) => from += at + piece.len(),
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_matches;
+
+    #[test]
+    fn matching_is_substring_with_ellipses() {
+        let seen = "error: file `/vmlinuz-6.1.0-57-amd64' not found.";
+        assert!(line_matches(
+            "error: file '/vmlinuz-6.1.0-57-amd64' not found.",
+            seen
+        ));
+        assert!(line_matches("error: file '/vmlinuz-…' not found.", seen));
+        assert!(!line_matches(
+            "error: file '/initrd.img-6.1.0-57-amd64' not found.",
+            seen
+        ));
+        assert!(!line_matches("not found. error:", seen));
+        assert!(!line_matches("error: …", seen));
+    }
+}
