@@ -1,11 +1,14 @@
 //! Kernel images: the x86 boot protocol setup header of a bzImage, the PE/EFI stub,
 //! the sections of a unified kernel image (`.linux`, `.initrd`, `.uname`, `.cmdline`,
-//! `.osrel`), truncation against the sizes the headers declare, and the embedded
-//! version string. Binary layouts are read with `nom`. It reads the first
+//! `.osrel`), truncation judged by what the boot reads (kernel/cut.rs says what
+//! GRUB and the kernel read of a cut file), and the embedded version string. Binary layouts are read with `nom`. It reads the first
 //! `HEAD_LEN` bytes plus a few small sections through the caller's `Read + Seek`; it
 //! never reads the whole image and never trusts an offset before checking it.
 
 use std::io::{self, Read, Seek, SeekFrom};
+
+mod cut;
+pub use cut::{Cut, Layout};
 
 use super::initrd::{self, Compression};
 use super::kconfig;
@@ -163,10 +166,14 @@ pub enum Format {
     Unknown,
 }
 
+/// A file shorter than its headers declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Truncation {
     pub declared: u64,
     pub actual: u64,
+    /// What the missing bytes held (older captured facts lack it).
+    #[serde(default)]
+    pub cut: Cut,
 }
 
 /// Which GRUB loaders can start the image.
@@ -189,7 +196,11 @@ pub struct KernelImage {
     pub version_string: Option<String>,
     /// The release (`6.1.0-56-amd64`): what `uname -r` prints and `/lib/modules` uses.
     pub release: Option<String>,
+    /// Cut short where the boot needs the bytes.
     pub truncated: Option<Truncation>,
+    /// Cut short only in the tail nothing reads (the CRC, the zero fill before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail_cut: Option<Truncation>,
     pub bootable_by: BootableBy,
     /// Magic of the compressed payload (`xz`, `zstd`, `gzip`…), when located.
     pub payload_compression: Option<String>,
@@ -392,6 +403,47 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> io::Result<Vec
     Ok(buf)
 }
 
+/// Where the parts of a bzImage file begin and end (see cut.rs).
+fn bzimage_layout(header: &SetupHeader, pe: Option<&PeInfo>, head: &[u8], declared: u64) -> Layout {
+    // GRUB reads the setup header up to 0x202 plus the jump's signed displacement.
+    let jump = head.get(0x201).map_or(0, |&b| i64::from(b as i8));
+    let header_end = u64::try_from(0x202 + jump).unwrap_or(0);
+    let payload = match (header.payload_start(), header.payload_length) {
+        (Some(start), Some(len)) if len > 0 && header.payload_offset != Some(0) => {
+            Some((start, start + u64::from(len)))
+        }
+        _ => None,
+    };
+    // The 6.7+ layout (and Debian's 6.1.y): a PE `.data` section whose raw data ends
+    // at the declared size, 512-byte aligned, with the CRC in its last 4 bytes.
+    let aligned_data = pe.and_then(|pe| pe.section(".data")).is_some_and(|s| {
+        u64::from(s.raw_offset) + u64::from(s.raw_size) == declared && declared % 0x200 == 0
+    });
+    Layout {
+        setup_size: header.setup_size(),
+        header_end,
+        payload,
+        declared,
+        fill_max: if aligned_data {
+            cut::FILL_MAX_ALIGNED_DATA
+        } else {
+            cut::FILL_MAX_PADDED
+        },
+    }
+}
+
+/// Whether the bytes just before a cut at `size` are zero, as the fill before the
+/// CRC is; only bytes after the payload count.
+fn zeros_before<R: Read + Seek>(input: &mut R, size: u64, layout: &Layout) -> io::Result<bool> {
+    let floor = layout.payload.map_or(layout.setup_size, |(_, end)| end);
+    let from = size.saturating_sub(cut::ZERO_EVIDENCE).max(floor);
+    if from >= size {
+        return Ok(false);
+    }
+    let len = usize::try_from(size - from).unwrap_or(0);
+    Ok(read_at(input, from, len)?.iter().all(|&b| b == 0))
+}
+
 /// Inspects a kernel image. Reads the head, the payload's first bytes and, for a UKI,
 /// the small text sections; `Err` only when the stream cannot be read.
 pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
@@ -416,6 +468,18 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
         let declared = header
             .declared_size()
             .max(pe.as_ref().map(PeInfo::declared_size).unwrap_or(0));
+        let cut = if size < declared {
+            let layout = bzimage_layout(&header, pe.as_ref(), &head, declared);
+            let zeros = zeros_before(&mut input, size, &layout)?;
+            let cut = cut::classify(&layout, size, zeros);
+            Some(Truncation {
+                declared,
+                actual: size,
+                cut,
+            })
+        } else {
+            None
+        };
         let xl = header.xloadflags.unwrap_or(0);
         let efi_handover = xl & (XLF_EFI_HANDOVER_64 | XLF_EFI_HANDOVER_32) != 0;
         let pe_entry = pe.is_some();
@@ -434,10 +498,8 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
             },
             version_string,
             release,
-            truncated: (size < declared).then_some(Truncation {
-                declared,
-                actual: size,
-            }),
+            truncated: cut.filter(|t| t.cut.breaks_boot()),
+            tail_cut: cut.filter(|t| !t.cut.breaks_boot()),
             payload_compression,
         });
     }
@@ -448,6 +510,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
             version_string: None,
             release: None,
             truncated: None,
+            tail_cut: None,
             bootable_by: BootableBy {
                 pc_linux: false,
                 efi_linux: false,
@@ -461,6 +524,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
     let truncated = (size < declared).then_some(Truncation {
         declared,
         actual: size,
+        cut: Cut::PeSections,
     });
     if let Some(linux) = pe.section(".linux").cloned() {
         let mut text = |name: &str, max: usize| -> io::Result<Option<String>> {
@@ -505,6 +569,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
             version_string,
             release,
             truncated,
+            tail_cut: None,
             bootable_by: BootableBy {
                 pc_linux: false,
                 efi_linux: true,
@@ -520,6 +585,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
         version_string: None,
         release: None,
         truncated,
+        tail_cut: None,
         bootable_by: BootableBy {
             pc_linux: false,
             efi_linux: true,
@@ -571,7 +637,27 @@ mod tests {
             k.truncated,
             Some(Truncation {
                 declared: 4 * 512 + 0x10000,
-                actual: 0x1000
+                actual: 0x1000,
+                cut: Cut::ProtectedMode,
+            })
+        );
+        assert_eq!(k.tail_cut, None);
+    }
+
+    #[test]
+    fn missing_crc_is_a_tail_cut_not_a_truncation() {
+        // The case of issue 22: the file is 2 bytes shorter than syssize × 16, and
+        // GRUB loads it from its own size.
+        let mut b = synthetic(0x020f, 3, 0x100);
+        b.resize(4 * 512 + 0x1000 - 2, 0);
+        let k = inspect(Cursor::new(b)).unwrap();
+        assert_eq!(k.truncated, None);
+        assert_eq!(
+            k.tail_cut,
+            Some(Truncation {
+                declared: 4 * 512 + 0x1000,
+                actual: 4 * 512 + 0x1000 - 2,
+                cut: Cut::Trailer,
             })
         );
     }
@@ -583,7 +669,8 @@ mod tests {
             k.truncated,
             Some(Truncation {
                 declared: 4 * 512 + 0x10000,
-                actual: 0x230
+                actual: 0x230,
+                cut: Cut::SetupHeader,
             })
         );
     }
