@@ -7,7 +7,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-mod cut;
+pub mod cut;
 pub use cut::{Cut, Layout};
 
 use super::initrd::{self, Compression};
@@ -417,7 +417,8 @@ fn bzimage_layout(header: &SetupHeader, pe: Option<&PeInfo>, head: &[u8], declar
     // The 6.7+ layout (and Debian's 6.1.y): a PE `.data` section whose raw data ends
     // at the declared size, 512-byte aligned, with the CRC in its last 4 bytes.
     let aligned_data = pe.and_then(|pe| pe.section(".data")).is_some_and(|s| {
-        u64::from(s.raw_offset) + u64::from(s.raw_size) == declared && declared % 0x200 == 0
+        u64::from(s.raw_offset) + u64::from(s.raw_size) == declared
+            && declared.is_multiple_of(0x200)
     });
     Layout {
         setup_size: header.setup_size(),
