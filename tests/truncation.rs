@@ -82,6 +82,11 @@ fn debian_kernel() -> Option<&'static PathBuf> {
 /// A /boot with `vmlinuz` (the given bytes), a real gzip'd newc initrd and a
 /// grub.cfg whose entry loads both with `params`.
 fn boot_dir(kernel: &[u8], params: &str) -> tempfile::TempDir {
+    boot_dir_loading(kernel, "linux", params)
+}
+
+/// The same, with `command` (`linux16`) loading the kernel.
+fn boot_dir_loading(kernel: &[u8], command: &str, params: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let boot = dir.path();
     std::fs::create_dir_all(boot.join("grub")).unwrap();
@@ -98,7 +103,7 @@ fn boot_dir(kernel: &[u8], params: &str) -> tempfile::TempDir {
     assert!(status.success(), "cpio | gzip");
     std::fs::write(
         boot.join("grub/grub.cfg"),
-        format!("menuentry 'Debian' {{\n\tlinux /vmlinuz root=/dev/vda1 ro {params}\n\tinitrd /initrd.img\n}}\n"),
+        format!("menuentry 'Debian' {{\n\t{command} /vmlinuz root=/dev/vda1 ro {params}\n\tinitrd /initrd.img\n}}\n"),
     )
     .unwrap();
     dir
@@ -280,6 +285,17 @@ fn debian_kernel_cut_elsewhere_names_what_meets_the_cut() {
             assert_eq!(f.will_print, prints, "{platform} {cut}");
         }
     }
+    // linux16 (loader/i386/pc/linux.c) checks the setup size against the file's
+    // size before reading: a cut in the setup sectors is an "overflow" there.
+    let dir = boot_dir_loading(&k[..setup - 100], "linux16", "");
+    let doc = check(dir.path(), "pc");
+    assert_eq!(
+        bv4003(&doc).unwrap().will_print,
+        [
+            "error: overflow is detected.",
+            "error: you need to load the kernel first."
+        ]
+    );
 }
 
 /// Issue 22 as filed: a stand-in kernel whose file is 2 bytes shorter than

@@ -26,7 +26,7 @@ nothing at boot reads: a file cut only there gets an info note, not an error.
 GRUB's `linux` (pc, and efi without Secure Boot) loads the file by its own size:
 it notices a cut only inside the setup header (`error: premature end of file
 /vmlinuz-…`) or the setup sectors (`error: attempt to seek outside of the
-file`); an empty file is `error: invalid magic number`. A file cut later loads
+file`; `linux16`: `error: overflow is detected`); an empty file is `error: invalid magic number`. A file cut later loads
 without a word; the kernel's decompressor then reads whatever memory holds for
 the missing bytes: a cut payload stops it with `XZ-compressed data is corrupt`,
 ` -- System halted` (on the VGA text screen on pc; on efi only on a serial port
@@ -157,7 +157,17 @@ fn cut_finding(
                     h.setup_size()
                 ));
             }
-            grub_stops(f, "attempt to seek outside of the file".to_string())
+            // loader/i386/linux.c's seek fails; linux16 (loader/i386/pc/linux.c)
+            // subtracts the setup size from the file size first and checks it.
+            let linux16 = entry.linux().is_some_and(
+                |c| matches!(&c.kind, CommandKind::Linux { command, .. } if command == "linux16"),
+            );
+            let message = if linux16 {
+                "overflow is detected"
+            } else {
+                "attempt to seek outside of the file"
+            };
+            grub_stops(f, message.to_string())
         }
         Cut::Payload => {
             if let Some((start, len)) = header.and_then(|h| Some((h.payload_start()?, h.payload_length?))) {
