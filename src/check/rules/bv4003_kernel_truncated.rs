@@ -228,3 +228,54 @@ fn initrd_follows(entry: &BootEntry) -> bool {
         .iter()
         .any(|c| matches!(c.kind, CommandKind::Initrd { .. }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(line: &str) -> Vec<KernelParam> {
+        line.split_whitespace()
+            .map(|w| match w.split_once('=') {
+                Some((k, v)) => KernelParam {
+                    key: k.to_string(),
+                    value: Some(v.to_string()),
+                },
+                None => KernelParam {
+                    key: w.to_string(),
+                    value: None,
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_the_options_the_decompressor_reads_open_a_serial_console() {
+        for line in [
+            "earlyprintk=serial",
+            "earlyprintk=serial,ttyS0,115200",
+            "earlyprintk=ttyS1",
+            "quiet console=uart8250,io,0x3f8,115200n8",
+            "console=uart,io,0x2f8",
+        ] {
+            assert!(serial_early_console(&params(line)), "{line}");
+        }
+        // console=ttyS0 is the kernel's, read long after the decompressor.
+        for line in ["console=ttyS0,115200", "earlyprintk=vga", "earlyprintk", ""] {
+            assert!(!serial_early_console(&params(line)), "{line}");
+        }
+    }
+
+    #[test]
+    fn decompressor_messages_are_the_kernels() {
+        assert_eq!(
+            decompressor_error("xz"),
+            Some("XZ-compressed data is corrupt")
+        );
+        assert_eq!(
+            decompressor_error("zstd"),
+            Some("ZSTD-compressed data is corrupt")
+        );
+        assert_eq!(decompressor_error("gzip"), Some("uncompression error"));
+        assert_eq!(decompressor_error("lz4"), None);
+    }
+}
