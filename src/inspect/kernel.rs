@@ -403,48 +403,6 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> io::Result<Vec
     Ok(buf)
 }
 
-/// Where the parts of a bzImage file begin and end (see cut.rs).
-fn bzimage_layout(header: &SetupHeader, pe: Option<&PeInfo>, head: &[u8], declared: u64) -> Layout {
-    // GRUB reads the setup header up to 0x202 plus the jump's signed displacement.
-    let jump = head.get(0x201).map_or(0, |&b| i64::from(b as i8));
-    let header_end = u64::try_from(0x202 + jump).unwrap_or(0);
-    let payload = match (header.payload_start(), header.payload_length) {
-        (Some(start), Some(len)) if len > 0 && header.payload_offset != Some(0) => {
-            Some((start, start + u64::from(len)))
-        }
-        _ => None,
-    };
-    // The 6.7+ layout (and Debian's 6.1.y): a PE `.data` section whose raw data ends
-    // at the declared size, 512-byte aligned, with the CRC in its last 4 bytes.
-    let aligned_data = pe.and_then(|pe| pe.section(".data")).is_some_and(|s| {
-        u64::from(s.raw_offset) + u64::from(s.raw_size) == declared
-            && declared.is_multiple_of(0x200)
-    });
-    Layout {
-        setup_size: header.setup_size(),
-        header_end,
-        payload,
-        declared,
-        fill_max: if aligned_data {
-            cut::FILL_MAX_ALIGNED_DATA
-        } else {
-            cut::FILL_MAX_PADDED
-        },
-    }
-}
-
-/// Whether the bytes just before a cut at `size` are zero, as the fill before the
-/// CRC is; only bytes after the payload count.
-fn zeros_before<R: Read + Seek>(input: &mut R, size: u64, layout: &Layout) -> io::Result<bool> {
-    let floor = layout.payload.map_or(layout.setup_size, |(_, end)| end);
-    let from = size.saturating_sub(cut::ZERO_EVIDENCE).max(floor);
-    if from >= size {
-        return Ok(false);
-    }
-    let len = usize::try_from(size - from).unwrap_or(0);
-    Ok(read_at(input, from, len)?.iter().all(|&b| b == 0))
-}
-
 /// Inspects a kernel image. Reads the head, the payload's first bytes and, for a UKI,
 /// the small text sections; `Err` only when the stream cannot be read.
 pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
@@ -470,8 +428,8 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
             .declared_size()
             .max(pe.as_ref().map(PeInfo::declared_size).unwrap_or(0));
         let cut = if size < declared {
-            let layout = bzimage_layout(&header, pe.as_ref(), &head, declared);
-            let zeros = zeros_before(&mut input, size, &layout)?;
+            let layout = cut::layout(&header, pe.as_ref(), &head, declared);
+            let zeros = cut::zeros_before(&mut input, size, &layout)?;
             let cut = cut::classify(&layout, size, zeros);
             Some(Truncation {
                 declared,

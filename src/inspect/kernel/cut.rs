@@ -49,7 +49,11 @@
 //! `earlyprintk=serial|ttyS0…` or `console=uart8250,io,…`
 //! (boot/early_serial_console.c `console_init`; `console=ttyS0` alone is not read).
 
+use std::io::{self, Read, Seek};
+
 use serde::{Deserialize, Serialize};
+
+use super::{PeInfo, SetupHeader, read_at};
 
 /// GRUB 2.06's first read: `sizeof (struct linux_i386_kernel_header)`
 /// (include/grub/i386/linux.h, up to `handover_offset` at 0x264).
@@ -141,6 +145,57 @@ pub fn classify(layout: &Layout, actual: u64, zeros_before_cut: bool) -> Cut {
     } else {
         Cut::ProtectedMode
     }
+}
+
+/// Where the parts of a bzImage file begin and end (see cut.rs).
+pub(super) fn layout(
+    header: &SetupHeader,
+    pe: Option<&PeInfo>,
+    head: &[u8],
+    declared: u64,
+) -> Layout {
+    // GRUB reads the setup header up to 0x202 plus the jump's signed displacement.
+    let jump = head.get(0x201).map_or(0, |&b| i64::from(b as i8));
+    let header_end = u64::try_from(0x202 + jump).unwrap_or(0);
+    let payload = match (header.payload_start(), header.payload_length) {
+        (Some(start), Some(len)) if len > 0 && header.payload_offset != Some(0) => {
+            Some((start, start + u64::from(len)))
+        }
+        _ => None,
+    };
+    // The 6.7+ layout (and Debian's 6.1.y): a PE `.data` section whose raw data ends
+    // at the declared size, 512-byte aligned, with the CRC in its last 4 bytes.
+    let aligned_data = pe.and_then(|pe| pe.section(".data")).is_some_and(|s| {
+        u64::from(s.raw_offset) + u64::from(s.raw_size) == declared
+            && declared.is_multiple_of(0x200)
+    });
+    Layout {
+        setup_size: header.setup_size(),
+        header_end,
+        payload,
+        declared,
+        fill_max: if aligned_data {
+            FILL_MAX_ALIGNED_DATA
+        } else {
+            FILL_MAX_PADDED
+        },
+    }
+}
+
+/// Whether the bytes just before a cut at `size` are zero, as the fill before the
+/// CRC is; only bytes after the payload count.
+pub(super) fn zeros_before<R: Read + Seek>(
+    input: &mut R,
+    size: u64,
+    layout: &Layout,
+) -> io::Result<bool> {
+    let floor = layout.payload.map_or(layout.setup_size, |(_, end)| end);
+    let from = size.saturating_sub(ZERO_EVIDENCE).max(floor);
+    if from >= size {
+        return Ok(false);
+    }
+    let len = usize::try_from(size - from).unwrap_or(0);
+    Ok(read_at(input, from, len)?.iter().all(|&b| b == 0))
 }
 
 #[cfg(test)]
