@@ -702,14 +702,32 @@ fn debian_bzimage_truncated_at_several_offsets() {
         .declared_size()
         .max(efi_stub.as_ref().map(|p| p.declared_size()).unwrap_or(0));
     assert!(declared <= bytes.len() as u64);
-    for cut in [20_000usize, 1 << 20, bytes.len() / 2, declared as usize - 1] {
+    let payload_end = header.payload_start().unwrap() + u64::from(header.payload_length.unwrap());
+    for (cut, place) in [
+        (0x240usize, kernel::Cut::SetupHeader),
+        (20_000, kernel::Cut::SetupCode),
+        (1 << 20, kernel::Cut::Payload),
+        (bytes.len() / 2, kernel::Cut::Payload),
+        (payload_end as usize + 10, kernel::Cut::Decompressor),
+    ] {
         let k = kernel::inspect(Cursor::new(&bytes[..cut])).unwrap();
         let t = k
             .truncated
             .unwrap_or_else(|| panic!("cut at {cut} not seen"));
-        assert_eq!(t.actual, cut as u64);
-        assert_eq!(t.declared, declared);
-        assert_eq!(k.release.as_deref(), Some(release.as_str()));
+        assert_eq!((t.actual, t.declared, t.cut), (cut as u64, declared, place));
+        assert_eq!(k.tail_cut, None);
+        if cut > 0x300 {
+            assert_eq!(k.release.as_deref(), Some(release.as_str()));
+        }
+    }
+    // Only the CRC, or the zero fill before it: the boot reads none of it.
+    for cut in [declared as usize - 1, declared as usize - 30] {
+        let k = kernel::inspect(Cursor::new(&bytes[..cut])).unwrap();
+        assert_eq!(k.truncated, None, "cut at {cut}");
+        let t = k
+            .tail_cut
+            .unwrap_or_else(|| panic!("cut at {cut} not seen"));
+        assert_eq!((t.actual, t.cut), (cut as u64, kernel::Cut::Trailer));
     }
 }
 

@@ -1,11 +1,14 @@
 //! Kernel images: the x86 boot protocol setup header of a bzImage, the PE/EFI stub,
 //! the sections of a unified kernel image (`.linux`, `.initrd`, `.uname`, `.cmdline`,
-//! `.osrel`), truncation against the sizes the headers declare, and the embedded
-//! version string. Binary layouts are read with `nom`. It reads the first
+//! `.osrel`), truncation judged by what the boot reads (kernel/cut.rs says what
+//! GRUB and the kernel read of a cut file), and the embedded version string. Binary layouts are read with `nom`. It reads the first
 //! `HEAD_LEN` bytes plus a few small sections through the caller's `Read + Seek`; it
 //! never reads the whole image and never trusts an offset before checking it.
 
 use std::io::{self, Read, Seek, SeekFrom};
+
+pub mod cut;
+pub use cut::{Cut, Layout};
 
 use super::initrd::{self, Compression};
 use super::kconfig;
@@ -163,10 +166,14 @@ pub enum Format {
     Unknown,
 }
 
+/// A file shorter than its headers declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Truncation {
     pub declared: u64,
     pub actual: u64,
+    /// What the missing bytes held (older captured facts lack it).
+    #[serde(default)]
+    pub cut: Cut,
 }
 
 /// Which GRUB loaders can start the image.
@@ -189,7 +196,11 @@ pub struct KernelImage {
     pub version_string: Option<String>,
     /// The release (`6.1.0-56-amd64`): what `uname -r` prints and `/lib/modules` uses.
     pub release: Option<String>,
+    /// Cut short where the boot needs the bytes.
     pub truncated: Option<Truncation>,
+    /// Cut short only in the tail nothing reads (the CRC, the zero fill before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail_cut: Option<Truncation>,
     pub bootable_by: BootableBy,
     /// Magic of the compressed payload (`xz`, `zstd`, `gzip`…), when located.
     pub payload_compression: Option<String>,
@@ -416,6 +427,18 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
         let declared = header
             .declared_size()
             .max(pe.as_ref().map(PeInfo::declared_size).unwrap_or(0));
+        let cut = if size < declared {
+            let layout = cut::layout(&header, pe.as_ref(), &head, declared);
+            let zeros = cut::zeros_before(&mut input, size, &layout)?;
+            let cut = cut::classify(&layout, size, zeros);
+            Some(Truncation {
+                declared,
+                actual: size,
+                cut,
+            })
+        } else {
+            None
+        };
         let xl = header.xloadflags.unwrap_or(0);
         let efi_handover = xl & (XLF_EFI_HANDOVER_64 | XLF_EFI_HANDOVER_32) != 0;
         let pe_entry = pe.is_some();
@@ -434,10 +457,8 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
             },
             version_string,
             release,
-            truncated: (size < declared).then_some(Truncation {
-                declared,
-                actual: size,
-            }),
+            truncated: cut.filter(|t| t.cut.breaks_boot()),
+            tail_cut: cut.filter(|t| !t.cut.breaks_boot()),
             payload_compression,
         });
     }
@@ -448,6 +469,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
             version_string: None,
             release: None,
             truncated: None,
+            tail_cut: None,
             bootable_by: BootableBy {
                 pc_linux: false,
                 efi_linux: false,
@@ -461,6 +483,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
     let truncated = (size < declared).then_some(Truncation {
         declared,
         actual: size,
+        cut: Cut::PeSections,
     });
     if let Some(linux) = pe.section(".linux").cloned() {
         let mut text = |name: &str, max: usize| -> io::Result<Option<String>> {
@@ -505,6 +528,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
             version_string,
             release,
             truncated,
+            tail_cut: None,
             bootable_by: BootableBy {
                 pc_linux: false,
                 efi_linux: true,
@@ -520,6 +544,7 @@ pub fn inspect<R: Read + Seek>(mut input: R) -> io::Result<KernelImage> {
         version_string: None,
         release: None,
         truncated,
+        tail_cut: None,
         bootable_by: BootableBy {
             pc_linux: false,
             efi_linux: true,
@@ -571,7 +596,27 @@ mod tests {
             k.truncated,
             Some(Truncation {
                 declared: 4 * 512 + 0x10000,
-                actual: 0x1000
+                actual: 0x1000,
+                cut: Cut::ProtectedMode,
+            })
+        );
+        assert_eq!(k.tail_cut, None);
+    }
+
+    #[test]
+    fn missing_crc_is_a_tail_cut_not_a_truncation() {
+        // The case of issue 22: the file is 2 bytes shorter than syssize × 16, and
+        // GRUB loads it from its own size.
+        let mut b = synthetic(0x020f, 3, 0x100);
+        b.resize(4 * 512 + 0x1000 - 2, 0);
+        let k = inspect(Cursor::new(b)).unwrap();
+        assert_eq!(k.truncated, None);
+        assert_eq!(
+            k.tail_cut,
+            Some(Truncation {
+                declared: 4 * 512 + 0x1000,
+                actual: 4 * 512 + 0x1000 - 2,
+                cut: Cut::Trailer,
             })
         );
     }
@@ -583,7 +628,8 @@ mod tests {
             k.truncated,
             Some(Truncation {
                 declared: 4 * 512 + 0x10000,
-                actual: 0x230
+                actual: 0x230,
+                cut: Cut::SetupHeader,
             })
         );
     }
