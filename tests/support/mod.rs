@@ -42,3 +42,23 @@ pub fn bootvet(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// Whether `CI` asks for every test to run (set, and not `false` or `0`).
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Checks that a test's input (`what`: a tool, a corpus, a package) is there. When
+/// it is not, under CI the test fails, since a skipped test proves nothing;
+/// elsewhere a skip notice is printed and false returned, for the test to return.
+pub fn require(present: bool, what: &str) -> bool {
+    if present {
+        return true;
+    }
+    assert!(
+        !under_ci(),
+        "{what} is missing, and under CI nothing is skipped"
+    );
+    eprintln!("skipping: {what} is missing (under CI this fails)");
+    false
+}
