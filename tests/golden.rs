@@ -21,14 +21,6 @@ fn privileged_scenarios() -> Vec<String> {
         .collect()
 }
 
-fn privileged() -> bool {
-    std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_some_and(|v| v == "1")
-        && Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
-
 #[test]
 fn every_output_matches_the_golden_files() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -70,12 +62,10 @@ fn every_output_matches_the_golden_files() {
     // then not compared (under CI they must be: .ci/run is root and sets the flag).
     let mut diff = Command::new("diff");
     diff.arg("-ru");
-    if !privileged() {
-        let names = privileged_scenarios();
-        support::require(
-            names.is_empty(),
-            &format!("golden outputs of {names:?} (BOOTVET_PRIVILEGED_TESTS=1 as root)"),
-        );
+    let names = privileged_scenarios();
+    if !support::privileged(&format!(
+        "root and loop devices, for the golden outputs of {names:?}"
+    )) {
         for name in &names {
             diff.arg("-x").arg(format!("{name}.txt"));
         }
