@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::gather::FileLookup;
 
-use super::{grub_error, linux, where_found};
+use super::{grub_error, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4003",
@@ -31,10 +31,7 @@ then reinstall the kernel (`make install` again for a self-built one) and run
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        let Some((command, file, _)) = linux(entry) else {
-            continue;
-        };
-        let Some(fact) = cx.facts.file(file) else {
+        let Some((command, file, fact)) = super::linux_fact(cx, entry) else {
             continue;
         };
         let FileLookup::Found { size } = fact.lookup else {

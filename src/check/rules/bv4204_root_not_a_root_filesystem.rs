@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::resolve::Resolution;
 
-use super::{linux, root_value};
+use super::RootedEntry;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4204",
@@ -38,16 +38,14 @@ const NOT_ROOT: &[&str] = &[
 ];
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for entry in super::entries(cx) {
-        let Some((command, _, params)) = linux(entry) else {
-            continue;
-        };
-        let Some(root) = root_value(params) else {
-            continue;
-        };
-        let Some(fact) = cx.facts.root(root) else {
-            continue;
-        };
+    for RootedEntry {
+        entry,
+        command,
+        root,
+        fact,
+        ..
+    } in super::entries_with_root(cx)
+    {
         let Resolution::One(volume) = &fact.resolution else {
             continue;
         };
