@@ -77,7 +77,8 @@ fn every_output_matches_the_golden_files() {
         let shown = lines.len().min(400);
         panic!(
             "bootvet's output changed ({} diff lines{}):\n{}\n\n{}\nIf the change is \
-             meant, re-record with BOOTVET_BLESS=1 cargo test --release --test golden \
+             meant, re-record (as root, so that root-lvm is too) with BOOTVET_BLESS=1 \
+             BOOTVET_PRIVILEGED_TESTS=1 cargo test --release --test golden \
              and review `git diff tests/snapshots/golden`.",
             lines.len(),
             if shown < lines.len() {
