@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::resolve::Resolution;
 
-use super::{RootedEntry, needs_initramfs, panic_without_initramfs};
+use super::{needs_initramfs, panic_without_initramfs};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4202",
@@ -68,14 +68,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if cx.facts.disks.disks.is_empty() {
         return;
     }
-    for RootedEntry {
-        entry,
-        command,
-        params,
-        root,
-        fact,
-    } in super::entries_with_root(cx)
-    {
+    for (entry, command, params, root, fact) in super::entries_with_root(cx) {
         if fact.unparsed.is_some() || fact.resolution != Resolution::None {
             continue;
         }

@@ -1,8 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::resolve::Resolution;
 
-use super::RootedEntry;
-
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4203",
     name: "root-ambiguous",
@@ -30,14 +28,7 @@ the initramfs and run `update-grub`.",
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for RootedEntry {
-        entry,
-        command,
-        root,
-        fact,
-        ..
-    } in super::entries_with_root(cx)
-    {
+    for (entry, command, _, root, fact) in super::entries_with_root(cx) {
         let Resolution::Several(all) = &fact.resolution else {
             continue;
         };

@@ -1,8 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::resolve::Resolution;
 
-use super::RootedEntry;
-
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4204",
     name: "root-not-a-root-filesystem",
@@ -38,14 +36,7 @@ const NOT_ROOT: &[&str] = &[
 ];
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for RootedEntry {
-        entry,
-        command,
-        root,
-        fact,
-        ..
-    } in super::entries_with_root(cx)
-    {
+    for (entry, command, _, root, fact) in super::entries_with_root(cx) {
         let Resolution::One(volume) = &fact.resolution else {
             continue;
         };

@@ -100,15 +100,15 @@ pub(super) fn root_value(params: &[KernelParam]) -> Option<&str> {
         .and_then(|p| p.value.as_deref())
 }
 
-/// An entry whose booting `linux` command has a `root=`, with what the facts
-/// say that value names.
-pub(super) struct RootedEntry<'a> {
-    pub entry: &'a BootEntry,
-    pub command: &'a EntryCommand,
-    pub params: &'a [KernelParam],
-    pub root: &'a str,
-    pub fact: &'a crate::probe::gather::RootFact,
-}
+/// An entry whose booting `linux` command has a `root=`: the entry, that command,
+/// its parameters, the `root=` value and what the facts say that value names.
+pub(super) type RootedEntry<'a> = (
+    &'a BootEntry,
+    &'a EntryCommand,
+    &'a [KernelParam],
+    &'a str,
+    &'a crate::probe::gather::RootFact,
+);
 
 /// Every entry whose kernel is given a `root=` the facts looked up.
 pub(super) fn entries_with_root<'a>(cx: &Context<'a>) -> Vec<RootedEntry<'a>> {
@@ -121,13 +121,7 @@ pub(super) fn entries_with_root<'a>(cx: &Context<'a>) -> Vec<RootedEntry<'a>> {
             continue;
         };
         if let Some(fact) = cx.facts.root(root) {
-            out.push(RootedEntry {
-                entry,
-                command,
-                params,
-                root,
-                fact,
-            });
+            out.push((entry, command, params, root, fact));
         }
     }
     out
