@@ -1143,7 +1143,7 @@ fn bios_chainloader_of_a_file_that_is_no_boot_sector_is_an_invalid_signature() {
 #[test]
 fn explain_into_a_closed_pipe_exits_0() {
     for args in [&["explain", "BV4103"][..], &["explain", "--list"][..]] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        let mut child = support::bootvet_command()
             .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -1167,10 +1167,7 @@ fn explain_into_a_closed_pipe_exits_0() {
 /// image's, finding for finding.
 #[test]
 fn live_check_of_a_mounted_boot_gives_the_images_verdict() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!(
-            "skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root, loop devices, mount namespaces)"
-        );
+    if !support::privileged("needs root, loop devices, mount namespaces") {
         return;
     }
     let img = image("seed");

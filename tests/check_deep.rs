@@ -71,7 +71,7 @@ impl Run {
 
 fn check(scenario: &str, args: &[&str]) -> Run {
     let image = images().join(format!("{scenario}.img"));
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .arg("check")
         .arg("--image")
         .arg(&image)
@@ -493,12 +493,11 @@ fn lvm_on_luks_needs_lvm_too() {
 /// device (root only; build.sh builds `root-lvm` only when named).
 #[test]
 fn root_on_lvm_needs_lvm_in_the_initrd() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and a loop device)");
+    if !support::privileged("needs root and a loop device") {
         return;
     }
     let dir = support::build_scenarios("check-deep-lvm", &["root-lvm"]);
-    let run = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let run = support::bootvet_command()
         .args(["check", "--json", "--image"])
         .arg(dir.join("root-lvm.img"))
         .output()
@@ -605,7 +604,7 @@ fn explain_has_every_new_code() {
     for code in [
         "BV4006", "BV4104", "BV4105", "BV4106", "BV4107", "BV4108", "BV4103", "BV4109", "BV4110",
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+        let out = support::bootvet_command()
             .args(["explain", code])
             .output()
             .expect("run bootvet explain");

@@ -14,6 +14,9 @@ use bootvet::probe::fs::{FileError, FileKind, VolumeFiles, open_volume};
 use bootvet::probe::resolve::{Query, Resolution, VolumeRef, resolve, search_file};
 use bootvet::probe::{self, fuzz_support};
 
+mod support;
+use support::Rng;
+
 const MIB: u64 = 1024 * 1024;
 
 fn run(cmd: &str, args: &[&str]) -> Output {
@@ -29,24 +32,10 @@ fn run(cmd: &str, args: &[&str]) -> Output {
     out
 }
 
-fn bootvet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bootvet"))
-        .args(args)
-        .output()
-        .expect("run bootvet")
-}
-
 /// Deterministic bytes that compress badly, so extents are real data.
 fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    let mut rng = Rng::new(seed | 1);
+    (0..len).map(|_| (rng.next_u64() >> 24) as u8).collect()
 }
 
 /// The files every test filesystem carries.
@@ -367,7 +356,7 @@ fn gpt_image_lists_partitions_with_names_types_and_uuids() {
             && facts.problems.is_empty()
     );
     // Text output: aligned table with GRUB names; exit 0.
-    let out = bootvet(&[
+    let out = support::bootvet_output(&[
         "devices",
         "--color",
         "never",
@@ -852,7 +841,7 @@ fn truncated_image_reports_partition_past_the_end() {
     );
     let table = facts.disks[0].table.as_ref().unwrap();
     assert_eq!(table.entries_from.as_deref(), Some("primary"));
-    let out = bootvet(&[
+    let out = support::bootvet_output(&[
         "devices",
         "--color",
         "never",
@@ -964,8 +953,7 @@ fn corrupt_primary_partition_array_falls_back_to_the_backup() {
 /// 4K logical sectors: partitioned through a loop device with 4096-byte sectors.
 #[test]
 fn gpt_with_4k_sectors() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+    if !support::privileged("needs root and loop devices") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1042,7 +1030,7 @@ fn a_full_run_writes_nothing_to_the_image() {
     );
     let before = hash_file(&img);
     let mtime = fs::metadata(&img).unwrap().modified().unwrap();
-    let out = bootvet(&["devices", "--json", "--image", img.to_str().unwrap()]);
+    let out = support::bootvet_output(&["devices", "--json", "--image", img.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     let facts = facts_for(&[&img]);
     for grub in ["(hd0,gpt2)", "(hd0,gpt3)"] {
@@ -1065,7 +1053,7 @@ fn a_read_only_image_is_enough() {
         "6a0e7b0e-9999-4a4a-9b9b-0123456789ab",
     );
     fs::set_permissions(&img, fs::Permissions::from_mode(0o444)).unwrap();
-    let out = bootvet(&["devices", "--json", "--image", img.to_str().unwrap()]);
+    let out = support::bootvet_output(&["devices", "--json", "--image", img.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -1131,12 +1119,12 @@ fn qcow2_and_vmdk_are_refused_with_the_conversion_command() {
         let mut data = magic.to_vec();
         data.resize(1 << 20, 0);
         fs::write(&p, data).unwrap();
-        let out = bootvet(&["devices", "--image", p.to_str().unwrap()]);
+        let out = support::bootvet_output(&["devices", "--image", p.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains("qemu-img convert -O raw"), "{err}");
     }
-    let out = bootvet(&["devices", "--image", "/nonexistent/disk.img"]);
+    let out = support::bootvet_output(&["devices", "--image", "/nonexistent/disk.img"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -1149,7 +1137,7 @@ fn dumped_facts_replay_to_the_same_output() {
         "6a0e7b0e-aaaa-4a4a-9b9b-0123456789ab",
     );
     let dump = dir.path().join("facts.json");
-    let out = bootvet(&[
+    let out = support::bootvet_output(&[
         "devices",
         "--color",
         "never",
@@ -1159,7 +1147,7 @@ fn dumped_facts_replay_to_the_same_output() {
         dump.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
-    let replay = bootvet(&[
+    let replay = support::bootvet_output(&[
         "devices",
         "--color",
         "never",
@@ -1183,7 +1171,7 @@ fn dumped_facts_replay_to_the_same_output() {
     assert!(
         matches!(open_volume(&facts, &v), Err(FileError::Unsupported(m)) if m.contains("replayed"))
     );
-    let json = bootvet(&["devices", "--json", "--facts", dump.to_str().unwrap()]);
+    let json = support::bootvet_output(&["devices", "--json", "--facts", dump.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["schema"], "bootvet.facts/1");
 }
@@ -1228,7 +1216,7 @@ fn swap_and_unknown_filesystems_say_why_they_cannot_be_read() {
 
 #[test]
 fn live_system_probe_runs_and_its_json_parses() {
-    let out = bootvet(&["devices", "--json"]);
+    let out = support::bootvet_output(&["devices", "--json"]);
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",
@@ -1258,8 +1246,7 @@ fn live_system_probe_runs_and_its_json_parses() {
 /// FIEMAP through a mount: extents map onto the image behind the loop device.
 #[test]
 fn live_fiemap_extents_map_to_the_image_bytes() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root, loop devices, mount)");
+    if !support::privileged("needs root, loop devices, mount") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1390,17 +1377,14 @@ fn fuzz_runner_partition_tables_and_filesystems() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = fuzz_seeds(dir.path());
     // BOOTVET_FUZZ_SEED picks another fixed sequence for a local campaign.
-    let mut rng: u64 = std::env::var("BOOTVET_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x9E37_79B9_7F4A_7C15)
-        | 1;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut rng = Rng::new(
+        std::env::var("BOOTVET_FUZZ_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            | 1,
+    );
+    let mut next = move || rng.next_u64();
     for seed in &seeds {
         fuzz_support::fuzz_disk_image(seed);
         fuzz_support::fuzz_filesystems(seed);
@@ -1447,7 +1431,7 @@ fn fuzz_runner_partition_tables_and_filesystems() {
 #[test]
 fn devices_text_output_is_pinned() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/facts");
-    let out = bootvet(&[
+    let out = support::bootvet_output(&[
         "devices",
         "--color",
         "never",
@@ -1649,8 +1633,7 @@ fn btrfs_xfs_luks_ntfs_iso9660_are_identified_and_not_read_offline() {
 /// read from the device's bytes.
 #[test]
 fn live_probe_reads_an_attached_loop_disk() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+    if !support::privileged("needs root and loop devices") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1749,8 +1732,7 @@ fn filesystem_larger_than_its_shrunk_partition_is_a_problem() {
 /// An LVM physical volume (pvcreate needs a block device: a loop device).
 #[test]
 fn lvm_physical_volume_is_identified_and_not_read_offline() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and loop devices)");
+    if !support::privileged("needs root and loop devices") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bootvet::menu::{
     self, CommandKind, DeviceExpr, MatchedBy, MemoryFiles, Menu, MenuNode, NoFiles, NoteKind,
@@ -12,17 +11,15 @@ use bootvet::menu::{
 };
 use bootvet::probe::boot_dir::BootDir;
 
+mod support;
+
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real-world");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: {} not found (the corpus lives in shared/ beside the repository)",
-            dir.display()
-        );
-        None
-    }
+    let what = format!(
+        "{} (the corpus lives in shared/ beside the repository)",
+        dir.display()
+    );
+    support::require(dir.is_dir(), &what).then_some(dir)
 }
 
 fn corpus_file(name: &str) -> Option<Vec<u8>> {
@@ -446,7 +443,7 @@ fn saved_entry_from_real_grubenv_selects_bls_entry_with_kernelopts() {
     assert!(m.files.iter().any(|f| f.kind == menu::FileKind::Grubenv));
 
     // The same through the command line, as JSON.
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .args(["entries", "--json", "--platform", "pc", "--boot-dir"])
         .arg(root)
         .arg("--config")
@@ -909,7 +906,7 @@ fn hostile_loops_and_recursion_terminate() {
 
 #[test]
 fn cli_without_a_config_file_exits_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .args(["entries", "--config", "/nonexistent/grub.cfg"])
         .output()
         .unwrap();
@@ -921,7 +918,7 @@ fn cli_without_a_config_file_exits_2() {
 fn cli_text_marks_the_entry_that_boots_next() {
     let Some(tmp) = rhel8_boot_dir() else { return };
     let root = tmp.path();
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .args([
             "entries",
             "--color",
@@ -969,13 +966,8 @@ fn fuzz_parse_and_evaluate_never_panics() {
             }
         }
     }
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = support::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next_u64();
     const TOKENS: &[&[u8]] = &[
         b"{",
         b"}",
@@ -1053,7 +1045,7 @@ fn cli_platform_is_efi_for_an_esp_shaped_boot_dir() {
         &root.join("EFI/debian/grub.cfg"),
         b"if [ \"$grub_platform\" = efi ]; then menuentry uefi { chainloader /EFI/debian/shimx64.efi; }; else menuentry bios { chainloader +1; }; fi\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .args(["entries", "--json", "--boot-dir"])
         .arg(root)
         .arg("--config")
@@ -1071,7 +1063,7 @@ fn cli_platform_is_efi_for_an_esp_shaped_boot_dir() {
 #[test]
 fn json_schema_v1_is_pinned_by_a_fixture() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/entries");
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .current_dir(&dir)
         .args([
             "entries",
@@ -1143,10 +1135,7 @@ fn cli_with_no_grub_cfg_anywhere_exits_2() {
         eprintln!("skipping: this machine has a grub.cfg in a default place");
         return;
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
-        .arg("entries")
-        .output()
-        .unwrap();
+    let out = support::bootvet_command().arg("entries").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no grub.cfg found"));
 }

@@ -16,6 +16,9 @@ use bootvet::inspect::kconfig::{KernelConfig, Value};
 use bootvet::inspect::kernel::{self, Format};
 use bootvet::inspect::{fuzz_support, modules};
 
+mod support;
+use support::{Rng, bootvet};
+
 // ---------------------------------------------------------------- helpers
 
 fn tmp() -> PathBuf {
@@ -48,14 +51,13 @@ fn filler(seed: u64, len: usize) -> Vec<u8> {
         "mov", "push", "call", "ret", "ext4", "nvme", "jbd2", "\0\0\0\0", "lea", "xor", "\x7fELF",
         "cmp",
     ];
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut rng = Rng::new(
+        seed.wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407),
+    );
     let mut out = Vec::with_capacity(len + 16);
     while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        let x = rng.next_u64();
         if x.is_multiple_of(5) {
             out.push((x >> 24) as u8);
         } else {
@@ -620,10 +622,7 @@ fn debian_package(pkg: &str) -> Option<PathBuf> {
             "cannot download the Debian package {pkg}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("\n!!!!! SKIPPING tests that need {pkg}: {msg} !!!!!\n");
+        support::require(false, &msg);
         return None;
     }
     Some(cache.join(format!("x-{pkg}")))
@@ -860,19 +859,9 @@ fn debian_modules_are_stripped_signed_and_match_the_release() {
     assert!(modules::decompress_ko(Cursor::new(packed), Compression::Zstd, 1000).is_err());
 }
 
-/// Root-only tests (mount namespaces) run when BOOTVET_PRIVILEGED_TESTS=1, as `.ci/run`
-/// sets it.
-fn privileged() -> bool {
-    let on = std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_some_and(|v| v == "1");
-    if !on {
-        eprintln!("BOOTVET_PRIVILEGED_TESTS is not 1: privileged test skipped");
-    }
-    on
-}
-
 #[test]
 fn mkinitramfs_image_lists_like_lsinitramfs() {
-    if !privileged() {
+    if !support::privileged("needs root and mount namespaces") {
         return;
     }
     let Some((root, release)) = debian_kernel() else {
@@ -987,17 +976,6 @@ fn unstripped_and_stripped_objects() {
 
 // ---------------------------------------------------------------- the command
 
-fn bootvet(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn cli_inspect_json_and_exit_statuses() {
     let dir = tmp().join("cli");
@@ -1007,7 +985,7 @@ fn cli_inspect_json_and_exit_statuses() {
     let bytes = initrd_with(Compression::Zstd);
     write(&good, &bytes);
     write(&bad, &bytes[..bytes.len() - 10]);
-    let (code, out) = bootvet(&["inspect", "--deep", "--json", good.to_str().unwrap()]);
+    let (code, out, _) = bootvet(&["inspect", "--deep", "--json", good.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "bootvet.inspect/1");
@@ -1015,7 +993,7 @@ fn cli_inspect_json_and_exit_statuses() {
     assert_eq!(v["files"][0]["segments"][1]["kind"]["compressed"], "zstd");
     assert_eq!(v["files"][0]["error"], serde_json::Value::Null);
 
-    let (code, out) = bootvet(&[
+    let (code, out, _) = bootvet(&[
         "inspect",
         "--deep",
         "--color",
@@ -1028,7 +1006,7 @@ fn cli_inspect_json_and_exit_statuses() {
         "{out}"
     );
 
-    let (code, _) = bootvet(&["inspect", dir.join("missing").to_str().unwrap()]);
+    let (code, _, _) = bootvet(&["inspect", dir.join("missing").to_str().unwrap()]);
     assert_eq!(code, 2);
 }
 
@@ -1045,7 +1023,7 @@ fn cli_inspect_text_for_a_broken_initrd() {
     let end = bytes.len();
     bytes.extend_from_slice(b"\x42\x42junk");
     write(&dir.join("initrd.img-test"), &bytes);
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .current_dir(&dir)
         .args(["inspect", "--color", "never", "initrd.img-test"])
         .output()
@@ -1068,19 +1046,6 @@ fn cli_inspect_text_for_a_broken_initrd() {
 }
 
 // ---------------------------------------------------------------- fuzz bodies in CI
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
@@ -1106,7 +1071,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
             }
             _ => {
                 let i = rng.below(v.len() + 1);
-                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect();
                 v.splice(i..i, junk);
             }
         }
@@ -1143,11 +1108,11 @@ fn small_initrd_seeds() -> Vec<Vec<u8>> {
 #[test]
 fn fuzz_initrd_walker_on_mutated_archives() {
     let seeds = small_initrd_seeds();
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut rng = Rng::new(0x5eed_1234_abcd_0001);
     for i in 0..fuzz_iterations() {
         let seed = &seeds[i % seeds.len()];
         let input = if i % 10 == 0 {
-            (0..rng.below(4096)).map(|_| rng.next() as u8).collect()
+            (0..rng.below(4096)).map(|_| rng.next_u64() as u8).collect()
         } else {
             mutate(&mut rng, seed)
         };
@@ -1172,7 +1137,7 @@ fn fuzz_kernel_header_on_mutated_images() {
         let k = std::fs::read(root.join(format!("boot/vmlinuz-{release}"))).unwrap();
         seeds.push(k[..64 << 10].to_vec());
     }
-    let mut rng = Rng(0x5eed_0000_0000_0002);
+    let mut rng = Rng::new(0x5eed_0000_0000_0002);
     for i in 0..fuzz_iterations() {
         let input = mutate(&mut rng, &seeds[i % seeds.len()]);
         fuzz_support::kernel_image(&input);

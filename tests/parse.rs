@@ -7,6 +7,9 @@ use std::process::Command;
 use bootvet::script;
 use bootvet::source::LineIndex;
 
+mod support;
+use support::{bootvet, bootvet_with_input};
+
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {
     Parses,
@@ -103,9 +106,11 @@ fn corpus_cases() -> Vec<Case> {
     let corpus = shared_corpus();
     let mut files = Vec::new();
     for dir in ["real-world", "grub-tests", "grub-tests/post-2.12"] {
-        let Ok(entries) = std::fs::read_dir(corpus.join(dir)) else {
+        let what = format!("the corpus directory {}", corpus.join(dir).display());
+        if !support::require(corpus.join(dir).is_dir(), &what) {
             continue;
-        };
+        }
+        let entries = std::fs::read_dir(corpus.join(dir)).expect("read the corpus directory");
         for entry in entries.flatten() {
             let path = entry.path();
             let name = path.file_name().unwrap().to_string_lossy().to_string();
@@ -184,32 +189,9 @@ fn verdicts_and_first_error_lines_equal_grub_script_check() {
     );
 }
 
-fn bootvet(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bootvet"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn valid_file_is_silent_and_exits_0() {
-    let (code, out, err) = bootvet(&["parse", "fixtures/grub/ubuntu-2204.cfg"], None);
+    let (code, out, err) = bootvet(&["parse", "fixtures/grub/ubuntu-2204.cfg"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
 }
 
@@ -223,7 +205,7 @@ fn every_error_is_reported_with_file_line_col_source_and_caret() {
     )
     .unwrap();
     let name = file.display().to_string();
-    let (code, out, err) = bootvet(&["parse", &name], None);
+    let (code, out, err) = bootvet(&["parse", &name]);
     assert_eq!(code, 1);
     assert_eq!(out, "");
     let expected = format!(
@@ -243,7 +225,7 @@ bootvet: 2 syntax errors found; GRUB skips each statement that has one
 
 #[test]
 fn caret_keeps_tabs_and_counts_characters() {
-    let (code, _, err) = bootvet(&["parse", "-"], Some("\tlinux /é | x\n".as_bytes()));
+    let (code, _, err) = bootvet_with_input(&["parse", "-"], "\tlinux /é | x\n".as_bytes());
     assert_eq!(code, 1);
     assert!(err.contains("<stdin>:1:11: error"), "{err}");
     assert!(err.contains("  | \t         ^\n"), "{err}");
@@ -251,9 +233,9 @@ fn caret_keeps_tabs_and_counts_characters() {
 
 #[test]
 fn unclosed_block_points_at_its_opening_brace() {
-    let (code, _, err) = bootvet(
+    let (code, _, err) = bootvet_with_input(
         &["parse", "-"],
-        Some(b"submenu 'x' {\n  menuentry 'y' {\n    true\n  }\n"),
+        b"submenu 'x' {\n  menuentry 'y' {\n    true\n  }\n",
     );
     assert_eq!(code, 1);
     assert!(
@@ -268,7 +250,7 @@ fn unclosed_block_points_at_its_opening_brace() {
 
 #[test]
 fn unreadable_file_is_one_line_and_exit_2() {
-    let (code, out, err) = bootvet(&["parse", "/nonexistent/grub.cfg"], None);
+    let (code, out, err) = bootvet(&["parse", "/nonexistent/grub.cfg"]);
     assert_eq!(code, 2);
     assert_eq!(out, "");
     assert_eq!(
@@ -279,9 +261,9 @@ fn unreadable_file_is_one_line_and_exit_2() {
 
 #[test]
 fn stdin_is_read_with_dash() {
-    let (code, _, _) = bootvet(&["parse", "-"], Some(b"echo ok\n"));
+    let (code, _, _) = bootvet_with_input(&["parse", "-"], b"echo ok\n");
     assert_eq!(code, 0);
-    let (code, _, err) = bootvet(&["parse", "-"], Some(b"echo $(x)\n"));
+    let (code, _, err) = bootvet_with_input(&["parse", "-"], b"echo $(x)\n");
     assert_eq!(code, 1);
     assert!(
         err.contains("command substitution `$(…)` does not exist in GRUB"),
@@ -291,9 +273,9 @@ fn stdin_is_read_with_dash() {
 
 #[test]
 fn json_has_schema_errors_and_tree() {
-    let (code, out, _) = bootvet(
+    let (code, out, _) = bootvet_with_input(
         &["parse", "--json", "-"],
-        Some(b"menuentry 'T' --id t {\n  linux /v root=UUID=$u\n}\n;\n"),
+        b"menuentry 'T' --id t {\n  linux /v root=UUID=$u\n}\n;\n",
     );
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -315,9 +297,9 @@ fn json_has_schema_errors_and_tree() {
 
 #[test]
 fn dump_prints_the_tree_with_positions() {
-    let (code, out, _) = bootvet(
+    let (code, out, _) = bootvet_with_input(
         &["parse", "--dump", "-"],
-        Some(b"if [ x$a = xy ]; then\n  menuentry \"A $b\" { linux /v; }\nfi\n"),
+        b"if [ x$a = xy ]; then\n  menuentry \"A $b\" { linux /v; }\nfi\n",
     );
     assert_eq!(code, 0);
     assert_eq!(
@@ -328,7 +310,7 @@ fn dump_prints_the_tree_with_positions() {
 
 #[test]
 fn file_without_commands_is_valid_with_a_note() {
-    let (code, _, err) = bootvet(&["parse", "-"], Some(b"function f {\n  true\n}\n"));
+    let (code, _, err) = bootvet_with_input(&["parse", "-"], b"function f {\n  true\n}\n");
     assert_eq!(code, 0);
     assert!(err.contains("contains no commands"), "{err}");
 }
@@ -385,13 +367,8 @@ fn hostile_inputs_give_errors_not_crashes() {
 fn mutated_real_configs_keep_the_parser_invariants() {
     let mut seeds: Vec<Vec<u8>> = corpus_cases().into_iter().map(|c| c.text).collect();
     seeds.extend(generated_cases().into_iter().map(|c| c.text));
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = support::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next_u64();
     const INTERESTING: &[u8] = b"{}\"'\\$;\n#|&<> \t\rif fi then do done for in function menuentry";
     for _ in 0..4000 {
         let seed = &seeds[(next() as usize) % seeds.len()];

@@ -44,7 +44,7 @@ fn image(name: &str) -> String {
 }
 
 fn check(image: &str, config: Option<&Path>, extra: &[&str]) -> (i32, Value) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootvet"));
+    let mut cmd = support::bootvet_command();
     cmd.args(["check", "--json", "--image", image]).args(extra);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
@@ -539,8 +539,7 @@ mod eio {
 /// it: the exact first failing sector, the file, the offset inside it.
 #[test]
 fn deep_raw_read_names_the_first_sector_that_fails_with_eio() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root and /dev/fuse)");
+    if !support::privileged("needs root and /dev/fuse") {
         return;
     }
     let source = image("initrd-outlier");
@@ -608,7 +607,7 @@ fn deep_raw_read_names_the_first_sector_that_fails_with_eio() {
 
 /// `bootvet check --deep` on the live system, for a config inside `mnt`.
 fn check_live(config: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
+    let out = support::bootvet_command()
         .args(["check", "--json", "--deep", "--config"])
         .arg(config)
         .env("NO_COLOR", "1")
@@ -642,8 +641,7 @@ fn sync() {
 /// returns at exactly the overwritten byte. After `sync` both are gone.
 #[test]
 fn deep_live_read_finds_data_not_yet_on_the_disk() {
-    if std::env::var_os("BOOTVET_PRIVILEGED_TESTS").is_none() {
-        eprintln!("skipped: set BOOTVET_PRIVILEGED_TESTS=1 (needs root, loop devices, mount)");
+    if !support::privileged("needs root, loop devices, mount") {
         return;
     }
     let source = image("initrd-outlier");
@@ -830,12 +828,9 @@ fn initrd_past_the_end_of_its_partition_but_inside_the_disk() {
         .arg(boot.join(format!("vmlinuz-{release}"))));
     // A real gzip'd newc initrd whose data does not compress: 6 MiB on the disk.
     let mut noise = vec![0u8; 6 << 20];
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rng = support::Rng::new(0x9e37_79b9_7f4a_7c15);
     for b in noise.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
+        *b = rng.next_u64() as u8;
     }
     std::fs::write(tree.join("lib/firmware/blob.bin"), &noise).unwrap();
     let initrd = boot.join(format!("initrd.img-{release}"));
@@ -994,16 +989,13 @@ fn host_fuzz_seeds(dir: &Path) -> Vec<Vec<u8>> {
 fn fuzz_runner_host_state() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = host_fuzz_seeds(dir.path());
-    let mut rng: u64 = std::env::var("BOOTVET_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_b007_5011_0001);
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut rng = support::Rng::new(
+        std::env::var("BOOTVET_FUZZ_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0x5eed_b007_5011_0001),
+    );
+    let mut next = move || rng.next_u64();
     for seed in &seeds {
         bootvet::probe::fuzz_support::fuzz_host_state(seed);
     }

@@ -11,7 +11,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::exit;
-use crate::inspect::initrd::{self, Depth, InitrdReport, SegmentKind};
+use crate::inspect::initrd::{self, Depth, InitrdReport, Segment, SegmentKind};
 use crate::inspect::kconfig::KernelConfig;
 use crate::inspect::kernel::{self, Format, KernelImage};
 use crate::inspect::modules::{self, KoInfo, ModulesDep};
@@ -220,11 +220,51 @@ fn size(n: u64) -> String {
     format!("{v:.1} {unit}")
 }
 
-/// Renders one file's result as text.
+/// Renders one file's result as text: a title line, then `key value` lines.
 pub fn render(path: &str, what: &What) -> String {
-    let mut s = String::new();
-    let mut line = |k: &str, v: String| s.push_str(&format!("  {:<10} {v}\n", k));
-    let title = match what {
+    let mut lines = Lines(String::new());
+    match what {
+        What::Kernel(k) => kernel_lines(&mut lines, k),
+        What::Initrd(r) => initrd_lines(&mut lines, r),
+        What::Config {
+            compressions,
+            initrd_supported,
+            symbols,
+            version,
+        } => {
+            if let Some(v) = version {
+                lines.add("version", v.clone());
+            }
+            lines.add("symbols", symbols.to_string());
+            let initrd = if *initrd_supported {
+                "supported"
+            } else {
+                "not supported"
+            };
+            lines.add("initrd", initrd.into());
+            lines.add("unpacks", compressions.join(" "));
+        }
+        What::Module(ko) => module_lines(&mut lines, ko),
+        What::ModulesDep { modules } | What::ModulesBuiltin { modules } => {
+            lines.add("modules", modules.to_string());
+        }
+        What::Unknown { reason } => lines.add("what", reason.clone()),
+    }
+    format!("{}: {}\n{}", path.bold(), title(what), lines.0)
+}
+
+/// The indented `key        value` lines under a file's title.
+struct Lines(String);
+
+impl Lines {
+    fn add(&mut self, key: &str, value: String) {
+        self.0.push_str(&format!("  {key:<10} {value}\n"));
+    }
+}
+
+/// What the file is, as the title line says it.
+fn title(what: &What) -> String {
+    match what {
         What::Kernel(k) => {
             let kind = match &k.format {
                 Format::BzImage { header, efi_stub } => format!(
@@ -255,238 +295,181 @@ pub fn render(path: &str, what: &What) -> String {
         What::ModulesDep { .. } => "modules.dep".into(),
         What::ModulesBuiltin { .. } => "modules.builtin".into(),
         What::Unknown { .. } => "unknown".into(),
-    };
-    let mut head = format!("{}: {title}\n", path.bold());
-    match what {
-        What::Kernel(k) => {
-            if let Some(v) = &k.version_string {
-                line("version", v.clone());
-            }
-            if let Some(r) = &k.release {
-                line("release", r.clone());
-            }
-            line("size", format!("{} bytes", k.size));
-            if let Some(t) = &k.truncated {
-                line(
-                    "error",
-                    format!(
-                        "truncated: the headers declare {} bytes, the file has {}",
-                        t.declared, t.actual
-                    )
-                    .red()
-                    .to_string(),
-                );
-            }
-            if let Format::BzImage { header, .. } = &k.format {
-                if let Some(c) = &k.payload_compression {
-                    line("payload", c.clone());
-                }
-                if let Some(m) = header.initrd_addr_max {
-                    line("initrd max", format!("{m:#x}"));
-                }
-                if let Some(x) = header.xloadflags {
-                    line("xloadflags", format!("{x:#x}"));
-                }
-            }
-            if let Format::Uki(u) = &k.format {
-                line(
-                    "sections",
-                    u.pe.sections
-                        .iter()
-                        .map(|s| s.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
-                if let Some(c) = &u.cmdline {
-                    line("cmdline", c.clone());
-                }
-            }
-            let b = k.bootable_by;
-            let mut loaders = Vec::new();
-            if b.pc_linux {
-                loaders.push("pc: linux, linux16".to_string());
-            }
-            if b.efi_linux {
-                let how = [(b.efi_handover, "handover"), (b.pe_entry, "PE entry")]
-                    .iter()
-                    .filter(|(on, _)| *on)
-                    .map(|(_, n)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                loaders.push(format!("efi: linux ({how})"));
-            }
-            line(
-                "loaders",
-                if loaders.is_empty() {
-                    "none".into()
-                } else {
-                    loaders.join("; ")
-                },
-            );
-        }
-        What::Initrd(r) => {
-            line(
-                "size",
-                format!(
-                    "{} bytes, {} entries{}",
-                    r.size,
-                    r.entries,
-                    if r.complete {
-                        ", every byte accounted for"
-                    } else {
-                        ""
-                    }
-                ),
-            );
-            for (i, seg) in r.segments.iter().enumerate() {
-                let kind = match seg.kind {
-                    SegmentKind::Cpio => "cpio".to_string(),
-                    SegmentKind::Compressed(c) => c.kernel_name().to_string(),
-                    SegmentKind::Junk => "junk".to_string(),
-                };
-                let stored = seg.stored_size.map(size).unwrap_or_else(|| "?".into());
-                if seg.kind == SegmentKind::Junk {
-                    line(
-                        &format!("segment {i}"),
-                        format!("at {:<10} junk", seg.offset),
-                    );
-                    continue;
-                }
-                line(
-                    &format!("segment {i}"),
-                    format!(
-                        "at {:<10} {kind:<5} {stored} → {} cpio, {} entries{}{}",
-                        seg.offset,
-                        size(seg.cpio_size),
-                        seg.entries,
-                        if seg.trailers > 0 { ", trailer" } else { "" },
-                        if seg.complete {
-                            ""
-                        } else {
-                            " (not read to the end)"
-                        }
-                    ),
-                );
-            }
-            if !r.microcode.is_empty() {
-                line("microcode", r.microcode.join(" "));
-            }
-            line(
-                "modules",
-                format!(
-                    "{} in lib/modules/{{{}}}{}",
-                    r.modules.len(),
-                    r.module_versions
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    if r.module_files.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "; {}",
-                            r.module_files
-                                .keys()
-                                .map(|k| k.rsplit('/').next().unwrap_or(k))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }
-                ),
-            );
-            for (module, vermagic) in &r.module_vermagic {
-                line("vermagic", format!("{module}: {}", vermagic.trim_end()));
-            }
-            if !r.layer_files.is_empty() {
-                let files: Vec<&str> = r.layer_files.iter().map(String::as_str).collect();
-                line("layers", files.join(" "));
-            }
-            if let Some(e) = &r.error {
-                let at = if e.kind == initrd::ErrorKind::Empty {
-                    String::new()
-                } else {
-                    format!("at byte {} (segment {}): ", e.offset, e.segment)
-                };
-                line("error", format!("{at}{}", e.detail).red().to_string());
-                match (e.kernel_line(), e.kind) {
-                    (Some(l), _) => line("kernel", l),
-                    (None, initrd::ErrorKind::Empty) => line(
-                        "kernel",
-                        "prints nothing and unpacks nothing: there is no /init".into(),
-                    ),
-                    (None, _) => line(
-                        "kernel",
-                        "prints nothing; the files after this point are missing".into(),
-                    ),
-                }
-            }
-            if let Some(l) = &r.limit {
-                line(
-                    "limit",
-                    format!(
-                        "stopped at the {:?} limit ({}) in segment {}",
-                        l.kind, l.limit, l.segment
-                    )
-                    .to_lowercase()
-                    .yellow()
-                    .to_string(),
-                );
-            }
-        }
-        What::Config {
-            compressions,
-            initrd_supported,
-            symbols,
-            version,
-        } => {
-            if let Some(v) = version {
-                line("version", v.clone());
-            }
-            line("symbols", symbols.to_string());
-            line(
-                "initrd",
-                if *initrd_supported {
-                    "supported".into()
-                } else {
-                    "not supported".to_string()
-                },
-            );
-            line("unpacks", compressions.join(" "));
-        }
-        What::Module(ko) => {
-            if let Some(n) = &ko.name {
-                line("name", n.clone());
-            }
-            if let Some(v) = &ko.vermagic {
-                line("vermagic", v.clone());
-            }
-            line(
-                "size",
-                format!(
-                    "{} bytes{}",
-                    ko.size,
-                    if ko.signed { ", signed" } else { "" }
-                ),
-            );
-            if ko.unstripped() {
-                line(
-                    "debug",
-                    format!(
-                        "{} sections, {} bytes in the file: unstripped",
-                        ko.debug_sections.len(),
-                        ko.debug_file_bytes
-                    ),
-                );
-            } else {
-                line("debug", "none (stripped)".into());
-            }
-        }
-        What::ModulesDep { modules } | What::ModulesBuiltin { modules } => {
-            line("modules", modules.to_string());
-        }
-        What::Unknown { reason } => line("what", reason.clone()),
     }
-    head.push_str(&s);
-    head
+}
+
+fn kernel_lines(lines: &mut Lines, k: &KernelImage) {
+    if let Some(v) = &k.version_string {
+        lines.add("version", v.clone());
+    }
+    if let Some(r) = &k.release {
+        lines.add("release", r.clone());
+    }
+    lines.add("size", format!("{} bytes", k.size));
+    if let Some(t) = &k.truncated {
+        let error = format!(
+            "truncated: the headers declare {} bytes, the file has {}",
+            t.declared, t.actual
+        );
+        lines.add("error", error.red().to_string());
+    }
+    if let Format::BzImage { header, .. } = &k.format {
+        if let Some(c) = &k.payload_compression {
+            lines.add("payload", c.clone());
+        }
+        if let Some(m) = header.initrd_addr_max {
+            lines.add("initrd max", format!("{m:#x}"));
+        }
+        if let Some(x) = header.xloadflags {
+            lines.add("xloadflags", format!("{x:#x}"));
+        }
+    }
+    if let Format::Uki(u) = &k.format {
+        let names: Vec<&str> = u.pe.sections.iter().map(|s| s.name.as_str()).collect();
+        lines.add("sections", names.join(" "));
+        if let Some(c) = &u.cmdline {
+            lines.add("cmdline", c.clone());
+        }
+    }
+    lines.add("loaders", loaders(k));
+}
+
+/// The GRUB commands that can boot the image, per platform.
+fn loaders(k: &KernelImage) -> String {
+    let b = k.bootable_by;
+    let mut loaders = Vec::new();
+    if b.pc_linux {
+        loaders.push("pc: linux, linux16".to_string());
+    }
+    if b.efi_linux {
+        let how = [(b.efi_handover, "handover"), (b.pe_entry, "PE entry")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(", ");
+        loaders.push(format!("efi: linux ({how})"));
+    }
+    if loaders.is_empty() {
+        "none".into()
+    } else {
+        loaders.join("; ")
+    }
+}
+
+fn initrd_lines(lines: &mut Lines, r: &InitrdReport) {
+    let whole = if r.complete {
+        ", every byte accounted for"
+    } else {
+        ""
+    };
+    lines.add(
+        "size",
+        format!("{} bytes, {} entries{whole}", r.size, r.entries),
+    );
+    for (i, seg) in r.segments.iter().enumerate() {
+        lines.add(&format!("segment {i}"), segment_line(seg));
+    }
+    if !r.microcode.is_empty() {
+        lines.add("microcode", r.microcode.join(" "));
+    }
+    lines.add("modules", modules_summary(r));
+    for (module, vermagic) in &r.module_vermagic {
+        lines.add("vermagic", format!("{module}: {}", vermagic.trim_end()));
+    }
+    if !r.layer_files.is_empty() {
+        let files: Vec<&str> = r.layer_files.iter().map(String::as_str).collect();
+        lines.add("layers", files.join(" "));
+    }
+    if let Some(e) = &r.error {
+        initrd_error_lines(lines, e);
+    }
+    if let Some(l) = &r.limit {
+        let limit = format!(
+            "stopped at the {:?} limit ({}) in segment {}",
+            l.kind, l.limit, l.segment
+        );
+        lines.add("limit", limit.to_lowercase().yellow().to_string());
+    }
+}
+
+/// One segment: where it starts, what it is, and how much cpio it held.
+fn segment_line(seg: &Segment) -> String {
+    let kind = match seg.kind {
+        SegmentKind::Cpio => "cpio".to_string(),
+        SegmentKind::Compressed(c) => c.kernel_name().to_string(),
+        SegmentKind::Junk => return format!("at {:<10} junk", seg.offset),
+    };
+    let stored = seg.stored_size.map(size).unwrap_or_else(|| "?".into());
+    format!(
+        "at {:<10} {kind:<5} {stored} → {} cpio, {} entries{}{}",
+        seg.offset,
+        size(seg.cpio_size),
+        seg.entries,
+        if seg.trailers > 0 { ", trailer" } else { "" },
+        if seg.complete {
+            ""
+        } else {
+            " (not read to the end)"
+        }
+    )
+}
+
+/// How many modules, for which releases, and the module lists captured.
+fn modules_summary(r: &InitrdReport) -> String {
+    let versions: Vec<&str> = r.module_versions.iter().map(String::as_str).collect();
+    let files = if r.module_files.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = r
+            .module_files
+            .keys()
+            .map(|k| k.rsplit('/').next().unwrap_or(k))
+            .collect();
+        format!("; {}", names.join(", "))
+    };
+    format!(
+        "{} in lib/modules/{{{}}}{files}",
+        r.modules.len(),
+        versions.join(",")
+    )
+}
+
+/// The fault: where it is, and what the kernel prints when it meets it.
+fn initrd_error_lines(lines: &mut Lines, e: &initrd::InitrdError) {
+    let at = if e.kind == initrd::ErrorKind::Empty {
+        String::new()
+    } else {
+        format!("at byte {} (segment {}): ", e.offset, e.segment)
+    };
+    lines.add("error", format!("{at}{}", e.detail).red().to_string());
+    let kernel = match (e.kernel_line(), e.kind) {
+        (Some(l), _) => l,
+        (None, initrd::ErrorKind::Empty) => {
+            "prints nothing and unpacks nothing: there is no /init".into()
+        }
+        (None, _) => "prints nothing; the files after this point are missing".into(),
+    };
+    lines.add("kernel", kernel);
+}
+
+fn module_lines(lines: &mut Lines, ko: &KoInfo) {
+    if let Some(n) = &ko.name {
+        lines.add("name", n.clone());
+    }
+    if let Some(v) = &ko.vermagic {
+        lines.add("vermagic", v.clone());
+    }
+    let signed = if ko.signed { ", signed" } else { "" };
+    lines.add("size", format!("{} bytes{signed}", ko.size));
+    let debug = if ko.unstripped() {
+        format!(
+            "{} sections, {} bytes in the file: unstripped",
+            ko.debug_sections.len(),
+            ko.debug_file_bytes
+        )
+    } else {
+        "none (stripped)".into()
+    };
+    lines.add("debug", debug);
 }

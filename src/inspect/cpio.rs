@@ -340,21 +340,13 @@ pub fn walk<B: BufRead, V: Visitor>(
             // to the kernel: it collects the 110 bytes before looking at them.
             return Err(truncated(src));
         }
-        let header = match parse_header(&raw) {
-            Ok(h) => h,
-            Err(HeaderFault::OldFormat) => {
-                return Err(WalkError::Cpio {
-                    at: entry_offset,
-                    fault: Fault::OldFormat,
-                });
-            }
-            Err(HeaderFault::NoMagic) => {
-                return Err(WalkError::Cpio {
-                    at: entry_offset,
-                    fault: Fault::NoMagic,
-                });
-            }
-        };
+        let header = parse_header(&raw).map_err(|fault| WalkError::Cpio {
+            at: entry_offset,
+            fault: match fault {
+                HeaderFault::OldFormat => Fault::OldFormat,
+                HeaderFault::NoMagic => Fault::NoMagic,
+            },
+        })?;
         counts.entries += 1;
         let name_field = n_align(header.namesize);
         let name_keep = header.namesize.min(PATH_MAX) as usize;

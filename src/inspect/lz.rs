@@ -39,6 +39,32 @@ fn exact<R: Read>(r: &mut R, out: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// A decoder that decodes a block at a time into a buffer that `read` then serves.
+trait BlockDecoder {
+    /// The decoded block, how much of it was served, and whether the stream ended.
+    fn output(&mut self) -> (&[u8], &mut usize, bool);
+    /// Decodes the next block into the buffer (or marks the end of the stream).
+    fn next_block(&mut self) -> io::Result<()>;
+}
+
+/// `Read::read` for a block decoder: serves the block, decoding the next one when
+/// it is used up.
+fn read_blocks(decoder: &mut impl BlockDecoder, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let (out, pos, done) = decoder.output();
+        if *pos < out.len() {
+            let n = (out.len() - *pos).min(buf.len());
+            buf[..n].copy_from_slice(&out[*pos..*pos + n]);
+            *pos += n;
+            return Ok(n);
+        }
+        if done {
+            return Ok(0);
+        }
+        decoder.next_block()?;
+    }
+}
+
 /// lz4 legacy frame decoder. The format has no end marker: it ends at the end of the
 /// input or at a zero chunk size (padding), as the kernel treats it.
 pub struct Lz4Legacy<B> {
@@ -60,6 +86,12 @@ impl<B: BufRead> Lz4Legacy<B> {
             out: Vec::new(),
             out_pos: 0,
         }
+    }
+}
+
+impl<B: BufRead> BlockDecoder for Lz4Legacy<B> {
+    fn output(&mut self) -> (&[u8], &mut usize, bool) {
+        (&self.out, &mut self.out_pos, self.done)
     }
 
     fn next_block(&mut self) -> io::Result<()> {
@@ -111,16 +143,7 @@ impl<B: BufRead> Lz4Legacy<B> {
 
 impl<B: BufRead> Read for Lz4Legacy<B> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.out_pos >= self.out.len() {
-            if self.done {
-                return Ok(0);
-            }
-            self.next_block()?;
-        }
-        let n = (self.out.len() - self.out_pos).min(buf.len());
-        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
-        self.out_pos += n;
-        Ok(n)
+        read_blocks(self, buf)
     }
 }
 
@@ -199,6 +222,12 @@ impl<B: BufRead> Lzop<B> {
         skip(r, u64::from(l[0]) + 4)?; // name, header checksum
         Ok(())
     }
+}
+
+impl<B: BufRead> BlockDecoder for Lzop<B> {
+    fn output(&mut self) -> (&[u8], &mut usize, bool) {
+        (&self.out, &mut self.out_pos, self.done)
+    }
 
     fn next_block(&mut self) -> io::Result<()> {
         if !self.started {
@@ -244,16 +273,7 @@ impl<B: BufRead> Lzop<B> {
 
 impl<B: BufRead> Read for Lzop<B> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.out_pos >= self.out.len() {
-            if self.done {
-                return Ok(0);
-            }
-            self.next_block()?;
-        }
-        let n = (self.out.len() - self.out_pos).min(buf.len());
-        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
-        self.out_pos += n;
-        Ok(n)
+        read_blocks(self, buf)
     }
 }
 

@@ -55,14 +55,6 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
     if at == text.len() && text.ends_with('\n') {
         at -= 1;
     }
-    let error = |message: String, help: Option<String>, len: usize| SyntaxError {
-        span: Span::new(at, (at + len).min(text.len())),
-        unit_start,
-        message,
-        help,
-        opened_at: None,
-    };
-
     let positives: Vec<Rule> = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         ErrorVariant::CustomError { .. } => {
@@ -74,190 +66,247 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
             return SyntaxError::too_deep(deep, unit_start);
         }
     };
-    // Words are atomic in the grammar, so a failure inside one is reported at its
-    // start: look inside for what GRUB's lexer would have tripped on.
-    if let Some((offset, _)) = scan_unit(&text[unit_start..]).open_quote
-        && (at..word_end(text, at)).contains(&(unit_start + offset))
-    {
-        return end_of_file(
-            text,
-            unit_start,
-            text.len().saturating_sub(usize::from(text.ends_with('\n'))),
-            &positives,
-        );
-    }
-    if let Some(dollar) = first_invalid_dollar(&text[at..]) {
-        let at = at + dollar;
-        let mut err = invalid_variable(&text[at..], error);
-        err.span = Span::new(at, (at + err.span.len()).min(text.len()));
-        return err;
-    }
-    let rest = &text[at..];
-    let token = found_token(rest);
+    let failure = Failure {
+        text,
+        unit_start,
+        at,
+        positives,
+    };
+    failure
+        .lexical()
+        .or_else(|| failure.punctuation())
+        .unwrap_or_else(|| failure.unexpected_token())
+}
 
-    if rest.is_empty() || (rest == "\n" && at + 1 == text.len()) {
-        return end_of_file(text, unit_start, at, &positives);
+/// Where pest failed, and what it expected there.
+struct Failure<'t> {
+    text: &'t str,
+    unit_start: usize,
+    /// Where the parser noticed the problem.
+    at: usize,
+    /// The rules pest would have accepted at `at`.
+    positives: Vec<Rule>,
+}
+
+impl Failure<'_> {
+    fn error(&self, message: String, help: Option<String>, len: usize) -> SyntaxError {
+        SyntaxError {
+            span: Span::new(self.at, (self.at + len).min(self.text.len())),
+            unit_start: self.unit_start,
+            message,
+            help,
+            opened_at: None,
+        }
     }
-    if let Some(dollar) = inside_braced_variable(&text[unit_start..at]) {
-        let start = unit_start + dollar;
-        let shown: String = text[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .take(16)
-            .collect();
-        return SyntaxError {
+
+    /// What GRUB's lexer trips on before any grammar: an open quote, a bad `$`,
+    /// the end of the file, a trailing backslash.
+    fn lexical(&self) -> Option<SyntaxError> {
+        let (text, unit_start, at) = (self.text, self.unit_start, self.at);
+        let positives = &self.positives;
+        let error = |m, h, l| self.error(m, h, l);
+        // Words are atomic in the grammar, so a failure inside one is reported at its
+        // start: look inside for what GRUB's lexer would have tripped on.
+        if let Some((offset, _)) = scan_unit(&text[unit_start..]).open_quote
+            && (at..word_end(text, at)).contains(&(unit_start + offset))
+        {
+            return Some(end_of_file(
+                text,
+                unit_start,
+                text.len().saturating_sub(usize::from(text.ends_with('\n'))),
+                positives,
+            ));
+        }
+        if let Some(dollar) = first_invalid_dollar(&text[at..]) {
+            let at = at + dollar;
+            let mut err = invalid_variable(&text[at..], error);
+            err.span = Span::new(at, (at + err.span.len()).min(text.len()));
+            return Some(err);
+        }
+        let rest = &text[at..];
+        if rest.is_empty() || (rest == "\n" && at + 1 == text.len()) {
+            return Some(end_of_file(text, unit_start, at, positives));
+        }
+        if let Some(dollar) = inside_braced_variable(&text[unit_start..at]) {
+            let start = unit_start + dollar;
+            let shown: String = text[start..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .take(16)
+                .collect();
+            return Some(SyntaxError {
             span: Span::new(start, start + shown.len()),
             unit_start,
             message: format!("invalid variable reference `{shown}`"),
             help: Some("GRUB accepts only ${name}, ${1}, ${?}, ${#}, ${*} and ${@}: no spaces and no operators such as ${x:-y}".into()),
             opened_at: None,
-        };
-    }
-    if matches!(rest, "\\\n" | "\\\r\n") {
-        return error(
-            "backslash-newline at end of file".into(),
-            Some("a trailing backslash continues the line, but no line follows".into()),
-            1,
-        );
-    }
-    if text[..at].ends_with('$') {
-        let mut err = invalid_variable(&text[at - 1..], error);
-        err.span = Span::new(at - 1, (at - 1 + err.span.len()).min(text.len()));
-        return err;
-    }
-    let first = rest.as_bytes()[0];
-    match first {
-        b'|' | b'&' | b'<' | b'>' => {
-            let op = if rest.starts_with("||") || rest.starts_with("&&") {
-                &rest[..2]
-            } else {
-                &rest[..1]
-            };
-            return error(
-                format!("`{op}` is not part of GRUB's script language"),
-                Some(format!(
-                    "GRUB has no pipes, `&&`/`||`, redirections or background jobs; \
-                     to pass `{op}` as text, quote it: '{op}'"
-                )),
-                op.len(),
-            );
+        });
         }
-        b'$' => return invalid_variable(rest, error),
-        b'{' => {
-            return error(
-                "unexpected `{`".into(),
-                Some(
-                    "a block must follow the words of a command on the same line, \
-                     as in `menuentry 'Title' {`"
-                        .into(),
-                ),
+        if matches!(rest, "\\\n" | "\\\r\n") {
+            return Some(self.error(
+                "backslash-newline at end of file".into(),
+                Some("a trailing backslash continues the line, but no line follows".into()),
                 1,
-            );
+            ));
         }
-        b'}' => {
-            let before = text[unit_start..at].trim_end_matches([' ', '\t', '\r', '\n']);
-            if before.ends_with('{') {
-                return error(
+        if text[..at].ends_with('$') {
+            let mut err = invalid_variable(&text[at - 1..], error);
+            err.span = Span::new(at - 1, (at - 1 + err.span.len()).min(text.len()));
+            return Some(err);
+        }
+        None
+    }
+
+    /// A character of another shell's syntax (`|`, `&`, `;;`, `{`…) or an
+    /// unexpected end of line.
+    fn punctuation(&self) -> Option<SyntaxError> {
+        let (text, unit_start, at) = (self.text, self.unit_start, self.at);
+        let positives = &self.positives;
+        let error = |m, h, l| self.error(m, h, l);
+        let rest = &text[at..];
+        let first = *rest.as_bytes().first()?;
+        match first {
+            b'|' | b'&' | b'<' | b'>' => {
+                let op = if rest.starts_with("||") || rest.starts_with("&&") {
+                    &rest[..2]
+                } else {
+                    &rest[..1]
+                };
+                return Some(error(
+                    format!("`{op}` is not part of GRUB's script language"),
+                    Some(format!(
+                        "GRUB has no pipes, `&&`/`||`, redirections or background jobs; \
+                     to pass `{op}` as text, quote it: '{op}'"
+                    )),
+                    op.len(),
+                ));
+            }
+            b'$' => return Some(invalid_variable(rest, error)),
+            b'{' => {
+                return Some(error(
+                    "unexpected `{`".into(),
+                    Some(
+                        "a block must follow the words of a command on the same line, \
+                     as in `menuentry 'Title' {`"
+                            .into(),
+                    ),
+                    1,
+                ));
+            }
+            b'}' => {
+                let before = text[unit_start..at].trim_end_matches([' ', '\t', '\r', '\n']);
+                if before.ends_with('{') {
+                    return Some(error(
                     "empty block".into(),
                     Some("GRUB needs at least one command between `{` and `}`; write `true` if the body is meant to do nothing".into()),
                     1,
-                );
-            }
-            if !scan_unit(&text[unit_start..at])
-                .openers
-                .iter()
-                .any(|o| o.what == "`{`")
-            {
-                return error(
+                ));
+                }
+                if !scan_unit(&text[unit_start..at])
+                    .openers
+                    .iter()
+                    .any(|o| o.what == "`{`")
+                {
+                    return Some(error(
                     "unexpected `}`: no block is open here".into(),
                     Some("an earlier error may have ended the block early; GRUB then reads the rest of its body as top-level commands".into()),
                     1,
-                );
+                ));
+                }
             }
-        }
-        b';' => {
-            let message = if rest.starts_with(";;") {
-                "`;;` is not part of GRUB's script language".to_string()
-            } else {
-                "unexpected `;`: there is no command before it".to_string()
-            };
-            return error(message, None, 1);
-        }
-        b'\n' => {
-            if expects(&positives, Rule::kw_in) {
-                return error(
-                    "expected `in` on the same line as `for NAME`".into(),
+            b';' => {
+                let message = if rest.starts_with(";;") {
+                    "`;;` is not part of GRUB's script language".to_string()
+                } else {
+                    "unexpected `;`: there is no command before it".to_string()
+                };
+                return Some(error(message, None, 1));
+            }
+            b'\n' => {
+                if expects(positives, Rule::kw_in) {
+                    return Some(error(
+                        "expected `in` on the same line as `for NAME`".into(),
+                        None,
+                        0,
+                    ));
+                }
+                return Some(error(
+                    format!(
+                        "unexpected end of line, expected {}",
+                        expected_list(positives)
+                    ),
                     None,
                     0,
-                );
+                ));
             }
-            return error(
-                format!(
-                    "unexpected end of line, expected {}",
-                    expected_list(&positives)
-                ),
-                None,
-                0,
-            );
+            _ => {}
         }
-        _ => {}
+
+        None
     }
 
-    if token == "[[" || token == "]]" {
-        return error(
-            format!("`{token}` is not a GRUB command or argument"),
-            Some("GRUB's test command is `[ … ]`".into()),
-            2,
-        );
-    }
-    if token == "function" {
-        return error(
-            "a function can only be defined at the top level".into(),
-            Some("GRUB refuses `function` inside a block, an `if` or a loop".into()),
-            token.len(),
-        );
-    }
-    if is_keyword(token) {
-        let message = if expects(&positives, Rule::name_token) {
-            format!("`{token}` is a reserved word and cannot be used as a name")
-        } else if expected_list(&positives) == "`;` or a newline" {
-            format!("`{token}` is a reserved word and cannot start a command")
-        } else {
-            format!(
-                "unexpected `{token}`, expected {}",
-                expected_list(&positives)
-            )
-        };
-        let help = match token {
-            "then" | "do" | "else" | "elif" | "fi" | "done" => Some(format!(
-                "`{token}` must start a command: put `;` or a newline before it, and \
+    /// The token found where pest failed: a reserved word, a bad name, or just
+    /// not what was expected.
+    fn unexpected_token(&self) -> SyntaxError {
+        let positives = &self.positives;
+        let error = |m, h, l| self.error(m, h, l);
+        let token = found_token(&self.text[self.at..]);
+        if token == "[[" || token == "]]" {
+            return error(
+                format!("`{token}` is not a GRUB command or argument"),
+                Some("GRUB's test command is `[ … ]`".into()),
+                2,
+            );
+        }
+        if token == "function" {
+            return error(
+                "a function can only be defined at the top level".into(),
+                Some("GRUB refuses `function` inside a block, an `if` or a loop".into()),
+                token.len(),
+            );
+        }
+        if is_keyword(token) {
+            let message = if expects(positives, Rule::name_token) {
+                format!("`{token}` is a reserved word and cannot be used as a name")
+            } else if expected_list(positives) == "`;` or a newline" {
+                format!("`{token}` is a reserved word and cannot start a command")
+            } else {
+                format!(
+                    "unexpected `{token}`, expected {}",
+                    expected_list(positives)
+                )
+            };
+            let help = match token {
+                "then" | "do" | "else" | "elif" | "fi" | "done" => Some(format!(
+                    "`{token}` must start a command: put `;` or a newline before it, and \
                  make sure the construct it belongs to is open"
-            )),
-            "case" | "esac" | "select" => {
-                Some(format!("GRUB reserves `{token}` but has no such construct"))
-            }
-            _ => None,
-        };
-        return error(message, help, token.len());
-    }
-    if expects(&positives, Rule::name_token) {
-        return error(
+                )),
+                "case" | "esac" | "select" => {
+                    Some(format!("GRUB reserves `{token}` but has no such construct"))
+                }
+                _ => None,
+            };
+            return error(message, help, token.len());
+        }
+        if expects(positives, Rule::name_token) {
+            return error(
+                format!(
+                    "`{token}` is not a valid name (letters, digits and `_`, not starting with a digit)"
+                ),
+                None,
+                token.len(),
+            );
+        }
+        error(
             format!(
-                "`{token}` is not a valid name (letters, digits and `_`, not starting with a digit)"
+                "unexpected `{}`, expected {}",
+                shorten(token),
+                expected_list(positives)
             ),
             None,
-            token.len(),
-        );
+            token.len().max(1),
+        )
     }
-    error(
-        format!(
-            "unexpected `{}`, expected {}",
-            shorten(token),
-            expected_list(&positives)
-        ),
-        None,
-        token.len().max(1),
-    )
 }
 
 fn end_of_file(text: &str, unit_start: usize, at: usize, positives: &[Rule]) -> SyntaxError {

@@ -41,10 +41,7 @@ also check /etc/fstab and the initramfs.",
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
         let mut reported = BTreeSet::new();
-        for (command, file) in super::loaded_files(entry) {
-            let Some(fact) = cx.facts.file(file) else {
-                continue;
-            };
+        for (command, file, fact) in super::loaded_facts(cx, entry) {
             let (message, kept) = match &fact.resolution {
                 DeviceResolution::Missing { message } => (message, None),
                 DeviceResolution::Found {

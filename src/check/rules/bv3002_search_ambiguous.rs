@@ -31,10 +31,7 @@ it named the copy, then `update-grub`.",
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
         let mut reported = BTreeSet::new();
-        for (command, file) in super::loaded_files(entry) {
-            let Some(fact) = cx.facts.file(file) else {
-                continue;
-            };
+        for (command, file, fact) in super::loaded_facts(cx, entry) {
             let DeviceResolution::Found { volume, others, .. } = &fact.resolution else {
                 continue;
             };

@@ -42,10 +42,7 @@ const NOT_A_GRUB_FILESYSTEM: &[&str] = &[
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
         let mut reported = BTreeSet::new();
-        for (command, file) in super::loaded_files(entry) {
-            let Some(fact) = cx.facts.file(file) else {
-                continue;
-            };
+        for (command, file, fact) in super::loaded_facts(cx, entry) {
             let Some(volume) = fact.resolution.volume() else {
                 continue;
             };

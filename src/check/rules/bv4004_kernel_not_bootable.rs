@@ -3,7 +3,7 @@ use crate::inspect::kernel::Format;
 use crate::menu::{CommandKind, Platform};
 use crate::probe::gather::FileLookup;
 
-use super::{grub_error, linux};
+use super::grub_error;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4004",
@@ -36,10 +36,7 @@ Use the bzImage (`arch/x86/boot/bzImage`, installed as /boot/vmlinuz-VERSION by
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let platform = cx.facts.platform;
     for entry in super::entries(cx) {
-        let Some((command, file, _)) = linux(entry) else {
-            continue;
-        };
-        let Some(fact) = cx.facts.file(file) else {
+        let Some((command, file, fact)) = super::linux_fact(cx, entry) else {
             continue;
         };
         let (FileLookup::Found { size }, Some(image)) = (&fact.lookup, &fact.kernel) else {

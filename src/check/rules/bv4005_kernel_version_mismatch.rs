@@ -1,8 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::kernel::release_from_file_name;
 
-use super::linux;
-
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4005",
     name: "kernel-version-mismatch",
@@ -33,10 +31,7 @@ initramfs (`update-initramfs -c -k VERSION`) and run `update-grub`.",
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        let Some((command, file, _)) = linux(entry) else {
-            continue;
-        };
-        let Some(fact) = cx.facts.file(file) else {
+        let Some((command, file, fact)) = super::linux_fact(cx, entry) else {
             continue;
         };
         let Some(image) = &fact.kernel else { continue };

@@ -30,10 +30,7 @@ the initramfs's compression), install it, run `update-grub`.",
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        let Some(booted) = Booted::of(cx.facts, entry) else {
-            continue;
-        };
-        let Some(config) = booted.side.and_then(|s| s.config.as_ref()) else {
+        let Some((booted, config)) = Booted::with_config(cx.facts, entry) else {
             continue;
         };
         if config.initrd_supported || entry.initrds().is_empty() {

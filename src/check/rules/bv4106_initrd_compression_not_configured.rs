@@ -38,10 +38,7 @@ or make the initramfs with a method it has: `COMPRESS=gzip` in
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        let Some(booted) = Booted::of(cx.facts, entry) else {
-            continue;
-        };
-        let Some(config) = booted.side.and_then(|s| s.config.as_ref()) else {
+        let Some((booted, config)) = Booted::with_config(cx.facts, entry) else {
             continue;
         };
         for (command, file, report) in initrds(cx.facts, entry) {

@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::resolve::Resolution;
 
-use super::{linux, needs_initramfs, panic_without_initramfs, root_value};
+use super::{needs_initramfs, panic_without_initramfs};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4202",
@@ -68,16 +68,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if cx.facts.disks.disks.is_empty() {
         return;
     }
-    for entry in super::entries(cx) {
-        let Some((command, _, params)) = linux(entry) else {
-            continue;
-        };
-        let Some(root) = root_value(params) else {
-            continue;
-        };
-        let Some(fact) = cx.facts.root(root) else {
-            continue;
-        };
+    for (entry, command, params, root, fact) in super::entries_with_root(cx) {
         if fact.unparsed.is_some() || fact.resolution != Resolution::None {
             continue;
         }

@@ -1,8 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::resolve::Resolution;
 
-use super::{linux, root_value};
-
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4204",
     name: "root-not-a-root-filesystem",
@@ -38,16 +36,7 @@ const NOT_ROOT: &[&str] = &[
 ];
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for entry in super::entries(cx) {
-        let Some((command, _, params)) = linux(entry) else {
-            continue;
-        };
-        let Some(root) = root_value(params) else {
-            continue;
-        };
-        let Some(fact) = cx.facts.root(root) else {
-            continue;
-        };
+    for (entry, command, _, root, fact) in super::entries_with_root(cx) {
         let Resolution::One(volume) = &fact.resolution else {
             continue;
         };

@@ -1,8 +1,10 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::probe::gather::Role;
 
-use super::sectors_common::{GRUB_SECTOR, consequence, link_of, placement, role_name, sector_hex};
-use super::{grub_error, loaded_files, where_found};
+use super::sectors_common::{
+    GRUB_SECTOR, consequence, extent_span, link_of, placement, role_name, sector_hex,
+};
+use super::{grub_error, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5001",
@@ -40,10 +42,7 @@ written inside the disk.",
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
-        for (command, file) in loaded_files(entry) {
-            let Some(fact) = cx.facts.file(file) else {
-                continue;
-            };
+        for (command, file, fact) in super::loaded_facts(cx, entry) {
             if !matches!(fact.role, Role::Kernel | Role::Initrd) {
                 continue;
             }
@@ -112,11 +111,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .at(command.location)
             .evidence(format!("{} on {}", file.path, where_found(fact)))
             .evidence(format!(
-                "extent: file bytes {}–{} at disk sectors {}–{} ({} bytes, {} sectors of {} bytes)",
-                extent.file_offset,
-                extent.file_offset + extent.length,
-                sector_hex(extent.disk_byte_offset),
-                sector_hex(extent.disk_byte_offset + extent.length.saturating_sub(1)),
+                "extent: {} ({} bytes, {} sectors of {} bytes)",
+                extent_span(extent),
                 extent.length,
                 extent.length.div_ceil(GRUB_SECTOR),
                 GRUB_SECTOR

@@ -2,8 +2,8 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::menu::Platform;
 use crate::probe::gather::Role;
 
-use super::sectors_common::{consequence, link_of, placement, role_name, sector_hex};
-use super::{grub_error, loaded_files, where_found};
+use super::sectors_common::{consequence, extent_span, link_of, placement, role_name, sector_hex};
+use super::{grub_error, where_found};
 use crate::check::verdict::human_size;
 
 /// GRUB's CHS path refuses anything past 1024 cylinders × 256 heads × 63 sectors
@@ -50,10 +50,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     for entry in super::entries(cx) {
-        for (command, file) in loaded_files(entry) {
-            let Some(fact) = cx.facts.file(file) else {
-                continue;
-            };
+        for (command, file, fact) in super::loaded_facts(cx, entry) {
             if !matches!(fact.role, Role::Kernel | Role::Initrd) {
                 continue;
             }
@@ -103,13 +100,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .entry(entry)
             .at(command.location)
             .evidence(format!("{} on {}", file.path, where_found(fact)))
-            .evidence(format!(
-                "extent: file bytes {}–{} at disk sectors {}–{}",
-                extent.file_offset,
-                extent.file_offset + extent.length,
-                sector_hex(extent.disk_byte_offset),
-                sector_hex(extent.disk_byte_offset + extent.length.saturating_sub(1)),
-            ))
+            .evidence(format!("extent: {}", extent_span(extent)))
             .prints(grub);
             let mut finding = consequence(finding, entry, fact.role);
             finding.link = link_of(fact.role);

@@ -1,3 +1,4 @@
+use super::sectors_common::leftover_names;
 use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 
@@ -77,11 +78,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             finding = finding.evidence(format!(
                 "leftovers taking {}: {}",
                 human_size(total),
-                dir.leftovers
-                    .iter()
-                    .map(|l| l.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                leftover_names(dir)
             ));
         }
         out.push(finding);

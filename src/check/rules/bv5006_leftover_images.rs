@@ -1,3 +1,4 @@
+use super::sectors_common::leftover_names;
 use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 
@@ -47,11 +48,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 dir.leftovers.len(),
                 if dir.leftovers.len() == 1 { "" } else { "s" },
                 human_size(total),
-                dir.leftovers
-                    .iter()
-                    .map(|l| l.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                leftover_names(dir)
             ),
         );
         for name in names {

@@ -82,6 +82,15 @@ pub(super) fn linux(entry: &BootEntry) -> Option<(&EntryCommand, &FileRef, &[Ker
     }
 }
 
+/// The booting `linux` command, its file, and what was found at that file.
+pub(super) fn linux_fact<'a>(
+    cx: &Context<'a>,
+    entry: &'a BootEntry,
+) -> Option<(&'a EntryCommand, &'a FileRef, &'a FileFact)> {
+    let (command, file, _) = linux(entry)?;
+    Some((command, file, cx.facts.file(file)?))
+}
+
 /// The value of the last `root=` on the command line (the kernel keeps the last).
 pub(super) fn root_value(params: &[KernelParam]) -> Option<&str> {
     params
@@ -89,6 +98,33 @@ pub(super) fn root_value(params: &[KernelParam]) -> Option<&str> {
         .rev()
         .find(|p| p.key == "root")
         .and_then(|p| p.value.as_deref())
+}
+
+/// An entry whose booting `linux` command has a `root=`: the entry, that command,
+/// its parameters, the `root=` value and what the facts say that value names.
+pub(super) type RootedEntry<'a> = (
+    &'a BootEntry,
+    &'a EntryCommand,
+    &'a [KernelParam],
+    &'a str,
+    &'a crate::probe::gather::RootFact,
+);
+
+/// Every entry whose kernel is given a `root=` the facts looked up.
+pub(super) fn entries_with_root<'a>(cx: &Context<'a>) -> Vec<RootedEntry<'a>> {
+    let mut out = Vec::new();
+    for entry in entries(cx) {
+        let Some((command, _, params)) = linux(entry) else {
+            continue;
+        };
+        let Some(root) = root_value(params) else {
+            continue;
+        };
+        if let Some(fact) = cx.facts.root(root) {
+            out.push((entry, command, params, root, fact));
+        }
+    }
+    out
 }
 
 /// Every (command, file) an entry loads, in order.
@@ -104,6 +140,18 @@ pub(super) fn loaded_files(entry: &BootEntry) -> Vec<(&EntryCommand, &FileRef)> 
         }
     }
     out
+}
+
+/// Every file an entry loads that the facts hold, with the command that loads it
+/// and what was found there.
+pub(super) fn loaded_facts<'a>(
+    cx: &Context<'a>,
+    entry: &'a BootEntry,
+) -> Vec<(&'a EntryCommand, &'a FileRef, &'a FileFact)> {
+    loaded_files(entry)
+        .into_iter()
+        .filter_map(|(command, file)| Some((command, file, cx.facts.file(file)?)))
+        .collect()
 }
 
 /// Every file of every `initrd` command of an entry, with the command that loads

@@ -10,7 +10,7 @@ use crate::inspect::kernel::release_from_file_name;
 use crate::inspect::modules::{ModuleDep, ModulesDep};
 use crate::menu::{BootEntry, EntryCommand, FileRef, KernelParam};
 use crate::probe::gather::BootFacts;
-use crate::probe::kernel_side::{BusNeed, KernelSide, ModulesOnRoot};
+use crate::probe::kernel_side::{BusNeed, ConfigSummary, KernelSide, ModulesOnRoot};
 
 use super::{linux, root_value};
 
@@ -38,6 +38,16 @@ impl<'a> Booted<'a> {
             side: facts.kernel_side(file),
             release,
         })
+    }
+
+    /// `of`, when the kernel's config was found beside it.
+    pub fn with_config(
+        facts: &'a BootFacts,
+        entry: &'a BootEntry,
+    ) -> Option<(Self, &'a ConfigSummary)> {
+        let booted = Self::of(facts, entry)?;
+        let config = booted.side?.config.as_ref()?;
+        Some((booted, config))
     }
 
     pub fn root(&self) -> Option<&'a str> {

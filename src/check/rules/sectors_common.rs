@@ -16,6 +16,24 @@ pub(super) fn sector_hex(byte: u64) -> String {
     format!("0x{:x}", byte / GRUB_SECTOR)
 }
 
+/// `file bytes 0–3146809 at disk sectors 0xa1c0–0xb9c2`: one extent of a file, as
+/// the evidence of a finding about where it lies.
+pub(super) fn extent_span(extent: &crate::probe::fs::Extent) -> String {
+    format!(
+        "file bytes {}–{} at disk sectors {}–{}",
+        extent.file_offset,
+        extent.file_offset + extent.length,
+        sector_hex(extent.disk_byte_offset),
+        sector_hex(extent.disk_byte_offset + extent.length.saturating_sub(1)),
+    )
+}
+
+/// `initrd.img-6.1.0.new, vmlinuz.dpkg-tmp`: the leftovers in a boot directory.
+pub(super) fn leftover_names(dir: &crate::probe::host::BootDirFact) -> String {
+    let names: Vec<&str> = dir.leftovers.iter().map(|l| l.name.as_str()).collect();
+    names.join(", ")
+}
+
 /// The disk and partition a file's extents address.
 pub(super) fn placement<'a>(
     facts: &'a BootFacts,

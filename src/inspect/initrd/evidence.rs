@@ -1,0 +1,176 @@
+//! The evidence an initrd's entries give the checks: module directories and
+//! names, `modules.dep`/`modules.builtin`, the root path's modules' vermagic,
+//! microcode and the files of the storage layers, bounded by `Limits`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{LAYER_FILES, Limits};
+use crate::inspect::cpio::{self, Body, Entry, Visitor};
+use crate::inspect::modules::{ko_compression, module_name_from_path, vermagic_of};
+
+/// Bytes of a root-path module read for its vermagic (compressed or not).
+const KO_PREFIX: usize = 4 << 20;
+
+fn is_root_path_module(name: &str) -> bool {
+    crate::inspect::kconfig::ROOT_PATH
+        .iter()
+        .any(|p| p.modules.contains(&name))
+}
+
+/// Visits every entry of every segment; what it keeps goes into the report.
+pub(super) struct Collector<'l> {
+    limits: &'l Limits,
+    names: Option<&'l mut Vec<String>>,
+    pub(super) entries: u64,
+    pub(super) module_versions: BTreeSet<String>,
+    pub(super) modules: BTreeMap<String, String>,
+    pub(super) module_files: BTreeMap<String, String>,
+    pub(super) microcode: Vec<String>,
+    pub(super) layer_files: BTreeSet<String>,
+    pub(super) module_vermagic: BTreeMap<String, String>,
+    captured: usize,
+    pub(super) evidence_cut: bool,
+    pub(super) entry_limit_hit: bool,
+}
+
+impl<'l> Collector<'l> {
+    /// `names`, when given, receives every entry's path (the listing).
+    pub(super) fn new(limits: &'l Limits, names: Option<&'l mut Vec<String>>) -> Self {
+        Collector {
+            limits,
+            names,
+            entries: 0,
+            module_versions: BTreeSet::new(),
+            modules: BTreeMap::new(),
+            module_files: BTreeMap::new(),
+            microcode: Vec::new(),
+            layer_files: BTreeSet::new(),
+            module_vermagic: BTreeMap::new(),
+            captured: 0,
+            evidence_cut: false,
+            entry_limit_hit: false,
+        }
+    }
+}
+
+fn normalise(name: &[u8]) -> String {
+    let s = String::from_utf8_lossy(name);
+    let mut s: &str = &s;
+    loop {
+        if let Some(r) = s.strip_prefix("./") {
+            s = r;
+        } else if let Some(r) = s.strip_prefix('/') {
+            s = r;
+        } else {
+            break;
+        }
+    }
+    s.to_string()
+}
+
+/// `lib/modules/V/...` or `usr/lib/modules/V/...` → (V, rest).
+fn modules_dir(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("usr/").unwrap_or(path);
+    let rest = rest.strip_prefix("lib/modules/")?;
+    let (ver, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    (!ver.is_empty()).then_some((ver, tail))
+}
+
+impl Visitor for Collector<'_> {
+    fn entry(&mut self, e: &Entry<'_>) -> Option<Body> {
+        if self.entries >= self.limits.max_entries {
+            self.entry_limit_hit = true;
+            return None;
+        }
+        self.entries += 1;
+        if e.name == b"TRAILER!!!" {
+            return Some(Body::Skip);
+        }
+        let path = normalise(e.name);
+        if let Some(names) = self.names.as_deref_mut() {
+            names.push(if path.is_empty() {
+                ".".to_string()
+            } else {
+                path.clone()
+            });
+        }
+        let mut want = Body::Skip;
+        let room = self.modules.len() + self.module_versions.len() + self.microcode.len()
+            < self.limits.max_evidence;
+        if let Some((ver, tail)) = modules_dir(&path) {
+            if room || self.module_versions.contains(ver) {
+                self.module_versions.insert(ver.to_string());
+            } else {
+                self.evidence_cut = true;
+            }
+            if (tail == "modules.dep" || tail == "modules.builtin") && e.header.is_regular() {
+                if self.captured < self.limits.max_capture.saturating_mul(4) {
+                    want = Body::Capture(self.limits.max_capture);
+                } else {
+                    self.evidence_cut = true;
+                }
+            }
+        }
+        if let Some(name) = module_name_from_path(&path)
+            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
+        {
+            // The root path's own modules: their vermagic says which kernel they
+            // load into. `.modinfo` precedes the debug sections, so a prefix does.
+            if e.header.is_regular()
+                && is_root_path_module(&name)
+                && !self.module_vermagic.contains_key(&name)
+            {
+                want = Body::Capture(KO_PREFIX);
+            }
+            if room {
+                self.modules.entry(name).or_insert(path.clone());
+            } else {
+                self.evidence_cut = true;
+            }
+        }
+        let base = path.rsplit('/').next().unwrap_or(&path);
+        if LAYER_FILES.contains(&base)
+            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
+            && self.layer_files.len() < 256
+        {
+            self.layer_files.insert(path.clone());
+        }
+        if path.starts_with("kernel/x86/microcode/") && e.header.is_regular() {
+            if room {
+                self.microcode.push(path);
+            } else {
+                self.evidence_cut = true;
+            }
+        }
+        Some(want)
+    }
+
+    fn body(&mut self, e: &Entry<'_>, body: &[u8], cut: bool) {
+        let path = normalise(e.name);
+        if let Some(name) = module_name_from_path(&path) {
+            if let Some(v) = vermagic_of(body, ko_compression(&path), KO_PREFIX as u64) {
+                self.module_vermagic.insert(name, v);
+            }
+            return;
+        }
+        self.captured += body.len();
+        self.evidence_cut |= cut;
+        self.module_files
+            .insert(path, String::from_utf8_lossy(body).into_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_dir_takes_version() {
+        assert_eq!(
+            modules_dir("usr/lib/modules/6.1.0-56-amd64/kernel/x.ko"),
+            Some(("6.1.0-56-amd64", "kernel/x.ko"))
+        );
+        assert_eq!(modules_dir("lib/modules/6.1.0"), Some(("6.1.0", "")));
+        assert_eq!(modules_dir("lib/firmware/x"), None);
+    }
+}
