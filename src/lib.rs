@@ -7,6 +7,7 @@
 pub mod atomic;
 pub mod check;
 pub mod cli;
+pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hooks;

@@ -5,10 +5,10 @@ use serde::Serialize;
 
 use super::finding::{EntryRef, Finding, Severity};
 use super::registry::Link;
+use crate::facts::volumes::DeviceResolution;
+use crate::facts::volumes::Resolution;
+use crate::facts::{BootFacts, files::FileLookup};
 use crate::menu::{BootEntry, CommandKind, DeviceExpr};
-use crate::probe::disk_files::DeviceResolution;
-use crate::probe::gather::{BootFacts, FileLookup};
-use crate::probe::resolve::Resolution;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -333,7 +333,7 @@ fn links(
                     };
                     let stack = super::rules::root_stack::layers(facts, params, value);
                     if stack.is_empty() {
-                        if fact.unparsed.is_some() || facts.disks.disks.is_empty() {
+                        if fact.unparsed.is_some() || facts.storage.disks.is_empty() {
                             (LinkState::Unknown, format!("root={value}"))
                         } else {
                             (LinkState::Fail, format!("root={value} → no device"))

@@ -9,12 +9,14 @@ use clap::Args;
 
 use super::entries::{FlavourArg, PlatformArg};
 use crate::check::{self, verdict};
+use crate::facts::storage::{Source, Storage};
+use crate::facts::volumes::{VolumeRef, volumes};
+use crate::facts::{BootFacts, ConfigOrigin};
 use crate::menu::{self, Flavour, Options, Platform};
 use crate::probe::disk_files::{DiskFiles, detect_platform, find_config};
-use crate::probe::gather::{self, ConfigOrigin, GatherOptions};
+use crate::probe::gather::{self, GatherOptions};
 use crate::probe::host::{self, HostOptions};
-use crate::probe::resolve::{VolumeRef, volumes};
-use crate::probe::{self, Facts, boot_facts_file};
+use crate::probe::{self, boot_facts_file};
 use crate::report::check::{TextOptions, render_json, render_text};
 use crate::report::prometheus;
 
@@ -155,7 +157,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
     if let Some(dir) = &args.boot_dir {
         return check_boot_dir(args, dir);
     }
-    let disks: Facts = if args.images.is_empty() {
+    let disks: Storage = if args.images.is_empty() {
         probe::live::probe_live()
     } else {
         probe::probe_images(&args.images).map_err(|e| e.to_string())?
@@ -283,7 +285,7 @@ fn check_boot_dir(args: &CheckArgs, dir: &Path) -> Result<u8, String> {
         Some(PlatformArg::Efi) => Platform::Efi,
         _ => Platform::Pc,
     };
-    let disks = Facts::new(probe::Source::Images);
+    let disks = Storage::new(Source::Images);
     let dir_text = dir.display().to_string();
     let files = DiskFiles::with_boot_dir(&disks, &dir_text);
     let origin = ConfigOrigin {
@@ -350,7 +352,7 @@ fn run_chain(
 }
 
 /// Runs the checks over gathered (or replayed) facts and says the verdict.
-fn report(args: &CheckArgs, facts: &gather::BootFacts) -> Result<u8, String> {
+fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
     let findings = check::run(facts);
     let mut report = check::evaluate(facts, findings, args.strict);
     if !args.entries.is_empty() {
@@ -387,7 +389,7 @@ fn no_grub_message() -> String {
 }
 
 /// The volume whose mount point holds `path` on the live system.
-fn live_volume_of(disks: &Facts, path: &Path) -> Option<VolumeRef> {
+fn live_volume_of(disks: &Storage, path: &Path) -> Option<VolumeRef> {
     let path = std::fs::canonicalize(path).ok()?;
     let mut best: Option<(usize, VolumeRef)> = None;
     for (volume, partition, _) in volumes(disks) {
@@ -422,7 +424,7 @@ fn guessed_prefix(config: &Path) -> String {
 
 /// Keeps only the entries `--entry` names; the exit status follows them.
 fn select_entries(
-    facts: &gather::BootFacts,
+    facts: &BootFacts,
     report: &mut verdict::Report,
     wanted: &[String],
     strict: bool,

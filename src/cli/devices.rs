@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
-use crate::probe::{self, Facts};
+use crate::facts::storage::Storage;
+use crate::probe;
 use crate::report::devices::render_devices;
 
 pub const EXIT_STATUS_HELP: &str = "\
@@ -39,7 +40,7 @@ pub struct DevicesArgs {
 }
 
 /// Gathers facts as the flags ask: replayed, from images, or live.
-pub fn gather(images: &[PathBuf], facts: Option<&PathBuf>) -> Result<Facts, probe::ProbeError> {
+pub fn gather(images: &[PathBuf], facts: Option<&PathBuf>) -> Result<Storage, probe::ProbeError> {
     match facts {
         Some(path) => probe::load_facts(path),
         None if !images.is_empty() => probe::probe_images(images),

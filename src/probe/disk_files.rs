@@ -9,58 +9,26 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
-
-use super::facts::Facts;
-use super::fs::{FileError as VolumeError, FileKind, VolumeFiles, open_volume};
+use super::fs::{FileError as VolumeError, VolumeFiles, open_volume};
 use super::grub_names::{GrubDevice, disk_name, parse_grub_device};
-use super::resolve::{Query, Resolution, VolumeRef, resolve, search_file, volumes};
+use super::resolve::{Query, resolve, search_file};
+use crate::facts::files::{FileKind, FileLayout};
+use crate::facts::storage::Storage;
+use crate::facts::volumes::{BOOT_DIR_VOLUME, DeviceResolution, Resolution, VolumeRef, volumes};
 use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
 use crate::menu::{DeviceExpr, Platform};
-
-/// What a device expression designates at boot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "found", rename_all = "snake_case")]
-pub enum DeviceResolution {
-    /// GRUB uses `volume`; `others` also matched (GRUB takes the first it probes).
-    Found {
-        volume: VolumeRef,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        others: Vec<VolumeRef>,
-        /// A `search` found nothing: GRUB printed this error and kept what the
-        /// variable held before, which is `volume`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        failed_search: Option<String>,
-    },
-    /// Nothing matches: GRUB fails (`no such device`, `disk … not found`).
-    Missing { message: String },
-    /// bootvet cannot tell (decided at boot, a loopback image, replayed facts).
-    Unknown { why: String },
-}
-
-impl DeviceResolution {
-    pub fn volume(&self) -> Option<&VolumeRef> {
-        match self {
-            DeviceResolution::Found { volume, .. } => Some(volume),
-            _ => None,
-        }
-    }
-}
 
 /// A volume's files once opened, or why it could not be.
 type OpenedVolume = Result<Rc<dyn VolumeFiles>, String>;
 
 pub struct DiskFiles<'a> {
-    facts: &'a Facts,
+    facts: &'a Storage,
     /// The volume GRUB read grub.cfg from: where `$root` starts.
     prefix: Option<VolumeRef>,
     /// `--boot-dir`: a directory standing for every filesystem GRUB names.
     boot_dir: Option<String>,
     opened: RefCell<BTreeMap<String, OpenedVolume>>,
 }
-
-/// The name a `--boot-dir` directory goes by in reports.
-pub const BOOT_DIR_VOLUME: &str = "boot-dir";
 
 /// Where GRUB looks for its config, most specific first: the ESP's stub config
 /// (efi), then `$prefix/grub.cfg` on a separate /boot or inside the root fs.
@@ -72,7 +40,7 @@ const CONFIG_PATHS: &[&str] = &[
 ];
 
 impl<'a> DiskFiles<'a> {
-    pub fn new(facts: &'a Facts, prefix: Option<VolumeRef>) -> Self {
+    pub fn new(facts: &'a Storage, prefix: Option<VolumeRef>) -> Self {
         DiskFiles {
             facts,
             prefix,
@@ -83,7 +51,7 @@ impl<'a> DiskFiles<'a> {
 
     /// Every device GRUB names is this directory (a copy of /boot, an unpacked
     /// ESP); `root=` is still resolved against `facts`.
-    pub fn with_boot_dir(facts: &'a Facts, dir: &str) -> Self {
+    pub fn with_boot_dir(facts: &'a Storage, dir: &str) -> Self {
         let mut files = DiskFiles::new(facts, None);
         files.boot_dir = Some(dir.to_string());
         files.prefix = Some(files.boot_dir_volume());
@@ -99,7 +67,7 @@ impl<'a> DiskFiles<'a> {
         }
     }
 
-    pub fn facts(&self) -> &Facts {
+    pub fn facts(&self) -> &Storage {
         self.facts
     }
 
@@ -257,7 +225,7 @@ impl<'a> DiskFiles<'a> {
 
 /// What `grub_disk_open` says when a device name matches nothing: the whole name
 /// when the disk is absent, `no such partition` when only the partition is.
-fn grub_device_missing(facts: &Facts, parsed: &GrubDevice, name: &str) -> String {
+fn grub_device_missing(facts: &Storage, parsed: &GrubDevice, name: &str) -> String {
     match parsed {
         GrubDevice::Partition { disk, .. }
             if facts.disks.iter().any(|d| d.grub_name == disk_name(*disk)) =>
@@ -275,7 +243,7 @@ impl VolumeFiles for SharedVolume {
     fn open(&self, path: &str) -> Result<Box<dyn super::fs::ReadSeek>, VolumeError> {
         self.0.open(path)
     }
-    fn stat(&self, path: &str) -> Result<super::fs::FileStat, VolumeError> {
+    fn stat(&self, path: &str) -> Result<FileLayout, VolumeError> {
         self.0.stat(path)
     }
     fn list_dir(&self, path: &str) -> Result<Vec<super::fs::DirEntry>, VolumeError> {

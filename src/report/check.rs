@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::check::verdict::{EntryVerdict, LinkState, Report, Verdict};
 use crate::check::{Finding, Severity};
+use crate::facts::BootFacts;
+use crate::facts::storage::Source;
 use crate::menu::{Location, Menu};
-use crate::probe::facts::Source;
-use crate::probe::gather::BootFacts;
 use crate::source::LineIndex;
 
 pub const CHECK_JSON_SCHEMA: &str = "bootvet.check/1";
@@ -25,7 +25,7 @@ pub struct TextOptions {
 pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) -> String {
     let mut out = String::new();
     if !options.quiet {
-        let replayed = match &facts.disks.source {
+        let replayed = match &facts.storage.source {
             Source::Replay { file, .. } => format!("; replayed from {file}"),
             _ => String::new(),
         };
@@ -35,8 +35,8 @@ pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) ->
             "bootvet check:".bold(),
             facts.config.path,
             facts.platform.name(),
-            facts.disks.disks.len(),
-            if facts.disks.disks.len() == 1 {
+            facts.storage.disks.len(),
+            if facts.storage.disks.len() == 1 {
                 ""
             } else {
                 "s"
@@ -251,7 +251,7 @@ fn summary(report: &Report) -> String {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     schema: &'static str,
-    config: &'a crate::probe::gather::ConfigOrigin,
+    config: &'a crate::facts::ConfigOrigin,
     platform: &'static str,
     exit_status: u8,
     #[serde(skip_serializing_if = "Option::is_none")]

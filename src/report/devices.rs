@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use crate::probe::facts::{Disk, Facts, Filesystem, HeaderState, OfflineAccess, TableKind};
+use crate::facts::storage::{Disk, Filesystem, HeaderState, OfflineAccess, Storage, TableKind};
 
 /// Sizes the way people read them: binary units, one decimal.
 pub fn human_size(bytes: u64) -> String {
@@ -24,7 +24,7 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-pub fn render_devices(facts: &Facts) -> String {
+pub fn render_devices(facts: &Storage) -> String {
     let mut out = String::new();
     if facts.disks.is_empty() {
         out.push_str("no disks found\n");

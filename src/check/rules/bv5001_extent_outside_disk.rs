@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::gather::Role;
+use crate::facts::files::Role;
 
 use super::sectors_common::{GRUB_SECTOR, consequence, link_of, placement, role_name, sector_hex};
 use super::{grub_error, loaded_files, where_found};

@@ -1,6 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::Role;
 use crate::menu::Platform;
-use crate::probe::gather::Role;
 
 use super::sectors_common::{consequence, link_of, placement, role_name, sector_hex};
 use super::{grub_error, loaded_files, where_found};

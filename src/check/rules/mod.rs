@@ -48,9 +48,9 @@ mod root_path;
 pub(crate) mod root_stack;
 mod sectors_common;
 
+use crate::facts::files::FileFact;
 use crate::menu::bls::Snippet;
 use crate::menu::{BootEntry, CommandKind, EntryCommand, FileKind, FileRef, KernelParam};
-use crate::probe::gather::FileFact;
 
 use super::Context;
 

@@ -2,9 +2,12 @@
 //! and what GRUB and the kernel print once GRUB could not load it.
 
 use crate::check::{Finding, Link};
+use crate::facts::storage::{Disk, Partition};
+use crate::facts::{
+    BootFacts,
+    files::{FileFact, Role},
+};
 use crate::menu::BootEntry;
-use crate::probe::facts::{Disk, Partition};
-use crate::probe::gather::{BootFacts, FileFact, Role};
 
 use super::{linux, needs_initramfs, panic_without_initramfs, root_value};
 
@@ -22,7 +25,7 @@ pub(super) fn placement<'a>(
     fact: &FileFact,
 ) -> Option<(&'a Disk, Option<&'a Partition>)> {
     let volume = fact.resolution.volume()?;
-    let disk = facts.disks.disks.get(volume.disk)?;
+    let disk = facts.storage.disks.get(volume.disk)?;
     let partition = volume.partition.and_then(|i| disk.partitions.get(i));
     Some((disk, partition))
 }
@@ -68,7 +71,7 @@ pub(super) fn entries_with_modules<'a>(
     &'a BootEntry,
     &'a crate::menu::EntryCommand,
     &'a crate::menu::FileRef,
-    &'a crate::probe::modules_tree::ModulesFact,
+    &'a crate::facts::host::ModulesFact,
 )> {
     let mut out = Vec::new();
     for entry in super::entries(cx) {
@@ -105,7 +108,7 @@ pub(super) fn raw_reads_of<'a>(
     &'a crate::menu::EntryCommand,
     &'a crate::menu::FileRef,
     &'a FileFact,
-    &'a crate::probe::raw_read::RawReadFact,
+    &'a crate::facts::host::RawReadFact,
 )> {
     super::loaded_files(entry)
         .into_iter()
