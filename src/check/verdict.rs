@@ -5,10 +5,12 @@ use serde::Serialize;
 
 use super::finding::{EntryRef, Finding, Severity};
 use super::registry::Link;
+use crate::exit;
 use crate::facts::volumes::DeviceResolution;
 use crate::facts::volumes::Resolution;
 use crate::facts::{BootFacts, files::FileLookup};
 use crate::menu::{BootEntry, CommandKind, DeviceExpr};
+use crate::units::human_size;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,14 +64,6 @@ pub struct Report {
     pub exit_status: u8,
 }
 
-/// Exit statuses of `bootvet check` (public API).
-pub mod exit {
-    pub const PASS: u8 = 0;
-    pub const SOME_ENTRY_FAILS: u8 = 1;
-    pub const TROUBLE: u8 = 2;
-    pub const NEXT_BOOT_FAILS: u8 = 3;
-}
-
 pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Report {
     let fails =
         |f: &Finding| f.severity == Severity::Error || (strict && f.severity == Severity::Warning);
@@ -121,9 +115,9 @@ pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Repo
     let exit_status = if next_fails {
         exit::NEXT_BOOT_FAILS
     } else if any_fails {
-        exit::SOME_ENTRY_FAILS
+        exit::FOUND
     } else {
-        exit::PASS
+        exit::OK
     };
     Report {
         entries,
@@ -357,22 +351,4 @@ fn links(
         detail: root_detail,
     });
     out
-}
-
-/// `8.2 MiB`-style sizes for people.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if value < 1024.0 {
-            break;
-        }
-        value /= 1024.0;
-        unit = u;
-    }
-    format!("{value:.1} {unit}")
 }

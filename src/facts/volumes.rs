@@ -25,6 +25,17 @@ pub struct VolumeRef {
 pub const BOOT_DIR_VOLUME: &str = "boot-dir";
 
 impl VolumeRef {
+    /// The `--boot-dir` directory as a volume: it is on no disk of the facts
+    /// (`disk` is no index), and its kernel name is the directory.
+    pub fn boot_dir(dir: &str) -> VolumeRef {
+        VolumeRef {
+            disk: usize::MAX,
+            partition: None,
+            name: BOOT_DIR_VOLUME.to_string(),
+            kernel_name: Some(dir.to_string()),
+        }
+    }
+
     /// The `--boot-dir` directory rather than a volume on a disk.
     pub fn is_boot_dir(&self) -> bool {
         self.name == BOOT_DIR_VOLUME

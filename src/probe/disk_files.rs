@@ -11,10 +11,11 @@ use std::rc::Rc;
 
 use super::fs::{FileError as VolumeError, VolumeFiles, open_volume};
 use super::grub_names::{GrubDevice, disk_name, parse_grub_device};
+use super::plan::Reach;
 use super::resolve::{Query, resolve, search_file};
 use crate::facts::files::{FileKind, FileLayout};
 use crate::facts::storage::Storage;
-use crate::facts::volumes::{BOOT_DIR_VOLUME, DeviceResolution, Resolution, VolumeRef, volumes};
+use crate::facts::volumes::{DeviceResolution, Resolution, VolumeRef, volumes};
 use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
 use crate::menu::{DeviceExpr, Platform};
 
@@ -23,10 +24,9 @@ type OpenedVolume = Result<Rc<dyn VolumeFiles>, String>;
 
 pub struct DiskFiles<'a> {
     facts: &'a Storage,
-    /// The volume GRUB read grub.cfg from: where `$root` starts.
-    prefix: Option<VolumeRef>,
-    /// `--boot-dir`: a directory standing for every filesystem GRUB names.
-    boot_dir: Option<String>,
+    /// The disks (`$root` starting at the volume GRUB read grub.cfg from), a
+    /// `--boot-dir` directory standing for every filesystem GRUB names, or nothing.
+    reach: Reach,
     opened: RefCell<BTreeMap<String, OpenedVolume>>,
 }
 
@@ -40,30 +40,12 @@ const CONFIG_PATHS: &[&str] = &[
 ];
 
 impl<'a> DiskFiles<'a> {
-    pub fn new(facts: &'a Storage, prefix: Option<VolumeRef>) -> Self {
+    /// `root=` is always resolved against `facts`; GRUB's devices as `reach` says.
+    pub fn new(facts: &'a Storage, reach: Reach) -> Self {
         DiskFiles {
             facts,
-            prefix,
-            boot_dir: None,
+            reach,
             opened: RefCell::new(BTreeMap::new()),
-        }
-    }
-
-    /// Every device GRUB names is this directory (a copy of /boot, an unpacked
-    /// ESP); `root=` is still resolved against `facts`.
-    pub fn with_boot_dir(facts: &'a Storage, dir: &str) -> Self {
-        let mut files = DiskFiles::new(facts, None);
-        files.boot_dir = Some(dir.to_string());
-        files.prefix = Some(files.boot_dir_volume());
-        files
-    }
-
-    fn boot_dir_volume(&self) -> VolumeRef {
-        VolumeRef {
-            disk: usize::MAX,
-            partition: None,
-            name: BOOT_DIR_VOLUME.to_string(),
-            kernel_name: self.boot_dir.clone(),
         }
     }
 
@@ -71,17 +53,13 @@ impl<'a> DiskFiles<'a> {
         self.facts
     }
 
-    pub fn prefix(&self) -> Option<&VolumeRef> {
-        self.prefix.as_ref()
-    }
-
     /// The files of a volume, opened once per run.
     pub fn volume(&self, volume: &VolumeRef) -> Result<Rc<dyn VolumeFiles>, String> {
         if let Some(cached) = self.opened.borrow().get(&volume.name) {
             return cached.clone();
         }
-        if let Some(dir) = &self.boot_dir
-            && volume.name == BOOT_DIR_VOLUME
+        if let Reach::BootDir(dir) = &self.reach
+            && volume.is_boot_dir()
         {
             let files: Rc<dyn VolumeFiles> = Rc::new(super::fs::live::LiveVolume::new(dir));
             self.opened
@@ -100,18 +78,29 @@ impl<'a> DiskFiles<'a> {
 
     /// The volume GRUB uses for `device`, as its `search`/device code picks it.
     pub fn resolve(&self, device: &DeviceExpr) -> DeviceResolution {
-        if self.boot_dir.is_some()
-            && !matches!(
-                device,
-                DeviceExpr::Loopback { .. } | DeviceExpr::Unknown { .. }
-            )
-        {
-            return DeviceResolution::Found {
-                volume: self.boot_dir_volume(),
-                others: Vec::new(),
-                failed_search: None,
-            };
-        }
+        // A loopback image and a device decided at boot are unknown whatever
+        // the reach; every other device is the boot directory, or nothing.
+        let named = !matches!(
+            device,
+            DeviceExpr::Loopback { .. } | DeviceExpr::Unknown { .. }
+        );
+        let prefix = match &self.reach {
+            Reach::Nothing if named => {
+                return DeviceResolution::Unknown {
+                    why: "no file source given".into(),
+                };
+            }
+            Reach::BootDir(dir) if named => {
+                return DeviceResolution::Found {
+                    volume: VolumeRef::boot_dir(dir),
+                    others: Vec::new(),
+                    failed_search: None,
+                };
+            }
+            Reach::BootDir(dir) => Some(VolumeRef::boot_dir(dir)),
+            Reach::Nothing => None,
+            Reach::Disks { prefix } => prefix.clone(),
+        };
         let from = |resolution: Resolution, missing: String| match resolution {
             Resolution::None => DeviceResolution::Missing { message: missing },
             Resolution::One(volume) => DeviceResolution::Found {
@@ -132,9 +121,9 @@ impl<'a> DiskFiles<'a> {
             DeviceExpr::Unset => DeviceResolution::Unknown {
                 why: "`$root` is empty".into(),
             },
-            DeviceExpr::PrefixDevice => match &self.prefix {
+            DeviceExpr::PrefixDevice => match prefix {
                 Some(volume) => DeviceResolution::Found {
-                    volume: volume.clone(),
+                    volume,
                     others: Vec::new(),
                     failed_search: None,
                 },
@@ -295,9 +284,13 @@ impl FileSource for DiskFiles<'_> {
     }
 
     fn describe(&self) -> String {
-        match &self.prefix {
-            Some(v) => format!("the disks, with grub.cfg read from ({})", v.name),
-            None => "the disks".into(),
+        match &self.reach {
+            Reach::Disks { prefix: Some(v) } => {
+                format!("the disks, with grub.cfg read from ({})", v.name)
+            }
+            Reach::Disks { prefix: None } => "the disks".into(),
+            Reach::BootDir(dir) => format!("directory {dir} stands for every boot filesystem"),
+            Reach::Nothing => "no files (nothing referenced by the config is looked up)".into(),
         }
     }
 }

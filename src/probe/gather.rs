@@ -5,6 +5,7 @@
 
 use super::disk_files::DiskFiles;
 use super::fs::FileError as VolumeError;
+use super::host::{self, HostOptions};
 use super::kernel_side;
 use super::resolve::{Query, resolve};
 use crate::facts::files::{FileFact, FileKind, FileLookup, Role, is_blocklist};
@@ -27,12 +28,16 @@ pub struct GatherOptions {
     pub root_bus: Vec<String>,
 }
 
+/// The whole `BootFacts` of a menu: its files, roots and kernels, then the host
+/// state around them (which reads the files found first: the boot directories,
+/// the modules trees on each root, `--deep`'s raw reads).
 pub fn gather(
     menu: Menu,
     files: &DiskFiles<'_>,
     platform: Platform,
     config: ConfigOrigin,
     options: GatherOptions,
+    host_options: HostOptions,
 ) -> BootFacts {
     let mut file_facts: Vec<FileFact> = Vec::new();
     let mut roots: Vec<RootFact> = Vec::new();
@@ -89,7 +94,7 @@ pub fn gather(
         .collect();
     let resolutions: Vec<&Resolution> = roots.iter().map(|r| &r.resolution).collect();
     let root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
-    BootFacts {
+    let mut facts = BootFacts {
         schema: BOOT_FACTS_SCHEMA.to_string(),
         platform,
         config,
@@ -100,7 +105,9 @@ pub fn gather(
         kernels,
         root_bus,
         host: Default::default(),
-    }
+    };
+    facts.host = host::gather_host(&facts, files, host_options);
+    facts
 }
 
 /// The config beside a kernel file and its modules on each root= it boots with.

@@ -35,8 +35,8 @@ pub struct HostOptions {
     pub raw_reads: bool,
 }
 
-/// Fills `facts.host` from the disks the boot files live on.
-pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOptions) {
+/// The host state around the files `facts` found, from the disks they live on.
+pub fn gather_host(facts: &BootFacts, files: &DiskFiles<'_>, options: HostOptions) -> HostFacts {
     let live = matches!(files.facts().source, Source::Live { .. });
     let memory = match options.memory {
         Some(bytes) => Some(MemoryFact {
@@ -106,7 +106,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
     } else {
         Vec::new()
     };
-    facts.host = HostFacts {
+    HostFacts {
         bios_lba_limit: options.bios_lba_limit.unwrap_or(DEFAULT_BIOS_LBA_LIMIT),
         bios_lba_limit_given: options.bios_lba_limit.is_some(),
         memory,
@@ -114,7 +114,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
         modules,
         raw_reads,
         timings,
-    };
+    }
 }
 
 fn parent_dir(path: &str) -> String {

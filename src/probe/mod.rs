@@ -1,16 +1,20 @@
 //! probe: the only module that touches disks and files. It reads raw images and
 //! the live system (sysfs, mountinfo, block devices, mount points) and produces
-//! plain serializable facts (`facts`), plus read access to files on volumes
-//! (`fs`). Everything is opened read-only; nothing here judges what it finds —
-//! damaged tables are recorded as problems for the checks to weigh.
+//! the plain serializable facts of `crate::facts`, plus read access to files on
+//! volumes (`fs`). Everything is opened read-only; nothing here judges what it
+//! finds — damaged tables are recorded as problems for the checks to weigh.
 //!
+//! Entry: `plan` turns what the flags ask for into the system a run looks at
+//! (storage, platform, config, `$prefix`), once, for `check`, `entries` and
+//! `devices`; `plan::boot_facts` builds a complete `BootFacts` in one call.
 //! Layout: `image` (read-only bytes), `partitions` (GPT/MBR), `blkid` (fs
 //! identity), `grub_names`, `live` (sysfs + mountinfo), `fs` (files and extents),
-//! `resolve` (UUID/LABEL/GRUB name/path → volume), `fuzz_support`; and the menu's
-//! file sources: `boot_dir` (`--boot-dir DIR`) and `live_files` (the live system).
+//! `resolve` (UUID/LABEL/GRUB name/path → volume), `disk_files` (the one file
+//! source of a run: GRUB's devices on the disks or a `--boot-dir`), `gather`,
+//! `kernel_side`, `host`, `modules_tree`, `raw_read` (the facts of a menu),
+//! `boot_facts_file` (`--dump-facts`/`--facts`), `fuzz_support`.
 
 pub mod blkid;
-pub mod boot_dir;
 pub mod boot_facts_file;
 pub mod disk_files;
 pub mod fs;
@@ -21,9 +25,9 @@ pub mod host;
 pub mod image;
 pub mod kernel_side;
 pub mod live;
-pub mod live_files;
 pub mod modules_tree;
 pub mod partitions;
+pub mod plan;
 pub mod raw_read;
 pub mod resolve;
 

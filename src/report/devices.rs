@@ -7,22 +7,7 @@ use std::fmt::Write;
 use colored::Colorize;
 
 use crate::facts::storage::{Disk, Filesystem, HeaderState, OfflineAccess, Storage, TableKind};
-
-/// Sizes the way people read them: binary units, one decimal.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+use crate::units::human_size;
 
 pub fn render_devices(facts: &Storage) -> String {
     let mut out = String::new();

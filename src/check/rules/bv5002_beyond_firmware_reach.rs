@@ -4,7 +4,7 @@ use crate::menu::Platform;
 
 use super::sectors_common::{consequence, link_of, placement, role_name, sector_hex};
 use super::{grub_error, loaded_files, where_found};
-use crate::check::verdict::human_size;
+use crate::units::human_size;
 
 /// GRUB's CHS path refuses anything past 1024 cylinders × 256 heads × 63 sectors
 /// (`grub_biosdisk_rw`): with a limit this low the firmware is CHS-only.

@@ -1,5 +1,5 @@
-use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::units::human_size;
 
 /// Room a new image needs beyond the largest current one: generators grow, and
 /// initramfs-tools writes `IMAGE.new` beside the old image before replacing it.

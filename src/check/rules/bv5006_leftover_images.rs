@@ -1,5 +1,5 @@
-use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::units::human_size;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5006",
