@@ -11,8 +11,7 @@ use bootvet::menu::{
     self, CommandKind, DeviceExpr, MatchedBy, MemoryFiles, Menu, MenuNode, NoFiles, NoteKind,
     Options, Platform,
 };
-use bootvet::probe::disk_files::DiskFiles;
-use bootvet::probe::plan::Reach;
+use bootvet::probe::disk_files::{DiskFiles, Reach};
 
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real-world");

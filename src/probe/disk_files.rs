@@ -11,13 +11,23 @@ use std::rc::Rc;
 
 use super::fs::{FileError as VolumeError, VolumeFiles, open_volume};
 use super::grub_names::{GrubDevice, disk_name, parse_grub_device};
-use super::plan::Reach;
 use super::resolve::{Query, resolve, search_file};
 use crate::facts::files::{FileKind, FileLayout};
 use crate::facts::storage::Storage;
 use crate::facts::volumes::{DeviceResolution, Resolution, VolumeRef, volumes};
 use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
 use crate::menu::{DeviceExpr, Platform};
+
+/// How the menu and the checks reach files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Through the disks: `$root` starts at the volume grub.cfg was read from.
+    Disks { prefix: Option<VolumeRef> },
+    /// Every device GRUB names is this directory.
+    BootDir(String),
+    /// Nothing is looked up: the config is not where GRUB reads it.
+    Nothing,
+}
 
 /// A volume's files once opened, or why it could not be.
 type OpenedVolume = Result<Rc<dyn VolumeFiles>, String>;

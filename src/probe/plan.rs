@@ -21,7 +21,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::disk_files::{DiskFiles, detect_platform, find_config};
+use super::disk_files::{DiskFiles, Reach, detect_platform, find_config};
 use super::gather::{self, GatherOptions};
 use super::host::HostOptions;
 use super::{ProbeError, live, probe_images};
@@ -72,17 +72,6 @@ impl Plan {
             memory: None,
         }
     }
-}
-
-/// How the menu and the checks reach files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reach {
-    /// Through the disks: `$root` starts at the volume grub.cfg was read from.
-    Disks { prefix: Option<VolumeRef> },
-    /// Every device GRUB names is this directory.
-    BootDir(String),
-    /// Nothing is looked up: the config is not where GRUB reads it.
-    Nothing,
 }
 
 /// The system a run looks at, as discovered once from a `Plan`.
