@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use bootvet::facts::volumes::Resolution;
 use bootvet::probe::fs::open_volume;
-use bootvet::probe::resolve::{Query, Resolution, resolve};
+use bootvet::probe::resolve::{Query, resolve};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -7,6 +7,8 @@
 pub mod atomic;
 pub mod check;
 pub mod cli;
+pub mod exit;
+pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hooks;
@@ -16,3 +18,4 @@ pub mod probe;
 pub mod report;
 pub mod script;
 pub mod source;
+pub mod units;

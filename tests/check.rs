@@ -1242,3 +1242,72 @@ fn live_check_of_a_mounted_boot_gives_the_images_verdict() {
     let root_link = &live_doc.entries[0].links[4];
     assert_eq!(root_link.state, "pass", "{}", root_link.detail);
 }
+
+/// What a person reads off a menu: every boot entry's path, title, id, and the
+/// kernel and initrd paths it loads, then the entry that boots by default.
+fn menu_summary(menu: &serde_json::Value) -> Vec<String> {
+    fn walk(nodes: &serde_json::Value, out: &mut Vec<String>) {
+        for node in nodes.as_array().into_iter().flatten() {
+            let mut line = format!("{} {} {}", node["path"], node["title"], node["id"]);
+            for command in node["commands"].as_array().into_iter().flatten() {
+                match command["kind"].as_str() {
+                    Some("linux") => line += &format!(" linux {}", command["file"]["path"]),
+                    Some("initrd") => {
+                        for file in command["files"].as_array().into_iter().flatten() {
+                            line += &format!(" initrd {}", file["path"]);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            out.push(line);
+            walk(&node["entries"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&menu["entries"], &mut out);
+    out.push(format!("default {}", menu["default"]["path"]));
+    out
+}
+
+/// `check` and `entries` discover a system the same way (`probe::plan`), so
+/// on the same images they run the same grub.cfg with the same files and show
+/// the same menu: titles, ids, kernels and initrds, the default.
+#[test]
+fn check_and_entries_give_the_same_menu_on_every_scenario_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let facts = dir.path().join("facts.json");
+    let facts_arg = facts.display().to_string();
+    let mut images: Vec<PathBuf> = std::fs::read_dir(scenarios())
+        .expect("scenarios")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "img"))
+        .collect();
+    images.sort();
+    assert!(images.len() > 30, "{images:?}");
+    let mut loaded = 0;
+    for img in &images {
+        let img = img.display().to_string();
+        let (_, _, err) = bootvet(&["check", "--image", &img, "--dump-facts", &facts_arg]);
+        let dump: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&facts).expect("facts written"))
+                .unwrap_or_else(|e| panic!("{img}: {e}: {err}"));
+        let (status, out, err) = bootvet(&["entries", "--json", "--image", &img]);
+        assert_eq!(status, 0, "{img}: {err}");
+        let mut entries: serde_json::Value = serde_json::from_str(&out).expect("entries JSON");
+        assert_eq!(
+            entries["config"], dump["facts"]["config"]["path"],
+            "{img}: the same grub.cfg"
+        );
+        let summary = menu_summary(&entries);
+        assert_eq!(summary, menu_summary(&dump["facts"]["menu"]), "{img}");
+        loaded += summary.iter().filter(|l| l.contains(" linux ")).count();
+        // Beyond what a person reads: the whole menu, notes and files included.
+        let doc = entries.as_object_mut().expect("an object");
+        for key in ["schema", "config", "files_from"] {
+            doc.remove(key);
+        }
+        assert_eq!(entries, dump["facts"]["menu"], "{img}");
+    }
+    assert!(loaded > 50, "only {loaded} entries load a kernel");
+}

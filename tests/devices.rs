@@ -9,9 +9,13 @@ use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use bootvet::probe::facts::{Facts, HeaderState, OfflineAccess, ProblemKind, TableKind};
-use bootvet::probe::fs::{FileError, FileKind, VolumeFiles, open_volume};
-use bootvet::probe::resolve::{Query, Resolution, VolumeRef, resolve, search_file};
+use bootvet::facts::files::FileKind;
+use bootvet::facts::storage::{
+    HeaderState, OfflineAccess, ProblemKind, Source, Storage, TableKind,
+};
+use bootvet::facts::volumes::{Resolution, VolumeRef, volumes};
+use bootvet::probe::fs::{FileError, VolumeFiles, open_volume};
+use bootvet::probe::resolve::{Query, resolve, search_file};
 use bootvet::probe::{self, fuzz_support};
 
 mod support;
@@ -216,12 +220,12 @@ fn mbr_image(dir: &Path) -> (PathBuf, BTreeMap<String, Vec<u8>>) {
     (img, files)
 }
 
-fn facts_for(images: &[&Path]) -> Facts {
+fn facts_for(images: &[&Path]) -> Storage {
     let paths: Vec<PathBuf> = images.iter().map(|p| p.to_path_buf()).collect();
     probe::probe_images(&paths).expect("probe images")
 }
 
-fn volume(facts: &Facts, grub: &str) -> VolumeRef {
+fn volume(facts: &Storage, grub: &str) -> VolumeRef {
     match resolve(facts, &Query::parse(grub).unwrap()) {
         Resolution::One(v) => v,
         other => panic!("{grub} resolved to {other:?}"),
@@ -1085,7 +1089,7 @@ fn a_read_only_image_is_enough() {
             "as nobody: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let facts: Facts = serde_json::from_slice(&out.stdout).unwrap();
+        let facts: Storage = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(facts.disks[0].partitions.len(), 4);
         assert_eq!(
             facts.disks[0].partitions[2]
@@ -1164,7 +1168,7 @@ fn dumped_facts_replay_to_the_same_output() {
     assert_eq!(facts.disks, original.disks);
     assert!(matches!(
         &facts.source,
-        bootvet::probe::Source::Replay { captured_from, .. } if **captured_from == bootvet::probe::Source::Images
+        Source::Replay { captured_from, .. } if **captured_from == Source::Images
     ));
     // Replayed facts still resolve, but cannot read files.
     let v = volume(&facts, "LABEL=rootfs");
@@ -1222,10 +1226,10 @@ fn live_system_probe_runs_and_its_json_parses() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let facts: Facts = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(matches!(facts.source, bootvet::probe::Source::Live { .. }));
+    let facts: Storage = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(matches!(facts.source, Source::Live { .. }));
     // Whatever is mounted at / is found and its files are reachable.
-    if let Some(v) = bootvet::probe::resolve::volumes(&facts)
+    if let Some(v) = volumes(&facts)
         .into_iter()
         .find(|(_, p, fs)| {
             fs.is_some()

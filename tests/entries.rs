@@ -5,11 +5,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use bootvet::facts::storage::{Source, Storage};
 use bootvet::menu::{
     self, CommandKind, DeviceExpr, MatchedBy, MemoryFiles, Menu, MenuNode, NoFiles, NoteKind,
     Options, Platform,
 };
-use bootvet::probe::boot_dir::BootDir;
+use bootvet::probe::disk_files::{DiskFiles, Reach};
 
 mod support;
 
@@ -386,7 +387,9 @@ fn saved_entry_from_real_grubenv_selects_bls_entry_with_kernelopts() {
         prefix: "/boot/grub2".into(),
         ..Options::default()
     };
-    let m = menu::evaluate(&cfg, &options, &BootDir::new(root));
+    let storage = Storage::new(Source::Images);
+    let files = DiskFiles::new(&storage, Reach::BootDir(root.display().to_string()));
+    let m = menu::evaluate(&cfg, &options, &files);
     let ids: Vec<_> = m
         .entries
         .iter()

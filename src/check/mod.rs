@@ -13,7 +13,7 @@ pub use finding::{EntryRef, Finding, Severity};
 pub use registry::{CHECKS, CheckInfo, Link, lookup};
 pub use verdict::{EntryVerdict, LinkState, Report, Verdict, evaluate};
 
-use crate::probe::gather::BootFacts;
+use crate::facts::BootFacts;
 
 /// What every check is handed.
 pub struct Context<'a> {

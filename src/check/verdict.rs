@@ -1,14 +1,16 @@
-//! From findings to verdicts: per entry and per link of the chain, the entry
-//! that boots next, and the exit status a hook can act on.
+//! From findings to verdicts: per entry and per link of the chain (its state
+//! and the facts it rests on, which `report` words), the entry that boots next,
+//! and the exit status a hook can act on.
 
 use serde::Serialize;
 
 use super::finding::{EntryRef, Finding, Severity};
 use super::registry::Link;
-use crate::menu::{BootEntry, CommandKind, DeviceExpr};
-use crate::probe::disk_files::DeviceResolution;
-use crate::probe::gather::{BootFacts, FileLookup};
-use crate::probe::resolve::Resolution;
+use crate::exit;
+use crate::facts::BootFacts;
+use crate::facts::files::{FileFact, FileLookup};
+use crate::facts::volumes::{DeviceResolution, Resolution};
+use crate::menu::{BootEntry, CommandKind, DeviceExpr, FileRef};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,11 +24,95 @@ pub enum LinkState {
     None,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// One link of an entry's chain: how it stands, and the facts that say so
+/// (`report` words them).
+#[derive(Clone, Debug)]
 pub struct LinkStatus {
     pub link: Link,
     pub state: LinkState,
-    pub detail: String,
+    pub evidence: Evidence,
+}
+
+/// What a link's state rests on, per link.
+#[derive(Clone, Debug)]
+pub enum Evidence {
+    /// The entry's place in the config (its findings say the rest).
+    Config,
+    Device(DeviceEvidence),
+    /// The file the entry loads (kernel, or chainloaded image); `None`: nothing.
+    Kernel(Option<Loaded>),
+    Initrd(InitrdEvidence),
+    Root(RootEvidence),
+}
+
+/// The device of the file an entry loads.
+#[derive(Clone, Debug)]
+pub enum DeviceEvidence {
+    /// GRUB uses `volume`; `others` volumes matched too; a failed `search` left
+    /// `$root` at `volume`.
+    Found {
+        volume: String,
+        /// The filesystem's type and UUID, when one was identified.
+        fstype: Option<String>,
+        fs_uuid: Option<String>,
+        others: usize,
+        failed_search: Option<String>,
+    },
+    /// GRUB fails with `message`, asked for `grub_name` (`hd0,gpt9`) when the
+    /// entry named a GRUB device.
+    Missing {
+        message: String,
+        grub_name: Option<String>,
+    },
+    Unknown {
+        why: String,
+    },
+    NothingLoaded,
+}
+
+/// A file an entry loads, as it was looked up; `release`: for a kernel whose
+/// header was read, the version string it carries (`None` inside: none).
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub path: String,
+    pub lookup: Option<FileLookup>,
+    pub release: Option<Option<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum InitrdEvidence {
+    NotLinux,
+    NoInitrdLine,
+    Files(Vec<Loaded>),
+}
+
+/// What `root=` resolves to.
+#[derive(Clone, Debug)]
+pub enum RootEvidence {
+    NotLinux,
+    NoRoot,
+    One {
+        value: String,
+        volume: String,
+        fstype: Option<String>,
+    },
+    Several {
+        value: String,
+        matches: usize,
+    },
+    /// Nothing on the disks matches.
+    NoDevice {
+        value: String,
+    },
+    /// Not checked: replayed without it, not a device name, or no disks.
+    Unverified {
+        value: String,
+    },
+    /// Inside storage layers bootvet cannot open (dm-crypt, LVM, md).
+    Inside {
+        value: String,
+        layers: Vec<&'static str>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -38,12 +124,11 @@ pub enum Verdict {
     WillFail,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// One entry's verdict (`report::check` words it, text and JSON).
+#[derive(Clone, Debug)]
 pub struct EntryVerdict {
-    #[serde(flatten)]
     pub entry: EntryRef,
     pub boots_next: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional: Option<String>,
     pub verdict: Verdict,
     pub links: Vec<LinkStatus>,
@@ -51,7 +136,7 @@ pub struct EntryVerdict {
     pub findings: Vec<usize>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Report {
     pub entries: Vec<EntryVerdict>,
     pub findings: Vec<Finding>,
@@ -60,14 +145,6 @@ pub struct Report {
     /// Index into `entries` of the entry that boots next.
     pub next: Option<usize>,
     pub exit_status: u8,
-}
-
-/// Exit statuses of `bootvet check` (public API).
-pub mod exit {
-    pub const PASS: u8 = 0;
-    pub const SOME_ENTRY_FAILS: u8 = 1;
-    pub const TROUBLE: u8 = 2;
-    pub const NEXT_BOOT_FAILS: u8 = 3;
 }
 
 pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Report {
@@ -121,9 +198,9 @@ pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Repo
     let exit_status = if next_fails {
         exit::NEXT_BOOT_FAILS
     } else if any_fails {
-        exit::SOME_ENTRY_FAILS
+        exit::FOUND
     } else {
-        exit::PASS
+        exit::OK
     };
     Report {
         entries,
@@ -168,53 +245,19 @@ fn links(
     let mut out = vec![LinkStatus {
         link: Link::Config,
         state: state_for(Link::Config, LinkState::Pass),
-        detail: String::new(),
+        evidence: Evidence::Config,
     }];
 
-    let (device_state, device_detail) = match loaded_fact.map(|f| &f.resolution) {
-        Some(DeviceResolution::Found {
-            volume,
-            others,
-            failed_search,
-        }) => {
-            let fs = loaded_fact
-                .and_then(|f| f.filesystem.as_ref())
-                .map(|fs| {
-                    format!(
-                        " {}{}",
-                        fs.fstype,
-                        fs.uuid
-                            .as_ref()
-                            .map(|u| format!(" {u}"))
-                            .unwrap_or_default()
-                    )
-                })
-                .unwrap_or_default();
-            let more = if others.is_empty() {
-                String::new()
-            } else {
-                format!(" (+{} more)", others.len())
-            };
-            match failed_search {
-                Some(message) => (
-                    LinkState::Warn,
-                    format!("{message}; $root stays ({}){fs}{more}", volume.name),
-                ),
-                None => (LinkState::Pass, format!("({}){fs}{more}", volume.name)),
-            }
-        }
-        Some(DeviceResolution::Missing { message }) => {
-            // GRUB's `no such partition` does not say which one.
-            let detail = match loaded.map(|f| &f.device) {
-                Some(DeviceExpr::Grub { name }) if !message.contains(name.as_str()) => {
-                    format!("({name}): {message}")
-                }
-                _ => message.clone(),
-            };
-            (LinkState::Fail, detail)
-        }
-        Some(DeviceResolution::Unknown { why }) => (LinkState::Unknown, why.clone()),
-        None => (LinkState::None, "nothing loaded".into()),
+    let device = device_evidence(loaded, loaded_fact);
+    let device_state = match &device {
+        DeviceEvidence::Found {
+            failed_search: Some(_),
+            ..
+        } => LinkState::Warn,
+        DeviceEvidence::Found { .. } => LinkState::Pass,
+        DeviceEvidence::Missing { .. } => LinkState::Fail,
+        DeviceEvidence::Unknown { .. } => LinkState::Unknown,
+        DeviceEvidence::NothingLoaded => LinkState::None,
     };
     out.push(LinkStatus {
         link: Link::Device,
@@ -222,78 +265,57 @@ fn links(
             LinkState::Pass if device_state != LinkState::Pass => device_state,
             s => s,
         },
-        detail: device_detail,
+        evidence: Evidence::Device(device),
     });
 
-    let (kernel_state, kernel_detail) = match (loaded, loaded_fact) {
-        (Some(file), Some(fact)) => match &fact.lookup {
-            FileLookup::Found { size } => {
-                let what = fact
-                    .kernel
-                    .as_ref()
-                    .map(|k| {
-                        format!(
-                            ", {}",
-                            k.release
-                                .clone()
-                                .unwrap_or_else(|| "no version string".into())
-                        )
-                    })
-                    .unwrap_or_default();
-                (
-                    LinkState::Pass,
-                    format!("{} {}{what}", file.path, human_size(*size)),
-                )
-            }
-            FileLookup::NotFound => (LinkState::Fail, format!("{} not found", file.path)),
-            FileLookup::Unreadable { message } => {
-                (LinkState::Fail, format!("{}: {message}", file.path))
-            }
-            FileLookup::Unknown { why } => (LinkState::Unknown, format!("{}: {why}", file.path)),
-        },
-        _ => (LinkState::None, "no kernel".into()),
+    let kernel = match (loaded, loaded_fact) {
+        (Some(file), Some(fact)) => Some(Loaded {
+            path: file.path.clone(),
+            lookup: Some(fact.lookup.clone()),
+            release: fact.kernel.as_ref().map(|k| k.release.clone()),
+        }),
+        _ => None,
+    };
+    let kernel_state = match kernel.as_ref().and_then(|k| k.lookup.as_ref()) {
+        Some(FileLookup::Found { .. }) => LinkState::Pass,
+        Some(FileLookup::NotFound | FileLookup::Unreadable { .. }) => LinkState::Fail,
+        Some(FileLookup::Unknown { .. }) => LinkState::Unknown,
+        None => LinkState::None,
     };
     out.push(LinkStatus {
         link: Link::Kernel,
         state: state_for(Link::Kernel, kernel_state),
-        detail: kernel_detail,
+        evidence: Evidence::Kernel(kernel),
     });
 
     let initrds = entry.initrds();
-    let (initrd_state, initrd_detail) = if kernel_file.is_none() {
-        (LinkState::None, "not a Linux entry".to_string())
+    let (initrd_state, initrd) = if kernel_file.is_none() {
+        (LinkState::None, InitrdEvidence::NotLinux)
     } else if initrds.is_empty() {
-        (LinkState::Pass, "no initrd line".to_string())
+        (LinkState::Pass, InitrdEvidence::NoInitrdLine)
     } else {
-        let parts: Vec<String> = initrds
+        let files: Vec<Loaded> = initrds
             .iter()
-            .map(|f| match facts.file(f).map(|fact| &fact.lookup) {
-                Some(FileLookup::Found { size }) => format!("{} {}", f.path, human_size(*size)),
-                Some(FileLookup::NotFound) => format!("{} not found", f.path),
-                Some(FileLookup::Unreadable { message }) => format!("{}: {message}", f.path),
-                Some(FileLookup::Unknown { why }) => format!("{}: {why}", f.path),
-                None => f.path.clone(),
+            .map(|f| Loaded {
+                path: f.path.clone(),
+                lookup: facts.file(f).map(|fact| fact.lookup.clone()),
+                release: None,
             })
             .collect();
-        let unknown = initrds.iter().any(|f| {
-            matches!(
-                facts.file(f).map(|x| &x.lookup),
-                Some(FileLookup::Unknown { .. }) | None
-            )
-        });
-        (
-            if unknown {
-                LinkState::Unknown
-            } else {
-                LinkState::Pass
-            },
-            parts.join(" + "),
-        )
+        let unknown = files
+            .iter()
+            .any(|f| matches!(f.lookup, Some(FileLookup::Unknown { .. }) | None));
+        let state = if unknown {
+            LinkState::Unknown
+        } else {
+            LinkState::Pass
+        };
+        (state, InitrdEvidence::Files(files))
     };
     out.push(LinkStatus {
         link: Link::Initrd,
         state: state_for(Link::Initrd, initrd_state),
-        detail: initrd_detail,
+        evidence: Evidence::Initrd(initrd),
     });
 
     let root = linux.and_then(|c| match &c.kind {
@@ -304,75 +326,93 @@ fn links(
             .and_then(|p| p.value.clone()),
         _ => None,
     });
-    let (root_state, root_detail) = match (&root, kernel_file) {
-        (_, None) => (LinkState::None, "not a Linux entry".to_string()),
-        (None, Some(_)) => (
-            LinkState::Unknown,
-            "no root= on the command line".to_string(),
-        ),
-        (Some(value), Some(_)) => match facts.root(value) {
-            Some(fact) => match &fact.resolution {
-                Resolution::One(v) => {
-                    let fs = fact
-                        .filesystems
-                        .first()
-                        .cloned()
-                        .flatten()
-                        .map(|fs| format!(" {}", fs.fstype))
-                        .unwrap_or_default();
-                    (LinkState::Pass, format!("root={value} → ({}){fs}", v.name))
-                }
-                Resolution::Several(all) => (
-                    LinkState::Pass,
-                    format!("root={value} → {} matches", all.len()),
-                ),
-                Resolution::None => {
-                    let params = match linux.map(|c| &c.kind) {
-                        Some(CommandKind::Linux { params, .. }) => params.as_slice(),
-                        _ => &[],
-                    };
-                    let stack = super::rules::root_stack::layers(facts, params, value);
-                    if stack.is_empty() {
-                        if fact.unparsed.is_some() || facts.disks.disks.is_empty() {
-                            (LinkState::Unknown, format!("root={value}"))
-                        } else {
-                            (LinkState::Fail, format!("root={value} → no device"))
-                        }
-                    } else {
-                        // The filesystem is inside a layer bootvet cannot open.
-                        let names: Vec<&str> = stack.iter().map(|l| l.kind.name()).collect();
-                        (
-                            LinkState::Unknown,
-                            format!("root={value} inside {}", names.join(" + ")),
-                        )
-                    }
-                }
-            },
-            None => (LinkState::Unknown, format!("root={value}")),
-        },
+    let root = match (root, kernel_file) {
+        (_, None) => RootEvidence::NotLinux,
+        (None, Some(_)) => RootEvidence::NoRoot,
+        (Some(value), Some(_)) => root_evidence(facts, linux, value),
+    };
+    let root_state = match &root {
+        RootEvidence::NotLinux => LinkState::None,
+        RootEvidence::One { .. } | RootEvidence::Several { .. } => LinkState::Pass,
+        RootEvidence::NoDevice { .. } => LinkState::Fail,
+        RootEvidence::NoRoot | RootEvidence::Unverified { .. } | RootEvidence::Inside { .. } => {
+            LinkState::Unknown
+        }
     };
     out.push(LinkStatus {
         link: Link::Root,
         state: state_for(Link::Root, root_state),
-        detail: root_detail,
+        evidence: Evidence::Root(root),
     });
     out
 }
 
-/// `8.2 MiB`-style sizes for people.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
+/// The device of the file an entry loads, as GRUB will pick it.
+fn device_evidence(loaded: Option<&FileRef>, loaded_fact: Option<&FileFact>) -> DeviceEvidence {
+    let filesystem = loaded_fact.and_then(|f| f.filesystem.as_ref());
+    match loaded_fact.map(|f| &f.resolution) {
+        Some(DeviceResolution::Found {
+            volume,
+            others,
+            failed_search,
+        }) => DeviceEvidence::Found {
+            volume: volume.name.clone(),
+            fstype: filesystem.map(|fs| fs.fstype.clone()),
+            fs_uuid: filesystem.and_then(|fs| fs.uuid.clone()),
+            others: others.len(),
+            failed_search: failed_search.clone(),
+        },
+        Some(DeviceResolution::Missing { message }) => DeviceEvidence::Missing {
+            message: message.clone(),
+            grub_name: match loaded.map(|f| &f.device) {
+                Some(DeviceExpr::Grub { name }) => Some(name.clone()),
+                _ => None,
+            },
+        },
+        Some(DeviceResolution::Unknown { why }) => DeviceEvidence::Unknown { why: why.clone() },
+        None => DeviceEvidence::NothingLoaded,
     }
-    let mut value = bytes as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if value < 1024.0 {
-            break;
+}
+
+/// What `root=VALUE` resolves to, as the root link shows it.
+fn root_evidence(
+    facts: &BootFacts,
+    linux: Option<&crate::menu::EntryCommand>,
+    value: String,
+) -> RootEvidence {
+    let Some(fact) = facts.root(&value) else {
+        return RootEvidence::Unverified { value };
+    };
+    match &fact.resolution {
+        Resolution::One(v) => RootEvidence::One {
+            volume: v.name.clone(),
+            fstype: fact
+                .filesystems
+                .first()
+                .cloned()
+                .flatten()
+                .map(|fs| fs.fstype),
+            value,
+        },
+        Resolution::Several(all) => RootEvidence::Several {
+            value,
+            matches: all.len(),
+        },
+        Resolution::None => {
+            let params = match linux.map(|c| &c.kind) {
+                Some(CommandKind::Linux { params, .. }) => params.as_slice(),
+                _ => &[],
+            };
+            let stack = super::rules::root_stack::layers(facts, params, &value);
+            if !stack.is_empty() {
+                // The filesystem is inside a layer bootvet cannot open.
+                let layers = stack.iter().map(|l| l.kind.name()).collect();
+                RootEvidence::Inside { value, layers }
+            } else if fact.unparsed.is_some() || facts.storage.disks.is_empty() {
+                RootEvidence::Unverified { value }
+            } else {
+                RootEvidence::NoDevice { value }
+            }
         }
-        value /= 1024.0;
-        unit = u;
     }
-    format!("{value:.1} {unit}")
 }

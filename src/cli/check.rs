@@ -9,24 +9,15 @@ use clap::Args;
 
 use super::entries::{FlavourArg, PlatformArg};
 use crate::check::{self, verdict};
-use crate::menu::{self, Flavour, Options, Platform};
-use crate::probe::disk_files::{DiskFiles, detect_platform, find_config};
-use crate::probe::gather::{self, ConfigOrigin, GatherOptions};
-use crate::probe::host::{self, HostOptions};
-use crate::probe::resolve::{VolumeRef, volumes};
-use crate::probe::{self, Facts, boot_facts_file};
+use crate::exit;
+use crate::facts::BootFacts;
+use crate::probe::boot_facts_file;
+use crate::probe::plan::{self, Plan, Target};
 use crate::report::check::{TextOptions, render_json, render_text};
 use crate::report::prometheus;
 
-pub const EXIT_STATUS_HELP: &str = "\
-Exit status of check:
-  0  every entry passes (warnings allowed; --strict makes them fail)
-  1  some entry will fail, but the entry that boots next passes
-  2  bootvet could not do its job (bad usage, unreadable config or image)
-  3  the entry that boots next will fail: do not reboot";
-
 #[derive(Debug, Args)]
-#[command(after_help = EXIT_STATUS_HELP)]
+#[command(after_help = exit::CHECK_HELP)]
 pub struct CheckArgs {
     /// grub.cfg to check [default: the one GRUB reads on the disks]
     #[arg(long, value_name = "FILE")]
@@ -123,7 +114,7 @@ pub fn run(args: &CheckArgs) -> u8 {
                 };
                 write_metrics(path, &prometheus::render_trouble(&run, &message));
             }
-            verdict::exit::TROUBLE
+            exit::TROUBLE
         }
     }
 }
@@ -152,185 +143,7 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         let facts = boot_facts_file::load(path).map_err(|e| e.to_string())?;
         return report(args, &facts);
     }
-    if let Some(dir) = &args.boot_dir {
-        return check_boot_dir(args, dir);
-    }
-    let disks: Facts = if args.images.is_empty() {
-        probe::live::probe_live()
-    } else {
-        probe::probe_images(&args.images).map_err(|e| e.to_string())?
-    };
-    let live = args.images.is_empty();
-    let files_for_platform = DiskFiles::new(&disks, None);
-    let platform = match args.platform {
-        Some(PlatformArg::Pc) => Platform::Pc,
-        Some(PlatformArg::Efi) => Platform::Efi,
-        None if live => {
-            if Path::new("/sys/firmware/efi").exists() {
-                Platform::Efi
-            } else {
-                Platform::Pc
-            }
-        }
-        None => detect_platform(&files_for_platform),
-    };
-
-    let (config_bytes, origin, prefix_volume, prefix_dir) = match &args.config {
-        Some(path) => {
-            let bytes =
-                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let volume = if live {
-                live_volume_of(&disks, path)
-            } else {
-                None
-            };
-            let found = if volume.is_none() {
-                find_config(&files_for_platform, platform)
-            } else {
-                None
-            };
-            let volume = volume.or(found.map(|(v, _)| v));
-            let dir = guessed_prefix(path);
-            (
-                bytes,
-                ConfigOrigin {
-                    path: path.display().to_string(),
-                    volume: volume.clone(),
-                },
-                volume,
-                dir,
-            )
-        }
-        None if live => {
-            let path = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"]
-                .into_iter()
-                .map(PathBuf::from)
-                .find(|p| p.is_file())
-                .ok_or_else(no_grub_message)?;
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let volume = live_volume_of(&disks, &path);
-            let dir = guessed_prefix(&path);
-            (
-                bytes,
-                ConfigOrigin {
-                    path: path.display().to_string(),
-                    volume: volume.clone(),
-                },
-                volume,
-                dir,
-            )
-        }
-        None => {
-            let (volume, path) = find_config(&files_for_platform, platform).ok_or_else(|| {
-                format!(
-                    "no grub.cfg on {} (looked for /boot/grub/grub.cfg, /grub/grub.cfg, /boot/grub2/grub.cfg, /grub2/grub.cfg{}); pass --config FILE",
-                    args.images.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-                    if platform == Platform::Efi { ", /EFI/*/grub.cfg" } else { "" }
-                )
-            })?;
-            let vf = files_for_platform.volume(&volume)?;
-            let mut bytes = Vec::new();
-            vf.open(&path)
-                .map_err(|e| e.to_string())?
-                .take(menu::files::MAX_FILE_BYTES)
-                .read_to_end(&mut bytes)
-                .map_err(|e| e.to_string())?;
-            let dir = path
-                .rsplit_once('/')
-                .map(|(d, _)| d.to_string())
-                .unwrap_or_default();
-            let shown = format!("({}){path}", volume.name);
-            (
-                bytes,
-                ConfigOrigin {
-                    path: shown,
-                    volume: Some(volume.clone()),
-                },
-                Some(volume),
-                dir,
-            )
-        }
-    };
-    drop(files_for_platform);
-
-    let files = DiskFiles::new(&disks, prefix_volume);
-    run_chain(args, &files, platform, origin, &config_bytes, prefix_dir)
-}
-
-/// `--boot-dir DIR`: the config and every file GRUB names come from DIR; with no
-/// disks to look at, `root=` stays unverified.
-fn check_boot_dir(args: &CheckArgs, dir: &Path) -> Result<u8, String> {
-    if !dir.is_dir() {
-        return Err(format!("--boot-dir {}: not a directory", dir.display()));
-    }
-    let config = match &args.config {
-        Some(path) => path.clone(),
-        None => ["grub/grub.cfg", "grub2/grub.cfg", "boot/grub/grub.cfg"]
-            .into_iter()
-            .map(|p| dir.join(p))
-            .find(|p| p.is_file())
-            .ok_or_else(|| format!("no grub/grub.cfg in {}; pass --config FILE", dir.display()))?,
-    };
-    let bytes =
-        std::fs::read(&config).map_err(|e| format!("cannot read {}: {e}", config.display()))?;
-    let prefix_dir = std::fs::canonicalize(&config)
-        .ok()
-        .zip(std::fs::canonicalize(dir).ok())
-        .and_then(|(c, d)| Some(format!("/{}", c.parent()?.strip_prefix(d).ok()?.display())))
-        .unwrap_or_else(|| guessed_prefix(&config));
-    let platform = match args.platform {
-        Some(PlatformArg::Efi) => Platform::Efi,
-        _ => Platform::Pc,
-    };
-    let disks = Facts::new(probe::Source::Images);
-    let dir_text = dir.display().to_string();
-    let files = DiskFiles::with_boot_dir(&disks, &dir_text);
-    let origin = ConfigOrigin {
-        path: config.display().to_string(),
-        volume: None,
-    };
-    run_chain(args, &files, platform, origin, &bytes, prefix_dir)
-}
-
-fn run_chain(
-    args: &CheckArgs,
-    files: &DiskFiles<'_>,
-    platform: Platform,
-    origin: ConfigOrigin,
-    config_bytes: &[u8],
-    prefix_dir: String,
-) -> Result<u8, String> {
-    let options = Options {
-        platform,
-        flavour: match args.grub_flavour {
-            FlavourArg::Upstream => Flavour::Upstream,
-            FlavourArg::Fedora => Flavour::Fedora,
-        },
-        prefix: prefix_dir,
-        config_name: origin.path.clone(),
-    };
-    let menu = menu::evaluate(config_bytes, &options, files);
-    let mut facts = gather::gather(
-        menu,
-        files,
-        platform,
-        origin,
-        GatherOptions {
-            deep: args.deep,
-            root_bus: args.root_bus.clone(),
-        },
-    );
-    host::gather_host(
-        &mut facts,
-        files,
-        HostOptions {
-            bios_lba_limit: args.bios_lba_limit,
-            memory: args.memory,
-            modules_budget: None,
-            raw_reads: args.deep,
-        },
-    );
+    let facts = plan::boot_facts(&plan_of(args))?;
     // Benches time the costly steps apart (benches/sectors.sh).
     if std::env::var_os("BOOTVET_TIMINGS").is_some_and(|v| v == "1") {
         for t in &facts.host.timings {
@@ -349,8 +162,27 @@ fn run_chain(
     report(args, &facts)
 }
 
+/// What the flags ask `probe` to look at.
+fn plan_of(args: &CheckArgs) -> Plan {
+    let target = match &args.boot_dir {
+        Some(dir) => Target::BootDir(dir.clone()),
+        None if args.images.is_empty() => Target::Live,
+        None => Target::Images(args.images.clone()),
+    };
+    Plan {
+        config: args.config.clone(),
+        platform: args.platform.map(PlatformArg::platform),
+        flavour: args.grub_flavour.flavour(),
+        deep: args.deep,
+        root_bus: args.root_bus.clone(),
+        bios_lba_limit: args.bios_lba_limit,
+        memory: args.memory,
+        ..Plan::new(target)
+    }
+}
+
 /// Runs the checks over gathered (or replayed) facts and says the verdict.
-fn report(args: &CheckArgs, facts: &gather::BootFacts) -> Result<u8, String> {
+fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
     let findings = check::run(facts);
     let mut report = check::evaluate(facts, findings, args.strict);
     if !args.entries.is_empty() {
@@ -371,58 +203,15 @@ fn report(args: &CheckArgs, facts: &gather::BootFacts) -> Result<u8, String> {
             config: &facts.config.path,
         };
         if !write_metrics(path, &prometheus::render(&report, &run)) {
-            return Ok(verdict::exit::TROUBLE.max(report.exit_status));
+            return Ok(exit::TROUBLE.max(report.exit_status));
         }
     }
     Ok(report.exit_status)
 }
 
-use std::io::Read;
-
-fn no_grub_message() -> String {
-    "no GRUB configuration on this machine (looked for /boot/grub/grub.cfg and /boot/grub2/grub.cfg); \
-     pass --config FILE, or check a disk image with --image FILE — for a demonstration, the bundled \
-     story: fixtures/scenarios/build.sh target/scenarios seed && bootvet check --image target/scenarios/seed.img"
-        .to_string()
-}
-
-/// The volume whose mount point holds `path` on the live system.
-fn live_volume_of(disks: &Facts, path: &Path) -> Option<VolumeRef> {
-    let path = std::fs::canonicalize(path).ok()?;
-    let mut best: Option<(usize, VolumeRef)> = None;
-    for (volume, partition, _) in volumes(disks) {
-        let mounts = match partition {
-            Some(p) => p.mountpoints.clone(),
-            None => disks
-                .disks
-                .get(volume.disk)
-                .map(|d| d.mountpoints.clone())
-                .unwrap_or_default(),
-        };
-        for mount in mounts {
-            if path.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() > *len) {
-                best = Some((mount.len(), volume.clone()));
-            }
-        }
-    }
-    best.map(|(_, v)| v)
-}
-
-/// `$prefix`'s directory for a config named on the command line.
-fn guessed_prefix(config: &Path) -> String {
-    match config
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-    {
-        Some(name @ ("grub" | "grub2")) => format!("/boot/{name}"),
-        _ => "/boot/grub".into(),
-    }
-}
-
 /// Keeps only the entries `--entry` names; the exit status follows them.
 fn select_entries(
-    facts: &gather::BootFacts,
+    facts: &BootFacts,
     report: &mut verdict::Report,
     wanted: &[String],
     strict: bool,

@@ -7,16 +7,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::exit;
-use crate::probe::{self, Facts};
+use crate::exit;
+use crate::facts::storage::Storage;
+use crate::probe;
+use crate::probe::plan::{self, Target};
 use crate::report::devices::render_devices;
-
-pub const EXIT_STATUS_HELP: &str = "\
-Exit status:
-  0  no problem found (notes, such as a GPT without BIOS boot partition, do not count)
-  1  problems found: a damaged GPT copy, a partition past the end, overlaps, a
-     shared UUID, a filesystem larger than its partition, ...
-  2  bootvet could not read its input (missing image, qcow2/vmdk, bad facts file)";
 
 #[derive(Debug, Args)]
 pub struct DevicesArgs {
@@ -38,12 +33,13 @@ pub struct DevicesArgs {
     pub facts: Option<PathBuf>,
 }
 
-/// Gathers facts as the flags ask: replayed, from images, or live.
-pub fn gather(images: &[PathBuf], facts: Option<&PathBuf>) -> Result<Facts, probe::ProbeError> {
+/// Gathers facts as the flags ask: replayed, or from images or the live
+/// system the way `check` and `entries` read them.
+pub fn gather(images: &[PathBuf], facts: Option<&PathBuf>) -> Result<Storage, probe::ProbeError> {
     match facts {
         Some(path) => probe::load_facts(path),
-        None if !images.is_empty() => probe::probe_images(images),
-        None => Ok(probe::live::probe_live()),
+        None if !images.is_empty() => plan::storage(&Target::Images(images.to_vec())),
+        None => plan::storage(&Target::Live),
     }
 }
 

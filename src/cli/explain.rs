@@ -4,8 +4,8 @@
 use clap::Args;
 use colored::Colorize;
 
-use super::exit;
 use crate::check::{CHECKS, lookup};
+use crate::exit;
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {

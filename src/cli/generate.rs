@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, Subcommand};
 use clap_complete::Shell;
 
-use super::{Cli, exit};
+use super::Cli;
+use crate::exit;
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::exit;
+use crate::exit;
 use crate::hooks::{self, Family, HOOKS, Outcome, State};
 
 pub const HOOK_HELP: &str = "\

@@ -10,9 +10,10 @@ use clap::Args;
 use colored::Colorize;
 use serde::Serialize;
 
-use super::exit;
+use crate::exit;
 use crate::inspect::initrd::{self, Depth, InitrdReport, Segment, SegmentKind};
 use crate::inspect::kconfig::KernelConfig;
+use crate::units::human_size;
 use crate::inspect::kernel::{self, Format, KernelImage};
 use crate::inspect::modules::{self, KoInfo, ModulesDep};
 
@@ -203,23 +204,6 @@ pub fn run(args: &InspectArgs) -> u8 {
     }
 }
 
-fn size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
-
 /// Renders one file's result as text: a title line, then `key value` lines.
 pub fn render(path: &str, what: &What) -> String {
     let mut lines = Lines(String::new());
@@ -400,11 +384,11 @@ fn segment_line(seg: &Segment) -> String {
         SegmentKind::Compressed(c) => c.kernel_name().to_string(),
         SegmentKind::Junk => return format!("at {:<10} junk", seg.offset),
     };
-    let stored = seg.stored_size.map(size).unwrap_or_else(|| "?".into());
+    let stored = seg.stored_size.map(human_size).unwrap_or_else(|| "?".into());
     format!(
         "at {:<10} {kind:<5} {stored} → {} cpio, {} entries{}{}",
         seg.offset,
-        size(seg.cpio_size),
+        human_size(seg.cpio_size),
         seg.entries,
         if seg.trailers > 0 { ", trailer" } else { "" },
         if seg.complete {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::exit;
 use crate::report::color::{self, ColorWhen};
 
 /// `println!` that does not panic when stdout is a closed pipe (`bootvet explain
@@ -25,28 +26,12 @@ mod hook;
 mod inspect;
 mod parse;
 
-/// Exit statuses: public API, documented in `--help` and README.md.
-pub mod exit {
-    /// Everything checked passes.
-    pub const OK: u8 = 0;
-    /// Problems found (syntax errors; for `check`: some entry will fail).
-    pub const FOUND: u8 = 1;
-    /// bootvet could not do its job: bad usage, unreadable input.
-    pub const TROUBLE: u8 = 2;
-}
-
-const EXIT_STATUS_HELP: &str = "\
-Exit status:
-  0  no problem found
-  1  problems found (for `parse`: syntax errors)
-  2  bootvet could not do its job (bad usage, unreadable file)";
-
 #[derive(Debug, Parser)]
 #[command(
     name = "bootvet",
     version,
     about = "Tells you, before you reboot, whether each GRUB boot entry will really boot",
-    after_help = EXIT_STATUS_HELP
+    after_help = exit::HELP
 )]
 pub struct Cli {
     /// When to colour the output (NO_COLOR is honoured with `auto`).
@@ -68,7 +53,7 @@ pub enum Command {
     /// Run grub.cfg as GRUB would and show the menu: entries, kernels, devices, default.
     Entries(entries::EntriesArgs),
     /// List disks, partitions, filesystems and GRUB device names, and the problems found.
-    #[command(after_help = devices::EXIT_STATUS_HELP)]
+    #[command(after_help = exit::DEVICES_HELP)]
     Devices(devices::DevicesArgs),
     /// Say what kernel images, initrds, kernel configs and modules are, and what is
     /// broken inside them.

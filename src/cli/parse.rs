@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use super::exit;
+use crate::exit;
 use crate::report::syntax::{render_error, render_tree};
 use crate::script::{self, Script, Statement};
 use crate::source::LineIndex;

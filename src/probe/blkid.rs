@@ -11,8 +11,8 @@ use std::os::fd::AsRawFd;
 
 use libblkid_rs::{BlkidProbe, BlkidSafeprobeRet, BlkidSublks, BlkidSublksFlags};
 
-use super::facts::{Filesystem, OfflineAccess};
 use super::image::DiskBytes;
+use crate::facts::storage::{Filesystem, OfflineAccess};
 
 /// Probes `size` bytes at `offset` of `disk`. `Ok(None)`: nothing recognised.
 pub fn probe_range(disk: &DiskBytes, offset: u64, size: u64) -> Result<Option<Filesystem>, String> {

@@ -9,58 +9,36 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
-
-use super::facts::Facts;
-use super::fs::{FileError as VolumeError, FileKind, VolumeFiles, open_volume};
+use super::fs::{FileError as VolumeError, VolumeFiles, open_volume};
 use super::grub_names::{GrubDevice, disk_name, parse_grub_device};
-use super::resolve::{Query, Resolution, VolumeRef, resolve, search_file, volumes};
+use super::resolve::{Query, resolve, search_file};
+use crate::facts::files::{FileKind, FileLayout};
+use crate::facts::storage::Storage;
+use crate::facts::volumes::{DeviceResolution, Resolution, VolumeRef, volumes};
 use crate::menu::files::{FileError, FileSource, FileStat, MAX_FILE_BYTES};
 use crate::menu::{DeviceExpr, Platform};
 
-/// What a device expression designates at boot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "found", rename_all = "snake_case")]
-pub enum DeviceResolution {
-    /// GRUB uses `volume`; `others` also matched (GRUB takes the first it probes).
-    Found {
-        volume: VolumeRef,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        others: Vec<VolumeRef>,
-        /// A `search` found nothing: GRUB printed this error and kept what the
-        /// variable held before, which is `volume`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        failed_search: Option<String>,
-    },
-    /// Nothing matches: GRUB fails (`no such device`, `disk … not found`).
-    Missing { message: String },
-    /// bootvet cannot tell (decided at boot, a loopback image, replayed facts).
-    Unknown { why: String },
-}
-
-impl DeviceResolution {
-    pub fn volume(&self) -> Option<&VolumeRef> {
-        match self {
-            DeviceResolution::Found { volume, .. } => Some(volume),
-            _ => None,
-        }
-    }
+/// How the menu and the checks reach files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Through the disks: `$root` starts at the volume grub.cfg was read from.
+    Disks { prefix: Option<VolumeRef> },
+    /// Every device GRUB names is this directory.
+    BootDir(String),
+    /// Nothing is looked up: the config is not where GRUB reads it.
+    Nothing,
 }
 
 /// A volume's files once opened, or why it could not be.
 type OpenedVolume = Result<Rc<dyn VolumeFiles>, String>;
 
 pub struct DiskFiles<'a> {
-    facts: &'a Facts,
-    /// The volume GRUB read grub.cfg from: where `$root` starts.
-    prefix: Option<VolumeRef>,
-    /// `--boot-dir`: a directory standing for every filesystem GRUB names.
-    boot_dir: Option<String>,
+    facts: &'a Storage,
+    /// The disks (`$root` starting at the volume GRUB read grub.cfg from), a
+    /// `--boot-dir` directory standing for every filesystem GRUB names, or nothing.
+    reach: Reach,
     opened: RefCell<BTreeMap<String, OpenedVolume>>,
 }
-
-/// The name a `--boot-dir` directory goes by in reports.
-pub const BOOT_DIR_VOLUME: &str = "boot-dir";
 
 /// Where GRUB looks for its config, most specific first: the ESP's stub config
 /// (efi), then `$prefix/grub.cfg` on a separate /boot or inside the root fs.
@@ -72,39 +50,17 @@ const CONFIG_PATHS: &[&str] = &[
 ];
 
 impl<'a> DiskFiles<'a> {
-    pub fn new(facts: &'a Facts, prefix: Option<VolumeRef>) -> Self {
+    /// `root=` is always resolved against `facts`; GRUB's devices as `reach` says.
+    pub fn new(facts: &'a Storage, reach: Reach) -> Self {
         DiskFiles {
             facts,
-            prefix,
-            boot_dir: None,
+            reach,
             opened: RefCell::new(BTreeMap::new()),
         }
     }
 
-    /// Every device GRUB names is this directory (a copy of /boot, an unpacked
-    /// ESP); `root=` is still resolved against `facts`.
-    pub fn with_boot_dir(facts: &'a Facts, dir: &str) -> Self {
-        let mut files = DiskFiles::new(facts, None);
-        files.boot_dir = Some(dir.to_string());
-        files.prefix = Some(files.boot_dir_volume());
-        files
-    }
-
-    fn boot_dir_volume(&self) -> VolumeRef {
-        VolumeRef {
-            disk: usize::MAX,
-            partition: None,
-            name: BOOT_DIR_VOLUME.to_string(),
-            kernel_name: self.boot_dir.clone(),
-        }
-    }
-
-    pub fn facts(&self) -> &Facts {
+    pub fn facts(&self) -> &Storage {
         self.facts
-    }
-
-    pub fn prefix(&self) -> Option<&VolumeRef> {
-        self.prefix.as_ref()
     }
 
     /// The files of a volume, opened once per run.
@@ -112,8 +68,8 @@ impl<'a> DiskFiles<'a> {
         if let Some(cached) = self.opened.borrow().get(&volume.name) {
             return cached.clone();
         }
-        if let Some(dir) = &self.boot_dir
-            && volume.name == BOOT_DIR_VOLUME
+        if let Reach::BootDir(dir) = &self.reach
+            && volume.is_boot_dir()
         {
             let files: Rc<dyn VolumeFiles> = Rc::new(super::fs::live::LiveVolume::new(dir));
             self.opened
@@ -132,18 +88,29 @@ impl<'a> DiskFiles<'a> {
 
     /// The volume GRUB uses for `device`, as its `search`/device code picks it.
     pub fn resolve(&self, device: &DeviceExpr) -> DeviceResolution {
-        if self.boot_dir.is_some()
-            && !matches!(
-                device,
-                DeviceExpr::Loopback { .. } | DeviceExpr::Unknown { .. }
-            )
-        {
-            return DeviceResolution::Found {
-                volume: self.boot_dir_volume(),
-                others: Vec::new(),
-                failed_search: None,
-            };
-        }
+        // A loopback image and a device decided at boot are unknown whatever
+        // the reach; every other device is the boot directory, or nothing.
+        let named = !matches!(
+            device,
+            DeviceExpr::Loopback { .. } | DeviceExpr::Unknown { .. }
+        );
+        let prefix = match &self.reach {
+            Reach::Nothing if named => {
+                return DeviceResolution::Unknown {
+                    why: "no file source given".into(),
+                };
+            }
+            Reach::BootDir(dir) if named => {
+                return DeviceResolution::Found {
+                    volume: VolumeRef::boot_dir(dir),
+                    others: Vec::new(),
+                    failed_search: None,
+                };
+            }
+            Reach::BootDir(dir) => Some(VolumeRef::boot_dir(dir)),
+            Reach::Nothing => None,
+            Reach::Disks { prefix } => prefix.clone(),
+        };
         let from = |resolution: Resolution, missing: String| match resolution {
             Resolution::None => DeviceResolution::Missing { message: missing },
             Resolution::One(volume) => DeviceResolution::Found {
@@ -164,9 +131,9 @@ impl<'a> DiskFiles<'a> {
             DeviceExpr::Unset => DeviceResolution::Unknown {
                 why: "`$root` is empty".into(),
             },
-            DeviceExpr::PrefixDevice => match &self.prefix {
+            DeviceExpr::PrefixDevice => match prefix {
                 Some(volume) => DeviceResolution::Found {
-                    volume: volume.clone(),
+                    volume,
                     others: Vec::new(),
                     failed_search: None,
                 },
@@ -257,7 +224,7 @@ impl<'a> DiskFiles<'a> {
 
 /// What `grub_disk_open` says when a device name matches nothing: the whole name
 /// when the disk is absent, `no such partition` when only the partition is.
-fn grub_device_missing(facts: &Facts, parsed: &GrubDevice, name: &str) -> String {
+fn grub_device_missing(facts: &Storage, parsed: &GrubDevice, name: &str) -> String {
     match parsed {
         GrubDevice::Partition { disk, .. }
             if facts.disks.iter().any(|d| d.grub_name == disk_name(*disk)) =>
@@ -275,7 +242,7 @@ impl VolumeFiles for SharedVolume {
     fn open(&self, path: &str) -> Result<Box<dyn super::fs::ReadSeek>, VolumeError> {
         self.0.open(path)
     }
-    fn stat(&self, path: &str) -> Result<super::fs::FileStat, VolumeError> {
+    fn stat(&self, path: &str) -> Result<FileLayout, VolumeError> {
         self.0.stat(path)
     }
     fn list_dir(&self, path: &str) -> Result<Vec<super::fs::DirEntry>, VolumeError> {
@@ -327,9 +294,13 @@ impl FileSource for DiskFiles<'_> {
     }
 
     fn describe(&self) -> String {
-        match &self.prefix {
-            Some(v) => format!("the disks, with grub.cfg read from ({})", v.name),
-            None => "the disks".into(),
+        match &self.reach {
+            Reach::Disks { prefix: Some(v) } => {
+                format!("the disks, with grub.cfg read from ({})", v.name)
+            }
+            Reach::Disks { prefix: None } => "the disks".into(),
+            Reach::BootDir(dir) => format!("directory {dir} stands for every boot filesystem"),
+            Reach::Nothing => "no files (nothing referenced by the config is looked up)".into(),
         }
     }
 }

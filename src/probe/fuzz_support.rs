@@ -99,7 +99,7 @@ fn walk(v: &dyn VolumeFiles, dir: &str, depth: usize) {
     for e in entries.into_iter().take(64) {
         let path = format!("{}/{}", dir.trim_end_matches('/'), e.name);
         let _ = v.stat(&path);
-        if e.kind == fs::FileKind::Directory {
+        if e.kind == crate::facts::files::FileKind::Directory {
             walk(v, &path, depth + 1);
         } else if let Ok(mut f) = v.open(&path) {
             let mut buf = vec![0u8; 1 << 16];

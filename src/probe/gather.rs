@@ -3,133 +3,22 @@
 //! (kernel header, initrd segments), and what `root=` resolves to. The result is
 //! plain data the checks read; this is the last step that touches the disks.
 
-use serde::{Deserialize, Serialize};
-
-use super::disk_files::{DeviceResolution, DiskFiles};
-use super::facts::{Facts, Filesystem};
-use super::fs::{FileError as VolumeError, FileKind, FileStat};
-use super::kernel_side::{self, KernelSide, RootBus};
-use super::resolve::{Query, Resolution, VolumeRef, resolve, volumes};
-use crate::inspect::initrd::{self, Depth, InitrdReport};
-use crate::inspect::kernel::{self, KernelImage};
-use crate::menu::{CommandKind, DeviceExpr, FileRef, Menu, Platform};
-
-pub const BOOT_FACTS_SCHEMA: &str = "bootvet.boot-facts/1";
-
-/// Everything the checks need, for one machine or set of images.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct BootFacts {
-    pub schema: String,
-    pub platform: Platform,
-    pub config: ConfigOrigin,
-    pub disks: Facts,
-    pub menu: Menu,
-    /// Each distinct (device, path) an entry loads, in first-use order.
-    pub files: Vec<FileFact>,
-    /// Each distinct `root=` value, resolved.
-    pub roots: Vec<RootFact>,
-    /// What sits beside each kernel file: its config, its modules on root=.
-    pub kernels: Vec<KernelSide>,
-    /// The storage drivers between the kernel and the root disk.
-    pub root_bus: RootBus,
-    /// Free space, leftovers and journal state of the boot directories, the
-    /// firmware's reach, the machine's memory (`probe::host`).
-    pub host: super::host::HostFacts,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ConfigOrigin {
-    /// The config as the user named it, or where bootvet found it.
-    pub path: String,
-    /// The volume it was read from, when it came from the disks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volume: Option<VolumeRef>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Kernel,
-    Initrd,
-    Chainload,
-    Other,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct FileFact {
-    pub device: DeviceExpr,
-    pub path: String,
-    pub role: Role,
-    pub resolution: DeviceResolution,
-    pub lookup: FileLookup,
-    /// `stat` of the file, when found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stat: Option<FileStat>,
-    /// The filesystem it lives on, when resolved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filesystem: Option<Filesystem>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel: Option<KernelImage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initrd: Option<InitrdReport>,
-    /// The head of a file `chainloader` loads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chainload: Option<kernel::ChainImage>,
-    /// Why the bytes could not be inspected although the file was found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inspect_error: Option<String>,
-    /// The names in the file's directory (at most `MAX_LISTED`), for kernels and
-    /// for files that are missing: what is there instead, which initrds exist.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directory: Option<Vec<String>>,
-}
+use super::disk_files::DiskFiles;
+use super::fs::FileError as VolumeError;
+use super::host::{self, HostOptions};
+use super::kernel_side;
+use super::resolve::{Query, resolve};
+use crate::facts::files::{FileFact, FileKind, FileLookup, Role, is_blocklist};
+use crate::facts::kernel::KernelSide;
+use crate::facts::storage::{Filesystem, Storage};
+use crate::facts::volumes::{DeviceResolution, Resolution, VolumeRef, volumes};
+use crate::facts::{BOOT_FACTS_SCHEMA, BootFacts, ConfigOrigin, RootFact};
+use crate::inspect::initrd::{self, Depth};
+use crate::inspect::kernel;
+use crate::menu::{CommandKind, FileRef, Menu, Platform};
 
 /// Directory listings are kept short: they are evidence, not an inventory.
-const MAX_LISTED: usize = 256;
-
-impl FileFact {
-    /// Names in the same directory that start like this file's name up to its
-    /// first `-` (`vmlinuz-…`, `initrd.img-…`): the kernels or images that exist.
-    pub fn siblings(&self) -> Vec<&str> {
-        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
-        let stem = name.split_once('-').map_or(name, |(s, _)| s);
-        self.directory
-            .iter()
-            .flatten()
-            .map(String::as_str)
-            .filter(|n| *n != name && n.starts_with(stem))
-            .collect()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum FileLookup {
-    Found {
-        size: u64,
-    },
-    NotFound,
-    /// The file is there but cannot be read (I/O error, damaged filesystem).
-    Unreadable {
-        message: String,
-    },
-    /// bootvet cannot look (device unknown, filesystem not readable offline).
-    Unknown {
-        why: String,
-    },
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RootFact {
-    /// The `root=` value as the kernel receives it.
-    pub value: String,
-    /// Why the value is not a device name bootvet understands.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unparsed: Option<String>,
-    pub resolution: Resolution,
-    /// The filesystem of each match, in the same order.
-    pub filesystems: Vec<Option<Filesystem>>,
-}
+pub const MAX_LISTED: usize = 256;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GatherOptions {
@@ -139,34 +28,16 @@ pub struct GatherOptions {
     pub root_bus: Vec<String>,
 }
 
-impl BootFacts {
-    /// The fact for a file an entry names.
-    pub fn file(&self, file: &FileRef) -> Option<&FileFact> {
-        self.files
-            .iter()
-            .find(|f| f.device == file.device && f.path == file.path)
-    }
-
-    pub fn root(&self, value: &str) -> Option<&RootFact> {
-        self.roots.iter().find(|r| r.value == value)
-    }
-
-    /// What was read beside a kernel file.
-    pub fn kernel_side(&self, file: &FileRef) -> Option<&KernelSide> {
-        let index = self
-            .files
-            .iter()
-            .position(|f| f.device == file.device && f.path == file.path)?;
-        self.kernels.iter().find(|k| k.file == index)
-    }
-}
-
+/// The whole `BootFacts` of a menu: its files, roots and kernels, then the host
+/// state around them (which reads the files found first: the boot directories,
+/// the modules trees on each root, `--deep`'s raw reads).
 pub fn gather(
     menu: Menu,
     files: &DiskFiles<'_>,
     platform: Platform,
     config: ConfigOrigin,
     options: GatherOptions,
+    host_options: HostOptions,
 ) -> BootFacts {
     let mut file_facts: Vec<FileFact> = Vec::new();
     let mut roots: Vec<RootFact> = Vec::new();
@@ -223,18 +94,20 @@ pub fn gather(
         .collect();
     let resolutions: Vec<&Resolution> = roots.iter().map(|r| &r.resolution).collect();
     let root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
-    BootFacts {
+    let mut facts = BootFacts {
         schema: BOOT_FACTS_SCHEMA.to_string(),
         platform,
         config,
-        disks: files.facts().clone(),
+        storage: files.facts().clone(),
         menu,
         files: file_facts,
         roots,
         kernels,
         root_bus,
         host: Default::default(),
-    }
+    };
+    facts.host = host::gather_host(&facts, files, host_options);
+    facts
 }
 
 /// The config beside a kernel file and its modules on each root= it boots with.
@@ -430,22 +303,16 @@ fn file_fact(
     fact
 }
 
-/// A GRUB blocklist (`+1`, `0+63`): sectors of the device, read without a
-/// filesystem.
-pub fn is_blocklist(path: &str) -> bool {
-    path.starts_with('+') || path.chars().next().is_some_and(|c| c.is_ascii_digit())
-}
-
-fn volume_filesystem(facts: &Facts, volume: &VolumeRef) -> Option<Filesystem> {
+fn volume_filesystem(facts: &Storage, volume: &VolumeRef) -> Option<Filesystem> {
     volumes(facts)
         .into_iter()
         .find(|(v, _, _)| v == volume)
         .and_then(|(_, _, fs)| fs.cloned())
 }
 
-fn root_fact(facts: &Facts, value: &str) -> RootFact {
+fn root_fact(facts: &Storage, value: &str) -> RootFact {
     let kernel_name = value.starts_with("/dev/") && !value.starts_with("/dev/disk/by-");
-    if kernel_name && matches!(facts.source, super::facts::Source::Images) {
+    if kernel_name && matches!(facts.source, crate::facts::storage::Source::Images) {
         // sda/vda/nvme0n1 names are handed out by the booting kernel's drivers.
         return RootFact {
             value: value.to_string(),

@@ -10,7 +10,7 @@
 //! Partition numbers follow GRUB's partmaps: the GPT entry index (1-based), the
 //! MBR slot 1–4, and logical partitions from 5 in chain order. Must do no IO.
 
-use super::facts::TableKind;
+use crate::facts::storage::TableKind;
 
 pub fn disk_name(index: usize) -> String {
     format!("hd{index}")

@@ -8,84 +8,21 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-
 use super::disk_files::DiskFiles;
-use super::gather::{BootFacts, Role};
 use super::image::DiskBytes;
-use super::resolve::VolumeRef;
-use super::{Source, fs::FileKind};
+use crate::facts::BootFacts;
+use crate::facts::files::{FileKind, Role};
+use crate::facts::host::{
+    BootDirFact, HostFacts, MemoryFact, ModulesState, RawState, SizedName, Timing,
+};
+use crate::facts::storage::Source;
+use crate::facts::volumes::VolumeRef;
 
 /// 32-bit LBA of 512-byte sectors: what most BIOSes can address.
 pub const DEFAULT_BIOS_LBA_LIMIT: u64 = (1 << 32) * 512;
 
 const EXT_INCOMPAT_RECOVER: u32 = 0x4;
 const EXT_INCOMPAT_64BIT: u32 = 0x80;
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct HostFacts {
-    /// The highest byte (exclusive) the pc firmware reads (`--bios-lba-limit`).
-    pub bios_lba_limit: u64,
-    /// Whether the limit was given on the command line rather than the default.
-    pub bios_lba_limit_given: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<MemoryFact>,
-    /// Each directory that holds a kernel or initrd an entry loads.
-    pub boot_dirs: Vec<BootDirFact>,
-    /// `/lib/modules/RELEASE` of each kernel on the root it boots.
-    pub modules: Vec<super::modules_tree::ModulesFact>,
-    /// `--deep`: every kernel and initrd read raw from its disk.
-    pub raw_reads: Vec<super::raw_read::RawReadFact>,
-    /// How long the costly steps took, for `BOOTVET_TIMINGS=1` (benches); never
-    /// in the JSON, which must not change from run to run.
-    #[serde(skip)]
-    pub timings: Vec<Timing>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Timing {
-    pub step: &'static str,
-    pub took: std::time::Duration,
-    /// What the step covered: modules read, or bytes read raw.
-    pub amount: u64,
-    pub unit: &'static str,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MemoryFact {
-    pub bytes: u64,
-    /// `--memory` or `/proc/meminfo`.
-    pub source: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SizedName {
-    pub name: String,
-    pub size: u64,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct BootDirFact {
-    pub volume: VolumeRef,
-    /// The directory on that volume, `/` for a separate /boot.
-    pub dir: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fstype: Option<String>,
-    /// Bytes root may still write (reserved blocks count: update-initramfs runs as root).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub free_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_bytes: Option<u64>,
-    /// ext3/4 `needs_recovery`: the journal holds changes not yet written home.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub needs_recovery: Option<bool>,
-    /// Every initramfs image in the directory, by name.
-    pub initrds: Vec<SizedName>,
-    /// Half-written or package-manager leftovers: `*.new`, `*.tmp`, `*.dpkg-*`.
-    pub leftovers: Vec<SizedName>,
-    /// What could not be learned, and why.
-    pub notes: Vec<String>,
-}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HostOptions {
@@ -98,8 +35,8 @@ pub struct HostOptions {
     pub raw_reads: bool,
 }
 
-/// Fills `facts.host` from the disks the boot files live on.
-pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOptions) {
+/// The host state around the files `facts` found, from the disks they live on.
+pub fn gather_host(facts: &BootFacts, files: &DiskFiles<'_>, options: HostOptions) -> HostFacts {
     let live = matches!(files.facts().source, Source::Live { .. });
     let memory = match options.memory {
         Some(bytes) => Some(MemoryFact {
@@ -144,7 +81,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
         amount: modules
             .iter()
             .map(|m| match &m.state {
-                super::modules_tree::ModulesState::Present(scan) => scan.modules,
+                ModulesState::Present(scan) => scan.modules,
                 _ => 0,
             })
             .sum(),
@@ -159,7 +96,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
             amount: reads
                 .iter()
                 .map(|r| match r.state {
-                    super::raw_read::RawState::Read { bytes } => bytes,
+                    RawState::Read { bytes } => bytes,
                     _ => 0,
                 })
                 .sum(),
@@ -169,7 +106,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
     } else {
         Vec::new()
     };
-    facts.host = HostFacts {
+    HostFacts {
         bios_lba_limit: options.bios_lba_limit.unwrap_or(DEFAULT_BIOS_LBA_LIMIT),
         bios_lba_limit_given: options.bios_lba_limit.is_some(),
         memory,
@@ -177,7 +114,7 @@ pub fn gather_host(facts: &mut BootFacts, files: &DiskFiles<'_>, options: HostOp
         modules,
         raw_reads,
         timings,
-    };
+    }
 }
 
 fn parent_dir(path: &str) -> String {

@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::facts::{Disk, DiskProblem, Facts, Filesystem, Partition, ProblemKind, Source};
 use super::grub_names::{kernel_order_key, parse_device_map};
 use super::image::DiskBytes;
 use super::{blkid, describe_disk};
+use crate::facts::storage::{
+    Disk, DiskProblem, Filesystem, Partition, ProblemKind, Source, Storage,
+};
 
 /// A disk as sysfs shows it.
 #[derive(Debug, Clone)]
@@ -182,11 +184,11 @@ fn device_map() -> Option<Vec<(usize, String)>> {
         .map(|t| parse_device_map(&t))
 }
 
-pub fn probe_live() -> Facts {
+pub fn probe_live() -> Storage {
     probe_live_at(Path::new("/sys/block"))
 }
 
-fn probe_live_at(sys_block: &Path) -> Facts {
+fn probe_live_at(sys_block: &Path) -> Storage {
     let mut disks = sys_disks(sys_block);
     disks.sort_by_key(|d| kernel_order_key(&d.name));
     let mut order = "kernel-order".to_string();
@@ -205,7 +207,7 @@ fn probe_live_at(sys_block: &Path) -> Facts {
     let mounts = parse_mountinfo(&mountinfo);
     let fstypes = mountinfo_fstypes(&mountinfo);
     let tags = udev_tags();
-    let mut facts = Facts::new(Source::Live { grub_order: order });
+    let mut facts = Storage::new(Source::Live { grub_order: order });
     for (index, sd) in disks.iter().enumerate() {
         let dev_path = format!("/dev/{}", sd.name);
         let (mut disk, problems) = match DiskBytes::open(Path::new(&dev_path)) {

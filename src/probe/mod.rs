@@ -1,19 +1,22 @@
 //! probe: the only module that touches disks and files. It reads raw images and
 //! the live system (sysfs, mountinfo, block devices, mount points) and produces
-//! plain serializable facts (`facts`), plus read access to files on volumes
-//! (`fs`). Everything is opened read-only; nothing here judges what it finds —
-//! damaged tables are recorded as problems for the checks to weigh.
+//! the plain serializable facts of `crate::facts`, plus read access to files on
+//! volumes (`fs`). Everything is opened read-only; nothing here judges what it
+//! finds — damaged tables are recorded as problems for the checks to weigh.
 //!
+//! Entry: `plan` turns what the flags ask for into the system a run looks at
+//! (storage, platform, config, `$prefix`), once, for `check`, `entries` and
+//! `devices`; `plan::boot_facts` builds a complete `BootFacts` in one call.
 //! Layout: `image` (read-only bytes), `partitions` (GPT/MBR), `blkid` (fs
 //! identity), `grub_names`, `live` (sysfs + mountinfo), `fs` (files and extents),
-//! `resolve` (UUID/LABEL/GRUB name/path → volume), `fuzz_support`; and the menu's
-//! file sources: `boot_dir` (`--boot-dir DIR`) and `live_files` (the live system).
+//! `resolve` (UUID/LABEL/GRUB name/path → volume), `disk_files` (the one file
+//! source of a run: GRUB's devices on the disks or a `--boot-dir`), `gather`,
+//! `kernel_side`, `host`, `modules_tree`, `raw_read` (the facts of a menu),
+//! `boot_facts_file` (`--dump-facts`/`--facts`), `fuzz_support`.
 
 pub mod blkid;
-pub mod boot_dir;
 pub mod boot_facts_file;
 pub mod disk_files;
-pub mod facts;
 pub mod fs;
 pub mod fuzz_support;
 pub mod gather;
@@ -22,15 +25,18 @@ pub mod host;
 pub mod image;
 pub mod kernel_side;
 pub mod live;
-pub mod live_files;
 pub mod modules_tree;
 pub mod partitions;
+pub mod plan;
 pub mod raw_read;
 pub mod resolve;
 
 use std::path::{Path, PathBuf};
 
-pub use facts::*;
+use crate::facts::replay;
+use crate::facts::storage::{
+    Disk, DiskProblem, FACTS_SCHEMA, Partition, ProblemKind, Source, Storage, TableFacts, TableKind,
+};
 use image::DiskBytes;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +64,8 @@ impl ProbeError {
 }
 
 /// Probes raw disk images; `paths[N]` becomes `hdN`.
-pub fn probe_images(paths: &[PathBuf]) -> Result<Facts, ProbeError> {
-    let mut facts = Facts::new(Source::Images);
+pub fn probe_images(paths: &[PathBuf]) -> Result<Storage, ProbeError> {
+    let mut facts = Storage::new(Source::Images);
     for (index, path) in paths.iter().enumerate() {
         let disk = DiskBytes::open(path)?;
         let (d, problems) = describe_disk(&disk, index, &path.display().to_string(), None);
@@ -75,11 +81,11 @@ pub fn probe_images(paths: &[PathBuf]) -> Result<Facts, ProbeError> {
 /// disk makes GRUB's search and the initramfs pick whichever they see first.
 /// Members of one multi-device volume (btrfs, md) share a UUID by design and
 /// differ in UUID_SUB; they are not reported.
-pub fn duplicate_ids(facts: &Facts) -> Vec<DiskProblem> {
+pub fn duplicate_ids(facts: &Storage) -> Vec<DiskProblem> {
     use std::collections::BTreeMap;
     let mut by_uuid: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
     let mut by_partuuid: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (v, p, fs) in resolve::volumes(facts) {
+    for (v, p, fs) in crate::facts::volumes::volumes(facts) {
         if let Some(f) = fs
             && let Some(u) = &f.uuid
         {
@@ -255,7 +261,7 @@ fn kind_of(table: &Option<TableFacts>) -> Option<TableKind> {
 }
 
 /// Reads a facts file written by `--dump-facts`.
-pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
+pub fn load_facts(path: &Path) -> Result<Storage, ProbeError> {
     // Facts of a real machine are kilobytes; a bigger file is not one of ours.
     const MAX_FACTS_BYTES: u64 = 64 << 20;
     let len = std::fs::metadata(path)
@@ -268,7 +274,7 @@ pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
         });
     }
     let text = std::fs::read_to_string(path).map_err(|e| ProbeError::io(path, e))?;
-    let mut facts: Facts = serde_json::from_str(&text).map_err(|e| ProbeError::Facts {
+    let mut facts: Storage = serde_json::from_str(&text).map_err(|e| ProbeError::Facts {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
@@ -281,20 +287,12 @@ pub fn load_facts(path: &Path) -> Result<Facts, ProbeError> {
             ),
         });
     }
-    // A replay of a replay still says where the facts were first gathered.
-    let captured_from = match facts.source {
-        Source::Replay { captured_from, .. } => captured_from,
-        other => Box::new(other),
-    };
-    facts.source = Source::Replay {
-        file: path.display().to_string(),
-        captured_from,
-    };
+    facts.source = replay::replayed(facts.source, &path.display().to_string());
     Ok(facts)
 }
 
 /// Writes facts as JSON (the only file bootvet ever writes, and only when asked).
-pub fn dump_facts(facts: &Facts, path: &Path) -> Result<(), ProbeError> {
+pub fn dump_facts(facts: &Storage, path: &Path) -> Result<(), ProbeError> {
     let mut text = serde_json::to_string_pretty(facts).map_err(|e| ProbeError::Facts {
         path: path.display().to_string(),
         message: e.to_string(),

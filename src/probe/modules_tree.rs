@@ -14,12 +14,11 @@ use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::disk_files::DiskFiles;
-use super::fs::{FileError, FileKind, VolumeFiles, open_volume};
-use super::gather::BootFacts;
-use super::host::SizedName;
+use super::fs::{FileError, VolumeFiles, open_volume};
+use crate::facts::BootFacts;
+use crate::facts::files::FileKind;
+use crate::facts::host::{ModulesFact, ModulesScan, ModulesState, SizedName};
 use crate::inspect::kernel::KernelImage;
 use crate::inspect::modules::{decompress_ko, inspect_ko, ko_compression};
 use crate::menu::CommandKind;
@@ -32,41 +31,6 @@ const MAX_ENTRIES: usize = 200_000;
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 /// The largest unstripped modules named as evidence.
 const EXAMPLES: usize = 5;
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ModulesFact {
-    pub release: String,
-    /// The root volume (`hd0,gpt4`) whose tree was read.
-    pub volume: String,
-    pub path: String,
-    pub state: ModulesState,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum ModulesState {
-    Missing,
-    Present(ModulesScan),
-    Unknown { why: String },
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct ModulesScan {
-    /// `.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz` files seen.
-    pub modules: u64,
-    pub unstripped: u64,
-    /// Bytes of `.debug_*` sections in the files (uncompressed modules) or in
-    /// their decompressed contents: roughly what stripping saves.
-    pub debug_bytes: u64,
-    /// Total size of the module files as stored.
-    pub stored_bytes: u64,
-    pub largest_unstripped: Vec<SizedName>,
-    /// Modules that could not be read or parsed.
-    pub unreadable: u64,
-    /// Why the scan stopped early, when it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cut_short: Option<String>,
-}
 
 /// One fact per (kernel release, root volume) the menu's entries pair.
 pub fn gather_modules(

@@ -9,8 +9,8 @@
 use gpt::GptConfig;
 use gpt::disk::LogicalBlockSize;
 
-use super::facts::{HeaderState, ProblemKind, TableFacts, TableKind};
 use super::image::DiskBytes;
+use crate::facts::storage::{HeaderState, ProblemKind, TableFacts, TableKind};
 
 /// The GPT partition array bootvet accepts: sgdisk's default is 128 entries;
 /// anything past this many bytes is a lying header, not a real disk.

@@ -14,56 +14,13 @@ use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 
-use serde::{Deserialize, Serialize};
-
-use super::facts::{Disk, Source};
-use super::gather::{BootFacts, Role};
-use crate::menu::DeviceExpr;
+use crate::facts::BootFacts;
+use crate::facts::files::{Extent, Role};
+use crate::facts::host::{RawReadFact, RawState};
+use crate::facts::storage::{Disk, Source};
 
 const CHUNK: usize = 1 << 20;
 const ALIGN: usize = 4096;
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RawReadFact {
-    pub device: DeviceExpr,
-    pub path: String,
-    /// GRUB's name of the disk read (`hd0`).
-    pub disk: String,
-    pub state: RawState,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum RawState {
-    Read {
-        bytes: u64,
-    },
-    Failed {
-        /// Byte on the whole disk of the first sector that failed.
-        disk_byte: u64,
-        /// Where that sector falls inside the file.
-        file_offset: u64,
-        /// Size of the sector the read was retried at.
-        sector_size: u64,
-        error: String,
-    },
-    /// The live filesystem holds some of the file's bytes in the page cache with
-    /// no written place on the disk yet (FIEMAP delalloc/unknown/unwritten).
-    Unflushed {
-        /// How many bytes of the file are in such extents.
-        bytes: u64,
-    },
-    /// The disk holds other bytes than the mounted filesystem returns.
-    Differs {
-        /// Byte on the whole disk of the first byte that differs.
-        disk_byte: u64,
-        /// Where that byte falls inside the file.
-        file_offset: u64,
-    },
-    Skipped {
-        why: String,
-    },
-}
 
 /// A heap buffer aligned for `O_DIRECT`.
 struct Aligned {
@@ -133,7 +90,7 @@ pub fn verify(facts: &BootFacts) -> Vec<RawReadFact> {
 fn verify_one(facts: &BootFacts, index: usize) -> RawReadFact {
     let file = &facts.files[index];
     let volume = file.resolution.volume();
-    let disk = volume.and_then(|v| facts.disks.disks.get(v.disk));
+    let disk = volume.and_then(|v| facts.storage.disks.get(v.disk));
     let mut fact = RawReadFact {
         device: file.device.clone(),
         path: file.path.clone(),
@@ -156,7 +113,7 @@ fn verify_one(facts: &BootFacts, index: usize) -> RawReadFact {
         fact.state = RawState::Skipped { why: why.clone() };
         return fact;
     }
-    let mounted = match facts.disks.source {
+    let mounted = match facts.storage.source {
         Source::Live { .. } => {
             let mounts = match volume.partition {
                 Some(i) => disk.partitions.get(i).map(|p| &p.mountpoints),
@@ -214,11 +171,11 @@ fn mounted_path(mount: &str, path: &str) -> std::path::PathBuf {
 /// What the raw reads open, and where the extents' byte 0 is in it.
 struct RawSource {
     path: String,
-    /// Extents address `FileStat::device`; byte `shift` of it is byte 0 here.
+    /// Extents address `FileLayout::device`; byte `shift` of it is byte 0 here.
     shift: u64,
 }
 
-/// Extents address `FileStat::device`. Live, a loop device's files map to its
+/// Extents address `FileLayout::device`. Live, a loop device's files map to its
 /// backing file; when the disk is that loop device it is read instead, with
 /// `O_DIRECT` — the backing file's own bytes would be read through the page
 /// cache, the loop device's are what the filesystem has written to it.
@@ -275,11 +232,7 @@ struct Target<'a> {
     shift: u64,
 }
 
-fn read_extents(
-    target: &Target<'_>,
-    extents: &[super::fs::Extent],
-    mounted: Option<&File>,
-) -> RawState {
+fn read_extents(target: &Target<'_>, extents: &[Extent], mounted: Option<&File>) -> RawState {
     let Some(mut buffer) = Aligned::new(CHUNK) else {
         return RawState::Skipped {
             why: "cannot allocate a read buffer".into(),

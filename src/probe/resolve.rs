@@ -11,51 +11,11 @@
 //! `search_file`, which opens volumes through `fs`, and `/dev/disk/by-id` links,
 //! which exist only on the live system.
 
-use serde::{Deserialize, Serialize};
-
-use super::facts::{Facts, Filesystem, Partition, Source};
-use super::fs::{FileError, FileKind, VolumeFiles};
+use super::fs::{FileError, VolumeFiles};
 use super::grub_names::{GrubDevice, parse_grub_device};
-
-/// One volume: a partition, or a whole disk that carries a filesystem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VolumeRef {
-    /// Index into `Facts::disks`.
-    pub disk: usize,
-    /// Index into `Disk::partitions`; `None` for the whole disk.
-    pub partition: Option<usize>,
-    /// GRUB name without parentheses: `hd0,gpt2`.
-    pub name: String,
-    /// `/dev/sda2` on the live system.
-    pub kernel_name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "found", content = "volumes", rename_all = "snake_case")]
-pub enum Resolution {
-    None,
-    One(VolumeRef),
-    /// Ambiguous: every match, in GRUB's probe order.
-    Several(Vec<VolumeRef>),
-}
-
-impl Resolution {
-    fn from_vec(mut v: Vec<VolumeRef>) -> Self {
-        match v.len() {
-            0 => Resolution::None,
-            1 => Resolution::One(v.remove(0)),
-            _ => Resolution::Several(v),
-        }
-    }
-
-    pub fn volumes(&self) -> Vec<&VolumeRef> {
-        match self {
-            Resolution::None => Vec::new(),
-            Resolution::One(v) => vec![v],
-            Resolution::Several(v) => v.iter().collect(),
-        }
-    }
-}
+use crate::facts::files::FileKind;
+use crate::facts::storage::{Filesystem, Partition, Source, Storage};
+use crate::facts::volumes::{Resolution, VolumeRef, volumes};
 
 /// What a name designates, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,40 +79,8 @@ impl Query {
     }
 }
 
-/// Every volume in GRUB's probe order, with what identifies it.
-pub fn volumes(facts: &Facts) -> Vec<(VolumeRef, Option<&Partition>, Option<&Filesystem>)> {
-    let mut out = Vec::new();
-    for (d, disk) in facts.disks.iter().enumerate() {
-        if let Some(fs) = &disk.filesystem {
-            out.push((
-                VolumeRef {
-                    disk: d,
-                    partition: None,
-                    name: disk.grub_name.clone(),
-                    kernel_name: disk.kernel_name.as_ref().map(|k| format!("/dev/{k}")),
-                },
-                None,
-                Some(fs),
-            ));
-        }
-        for (i, p) in disk.partitions.iter().enumerate() {
-            out.push((
-                VolumeRef {
-                    disk: d,
-                    partition: Some(i),
-                    name: p.grub_name.clone(),
-                    kernel_name: p.kernel_name.clone(),
-                },
-                Some(p),
-                p.filesystem.as_ref(),
-            ));
-        }
-    }
-    out
-}
-
 /// The whole disk `hdN` as a volume, whether or not it carries a filesystem.
-fn disk_volume(facts: &Facts, d: usize) -> Option<VolumeRef> {
+fn disk_volume(facts: &Storage, d: usize) -> Option<VolumeRef> {
     let disk = facts.disks.get(d)?;
     Some(VolumeRef {
         disk: d,
@@ -162,7 +90,7 @@ fn disk_volume(facts: &Facts, d: usize) -> Option<VolumeRef> {
     })
 }
 
-pub fn resolve(facts: &Facts, query: &Query) -> Resolution {
+pub fn resolve(facts: &Storage, query: &Query) -> Resolution {
     let all = volumes(facts);
     let pick = |f: &dyn Fn(Option<&Partition>, Option<&Filesystem>) -> bool| {
         Resolution::from_vec(
@@ -270,7 +198,7 @@ fn unescape_udev(name: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn resolve_path(facts: &Facts, path: &str) -> Resolution {
+fn resolve_path(facts: &Storage, path: &str) -> Resolution {
     let by = |kind: &str| path.strip_prefix(&format!("/dev/disk/{kind}/"));
     // udev link names are exact (no case folding), unlike GRUB's UUID search.
     if let Some(u) = by("by-uuid") {
@@ -320,7 +248,7 @@ fn resolve_path(facts: &Facts, path: &str) -> Resolution {
 }
 
 fn resolve_exact(
-    facts: &Facts,
+    facts: &Storage,
     f: impl Fn(Option<&Partition>, Option<&Filesystem>) -> bool,
 ) -> Resolution {
     Resolution::from_vec(
@@ -336,7 +264,7 @@ fn resolve_exact(
 /// Volumes whose files cannot be read are returned apart, with the reason, so a
 /// caller can say "not found on the readable volumes; N could not be read".
 pub fn search_file(
-    facts: &Facts,
+    facts: &Storage,
     path: &str,
     open: impl Fn(&VolumeRef) -> Result<Box<dyn VolumeFiles>, FileError>,
 ) -> (Resolution, Vec<(VolumeRef, FileError)>) {

@@ -8,11 +8,11 @@ use std::fmt::Write;
 use colored::Colorize;
 use serde::Serialize;
 
-use crate::check::verdict::{EntryVerdict, LinkState, Report, Verdict};
-use crate::check::{Finding, Severity};
+use super::links;
+use crate::check::{EntryRef, EntryVerdict, Finding, Link, LinkState, Report, Severity, Verdict};
+use crate::facts::BootFacts;
+use crate::facts::storage::Source;
 use crate::menu::{Location, Menu};
-use crate::probe::facts::Source;
-use crate::probe::gather::BootFacts;
 use crate::source::LineIndex;
 
 pub const CHECK_JSON_SCHEMA: &str = "bootvet.check/1";
@@ -25,7 +25,7 @@ pub struct TextOptions {
 pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) -> String {
     let mut out = String::new();
     if !options.quiet {
-        let replayed = match &facts.disks.source {
+        let replayed = match &facts.storage.source {
             Source::Replay { file, .. } => format!("; replayed from {file}"),
             _ => String::new(),
         };
@@ -35,8 +35,8 @@ pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) ->
             "bootvet check:".bold(),
             facts.config.path,
             facts.platform.name(),
-            facts.disks.disks.len(),
-            if facts.disks.disks.len() == 1 {
+            facts.storage.disks.len(),
+            if facts.storage.disks.len() == 1 {
                 ""
             } else {
                 "s"
@@ -114,7 +114,7 @@ fn render_entry(out: &mut String, facts: &BootFacts, report: &Report, entry: &En
                 .map(|e| e.head.location);
             node.map(|l| position(&facts.menu, l)).unwrap_or_default()
         } else {
-            link.detail.clone()
+            links::detail(&link.evidence)
         };
         let _ = writeln!(out, "    {mark} {:<6} {detail}", link.link.name());
     }
@@ -251,13 +251,33 @@ fn summary(report: &Report) -> String {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     schema: &'static str,
-    config: &'a crate::probe::gather::ConfigOrigin,
+    config: &'a crate::facts::ConfigOrigin,
     platform: &'static str,
     exit_status: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_boot: Option<&'a str>,
-    entries: &'a [EntryVerdict],
+    entries: Vec<JsonEntry<'a>>,
     findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    #[serde(flatten)]
+    entry: &'a EntryRef,
+    boots_next: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditional: Option<&'a str>,
+    verdict: Verdict,
+    links: Vec<JsonLink>,
+    /// Indexes into `findings`.
+    findings: &'a [usize],
+}
+
+#[derive(Serialize)]
+struct JsonLink {
+    link: Link,
+    state: LinkState,
+    detail: String,
 }
 
 #[derive(Serialize)]
@@ -301,7 +321,26 @@ pub fn render_json(facts: &BootFacts, report: &Report) -> String {
         platform: facts.platform.name(),
         exit_status: report.exit_status,
         next_boot: report.next.map(|i| report.entries[i].entry.path.as_str()),
-        entries: &report.entries,
+        entries: report
+            .entries
+            .iter()
+            .map(|e| JsonEntry {
+                entry: &e.entry,
+                boots_next: e.boots_next,
+                conditional: e.conditional.as_deref(),
+                verdict: e.verdict,
+                links: e
+                    .links
+                    .iter()
+                    .map(|l| JsonLink {
+                        link: l.link,
+                        state: l.state,
+                        detail: links::detail(&l.evidence),
+                    })
+                    .collect(),
+                findings: &e.findings,
+            })
+            .collect(),
         findings,
     };
     serde_json::to_string_pretty(&document).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))

@@ -6,25 +6,10 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use crate::probe::facts::{Disk, Facts, Filesystem, HeaderState, OfflineAccess, TableKind};
+use crate::facts::storage::{Disk, Filesystem, HeaderState, OfflineAccess, Storage, TableKind};
+use crate::units::human_size;
 
-/// Sizes the way people read them: binary units, one decimal.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-pub fn render_devices(facts: &Facts) -> String {
+pub fn render_devices(facts: &Storage) -> String {
     let mut out = String::new();
     if facts.disks.is_empty() {
         out.push_str("no disks found\n");

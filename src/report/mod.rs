@@ -6,5 +6,6 @@ pub mod check;
 pub mod color;
 pub mod devices;
 pub mod entries;
+pub mod links;
 pub mod prometheus;
 pub mod syntax;

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::check::verdict::{Report, Verdict, exit};
+use crate::check::verdict::{Report, Verdict};
+use crate::exit;
 
 /// What one run says, apart from the report itself.
 pub struct RunInfo<'a> {

@@ -1,8 +1,8 @@
 use std::collections::BTreeSet;
 
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::volumes::DeviceResolution;
 use crate::menu::DeviceExpr;
-use crate::probe::disk_files::DeviceResolution;
 
 use super::grub_error;
 
@@ -61,7 +61,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             let searched = format!(
                 "searched for {} on {} disk(s)",
                 file.device.display(),
-                cx.facts.disks.disks.len()
+                cx.facts.storage.disks.len()
             );
             let finding = match kept {
                 None => Finding::new(

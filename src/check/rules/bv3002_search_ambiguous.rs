@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::disk_files::DeviceResolution;
+use crate::facts::volumes::DeviceResolution;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV3002",

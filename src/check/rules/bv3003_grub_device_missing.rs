@@ -1,8 +1,8 @@
 use std::collections::BTreeSet;
 
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::volumes::DeviceResolution;
 use crate::menu::DeviceExpr;
-use crate::probe::disk_files::DeviceResolution;
 
 use super::grub_error;
 
@@ -52,7 +52,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
             let names: Vec<String> = cx
                 .facts
-                .disks
+                .storage
                 .disks
                 .iter()
                 .flat_map(|d| {

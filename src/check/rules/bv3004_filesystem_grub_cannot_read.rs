@@ -47,9 +47,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             // A blocklist (`chainloader +1`) reads sectors, not files.
-            if volume.name == crate::probe::disk_files::BOOT_DIR_VOLUME
-                || crate::probe::gather::is_blocklist(&file.path)
-            {
+            if volume.is_boot_dir() || crate::facts::files::is_blocklist(&file.path) {
                 continue;
             }
             let fstype = fact.filesystem.as_ref().map(|fs| fs.fstype.as_str());

@@ -1,6 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::FileLookup;
 use crate::menu::CommandKind;
-use crate::probe::gather::FileLookup;
 
 use super::{grub_error, where_found};
 

@@ -2,7 +2,7 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::kernel::cut::CRC_LEN;
 use crate::inspect::kernel::{Cut, Format, KernelImage, Truncation};
 use crate::menu::{BootEntry, CommandKind, KernelParam, Platform};
-use crate::probe::gather::FileLookup;
+use crate::facts::files::FileLookup;
 
 use super::{grub_error, linux, where_found};
 

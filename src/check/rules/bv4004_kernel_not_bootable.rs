@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::FileLookup;
 use crate::inspect::kernel::Format;
 use crate::menu::{CommandKind, Platform};
-use crate::probe::gather::FileLookup;
 
 use super::grub_error;
 

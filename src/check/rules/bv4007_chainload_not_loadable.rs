@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::is_blocklist;
 use crate::inspect::kernel::{ChainImage, EFI_SUBSYSTEMS, PeInfo};
 use crate::menu::{CommandKind, Platform};
-use crate::probe::gather::is_blocklist;
 
 use super::grub_error;
 

@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::gather::FileLookup;
+use crate::facts::files::FileLookup;
 
 use super::{initrd_facts, panic_if_root_needs_initramfs, where_found};
 

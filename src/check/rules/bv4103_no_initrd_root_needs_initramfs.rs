@@ -1,6 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::FileFact;
 use crate::inspect::kconfig::NeedKind;
-use crate::probe::gather::FileFact;
 
 use super::root_path::{Booted, Have, bus_origin, describe, root_devno, unmet_needs};
 use super::{needs_initramfs, panic_without_initramfs};

@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::resolve::Resolution;
+use crate::facts::volumes::Resolution;
 
 use super::{needs_initramfs, panic_without_initramfs};
 
@@ -36,7 +36,7 @@ Find the current identifier with `blkid`, update /etc/fstab and /etc/default/gru
 
 /// The filesystems that could be the root, with the identifiers root= could use.
 fn candidates(cx: &Context<'_>) -> String {
-    let found: Vec<String> = crate::probe::resolve::volumes(&cx.facts.disks)
+    let found: Vec<String> = crate::facts::volumes::volumes(&cx.facts.storage)
         .into_iter()
         .filter_map(|(volume, _, fs)| {
             let fs = fs?;
@@ -57,7 +57,7 @@ fn candidates(cx: &Context<'_>) -> String {
     if found.is_empty() {
         format!(
             "no Linux filesystem on the {} disk(s)",
-            cx.facts.disks.disks.len()
+            cx.facts.storage.disks.len()
         )
     } else {
         format!("Linux filesystems on the disks: {}", found.join(", "))
@@ -65,7 +65,7 @@ fn candidates(cx: &Context<'_>) -> String {
 }
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    if cx.facts.disks.disks.is_empty() {
+    if cx.facts.storage.disks.is_empty() {
         return;
     }
     for (entry, command, params, root, fact) in super::entries_with_root(cx) {

@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::resolve::Resolution;
+use crate::facts::volumes::Resolution;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4204",

@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::gather::Role;
+use crate::facts::files::Role;
 
 use super::sectors_common::{
     GRUB_SECTOR, consequence, extent_span, link_of, placement, role_name, sector_hex,

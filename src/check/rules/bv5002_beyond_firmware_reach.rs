@@ -1,10 +1,10 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::Role;
 use crate::menu::Platform;
-use crate::probe::gather::Role;
 
 use super::sectors_common::{consequence, extent_span, link_of, placement, role_name, sector_hex};
 use super::{grub_error, where_found};
-use crate::check::verdict::human_size;
+use crate::units::human_size;
 
 /// GRUB's CHS path refuses anything past 1024 cylinders × 256 heads × 63 sectors
 /// (`grub_biosdisk_rw`): with a limit this low the firmware is CHS-only.

@@ -1,8 +1,8 @@
-use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::{FileLookup, Role};
 use crate::inspect::kernel::{Format, SetupHeader};
 use crate::menu::{CommandKind, Platform};
-use crate::probe::gather::{FileLookup, Role};
+use crate::units::human_size;
 
 use super::sectors_common::consequence;
 use super::{grub_error, linux};

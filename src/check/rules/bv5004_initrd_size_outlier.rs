@@ -1,7 +1,7 @@
-use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::FileLookup;
 use crate::menu::CommandKind;
-use crate::probe::gather::FileLookup;
+use crate::units::human_size;
 
 use super::where_found;
 

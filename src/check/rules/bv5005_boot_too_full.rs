@@ -1,6 +1,6 @@
 use super::sectors_common::leftover_names;
-use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::units::human_size;
 
 /// Room a new image needs beyond the largest current one: generators grow, and
 /// initramfs-tools writes `IMAGE.new` beside the old image before replacing it.

@@ -1,6 +1,6 @@
 use super::sectors_common::leftover_names;
-use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::units::human_size;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5006",

@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::modules_tree::ModulesState;
+use crate::facts::host::ModulesState;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5008",

@@ -1,6 +1,6 @@
-use crate::check::verdict::human_size;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::modules_tree::ModulesState;
+use crate::facts::host::ModulesState;
+use crate::units::human_size;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV5009",

@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::probe::raw_read::RawState;
+use crate::facts::host::RawState;
 
 use super::sectors_common::{consequence, link_of, raw_reads_of, role_name, sector_hex};
 use super::{grub_error, where_found};

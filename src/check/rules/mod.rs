@@ -48,9 +48,9 @@ mod root_path;
 pub(crate) mod root_stack;
 mod sectors_common;
 
+use crate::facts::files::FileFact;
 use crate::menu::bls::Snippet;
 use crate::menu::{BootEntry, CommandKind, EntryCommand, FileKind, FileRef, KernelParam};
-use crate::probe::gather::FileFact;
 
 use super::Context;
 
@@ -107,7 +107,7 @@ pub(super) type RootedEntry<'a> = (
     &'a EntryCommand,
     &'a [KernelParam],
     &'a str,
-    &'a crate::probe::gather::RootFact,
+    &'a crate::facts::RootFact,
 );
 
 /// Every entry whose kernel is given a `root=` the facts looked up.

@@ -5,12 +5,12 @@
 use crate::inspect::initrd::{Compression, InitrdError, InitrdReport};
 use std::collections::BTreeSet;
 
+use crate::facts::BootFacts;
+use crate::facts::kernel::{BusNeed, ConfigSummary, KernelSide, ModulesOnRoot};
 use crate::inspect::kconfig::{NeedKind, Provision, provider};
 use crate::inspect::kernel::release_from_file_name;
 use crate::inspect::modules::{ModuleDep, ModulesDep};
 use crate::menu::{BootEntry, EntryCommand, FileRef, KernelParam};
-use crate::probe::gather::BootFacts;
-use crate::probe::kernel_side::{BusNeed, ConfigSummary, KernelSide, ModulesOnRoot};
 
 use super::{linux, root_value};
 
@@ -409,10 +409,10 @@ pub(super) fn bus_origin(facts: &BootFacts) -> String {
 /// (the live system); images have none.
 pub(super) fn root_devno(facts: &BootFacts, root: &str) -> Option<String> {
     let fact = facts.root(root)?;
-    let crate::probe::resolve::Resolution::One(volume) = &fact.resolution else {
+    let crate::facts::volumes::Resolution::One(volume) = &fact.resolution else {
         return None;
     };
-    let disk = facts.disks.disks.get(volume.disk)?;
+    let disk = facts.storage.disks.get(volume.disk)?;
     match volume.partition {
         Some(p) => disk.partitions.get(p)?.devno.clone(),
         None => disk.devno.clone(),

@@ -6,9 +6,9 @@
 //! makes it likely when `root=` matches no volume bootvet can read, since the root
 //! filesystem is then presumably inside it. Pure functions over the facts.
 
+use crate::facts::BootFacts;
+use crate::facts::volumes::{Resolution, volumes};
 use crate::menu::KernelParam;
-use crate::probe::gather::BootFacts;
-use crate::probe::resolve::{Resolution, volumes};
 
 /// A kind of layer, with what the kernel and the initramfs need to open it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -173,7 +173,7 @@ pub(crate) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> V
     let unresolved = facts
         .root(root)
         .is_none_or(|r| r.resolution == Resolution::None);
-    for (volume, partition, fs) in volumes(&facts.disks) {
+    for (volume, partition, fs) in volumes(&facts.storage) {
         let Some(fs) = fs else { continue };
         let Some(kind) = [LayerKind::Crypt, LayerKind::Lvm, LayerKind::Md]
             .into_iter()
@@ -192,7 +192,7 @@ pub(crate) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> V
         }
         let holders = match partition {
             Some(p) => p.holders.clone(),
-            None => facts.disks.disks[volume.disk].holders.clone(),
+            None => facts.storage.disks[volume.disk].holders.clone(),
         };
         let mut line = format!(
             "({}) is {}{}",

@@ -2,9 +2,12 @@
 //! and what GRUB and the kernel print once GRUB could not load it.
 
 use crate::check::{Finding, Link};
+use crate::facts::storage::{Disk, Partition};
+use crate::facts::{
+    BootFacts,
+    files::{FileFact, Role},
+};
 use crate::menu::BootEntry;
-use crate::probe::facts::{Disk, Partition};
-use crate::probe::gather::{BootFacts, FileFact, Role};
 
 use super::{linux, needs_initramfs, panic_without_initramfs, root_value};
 
@@ -18,7 +21,7 @@ pub(super) fn sector_hex(byte: u64) -> String {
 
 /// `file bytes 0–3146809 at disk sectors 0xa1c0–0xb9c2`: one extent of a file, as
 /// the evidence of a finding about where it lies.
-pub(super) fn extent_span(extent: &crate::probe::fs::Extent) -> String {
+pub(super) fn extent_span(extent: &crate::facts::files::Extent) -> String {
     format!(
         "file bytes {}–{} at disk sectors {}–{}",
         extent.file_offset,
@@ -29,7 +32,7 @@ pub(super) fn extent_span(extent: &crate::probe::fs::Extent) -> String {
 }
 
 /// `initrd.img-6.1.0.new, vmlinuz.dpkg-tmp`: the leftovers in a boot directory.
-pub(super) fn leftover_names(dir: &crate::probe::host::BootDirFact) -> String {
+pub(super) fn leftover_names(dir: &crate::facts::host::BootDirFact) -> String {
     let names: Vec<&str> = dir.leftovers.iter().map(|l| l.name.as_str()).collect();
     names.join(", ")
 }
@@ -40,7 +43,7 @@ pub(super) fn placement<'a>(
     fact: &FileFact,
 ) -> Option<(&'a Disk, Option<&'a Partition>)> {
     let volume = fact.resolution.volume()?;
-    let disk = facts.disks.disks.get(volume.disk)?;
+    let disk = facts.storage.disks.get(volume.disk)?;
     let partition = volume.partition.and_then(|i| disk.partitions.get(i));
     Some((disk, partition))
 }
@@ -86,7 +89,7 @@ pub(super) fn entries_with_modules<'a>(
     &'a BootEntry,
     &'a crate::menu::EntryCommand,
     &'a crate::menu::FileRef,
-    &'a crate::probe::modules_tree::ModulesFact,
+    &'a crate::facts::host::ModulesFact,
 )> {
     let mut out = Vec::new();
     for entry in super::entries(cx) {
@@ -123,7 +126,7 @@ pub(super) fn raw_reads_of<'a>(
     &'a crate::menu::EntryCommand,
     &'a crate::menu::FileRef,
     &'a FileFact,
-    &'a crate::probe::raw_read::RawReadFact,
+    &'a crate::facts::host::RawReadFact,
 )> {
     super::loaded_files(entry)
         .into_iter()

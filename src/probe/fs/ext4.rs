@@ -12,7 +12,7 @@ use std::path::Path;
 use ext4_view::{Ext4, Ext4Read};
 
 use super::{
-    DirEntry, Extent, FileError, FileKind, FileStat, ReadSeek, VolumeFiles, components,
+    DirEntry, Extent, FileError, FileKind, FileLayout, ReadSeek, VolumeFiles, components,
     finish_extents,
 };
 use crate::probe::image::DiskBytes;
@@ -534,7 +534,7 @@ impl VolumeFiles for Ext4Volume {
         Ok(Box::new(file))
     }
 
-    fn stat(&self, path: &str) -> Result<FileStat, FileError> {
+    fn stat(&self, path: &str) -> Result<FileLayout, FileError> {
         let p = self.canonical(path)?;
         let meta = self
             .fs
@@ -563,7 +563,7 @@ impl VolumeFiles for Ext4Volume {
             }
         }
         let (extents, has_holes) = finish_extents(extents, size);
-        Ok(FileStat {
+        Ok(FileLayout {
             size,
             kind,
             device: self.device.clone(),

@@ -10,7 +10,7 @@
 //! Must never write.
 
 use super::{
-    DirEntry, Extent, ExtentReader, FileError, FileKind, FileStat, ReadSeek, VolumeFiles,
+    DirEntry, Extent, ExtentReader, FileError, FileKind, FileLayout, ReadSeek, VolumeFiles,
     components, finish_extents,
 };
 use crate::probe::image::DiskBytes;
@@ -421,7 +421,7 @@ impl VolumeFiles for FatVolume {
         )))
     }
 
-    fn stat(&self, path: &str) -> Result<FileStat, FileError> {
+    fn stat(&self, path: &str) -> Result<FileLayout, FileError> {
         let e = self.lookup(path)?;
         let dir = e.attr & 0x10 != 0;
         let (size, extents) = if dir {
@@ -431,7 +431,7 @@ impl VolumeFiles for FatVolume {
         } else {
             (u64::from(e.size), self.file_extents(&e)?)
         };
-        Ok(FileStat {
+        Ok(FileLayout {
             size,
             kind: if dir {
                 FileKind::Directory

@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::{
-    DirEntry, Extent, FileError, FileKind, FileStat, ReadSeek, VolumeFiles, components,
+    DirEntry, Extent, FileError, FileKind, FileLayout, ReadSeek, VolumeFiles, components,
     finish_extents,
 };
 
@@ -146,12 +146,12 @@ impl VolumeFiles for LiveVolume {
         Ok(Box::new(File::open(&p).map_err(|e| map_io(path, e))?))
     }
 
-    fn stat(&self, path: &str) -> Result<FileStat, FileError> {
+    fn stat(&self, path: &str) -> Result<FileLayout, FileError> {
         let p = self.full(path);
         let meta = fs::metadata(&p).map_err(|e| map_io(path, e))?;
         let size = meta.len();
         let kind = kind_of(meta.file_type());
-        let mut stat = FileStat {
+        let mut stat = FileLayout {
             size,
             kind,
             device: String::new(),

@@ -15,9 +15,10 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use serde::{Deserialize, Serialize};
 
-use super::facts::{Facts, OfflineAccess, Source};
 use super::image::DiskBytes;
-use super::resolve::VolumeRef;
+use crate::facts::files::{Extent, FileKind, FileLayout};
+use crate::facts::storage::{OfflineAccess, Source, Storage};
+use crate::facts::volumes::VolumeRef;
 
 /// `Read + Seek`, boxable.
 pub trait ReadSeek: Read + Seek {}
@@ -28,18 +29,9 @@ pub trait VolumeFiles {
     /// Opens a regular file as a stream (never loaded whole).
     fn open(&self, path: &str) -> Result<Box<dyn ReadSeek>, FileError>;
     /// Size, type and physical extents of a file.
-    fn stat(&self, path: &str) -> Result<FileStat, FileError>;
+    fn stat(&self, path: &str) -> Result<FileLayout, FileError>;
     /// The entries of a directory, without `.` and `..`.
     fn list_dir(&self, path: &str) -> Result<Vec<DirEntry>, FileError>;
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileKind {
-    File,
-    Directory,
-    Symlink,
-    Other,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,45 +39,6 @@ pub struct DirEntry {
     pub name: String,
     pub kind: FileKind,
     pub size: u64,
-}
-
-/// A run of a file's bytes stored contiguously on the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Extent {
-    pub file_offset: u64,
-    /// Byte offset on the whole disk (`FileStat::device`), not the partition.
-    pub disk_byte_offset: u64,
-    pub length: u64,
-    /// Allocated but never written (ext4 uninitialised extent): reads as zeros.
-    #[serde(default)]
-    pub unwritten: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileStat {
-    pub size: u64,
-    pub kind: FileKind,
-    /// The disk or image the extents address.
-    pub device: String,
-    /// Sorted by `file_offset`; ranges of `size` not covered are holes (zeros).
-    pub extents: Vec<Extent>,
-    /// Some range below `size` has no extent (a sparse file).
-    pub has_holes: bool,
-    /// The data lives inside the inode (ext4 inline data); there are no extents.
-    pub inline: bool,
-    /// Why `extents` is empty or cannot be trusted for a file with data (btrfs
-    /// logical addresses, delayed allocation, no FIEMAP support).
-    #[serde(default)]
-    pub extents_unknown: Option<String>,
-    /// Bytes of the file the live filesystem holds in the page cache without a
-    /// written place on the disk yet (FIEMAP delalloc, unknown or unwritten
-    /// extents): what GRUB would read there is not the file. Always 0 offline.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub unflushed_bytes: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +75,7 @@ pub(crate) fn components(path: &str) -> Vec<&str> {
 
 /// Opens the files of a volume the facts describe: images are read from their
 /// bytes, the live system through the mount point, replayed facts not at all.
-pub fn open_volume(facts: &Facts, volume: &VolumeRef) -> Result<Box<dyn VolumeFiles>, FileError> {
+pub fn open_volume(facts: &Storage, volume: &VolumeRef) -> Result<Box<dyn VolumeFiles>, FileError> {
     let disk = facts
         .disks
         .get(volume.disk)

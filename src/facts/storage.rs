@@ -1,5 +1,6 @@
-//! The facts model: what `probe` learned about disks, partition tables and
-//! filesystems, as plain serializable data. Owns the `bootvet.facts/1` schema.
+//! The storage of one machine or set of images: disks, partition tables,
+//! partitions and filesystems, as `probe` found them. Owns the `bootvet.facts/1`
+//! schema (`bootvet devices --json`, `devices --dump-facts`).
 //!
 //! Nothing here does IO; checks and the resolver read these structs and never the
 //! disk, which is what lets `--dump-facts` / `--facts` replay a machine elsewhere.
@@ -13,7 +14,7 @@ pub const FACTS_SCHEMA: &str = "bootvet.facts/1";
 
 /// Everything `probe` learned about the disks of one machine or one set of images.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Facts {
+pub struct Storage {
     pub schema: String,
     pub source: Source,
     /// In the firmware's order: `disks[N]` is GRUB's `hdN`.
@@ -213,9 +214,9 @@ pub enum ProblemKind {
     FilesystemLargerThanPartition,
 }
 
-impl Facts {
+impl Storage {
     pub fn new(source: Source) -> Self {
-        Facts {
+        Storage {
             schema: FACTS_SCHEMA.to_string(),
             source,
             disks: Vec::new(),
