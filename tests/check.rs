@@ -664,6 +664,11 @@ fn scenarios_give_their_findings_and_exit_statuses() {
             3,
             &[("BV4205", Some("0")), ("BV4205", Some("1>0"))],
         ),
+        (
+            "init-shell-only",
+            3,
+            &[("BV4205", Some("0")), ("BV4205", Some("1>0"))],
+        ),
         ("init-relative", 0, &[]),
         ("default-points-nowhere", 0, &[("BV2001", None)]),
         ("grubenv-corrupt", 0, &[("BV2002", None)]),
@@ -718,6 +723,17 @@ fn scenarios_give_their_findings_and_exit_statuses() {
             "No init found. Try passing init= bootarg.",
             "(initramfs) "
         ]
+    );
+    // Only /bin/sh: initramfs-tools says so, then runs the shell as PID 1.
+    let (_, doc) = check_json(&["init-shell-only"], None, &[]);
+    assert!(
+        doc.findings[0].message.contains("runs /bin/sh as init"),
+        "{}",
+        doc.findings[0].message
+    );
+    assert_eq!(
+        doc.findings[0].will_print,
+        ["Target filesystem doesn't have requested /sbin/init."]
     );
     let (_, doc) = check_json(&["default-points-nowhere"], None, &[]);
     assert!(

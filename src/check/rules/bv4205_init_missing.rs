@@ -195,6 +195,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Runner::OtherInitrd => {}
         }
         let ending = match taken {
+            // An initrd bootvet cannot attribute may stop in its own shell instead.
+            Some(_) if matches!(runner, Runner::OtherInitrd) => {
+                "the boot ends in a shell (the initramfs's, or /bin/sh run as init): no system"
+            }
             Some(_) => "the boot runs /bin/sh as init: a root shell on the console, no system",
             None => match runner {
                 Runner::Kernel => "the kernel panics",
