@@ -654,6 +654,22 @@ fn scenarios_give_their_findings_and_exit_statuses() {
             3,
             &[("BV4202", Some("0")), ("BV4202", Some("1>0"))],
         ),
+        (
+            "init-missing",
+            3,
+            &[("BV4205", Some("0")), ("BV4205", Some("1>0"))],
+        ),
+        (
+            "init-dangling",
+            3,
+            &[("BV4205", Some("0")), ("BV4205", Some("1>0"))],
+        ),
+        (
+            "init-shell-only",
+            3,
+            &[("BV4205", Some("0")), ("BV4205", Some("1>0"))],
+        ),
+        ("init-relative", 0, &[]),
         ("default-points-nowhere", 0, &[("BV2001", None)]),
         ("grubenv-corrupt", 0, &[("BV2002", None)]),
         ("mbr-logical-boot", 0, &[]),
@@ -689,6 +705,35 @@ fn scenarios_give_their_findings_and_exit_statuses() {
     assert_eq!(
         doc.findings[0].will_print[0],
         "error: file `/initrd.img-6.11.0-rc1+' not found."
+    );
+    // The dangling /sbin/init: where the links ended, and initramfs-tools' lines.
+    let (_, doc) = check_json(&["init-dangling"], None, &[]);
+    let finding = &doc.findings[0];
+    assert!(
+        finding
+            .message
+            .contains("the chain of links ended at /lib/systemd/systemd"),
+        "{}",
+        finding.message
+    );
+    assert_eq!(
+        finding.will_print,
+        [
+            "Target filesystem doesn't have requested /sbin/init.",
+            "No init found. Try passing init= bootarg.",
+            "(initramfs) "
+        ]
+    );
+    // Only /bin/sh: initramfs-tools says so, then runs the shell as PID 1.
+    let (_, doc) = check_json(&["init-shell-only"], None, &[]);
+    assert!(
+        doc.findings[0].message.contains("runs /bin/sh as init"),
+        "{}",
+        doc.findings[0].message
+    );
+    assert_eq!(
+        doc.findings[0].will_print,
+        ["Target filesystem doesn't have requested /sbin/init."]
     );
     let (_, doc) = check_json(&["default-points-nowhere"], None, &[]);
     assert!(

@@ -93,6 +93,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv4202_root_not_found::INFO,
     rules::bv4203_root_ambiguous::INFO,
     rules::bv4204_root_not_a_root_filesystem::INFO,
+    rules::bv4205_init_missing::INFO,
     rules::bv5001_extent_outside_disk::INFO,
     rules::bv5002_beyond_firmware_reach::INFO,
     rules::bv5003_initrd_too_big::INFO,

@@ -12,6 +12,7 @@
 
 pub mod files;
 pub mod host;
+pub mod init;
 pub mod kernel;
 pub mod replay;
 pub mod storage;
@@ -69,6 +70,10 @@ pub struct RootFact {
     pub resolution: Resolution,
     /// The filesystem of each match, in the same order.
     pub filesystems: Vec<Option<Filesystem>>,
+    /// The init paths the boot may execute, resolved on the filesystem (one
+    /// match only); empty in facts files written before they were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inits: Vec<init::InitFact>,
 }
 impl BootFacts {
     /// The fact for a file an entry names.

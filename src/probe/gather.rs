@@ -86,6 +86,7 @@ pub fn gather(
             }
         }
     }
+    super::init_files::gather_inits(&menu, files, &mut roots);
     let kernels = kernel_roots
         .into_iter()
         .map(|(index, wanted)| {
@@ -319,6 +320,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             unparsed: Some("kernel device names are given at boot; images do not have them".into()),
             resolution: Resolution::None,
             filesystems: Vec::new(),
+            inits: Vec::new(),
         };
     }
     match Query::parse(value) {
@@ -334,6 +336,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
                 unparsed: None,
                 resolution,
                 filesystems,
+                inits: Vec::new(),
             }
         }
         Err(why) => RootFact {
@@ -341,6 +344,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             unparsed: Some(why),
             resolution: Resolution::None,
             filesystems: Vec::new(),
+            inits: Vec::new(),
         },
     }
 }

@@ -23,6 +23,7 @@ pub mod gather;
 pub mod grub_names;
 pub mod host;
 pub mod image;
+pub mod init_files;
 pub mod kernel_side;
 pub mod live;
 pub mod modules_tree;

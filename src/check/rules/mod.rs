@@ -33,6 +33,7 @@ pub mod bv4201_no_root_parameter;
 pub mod bv4202_root_not_found;
 pub mod bv4203_root_ambiguous;
 pub mod bv4204_root_not_a_root_filesystem;
+pub mod bv4205_init_missing;
 pub mod bv5001_extent_outside_disk;
 pub mod bv5002_beyond_firmware_reach;
 pub mod bv5003_initrd_too_big;

@@ -528,6 +528,22 @@ fn kind_of(ft: ext4_view::FileType) -> FileKind {
 }
 
 impl VolumeFiles for Ext4Volume {
+    fn read_link(&self, path: &str) -> Result<Option<String>, FileError> {
+        let p = format!("/{}", components(path).join("/"));
+        let meta = self
+            .fs
+            .symlink_metadata(p.as_str())
+            .map_err(|e| map_err(path, e))?;
+        if !meta.file_type().is_symlink() {
+            return Ok(None);
+        }
+        let target = self
+            .fs
+            .read_link(p.as_str())
+            .map_err(|e| map_err(path, e))?;
+        Ok(Some(target.display().to_string()))
+    }
+
     fn open(&self, path: &str) -> Result<Box<dyn ReadSeek>, FileError> {
         let p = self.canonical(path)?;
         let file = self.fs.open(Path::new(&p)).map_err(|e| map_err(path, e))?;

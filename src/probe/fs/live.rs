@@ -138,6 +138,16 @@ fn kind_of(ft: fs::FileType) -> FileKind {
 }
 
 impl VolumeFiles for LiveVolume {
+    fn read_link(&self, path: &str) -> Result<Option<String>, FileError> {
+        let p = self.full(path);
+        let meta = fs::symlink_metadata(&p).map_err(|e| map_io(path, e))?;
+        if !meta.file_type().is_symlink() {
+            return Ok(None);
+        }
+        let target = fs::read_link(&p).map_err(|e| map_io(path, e))?;
+        Ok(Some(target.to_string_lossy().into_owned()))
+    }
+
     fn open(&self, path: &str) -> Result<Box<dyn ReadSeek>, FileError> {
         let p = self.full(path);
         if p.is_dir() {

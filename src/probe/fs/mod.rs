@@ -32,6 +32,14 @@ pub trait VolumeFiles {
     fn stat(&self, path: &str) -> Result<FileLayout, FileError>;
     /// The entries of a directory, without `.` and `..`.
     fn list_dir(&self, path: &str) -> Result<Vec<DirEntry>, FileError>;
+    /// The target of `path` when it is a symlink (`Ok(None)`: it is not), its
+    /// last component not followed; earlier components must hold no links.
+    fn read_link(&self, path: &str) -> Result<Option<String>, FileError> {
+        let _ = path;
+        Err(FileError::Unsupported(
+            "symlinks are not read on this filesystem".into(),
+        ))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
