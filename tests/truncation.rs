@@ -191,7 +191,7 @@ fn debian_kernel_cut_in_its_crc_or_fill_boots_on_both_platforms() {
 }
 
 #[test]
-fn debian_kernel_cut_in_its_payload_halts_in_the_decompressor() {
+fn debian_kernel_cut_in_its_payload_resets_with_nothing_printed() {
     let Some(path) = debian_kernel() else { return };
     let k = std::fs::read(path).unwrap();
     let (_, start, end, declared) = places(&k);
@@ -212,29 +212,23 @@ fn debian_kernel_cut_in_its_payload_halts_in_the_decompressor() {
             )
         );
     }
-    // On pc GRUB passes VGA text mode, where the decompressor's error() writes.
-    assert_eq!(
-        bv4003(&pc).unwrap().will_print,
-        ["XZ-compressed data is corrupt", " -- System halted"]
-    );
-    // On efi it passes a framebuffer: nothing shows unless an early serial console
-    // is on the command line.
-    let silent = bv4003(&efi).unwrap();
-    assert!(silent.will_print.is_empty(), "{silent:?}");
-    assert!(
-        silent
-            .evidence
-            .iter()
-            .any(|e| e.contains("earlyprintk=serial"))
-    );
+    // The decompressor's own code follows the payload in the file, so it is cut
+    // off too: no error path runs, nothing is printed (the QEMU suite's
+    // kernel-cut-payload resets on pc and efi), whatever the console options.
     let serial = check(
         boot_dir(&k[..cut], "earlyprintk=serial,ttyS0,115200").path(),
         "efi",
     );
-    assert_eq!(
-        bv4003(&serial).unwrap().will_print,
-        ["XZ-compressed data is corrupt", " -- System halted"]
-    );
+    for doc in [&pc, &efi, &serial] {
+        let f = bv4003(doc).unwrap();
+        assert!(f.will_print.is_empty(), "{f:?}");
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.contains("hangs or resets with nothing printed")),
+            "{f:?}"
+        );
+    }
 }
 
 #[test]

@@ -80,7 +80,8 @@ pub enum Cut {
     SetupCode,
     /// Between the setup sectors and the payload: the decompressor's entry code.
     DecompressorHead,
-    /// Inside the compressed payload: the decompressor reports it corrupt and halts.
+    /// Inside the compressed payload: the decompressor code after it is lost too,
+    /// so the machine hangs or resets with nothing printed.
     Payload,
     /// After the payload, before the fill: the decompressor's own code or data.
     Decompressor,
