@@ -325,6 +325,20 @@ impl Ext4Volume {
         Ok(())
     }
 
+    /// A size field larger than the whole filesystem is damage (or a trap): the
+    /// bytes past the extents read as zeros, so reading the claimed size (up to
+    /// 2^64) would take hours and GRUB itself would run out of memory. Refused
+    /// before any read, so every reader's work stays bounded by the filesystem.
+    fn check_file_size(&self, path: &str, size: u64) -> Result<(), FileError> {
+        let fs_bytes = self.sb.blocks_count.saturating_mul(self.sb.block_size);
+        if size > fs_bytes {
+            return Err(FileError::Corrupt(format!(
+                "{path}: its inode claims {size} bytes, more than the whole filesystem ({fs_bytes} bytes)"
+            )));
+        }
+        Ok(())
+    }
+
     /// Finds an inode by path with a linear scan of each directory (works for
     /// htree directories too: their index blocks read as empty entries).
     fn lookup(&self, path: &str) -> Result<u32, FileError> {
@@ -530,6 +544,11 @@ fn kind_of(ft: ext4_view::FileType) -> FileKind {
 impl VolumeFiles for Ext4Volume {
     fn open(&self, path: &str) -> Result<Box<dyn ReadSeek>, FileError> {
         let p = self.canonical(path)?;
+        let meta = self
+            .fs
+            .metadata(Path::new(&p))
+            .map_err(|e| map_err(path, e))?;
+        self.check_file_size(path, meta.len())?;
         let file = self.fs.open(Path::new(&p)).map_err(|e| map_err(path, e))?;
         Ok(Box::new(file))
     }
@@ -544,6 +563,7 @@ impl VolumeFiles for Ext4Volume {
         let ino = self.lookup(&p)?;
         let inode = self.read_inode(ino)?;
         let size = meta.len();
+        self.check_file_size(path, size)?;
         let inline = le32(&inode, 32) & EXT4_INLINE_DATA_FL != 0;
         let mut extents = Vec::new();
         if !inline && kind != FileKind::Symlink {
