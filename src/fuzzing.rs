@@ -25,6 +25,20 @@ pub fn parse(data: &[u8]) {
         );
         assert!(error.span.start <= error.span.end && error.span.end <= data.len());
     }
+    assert!(
+        parsed.errors.len() <= script::MAX_ERRORS,
+        "errors not capped"
+    );
+    assert_eq!(parsed.more_errors, checked.more_errors);
+    // The windowed parse must give what pest gives on the whole rest of the file;
+    // the reference is quadratic in the errors, so only on small inputs.
+    if data.len() <= 16 << 10 {
+        let whole = script::parse_unwindowed(data);
+        assert_eq!(parsed.errors, whole.errors, "windowed parse differs");
+        assert_eq!(parsed.more_errors, whole.more_errors);
+        let spans = |s: &script::Script| s.statements.iter().map(|s| s.span()).collect::<Vec<_>>();
+        assert_eq!(spans(&parsed), spans(&whole), "windowed parse differs");
+    }
     let mut last_end = 0;
     for statement in &parsed.statements {
         let span = statement.span();

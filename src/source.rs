@@ -97,9 +97,56 @@ impl LineIndex {
     }
 }
 
+/// `text` with every control character except tab written as an escape (`\x1b`,
+/// `\u{9b}`), so that bytes from a file shown on a terminal cannot move the
+/// cursor, change colours or retitle the window. Tabs stay for caret alignment.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+/// How many characters `c` takes once escaped by `escape_controls`.
+pub fn escaped_width(c: char) -> usize {
+    let mut out = String::new();
+    push_escaped(&mut out, c);
+    out.chars().count()
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write;
+    if !needs_escape(c) {
+        out.push(c);
+    } else if c.is_ascii() {
+        let _ = write!(out, "\\x{:02x}", c as u32);
+    } else {
+        let _ = write!(out, "\\u{{{:x}}}", c as u32);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_bytes_are_escaped_and_tabs_kept() {
+        assert_eq!(
+            escape_controls("a\u{1b}[2Jb\tc\u{9b}\u{7f}\r"),
+            "a\\x1b[2Jb\tc\\u{9b}\\x7f\\x0d"
+        );
+        assert!(matches!(escape_controls("plain é"), Cow::Borrowed(_)));
+        assert_eq!(escaped_width('\u{1b}'), 4);
+        assert_eq!(escaped_width('é'), 1);
+    }
 
     #[test]
     fn columns_count_characters_and_lines_start_at_one() {

@@ -38,7 +38,10 @@ struct JsonDocument<'a> {
 #[derive(Serialize)]
 struct JsonFile<'a> {
     path: String,
+    /// The first `script::MAX_ERRORS` errors.
     errors: Vec<JsonError<'a>>,
+    /// How many more syntax errors the file has beyond `errors` (counted only).
+    more_errors: usize,
     statements: &'a [Statement],
 }
 
@@ -81,6 +84,7 @@ pub fn run(args: &ParseArgs) -> u8 {
             let script = Script {
                 statements: Vec::new(),
                 errors: check.errors,
+                more_errors: check.more_errors,
             };
             (script, check.has_commands)
         };
@@ -117,6 +121,15 @@ pub fn run(args: &ParseArgs) -> u8 {
             for error in &p.script.errors {
                 eprint!("{}", render_error(&p.name, &p.bytes, &p.index, error));
             }
+            if p.script.more_errors > 0 {
+                eprintln!(
+                    "{}: and {} more syntax error{} (only the first {} are shown)",
+                    p.name,
+                    p.script.more_errors,
+                    if p.script.more_errors == 1 { "" } else { "s" },
+                    script::MAX_ERRORS
+                );
+            }
             if p.script.errors.is_empty() && !p.has_commands {
                 eprintln!(
                     "{}: note: contains no commands; GRUB runs it without effect (grub-script-check refuses such a file)",
@@ -125,7 +138,7 @@ pub fn run(args: &ParseArgs) -> u8 {
             }
         }
         if any_error {
-            let count: usize = parsed.iter().map(|p| p.script.errors.len()).sum();
+            let count: usize = parsed.iter().map(|p| p.script.error_count()).sum();
             eprintln!(
                 "bootvet: {count} syntax error{} found; GRUB skips each statement that has one",
                 if count == 1 { "" } else { "s" }
@@ -157,6 +170,7 @@ fn json_file(p: &Parsed) -> JsonFile<'_> {
                 }
             })
             .collect(),
+        more_errors: p.script.more_errors,
         statements: &p.script.statements,
     }
 }

@@ -197,6 +197,20 @@ fn position(menu: &Menu, location: Location) -> String {
     format!("{}:{}:{}", file.path, at.line, at.col)
 }
 
+/// Findings about no one entry, split by what they are about: the config files
+/// and the menu (BV1xxx, BV2xxx), or the disk and host state (free space on
+/// /boot, leftover images, sectors: BV3xxx and up), which no edit of the
+/// config fixes.
+fn global_counts(report: &Report) -> (usize, usize) {
+    let in_config = report
+        .global
+        .iter()
+        .filter_map(|&i| report.findings.get(i))
+        .filter(|f| f.code.starts_with("BV1") || f.code.starts_with("BV2"))
+        .count();
+    (in_config, report.global.len() - in_config)
+}
+
 fn summary(report: &Report) -> String {
     let total = report.entries.len();
     let count = |v: Verdict| report.entries.iter().filter(|e| e.verdict == v).count();
@@ -218,12 +232,12 @@ fn summary(report: &Report) -> String {
         if total == 1 { "y" } else { "ies" },
         parts.join(", ")
     );
-    if !report.global.is_empty() {
-        let _ = write!(
-            line,
-            "; {} problem(s) in the config itself",
-            report.global.len()
-        );
+    let (in_config, on_system) = global_counts(report);
+    if in_config > 0 {
+        let _ = write!(line, "; {in_config} problem(s) in the config itself");
+    }
+    if on_system > 0 {
+        let _ = write!(line, "; {on_system} problem(s) on the disk or system");
     }
     match report.next.map(|i| &report.entries[i]) {
         Some(next) if next.verdict == Verdict::WillFail => {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use colored::Colorize;
 
 use crate::script::{QuotedPart, Script, Statement, SyntaxError, Word, WordPart};
-use crate::source::LineIndex;
+use crate::source::{LineIndex, escape_controls, escaped_width};
 
 /// `FILE:LINE:COL: error: MESSAGE`, the source line, a caret under the column,
 /// and the help line when there is one.
@@ -14,25 +14,34 @@ pub fn render_error(name: &str, source: &[u8], index: &LineIndex, error: &Syntax
     let line_text = index.line_text(source, pos.line);
     let gutter = pos.line.to_string().len();
     let mut out = String::new();
+    // The file's bytes reach the terminal only escaped (a syntax error in random
+    // bytes must not clear the screen or retitle the window).
     let _ = writeln!(
         out,
         "{}: {}: {}",
-        format!("{name}:{}:{}", pos.line, pos.col).bold(),
+        format!("{}:{}:{}", escape_controls(name), pos.line, pos.col).bold(),
         "error".red().bold(),
-        error.message.bold()
+        escape_controls(&error.message).bold()
     );
     let bar = "|".blue().bold();
     let _ = writeln!(
         out,
         "{} {bar} {}",
         format!("{:>gutter$}", pos.line).blue().bold(),
-        line_text
+        escape_controls(&line_text)
     );
-    // Keep tabs where the line has them so the caret lines up in any terminal.
+    // Keep tabs where the line has them so the caret lines up in any terminal;
+    // an escaped control character is as wide as its escape.
     let pad: String = line_text
         .chars()
         .take(pos.col - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .map(|c| {
+            if c == '\t' {
+                "\t".to_string()
+            } else {
+                " ".repeat(escaped_width(c))
+            }
+        })
         .collect();
     let width = caret_width(source, error, &line_text, pos.col);
     let _ = writeln!(
@@ -78,12 +87,14 @@ pub fn render_error(name: &str, source: &[u8], index: &LineIndex, error: &Syntax
 }
 
 fn caret_width(source: &[u8], error: &SyntaxError, line_text: &str, col: usize) -> usize {
-    let on_line = line_text.chars().count().saturating_sub(col - 1);
-    let span_chars = String::from_utf8_lossy(
+    let on_line: usize = line_text.chars().skip(col - 1).map(escaped_width).sum();
+    let span_chars: usize = String::from_utf8_lossy(
         &source[error.span.start.min(source.len())..error.span.end.min(source.len())],
     )
     .chars()
-    .count();
+    .take_while(|c| *c != '\n')
+    .map(escaped_width)
+    .sum();
     span_chars.min(on_line).max(1)
 }
 

@@ -34,10 +34,32 @@ impl Span {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Script {
     pub statements: Vec<Statement>,
+    /// The first `MAX_ERRORS` syntax errors, in file order.
     pub errors: Vec<super::SyntaxError>,
+    /// How many more errors the file has beyond those (counted, not kept).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_errors: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Script {
+    /// Keeps the error when fewer than `MAX_ERRORS` are kept, else counts it.
+    pub fn push_error(&mut self, error: super::SyntaxError) {
+        if self.errors.len() < super::MAX_ERRORS {
+            self.errors.push(error);
+        } else {
+            self.more_errors += 1;
+        }
+    }
+
+    /// All syntax errors, kept and counted.
+    pub fn error_count(&self) -> usize {
+        self.errors.len() + self.more_errors
+    }
+
     /// True when the file holds no command GRUB would run: only blank lines,
     /// comments or function definitions (grub-script-check refuses such files).
     pub fn has_no_commands(&self) -> bool {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::ast::Span;
 use super::parse::MAX_NESTING;
 use super::parse::grammar::Rule;
+use crate::source::escape_controls;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SyntaxError {
@@ -60,7 +61,7 @@ pub(super) fn describe_failure(text: &str, unit_start: usize, err: &Error<Rule>)
         ErrorVariant::CustomError { .. } => {
             // pest ran low on native stack; say where the nesting got too deep,
             // found by a rough re-scan so the place does not depend on the stack.
-            let deep = scan_unit(&text[unit_start..])
+            let deep = scan_unit_upto(&text[unit_start..], usize::MAX, true)
                 .too_deep_at
                 .map_or(unit_start, |offset| unit_start + offset);
             return SyntaxError::too_deep(deep, unit_start);
@@ -107,8 +108,13 @@ impl Failure<'_> {
         let error = |m, h, l| self.error(m, h, l);
         // Words are atomic in the grammar, so a failure inside one is reported at its
         // start: look inside for what GRUB's lexer would have tripped on.
-        if let Some((offset, _)) = scan_unit(&text[unit_start..]).open_quote
-            && (at..word_end(text, at)).contains(&(unit_start + offset))
+        // Only a quote opened before the word's end matters: the scan stops there
+        // (unless inside a string), so that each error costs its own unit, not the
+        // rest of the file.
+        let end_of_word = word_end(text, at);
+        if let Some((offset, _)) =
+            scan_unit_upto(&text[unit_start..], end_of_word - unit_start, false).open_quote
+            && (at..end_of_word).contains(&(unit_start + offset))
         {
             return Some(end_of_file(
                 text,
@@ -134,8 +140,10 @@ impl Failure<'_> {
                 .take_while(|c| !c.is_whitespace())
                 .take(16)
                 .collect();
+            let span = Span::new(start, start + shown.len());
+            let shown = escape_controls(&shown);
             return Some(SyntaxError {
-            span: Span::new(start, start + shown.len()),
+            span,
             unit_start,
             message: format!("invalid variable reference `{shown}`"),
             help: Some("GRUB accepts only ${name}, ${1}, ${?}, ${#}, ${*} and ${@}: no spaces and no operators such as ${x:-y}".into()),
@@ -369,6 +377,8 @@ where
         .take_while(|c| !c.is_whitespace())
         .take(12)
         .collect();
+    let raw_len = shown.len();
+    let shown = escape_controls(&shown);
     let (message, help) = if rest.starts_with("$(") {
         (
             "command substitution `$(…)` does not exist in GRUB".to_string(),
@@ -385,7 +395,7 @@ where
             "write `\\$` or quote it with '…' for a literal dollar sign",
         )
     };
-    error(message, Some(help.to_string()), shown.len().max(1))
+    error(message, Some(help.to_string()), raw_len.max(1))
 }
 
 struct Opener {
@@ -404,14 +414,24 @@ struct UnitScan {
 /// A rough re-lexing of a failed unit, only to say what is still open at the
 /// point of failure; the grammar has already decided that it is an error.
 fn scan_unit(unit: &str) -> UnitScan {
+    scan_unit_upto(unit, unit.len(), false)
+}
+
+/// `scan_unit`, stopping at the first token that starts at or after `limit`
+/// (a string that opened before it is still followed to its end), or as soon as
+/// the nesting is too deep when `until_too_deep`.
+fn scan_unit_upto(unit: &str, limit: usize, until_too_deep: bool) -> UnitScan {
     let bytes = unit.as_bytes();
     let mut openers: Vec<Opener> = Vec::new();
     let mut too_deep_at = None;
     let mut i = 0;
     let mut token_start = true;
-    while i < bytes.len() {
+    while i < bytes.len() && i < limit {
         if too_deep_at.is_none() && openers.len() > MAX_NESTING {
             too_deep_at = openers.last().map(|o| o.offset);
+            if until_too_deep {
+                break;
+            }
         }
         match bytes[i] {
             b'\\' => i += 1,
@@ -592,12 +612,14 @@ fn found_token(rest: &str) -> &str {
     &rest[..end.max(rest.chars().next().map_or(0, char::len_utf8))]
 }
 
+/// A token from the file as a message quotes it: at most 40 characters, control
+/// characters escaped (messages reach terminals and logs).
 fn shorten(token: &str) -> String {
     if token.chars().count() > 40 {
         let cut: String = token.chars().take(37).collect();
-        format!("{cut}...")
+        format!("{}...", escape_controls(&cut))
     } else {
-        token.to_string()
+        escape_controls(token).into_owned()
     }
 }
 

@@ -11,4 +11,6 @@ mod words;
 
 pub use ast::*;
 pub use error::SyntaxError;
-pub use parse::{MAX_NESTING, SyntaxCheck, check, parse, parse_sequentially};
+pub use parse::{
+    MAX_ERRORS, MAX_NESTING, SyntaxCheck, check, parse, parse_sequentially, parse_unwindowed,
+};

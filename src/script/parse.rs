@@ -2,6 +2,7 @@
 //! pest's pairs into the owned AST. No pest type leaves this module.
 
 use pest::Parser;
+use pest::error::{Error, ErrorVariant, InputLocation};
 use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
@@ -26,6 +27,14 @@ pub const MAX_NESTING: usize = 200;
 /// Files larger than this are parsed on several threads (see `parse`).
 const PARALLEL_THRESHOLD: usize = 1 << 20;
 
+/// Syntax errors kept per file; the rest are only counted (`Script::more_errors`).
+/// GRUB itself stops at the first; a hundred is more than anyone reads, and a
+/// file of random bytes has hundreds of thousands.
+pub const MAX_ERRORS: usize = 100;
+
+/// How far past a unit's first line pest is first shown (see `parse_unit`).
+const FIRST_WINDOW: usize = 256;
+
 /// Parses a whole file as GRUB reads it: unit after unit, recovering after an
 /// error at the next line. Never fails; the errors are part of the result.
 ///
@@ -35,13 +44,21 @@ const PARALLEL_THRESHOLD: usize = 1 << 20;
 /// from one unit to the next, so the result is then identical to a sequential
 /// parse); otherwise that stretch is parsed again in order.
 pub fn parse(source: &[u8]) -> Script {
-    parse_file(source, Output::Tree, available_threads()).script
+    parse_file(source, Output::Tree, available_threads(), FIRST_WINDOW).script
 }
 
 /// `parse` on one thread: the reference the parallel path is tested against.
 #[doc(hidden)]
 pub fn parse_sequentially(source: &[u8]) -> Script {
-    parse_file(source, Output::Tree, 1).script
+    parse_file(source, Output::Tree, 1, FIRST_WINDOW).script
+}
+
+/// `parse` on one thread showing pest the whole rest of the file for every unit:
+/// the reference the windowed parse is tested against (quadratic in the number
+/// of errors, so only for small inputs).
+#[doc(hidden)]
+pub fn parse_unwindowed(source: &[u8]) -> Script {
+    parse_file(source, Output::Tree, 1, usize::MAX).script
 }
 
 fn available_threads() -> usize {
@@ -51,7 +68,10 @@ fn available_threads() -> usize {
 /// What a syntax check needs to know, without building the tree.
 #[derive(Clone, Debug, Default)]
 pub struct SyntaxCheck {
+    /// The first `MAX_ERRORS` errors, in file order.
     pub errors: Vec<SyntaxError>,
+    /// Errors after those, counted only.
+    pub more_errors: usize,
     /// False when the file holds only blank lines, comments and function
     /// definitions (grub-script-check refuses such a file).
     pub has_commands: bool,
@@ -61,9 +81,15 @@ pub struct SyntaxCheck {
 /// more to build than to parse, and `bootvet parse` without `--dump`/`--json`
 /// does not show it.
 pub fn check(source: &[u8]) -> SyntaxCheck {
-    let chunk = parse_file(source, Output::ErrorsOnly, available_threads());
+    let chunk = parse_file(
+        source,
+        Output::ErrorsOnly,
+        available_threads(),
+        FIRST_WINDOW,
+    );
     SyntaxCheck {
         errors: chunk.script.errors,
+        more_errors: chunk.script.more_errors,
         has_commands: chunk.has_commands,
     }
 }
@@ -74,13 +100,13 @@ enum Output {
     ErrorsOnly,
 }
 
-fn parse_file(source: &[u8], output: Output, threads: usize) -> Chunk {
+fn parse_file(source: &[u8], output: Output, threads: usize, window: usize) -> Chunk {
     let text = text_for_parsing(source);
     let text: &str = &text;
     if text.len() < PARALLEL_THRESHOLD || threads < 2 {
         return std::thread::scope(|scope| {
             join(on_parser_stack(scope, move || {
-                parse_units(text, 0, text.len(), output)
+                parse_units(text, 0, text.len(), output, window)
             }))
         });
     }
@@ -91,7 +117,9 @@ fn parse_file(source: &[u8], output: Output, threads: usize) -> Chunk {
             .enumerate()
             .map(|(i, &start)| {
                 let stop = starts.get(i + 1).copied().unwrap_or(text.len());
-                on_parser_stack(scope, move || parse_units(text, start, stop, output))
+                on_parser_stack(scope, move || {
+                    parse_units(text, start, stop, output, window)
+                })
             })
             .collect();
         let mut whole = Chunk {
@@ -109,7 +137,7 @@ fn parse_file(source: &[u8], output: Output, threads: usize) -> Chunk {
                 // The guess was wrong: this stretch belongs to a unit that began earlier.
                 let from = whole.end;
                 whole.append(join(on_parser_stack(scope, move || {
-                    parse_units(text, from, stop, output)
+                    parse_units(text, from, stop, output, window)
                 })));
             }
         }
@@ -154,7 +182,12 @@ impl Chunk {
     fn append(&mut self, next: Chunk) {
         self.end = next.end;
         self.script.statements.extend(next.script.statements);
-        self.script.errors.extend(next.script.errors);
+        let room = MAX_ERRORS.saturating_sub(self.script.errors.len());
+        let mut errors = next.script.errors;
+        let beyond = errors.len().saturating_sub(room);
+        errors.truncate(room);
+        self.script.errors.extend(errors);
+        self.script.more_errors += beyond + next.script.more_errors;
         self.has_commands |= next.has_commands;
     }
 }
@@ -186,19 +219,17 @@ fn chunk_starts(text: &str, chunks: usize) -> Vec<usize> {
 }
 
 /// Parses the units that start in `start..stop`; the last may run past `stop`.
-fn parse_units(text: &str, start: usize, stop: usize, output: Output) -> Chunk {
+fn parse_units(text: &str, start: usize, stop: usize, output: Output, window: usize) -> Chunk {
     let mut script = Script::default();
     let mut has_commands = false;
     let mut pos = start;
     while pos < stop && pos < text.len() {
-        let rest = &text[pos..];
-        match GrubParser::parse(Rule::unit, rest) {
-            Ok(mut pairs) => {
-                let Some(unit) = pairs.next() else { break };
+        match parse_unit(text, pos, window) {
+            Ok(unit) => {
                 let consumed = unit.as_span().end();
                 if let Some(at) = too_deep(&unit) {
                     // GRUB would run it; bootvet refuses to follow it, and says so.
-                    script.errors.push(SyntaxError::too_deep(pos + at, pos));
+                    script.push_error(SyntaxError::too_deep(pos + at, pos));
                     pos += consumed.max(1);
                     continue;
                 }
@@ -227,7 +258,7 @@ fn parse_units(text: &str, start: usize, stop: usize, output: Output) -> Chunk {
             Err(err) => {
                 let error = describe_failure(text, pos, &err);
                 pos = line_after(text, error.span.start);
-                script.errors.push(error);
+                script.push_error(error);
             }
         }
     }
@@ -237,6 +268,149 @@ fn parse_units(text: &str, start: usize, stop: usize, output: Output) -> Chunk {
         script,
         has_commands,
     }
+}
+
+/// Parses the unit that starts at `pos`, showing pest only a window of the text
+/// after it, widened until the answer cannot depend on what lies beyond.
+///
+/// Why: on failure pest builds its error by walking back from the *end* of its
+/// input to the failing line, so every syntax error cost the length of the rest
+/// of the file, and a file of errors (random bytes, a column of `}`) took time
+/// quadratic in its size. A window keeps each unit's cost near its own length.
+///
+/// The window ends at a newline outside strings and not escaped (`window_end`),
+/// so no word, which pest matches atomically and without a record of how far it
+/// looked, can reach past it. Then a window's answer stands for the whole text's:
+/// - a unit that parsed and ended with its newline inside the window: a unit
+///   that succeeds never looks past its final newline (every construct in it
+///   closed before that newline, and the top level only tries `;` and the line
+///   end there);
+/// - a failure well before the window's end: outside words, reading on past a
+///   newline (blank lines inside an open block, `if` or loop) always ends in an
+///   attempt at a rule there (a command, `}`, `then`, `do`, …), and pest
+///   reports the farthest position where a rule failed.
+///
+/// Anything else, including pest's stack guard, is tried again in a window four
+/// times wider, up to the whole rest of the file.
+fn parse_unit(text: &str, pos: usize, first_window: usize) -> Result<Pair<'_, Rule>, Error<Rule>> {
+    /// Slack before the window's end within which a failure is not trusted:
+    /// more than any lookahead after a rule's start (`function` and one byte).
+    const SLACK: usize = 32;
+    let mut window = first_window;
+    loop {
+        let end = window_end(text, pos, window);
+        let result = GrubParser::parse(Rule::unit, &text[pos..end]);
+        if end == text.len() {
+            return result.and_then(|mut pairs| pairs.next().ok_or_else(|| no_unit(&text[pos..])));
+        }
+        match result {
+            Ok(mut pairs) => {
+                if let Some(unit) = pairs.next() {
+                    let unit_end = pos + unit.as_span().end();
+                    if unit_end > pos && text.as_bytes()[unit_end - 1] == b'\n' {
+                        return Ok(unit);
+                    }
+                }
+            }
+            Err(err) => {
+                let at = match err.location {
+                    InputLocation::Pos(p) => p,
+                    InputLocation::Span((p, _)) => p,
+                };
+                if matches!(err.variant, ErrorVariant::ParsingError { .. })
+                    && pos + at + SLACK < end
+                {
+                    return Err(err);
+                }
+            }
+        }
+        window = window.saturating_mul(4);
+    }
+}
+
+/// Where the window for a unit at `pos` ends: just after the first newline at
+/// or past `pos + window` that is outside every '…', "…" and $"…" string and
+/// not a backslash-newline, lexing from `pos` as the grammar does (or the end
+/// of the text). No atomic word can then read across the window's end.
+fn window_end(text: &str, pos: usize, window: usize) -> usize {
+    let bytes = text.as_bytes();
+    let from = pos.saturating_add(window);
+    if from >= bytes.len() {
+        return bytes.len();
+    }
+    let mut i = pos;
+    let mut token_start = true;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\n' if i >= from => return i + 1,
+            b'\\' => {
+                // Escape or backslash-newline: either way not a boundary.
+                i += if bytes.get(i + 1..i + 3) == Some(b"\r\n") {
+                    3
+                } else {
+                    2
+                };
+                token_start = false;
+                continue;
+            }
+            b'#' if token_start => {
+                // A comment runs to its newline, which the loop then sees.
+                i += bytes[i..]
+                    .iter()
+                    .position(|c| *c == b'\n')
+                    .unwrap_or(bytes.len() - i);
+                continue;
+            }
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                // `${name}`: its braces and anything after are part of a word.
+                let name_len = bytes[i + 2..]
+                    .iter()
+                    .take_while(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, b'_' | b'?' | b'#' | b'*' | b'@')
+                    })
+                    .count();
+                i += if bytes.get(i + 2 + name_len) == Some(&b'}') {
+                    name_len + 3
+                } else {
+                    1
+                };
+                token_start = false;
+                continue;
+            }
+            b'\'' | b'"' => {
+                let mut j = i + 1;
+                loop {
+                    match bytes.get(j) {
+                        None => return bytes.len(),
+                        Some(c) if *c == b => break,
+                        Some(b'\\') if b == b'"' => j += 2,
+                        Some(_) => j += 1,
+                    }
+                }
+                i = j + 1;
+                token_start = false;
+                continue;
+            }
+            _ => {}
+        }
+        token_start = matches!(
+            b,
+            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b'}' | b'|' | b'&' | b'<' | b'>'
+        );
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// An error for the impossible case of pest succeeding without yielding `unit`.
+fn no_unit(input: &str) -> Error<Rule> {
+    Error::new_from_pos(
+        ErrorVariant::CustomError {
+            message: "no parse unit".into(),
+        },
+        pest::Position::from_start(input),
+    )
 }
 
 /// GRUB has read the line holding the offending token; it starts afresh after it.

@@ -19,6 +19,8 @@ use crate::probe::image::DiskBytes;
 
 /// A file with more pieces than this is treated as damage, not fragmentation.
 const MAX_EXTENTS: usize = 1 << 20;
+/// Beyond this no kernel or initrd loads (GRUB's x86 loaders address 32 bits).
+const MAX_LOADABLE_BYTES: u64 = 4 << 30;
 /// A file with a million extents needs ~3000 leaf blocks; more nodes is a
 /// tree pointing into itself.
 const MAX_EXTENT_NODES: usize = 1 << 16;
@@ -325,6 +327,24 @@ impl Ext4Volume {
         Ok(())
     }
 
+    /// A size field larger than the whole filesystem is damage (or a trap): the
+    /// bytes past the extents read as zeros, so reading the claimed size (up to
+    /// 2^64) would take hours and GRUB itself would run out of memory. Refused
+    /// when the file is opened for reading, so every reader's work stays bounded
+    /// by the filesystem; `stat` still reports the size (a sparse initrd larger
+    /// than /boot is a real, if odd, "too big for GRUB's loader").
+    fn check_file_size(&self, path: &str, size: u64) -> Result<(), FileError> {
+        let fs_bytes = self.sb.blocks_count.saturating_mul(self.sb.block_size);
+        // A sparse file may exceed its filesystem (the scenarios' 460 MiB
+        // initrd on a 24 MiB /boot); past 4 GiB nothing GRUB loads is real.
+        if size > fs_bytes && size > MAX_LOADABLE_BYTES {
+            return Err(FileError::Corrupt(format!(
+                "{path}: its inode claims {size} bytes, more than the whole filesystem ({fs_bytes} bytes)"
+            )));
+        }
+        Ok(())
+    }
+
     /// Finds an inode by path with a linear scan of each directory (works for
     /// htree directories too: their index blocks read as empty entries).
     fn lookup(&self, path: &str) -> Result<u32, FileError> {
@@ -546,6 +566,11 @@ impl VolumeFiles for Ext4Volume {
 
     fn open(&self, path: &str) -> Result<Box<dyn ReadSeek>, FileError> {
         let p = self.canonical(path)?;
+        let meta = self
+            .fs
+            .metadata(Path::new(&p))
+            .map_err(|e| map_err(path, e))?;
+        self.check_file_size(path, meta.len())?;
         let file = self.fs.open(Path::new(&p)).map_err(|e| map_err(path, e))?;
         Ok(Box::new(file))
     }
