@@ -13,9 +13,9 @@ use serde::Serialize;
 use crate::exit;
 use crate::inspect::initrd::{self, Depth, InitrdReport, Segment, SegmentKind};
 use crate::inspect::kconfig::KernelConfig;
-use crate::units::human_size;
 use crate::inspect::kernel::{self, Format, KernelImage};
 use crate::inspect::modules::{self, KoInfo, ModulesDep};
+use crate::units::human_size;
 
 /// Version of the `inspect --json` document; bumped on any incompatible change.
 pub const INSPECT_JSON_SCHEMA: &str = "bootvet.inspect/1";
@@ -384,7 +384,10 @@ fn segment_line(seg: &Segment) -> String {
         SegmentKind::Compressed(c) => c.kernel_name().to_string(),
         SegmentKind::Junk => return format!("at {:<10} junk", seg.offset),
     };
-    let stored = seg.stored_size.map(human_size).unwrap_or_else(|| "?".into());
+    let stored = seg
+        .stored_size
+        .map(human_size)
+        .unwrap_or_else(|| "?".into());
     format!(
         "at {:<10} {kind:<5} {stored} → {} cpio, {} entries{}{}",
         seg.offset,

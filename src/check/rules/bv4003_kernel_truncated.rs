@@ -1,8 +1,8 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::files::FileLookup;
 use crate::inspect::kernel::cut::CRC_LEN;
 use crate::inspect::kernel::{Cut, Format, KernelImage, Truncation};
 use crate::menu::{BootEntry, CommandKind, Platform};
-use crate::facts::files::FileLookup;
 
 use super::{grub_error, where_found};
 
@@ -68,13 +68,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             );
         } else if let Some((image, cut)) = image.and_then(|k| Some((k, k.truncated?))) {
             let f = finding(String::new());
-            out.push(cut_finding(
-                f,
-                &file.path,
-                image,
-                cut,
-                entry,
-            ));
+            out.push(cut_finding(f, &file.path, image, cut, entry));
         } else if let Some(tail) = image.and_then(|k| k.tail_cut) {
             let missing = tail.declared - tail.actual;
             let place = if missing <= CRC_LEN {
