@@ -174,7 +174,8 @@ struct Watch {
     monitor: Option<UnixStream>,
     monitor_path: PathBuf,
     screen_file: PathBuf,
-    /// Every distinct non-empty screen line, in the order it first appeared.
+    /// Every distinct non-empty screen line, in the order it first appeared (a row
+    /// seen half-written is kept as finished).
     screen: Vec<String>,
 }
 
@@ -213,8 +214,15 @@ impl Watch {
         for row in bytes.chunks(160).take(25) {
             let text: String = row.iter().step_by(2).map(|&b| cp437(b)).collect();
             let text = text.trim_end().to_string();
-            if !text.trim().is_empty() && !self.screen.contains(&text) {
-                self.screen.push(text);
+            if text.trim().is_empty() || self.screen.contains(&text) {
+                continue;
+            }
+            // A snapshot taken while GRUB was still writing a row holds the row's
+            // beginning: the finished row replaces it where it first appeared, or
+            // the first line would be cut short (seen: "error: file `").
+            match self.screen.iter_mut().find(|seen| text.starts_with(seen.as_str())) {
+                Some(partial) => *partial = text,
+                None => self.screen.push(text),
             }
         }
     }
