@@ -13,10 +13,11 @@
 //!   grub2-mkconfig write), then `/boot/efi/EFI/*/grub.cfg` by name (an EFI-only
 //!   install's config on the ESP).
 //!
-//! On the live system a config under `/boot` is read with the disks, `$root`
+//! On the live system a config under `/boot`, or on a filesystem mounted apart
+//! from `/` (another system's disk under /mnt), is read with the disks, `$root`
 //! starting at the mounted volume that holds it and `$prefix` its directory on
-//! that volume. A config anywhere else is not the one GRUB reads at boot: what
-//! it names is not looked up (undecided rather than guessed).
+//! that volume. A loose file elsewhere on `/` is not the one GRUB reads at boot:
+//! what it names is not looked up (undecided rather than guessed).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -224,8 +225,13 @@ fn discover_live(plan: &Plan, storage: Storage) -> Result<System, String> {
         None => live_config().ok_or_else(no_grub_message)?,
     };
     let config_bytes = read_config(&path)?;
+    // A config under /boot is the machine's own; one on a filesystem mounted
+    // apart from / (another system's disk under /mnt, a test's loop device) is
+    // that filesystem's. Anything else on / is a loose file GRUB never reads.
+    let holder = live_volume_of(&storage, &path);
     let on_boot = std::fs::canonicalize(&path).is_ok_and(|c| c.starts_with("/boot"));
-    if !on_boot {
+    let on_own_mount = holder.as_ref().is_some_and(|(_, mount)| mount != "/");
+    if !on_boot && !on_own_mount {
         return Ok(System {
             config: ConfigOrigin {
                 path: path.display().to_string(),
@@ -238,7 +244,7 @@ fn discover_live(plan: &Plan, storage: Storage) -> Result<System, String> {
             config_bytes,
         });
     }
-    let (volume, prefix_dir) = match live_volume_of(&storage, &path) {
+    let (volume, prefix_dir) = match holder {
         Some((volume, mount)) => {
             let dir = dir_inside(Path::new(&mount), &path).unwrap_or_else(|| guessed_prefix(&path));
             (Some(volume), dir)
