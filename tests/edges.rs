@@ -186,3 +186,57 @@ fn self_sourcing_config_reports_the_evaluation_budget_it_reached() {
     );
     assert!(finding.contains("--> /grub.cfg:6:1"), "{finding}");
 }
+
+/// A typo in `--entry` used to print `0 entries` and exit 0: a usage error
+/// (exit 2) that lists the entries there are.
+#[test]
+fn entry_that_matches_nothing_is_a_usage_error_naming_the_entries() {
+    let config = format!("{SEARCH}{GOOD}");
+    let (code, out, err) = check_config(&config, &["--entry", "Goood"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("--entry \"Goood\" matches no entry"), "{err}");
+    assert!(err.contains("0 \"Good\" (id good)"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    // Each of the three ways to name it still selects it.
+    for name in ["0", "Good", "good"] {
+        let (code, out, err) = check_config(&config, &["--entry", name]);
+        assert_eq!(code, 0, "{name}: {out}\n{err}");
+        assert!(out.contains("summary: 1 entry"), "{out}");
+    }
+}
+
+/// A directory opens read-only and seeks to 2^63-1: it was probed as an 8 EiB
+/// disk. It is refused, pointing at --boot-dir.
+#[test]
+fn directory_as_image_is_refused_not_an_8_eib_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().display().to_string();
+    let (code, out, err) = support::bootvet(&["check", "--image", &path]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("is a directory, not a disk image"), "{err}");
+    assert!(err.contains("--boot-dir"), "{err}");
+    assert!(!out.contains("EiB") && !err.contains("EiB"), "{out}{err}");
+}
+
+/// An empty file, /dev/null or random bytes hold no disk at all: say so,
+/// rather than "no grub.cfg … pass --config FILE".
+#[test]
+fn image_without_table_or_filesystem_says_so_not_no_grub_cfg() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.img");
+    std::fs::write(&empty, b"").unwrap();
+    let random = dir.path().join("random.img");
+    let mut rng = support::Rng::new(18);
+    let bytes: Vec<u8> = (0..4 << 20).map(|_| rng.next_u64() as u8).collect();
+    std::fs::write(&random, bytes).unwrap();
+    for image in [empty.as_path(), Path::new("/dev/null"), random.as_path()] {
+        let path = image.display().to_string();
+        let (code, out, err) = support::bootvet(&["check", "--image", &path]);
+        assert_eq!(code, 2, "{path}: {out}\n{err}");
+        assert!(
+            err.contains(&format!("no partition table or filesystem found on {path}")),
+            "{path}: {err}"
+        );
+        assert!(!err.contains("pass --config"), "{err}");
+    }
+}
