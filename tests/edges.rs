@@ -3,6 +3,43 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+mod support;
+
+/// The `checks` scenario image (the disk tests/checks/ configs are run against).
+fn checks_image() -> String {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| support::build_scenarios("edges", &["checks"]));
+    dir.join("checks.img").display().to_string()
+}
+
+/// A grub.cfg (written to a temporary file) checked against the `checks`
+/// image with `extra` options: (exit status, stdout, stderr).
+fn check_config(config: &str, extra: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grub.cfg");
+    std::fs::write(&path, config).unwrap();
+    let image = checks_image();
+    let path = path.display().to_string();
+    let mut args = vec![
+        "check",
+        "--image",
+        image.as_str(),
+        "--config",
+        path.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    support::bootvet(&args)
+}
+
+const SEARCH: &str =
+    "search --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\n";
+const GOOD: &str = "menuentry 'Good' --id good {
+\tlinux\t/vmlinuz-6.5.0-35-generic root=UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f ro quiet
+\tinitrd\t/initrd.img-6.5.0-35-generic
+}
+";
 
 fn scenario(dir: &Path, name: &str) -> PathBuf {
     let status = Command::new("fixtures/scenarios/build.sh")
@@ -82,4 +119,124 @@ fn fedora_bls_fix_says_grub2_mkconfig_not_update_grub() {
             .ends_with("then grub2-mkconfig -o /boot/grub2/grub.cfg"),
         "{no_root}"
     );
+}
+
+/// GRUB shows its menu only when it has entries; with none it waits at
+/// `grub>`. Both ways to get there: no `menuentry` at all, and an unclosed
+/// `if` that swallows every entry (GRUB skips the whole statement).
+#[test]
+fn empty_menu_is_a_failed_next_boot_at_the_grub_prompt() {
+    let unclosed = format!("{SEARCH}if [ -s $prefix/grubenv ]; then\n  load_env\n{GOOD}");
+    let no_entries = format!("{SEARCH}set timeout=5\nset default=0\n");
+    for config in [unclosed, no_entries] {
+        let (code, out, err) = check_config(&config, &[]);
+        assert_eq!(code, 3, "{config}\n{out}\n{err}");
+        assert!(out.contains("error[BV2006]"), "{out}");
+        assert!(out.contains("will print: GNU GRUB  version"), "{out}");
+        assert!(out.contains("grub>"), "{out}");
+        let summary = out.lines().find(|l| l.starts_with("summary:")).unwrap();
+        assert!(summary.contains("the next boot will fail"), "{summary}");
+        let (code, json, _) = check_config(&config, &["--json"]);
+        assert_eq!(code, 3);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(doc["exit_status"], 3, "{doc}");
+    }
+    // The same config with its `fi` boots.
+    let closed = format!("{SEARCH}if [ -s $prefix/grubenv ]; then\n  load_env\nfi\n{GOOD}");
+    let (code, out, _) = check_config(&closed, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("BV2006"), "{out}");
+}
+
+/// A menu that is empty only because a `configfile` target was not read is
+/// not known to be empty: a warning, not a failed next boot.
+#[test]
+fn empty_menu_behind_an_unread_configfile_is_a_warning_not_a_failed_boot() {
+    let config = format!("{SEARCH}configfile /grub/elsewhere.cfg\n");
+    let (code, json, err) = check_config(&config, &["--json"]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let empty = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "BV2006")
+        .unwrap_or_else(|| panic!("no BV2006: {doc}"));
+    assert_eq!(empty["severity"], "warning", "{empty}");
+    assert_ne!(code, 3, "{doc}");
+}
+
+/// A grub.cfg that sources itself: bootvet stops at its depth budget, and
+/// says so (which budget, and where) instead of a clean verdict.
+#[test]
+fn self_sourcing_config_reports_the_evaluation_budget_it_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("grub.cfg");
+    std::fs::write(&config, format!("{SEARCH}{GOOD}source /grub.cfg\n")).unwrap();
+    let boot_dir = dir.path().display().to_string();
+    let config = config.display().to_string();
+    let (_, out, err) = support::bootvet(&["check", "--boot-dir", &boot_dir, "--config", &config]);
+    let finding = out
+        .split("\n\n")
+        .find(|block| block.starts_with("warning[BV1003]"))
+        .unwrap_or_else(|| panic!("no BV1003:\n{out}\n{err}"));
+    assert!(
+        finding.contains("source nested deeper than 32: not followed"),
+        "{finding}"
+    );
+    assert!(finding.contains("--> /grub.cfg:6:1"), "{finding}");
+}
+
+/// A typo in `--entry` used to print `0 entries` and exit 0: a usage error
+/// (exit 2) that lists the entries there are.
+#[test]
+fn entry_that_matches_nothing_is_a_usage_error_naming_the_entries() {
+    let config = format!("{SEARCH}{GOOD}");
+    let (code, out, err) = check_config(&config, &["--entry", "Goood"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("--entry \"Goood\" matches no entry"), "{err}");
+    assert!(err.contains("0 \"Good\" (id good)"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    // Each of the three ways to name it still selects it.
+    for name in ["0", "Good", "good"] {
+        let (code, out, err) = check_config(&config, &["--entry", name]);
+        assert_eq!(code, 0, "{name}: {out}\n{err}");
+        assert!(out.contains("summary: 1 entry"), "{out}");
+    }
+}
+
+/// A directory opens read-only and seeks to 2^63-1: it was probed as an 8 EiB
+/// disk. It is refused, pointing at --boot-dir.
+#[test]
+fn directory_as_image_is_refused_not_an_8_eib_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().display().to_string();
+    let (code, out, err) = support::bootvet(&["check", "--image", &path]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("is a directory, not a disk image"), "{err}");
+    assert!(err.contains("--boot-dir"), "{err}");
+    assert!(!out.contains("EiB") && !err.contains("EiB"), "{out}{err}");
+}
+
+/// An empty file, /dev/null or random bytes hold no disk at all: say so,
+/// rather than "no grub.cfg … pass --config FILE".
+#[test]
+fn image_without_table_or_filesystem_says_so_not_no_grub_cfg() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.img");
+    std::fs::write(&empty, b"").unwrap();
+    let random = dir.path().join("random.img");
+    let mut rng = support::Rng::new(18);
+    let bytes: Vec<u8> = (0..4 << 20).map(|_| rng.next_u64() as u8).collect();
+    std::fs::write(&random, bytes).unwrap();
+    for image in [empty.as_path(), Path::new("/dev/null"), random.as_path()] {
+        let path = image.display().to_string();
+        let (code, out, err) = support::bootvet(&["check", "--image", &path]);
+        assert_eq!(code, 2, "{path}: {out}\n{err}");
+        assert!(
+            err.contains(&format!("no partition table or filesystem found on {path}")),
+            "{path}: {err}"
+        );
+        assert!(!err.contains("pass --config"), "{err}");
+    }
 }

@@ -63,11 +63,13 @@ pub struct CheckInfo {
 pub static CHECKS: &[CheckInfo] = &[
     rules::bv1001_syntax_error::INFO,
     rules::bv1002_missing_sourced_file::INFO,
+    rules::bv1003_evaluation_budget_reached::INFO,
     rules::bv2001_default_matches_nothing::INFO,
     rules::bv2002_grubenv_corrupt::INFO,
     rules::bv2003_duplicate_entry_id::INFO,
     rules::bv2004_initrd_before_linux::INFO,
     rules::bv2005_entry_loads_nothing::INFO,
+    rules::bv2006_menu_empty::INFO,
     rules::bv3001_search_no_such_device::INFO,
     rules::bv3002_search_ambiguous::INFO,
     rules::bv3003_grub_device_missing::INFO,

@@ -190,7 +190,13 @@ pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Repo
         .filter(|(_, f)| f.entry.is_none())
         .map(|(i, _)| i)
         .collect();
-    let next_fails = next.is_some_and(|i| entries[i].verdict == Verdict::WillFail)
+    // No menu at all: GRUB waits at its `grub>` prompt, so the next boot fails
+    // although no entry does.
+    let menu_empty = findings
+        .iter()
+        .any(|f| f.code == super::rules::bv2006_menu_empty::INFO.code && fails(f));
+    let next_fails = menu_empty
+        || next.is_some_and(|i| entries[i].verdict == Verdict::WillFail)
         || (strict && next.is_some_and(|i| entries[i].verdict == Verdict::MayFail));
     let any_fails = entries.iter().any(|e| e.verdict == Verdict::WillFail)
         || global.iter().any(|i| fails(&findings[*i]))

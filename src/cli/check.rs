@@ -186,7 +186,7 @@ fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
     let findings = check::run(facts);
     let mut report = check::evaluate(facts, findings, args.strict);
     if !args.entries.is_empty() {
-        select_entries(facts, &mut report, &args.entries, args.strict);
+        select_entries(facts, &mut report, &args.entries, args.strict)?;
     }
 
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -215,12 +215,22 @@ fn select_entries(
     report: &mut verdict::Report,
     wanted: &[String],
     strict: bool,
-) {
-    let keep = |e: &verdict::EntryVerdict| {
-        wanted.iter().any(|w| {
-            *w == e.entry.path || *w == e.entry.title || e.entry.id.as_deref() == Some(w.as_str())
-        })
+) -> Result<(), String> {
+    let names = |e: &verdict::EntryVerdict, w: &str| {
+        w == e.entry.path || w == e.entry.title || e.entry.id.as_deref() == Some(w)
     };
+    // A typo must not read as "0 entries, all fine" (exit 0): it is a usage
+    // error that shows what could have been meant.
+    if let Some(unknown) = wanted
+        .iter()
+        .find(|w| !report.entries.iter().any(|e| names(e, w)))
+    {
+        return Err(format!(
+            "--entry {unknown:?} matches no entry (give an index path such as `1>0`, a title or an id); {}",
+            entry_list(&report.entries)
+        ));
+    }
+    let keep = |e: &verdict::EntryVerdict| wanted.iter().any(|w| names(e, w));
     let kept: Vec<String> = report
         .entries
         .iter()
@@ -237,4 +247,26 @@ fn select_entries(
     selected.entries.retain(|e| kept.contains(&e.entry.path));
     selected.next = selected.entries.iter().position(|e| e.boots_next);
     *report = selected;
+    Ok(())
+}
+
+/// The entries there are, for a usage error: `0 "Ubuntu" (id gnulinux-simple)`,
+/// at most `SHOWN` of them.
+fn entry_list(entries: &[verdict::EntryVerdict]) -> String {
+    const SHOWN: usize = 20;
+    if entries.is_empty() {
+        return "the menu has no entries".to_string();
+    }
+    let mut lines: Vec<String> = entries
+        .iter()
+        .take(SHOWN)
+        .map(|e| match &e.entry.id {
+            Some(id) => format!("  {} {:?} (id {id})", e.entry.path, e.entry.title),
+            None => format!("  {} {:?}", e.entry.path, e.entry.title),
+        })
+        .collect();
+    if entries.len() > SHOWN {
+        lines.push(format!("  … and {} more", entries.len() - SHOWN));
+    }
+    format!("the entries are:\n{}", lines.join("\n"))
 }

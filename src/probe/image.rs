@@ -23,6 +23,13 @@ impl DiskBytes {
     /// Opens `path` for reading only and refuses image formats that are not raw.
     pub fn open(path: &Path) -> Result<Self, ProbeError> {
         let file = File::open(path).map_err(|e| ProbeError::io(path, e))?;
+        // A directory opens read-only too, and seeking to its end gives 2^63-1:
+        // without this it would be probed as an 8 EiB disk of nothing.
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(ProbeError::Directory {
+                path: path.display().to_string(),
+            });
+        }
         let size = device_size(&file).map_err(|e| ProbeError::io(path, e))?;
         let disk = DiskBytes {
             file: Arc::new(file),

@@ -51,6 +51,10 @@ pub enum ProbeError {
         "{path} is a {format} image, not a raw disk image: convert with qemu-img convert -O raw {path} {path}.raw"
     )]
     Format { path: String, format: &'static str },
+    #[error(
+        "{path} is a directory, not a disk image (for a directory that holds /boot's files, use --boot-dir {path})"
+    )]
+    Directory { path: String },
     #[error("{path} is not a bootvet facts file: {message}")]
     Facts { path: String, message: String },
 }

@@ -158,6 +158,21 @@ fn read_config(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 fn discover_images(plan: &Plan, storage: Storage, paths: &[PathBuf]) -> Result<System, String> {
+    // Images with neither a partition table nor a filesystem (an empty file,
+    // /dev/null, random bytes): "no grub.cfg" would send the user after the
+    // config when the image itself is not a disk.
+    let blank: Vec<&str> = storage
+        .disks
+        .iter()
+        .filter(|d| d.table.is_none() && d.partitions.is_empty() && d.filesystem.is_none())
+        .map(|d| d.path.as_str())
+        .collect();
+    if plan.config.is_none() && !blank.is_empty() && blank.len() == storage.disks.len() {
+        return Err(format!(
+            "no partition table or filesystem found on {}",
+            blank.join(", ")
+        ));
+    }
     let files = DiskFiles::new(&storage, Reach::Disks { prefix: None });
     let platform = plan.platform.unwrap_or_else(|| detect_platform(&files));
     let (config_bytes, config, prefix_dir) = match &plan.config {

@@ -257,6 +257,17 @@ fn summary(report: &Report) -> String {
                 next.entry.path, next.entry.title
             );
         }
+        // Exit 3 with no next entry: the menu is empty (BV2006) and GRUB
+        // waits at its prompt.
+        None if report.exit_status == crate::exit::NEXT_BOOT_FAILS => {
+            let _ = write!(
+                line,
+                "; {}",
+                "the next boot will fail: the menu is empty, GRUB stops at its `grub>` prompt: do not reboot"
+                    .red()
+                    .bold()
+            );
+        }
         None => line.push_str("; no entry boots next (empty menu)"),
     }
     line

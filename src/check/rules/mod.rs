@@ -3,11 +3,13 @@
 
 pub mod bv1001_syntax_error;
 pub mod bv1002_missing_sourced_file;
+pub mod bv1003_evaluation_budget_reached;
 pub mod bv2001_default_matches_nothing;
 pub mod bv2002_grubenv_corrupt;
 pub mod bv2003_duplicate_entry_id;
 pub mod bv2004_initrd_before_linux;
 pub mod bv2005_entry_loads_nothing;
+pub mod bv2006_menu_empty;
 pub mod bv3001_search_no_such_device;
 pub mod bv3002_search_ambiguous;
 pub mod bv3003_grub_device_missing;
