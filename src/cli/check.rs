@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::entries::{FlavourArg, PlatformArg};
+use super::entries::{FlavourArg, PlatformArg, menu_plan};
 use crate::check::{self, verdict};
 use crate::exit;
 use crate::facts::BootFacts;
 use crate::probe::boot_facts_file;
-use crate::probe::plan::{self, Plan, Target};
+use crate::probe::plan::{self, Plan};
 use crate::report::check::{TextOptions, render_json, render_text};
 use crate::report::prometheus;
 
@@ -164,20 +164,18 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
 
 /// What the flags ask `probe` to look at.
 fn plan_of(args: &CheckArgs) -> Plan {
-    let target = match &args.boot_dir {
-        Some(dir) => Target::BootDir(dir.clone()),
-        None if args.images.is_empty() => Target::Live,
-        None => Target::Images(args.images.clone()),
-    };
     Plan {
-        config: args.config.clone(),
-        platform: args.platform.map(PlatformArg::platform),
-        flavour: args.grub_flavour.flavour(),
         deep: args.deep,
         root_bus: args.root_bus.clone(),
         bios_lba_limit: args.bios_lba_limit,
         memory: args.memory,
-        ..Plan::new(target)
+        ..menu_plan(
+            args.config.as_ref(),
+            args.boot_dir.as_ref(),
+            &args.images,
+            args.platform,
+            args.grub_flavour,
+        )
     }
 }
 

@@ -131,15 +131,33 @@ pub fn run(args: &EntriesArgs) -> u8 {
 
 /// What the flags ask `probe` to look at (only what the menu needs).
 fn plan_of(args: &EntriesArgs) -> Plan {
-    let target = match &args.boot_dir {
+    menu_plan(
+        args.config.as_ref(),
+        args.boot_dir.as_ref(),
+        &args.images,
+        args.platform,
+        args.grub_flavour,
+    )
+}
+
+/// The part of a plan that decides the menu, from the flags `entries` and `check`
+/// share: one function, so that both read the same machine the same way.
+pub fn menu_plan(
+    config: Option<&PathBuf>,
+    boot_dir: Option<&PathBuf>,
+    images: &[PathBuf],
+    platform: Option<PlatformArg>,
+    flavour: FlavourArg,
+) -> Plan {
+    let target = match boot_dir {
         Some(dir) => Target::BootDir(dir.clone()),
-        None if args.images.is_empty() => Target::Live,
-        None => Target::Images(args.images.clone()),
+        None if images.is_empty() => Target::Live,
+        None => Target::Images(images.to_vec()),
     };
     Plan {
-        config: args.config.clone(),
-        platform: args.platform.map(PlatformArg::platform),
-        flavour: args.grub_flavour.flavour(),
+        config: config.cloned(),
+        platform: platform.map(PlatformArg::platform),
+        flavour: flavour.flavour(),
         ..Plan::new(target)
     }
 }

@@ -10,6 +10,7 @@ use clap::Args;
 use colored::Colorize;
 use serde::Serialize;
 
+use super::FilesDocument;
 use crate::exit;
 use crate::inspect::initrd::{self, Depth, InitrdReport, Segment, SegmentKind};
 use crate::inspect::kconfig::KernelConfig;
@@ -73,12 +74,6 @@ impl What {
             _ => false,
         }
     }
-}
-
-#[derive(Serialize)]
-struct JsonDocument<'a> {
-    schema: &'static str,
-    files: Vec<JsonFile<'a>>,
 }
 
 #[derive(Serialize)]
@@ -180,7 +175,7 @@ pub fn run(args: &InspectArgs) -> u8 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        let doc = JsonDocument {
+        let doc = FilesDocument {
             schema: INSPECT_JSON_SCHEMA,
             files: results
                 .iter()

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
 use crate::exit;
 use crate::report::color::{self, ColorWhen};
@@ -15,6 +16,14 @@ macro_rules! say {
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
+}
+
+/// The JSON envelope of the commands that read several files (`inspect`, `parse`):
+/// a schema name, then one object per file as the command describes it.
+#[derive(Serialize)]
+struct FilesDocument<F> {
+    schema: &'static str,
+    files: Vec<F>,
 }
 
 mod check;

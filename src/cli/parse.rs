@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
+use super::FilesDocument;
 use crate::exit;
 use crate::report::syntax::{render_error, render_tree};
 use crate::script::{self, Script, Statement};
@@ -27,12 +28,6 @@ pub struct ParseArgs {
     /// Print the syntax tree and the errors as one JSON document.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Serialize)]
-struct JsonDocument<'a> {
-    schema: &'static str,
-    files: Vec<JsonFile<'a>>,
 }
 
 #[derive(Serialize)]
@@ -107,7 +102,7 @@ pub fn run(args: &ParseArgs) -> u8 {
     // Stdout is line-buffered; a tree dump has a newline every few bytes.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
-        let document = JsonDocument {
+        let document = FilesDocument {
             schema: PARSE_JSON_SCHEMA,
             files: parsed.iter().map(json_file).collect(),
         };

@@ -68,6 +68,35 @@ pub struct Disk {
     pub mountpoints: Vec<String>,
 }
 
+/// Where one volume lies on its disk: a partition, or the whole disk when the
+/// filesystem sits on it without a table.
+pub struct Area<'a> {
+    pub start_byte: u64,
+    pub size_bytes: u64,
+    pub filesystem: Option<&'a Filesystem>,
+    pub mountpoints: &'a [String],
+}
+
+impl Disk {
+    /// The area of `partition` (one of this disk's), or of the whole disk for `None`.
+    pub fn area<'a>(&'a self, partition: Option<&'a Partition>) -> Area<'a> {
+        match partition {
+            Some(p) => Area {
+                start_byte: p.start_byte,
+                size_bytes: p.size_bytes,
+                filesystem: p.filesystem.as_ref(),
+                mountpoints: &p.mountpoints,
+            },
+            None => Area {
+                start_byte: 0,
+                size_bytes: self.size_bytes,
+                filesystem: self.filesystem.as_ref(),
+                mountpoints: &self.mountpoints,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TableKind {

@@ -47,6 +47,20 @@ trait BlockDecoder {
     fn next_block(&mut self) -> io::Result<()>;
 }
 
+/// What a block decoder holds between blocks, whatever its container format.
+#[derive(Default)]
+struct Blocks {
+    /// The stream header has been read.
+    started: bool,
+    /// The end of the stream was seen.
+    done: bool,
+    /// The compressed bytes of the current block.
+    chunk: Vec<u8>,
+    /// The decoded block, and how much of it `read` has served.
+    out: Vec<u8>,
+    out_pos: usize,
+}
+
 /// `Read::read` for a block decoder: serves the block, decoding the next one when
 /// it is used up.
 fn read_blocks(decoder: &mut impl BlockDecoder, buf: &mut [u8]) -> io::Result<usize> {
@@ -69,50 +83,42 @@ fn read_blocks(decoder: &mut impl BlockDecoder, buf: &mut [u8]) -> io::Result<us
 /// input or at a zero chunk size (padding), as the kernel treats it.
 pub struct Lz4Legacy<B> {
     input: B,
-    started: bool,
-    done: bool,
-    chunk: Vec<u8>,
-    out: Vec<u8>,
-    out_pos: usize,
+    state: Blocks,
 }
 
 impl<B: BufRead> Lz4Legacy<B> {
     pub fn new(input: B) -> Self {
         Lz4Legacy {
             input,
-            started: false,
-            done: false,
-            chunk: Vec::new(),
-            out: Vec::new(),
-            out_pos: 0,
+            state: Blocks::default(),
         }
     }
 }
 
 impl<B: BufRead> BlockDecoder for Lz4Legacy<B> {
     fn output(&mut self) -> (&[u8], &mut usize, bool) {
-        (&self.out, &mut self.out_pos, self.done)
+        (&self.state.out, &mut self.state.out_pos, self.state.done)
     }
 
     fn next_block(&mut self) -> io::Result<()> {
-        if !self.started {
+        if !self.state.started {
             let mut m = [0u8; 4];
             exact(&mut self.input, &mut m)?;
             if u32::from_le_bytes(m) != LZ4_LEGACY_MAGIC {
                 return Err(kernel_says("invalid header"));
             }
-            self.started = true;
+            self.state.started = true;
         }
         loop {
             // Peek the size word so that padding after the last block is left for the
             // caller (the kernel skips it as padding between segments).
             let buf = self.input.fill_buf()?;
             if buf.is_empty() {
-                self.done = true;
+                self.state.done = true;
                 return Ok(());
             }
             if buf.len() >= 4 && buf[..4] == [0, 0, 0, 0] {
-                self.done = true;
+                self.state.done = true;
                 return Ok(());
             }
             let mut w = [0u8; 4];
@@ -122,20 +128,20 @@ impl<B: BufRead> BlockDecoder for Lz4Legacy<B> {
                 continue;
             }
             if size == 0 {
-                self.done = true;
+                self.state.done = true;
                 return Ok(());
             }
             let size = size as usize;
             if size > LZ4_BOUND {
                 return Err(invalid("lz4 chunk length is longer than allocated"));
             }
-            self.chunk.resize(size, 0);
-            exact(&mut self.input, &mut self.chunk)?;
-            self.out.resize(LZ4_BLOCK, 0);
-            let n = lz4_flex::block::decompress_into(&self.chunk, &mut self.out)
+            self.state.chunk.resize(size, 0);
+            exact(&mut self.input, &mut self.state.chunk)?;
+            self.state.out.resize(LZ4_BLOCK, 0);
+            let n = lz4_flex::block::decompress_into(&self.state.chunk, &mut self.state.out)
                 .map_err(|_| kernel_says("Decoding failed"))?;
-            self.out.truncate(n);
-            self.out_pos = 0;
+            self.state.out.truncate(n);
+            self.state.out_pos = 0;
             return Ok(());
         }
     }
@@ -155,11 +161,7 @@ const F_H_FILTER: u32 = 0x800;
 /// lzop container decoder (one file per stream, as the kernel reads it).
 pub struct Lzop<B> {
     input: B,
-    started: bool,
-    done: bool,
-    chunk: Vec<u8>,
-    out: Vec<u8>,
-    out_pos: usize,
+    state: Blocks,
 }
 
 fn be16<R: Read>(r: &mut R) -> io::Result<u16> {
@@ -187,11 +189,7 @@ impl<B: BufRead> Lzop<B> {
     pub fn new(input: B) -> Self {
         Lzop {
             input,
-            started: false,
-            done: false,
-            chunk: Vec::new(),
-            out: Vec::new(),
-            out_pos: 0,
+            state: Blocks::default(),
         }
     }
 
@@ -226,13 +224,13 @@ impl<B: BufRead> Lzop<B> {
 
 impl<B: BufRead> BlockDecoder for Lzop<B> {
     fn output(&mut self) -> (&[u8], &mut usize, bool) {
-        (&self.out, &mut self.out_pos, self.done)
+        (&self.state.out, &mut self.state.out_pos, self.state.done)
     }
 
     fn next_block(&mut self) -> io::Result<()> {
-        if !self.started {
+        if !self.state.started {
             self.header()?;
-            self.started = true;
+            self.state.started = true;
         }
         let r = &mut self.input;
         let corrupted = |e: io::Error| {
@@ -244,7 +242,7 @@ impl<B: BufRead> BlockDecoder for Lzop<B> {
         };
         let dst_len = be32(r).map_err(corrupted)? as usize;
         if dst_len == 0 {
-            self.done = true;
+            self.state.done = true;
             return Ok(());
         }
         if dst_len > LZO_BLOCK {
@@ -257,16 +255,16 @@ impl<B: BufRead> BlockDecoder for Lzop<B> {
         if src_len == 0 || src_len > dst_len {
             return Err(kernel_says("file corrupted"));
         }
-        self.chunk.resize(src_len, 0);
-        exact(r, &mut self.chunk).map_err(corrupted)?;
-        self.out.resize(dst_len, 0);
+        self.state.chunk.resize(src_len, 0);
+        exact(r, &mut self.state.chunk).map_err(corrupted)?;
+        self.state.out.resize(dst_len, 0);
         if src_len == dst_len {
-            self.out.copy_from_slice(&self.chunk);
+            self.state.out.copy_from_slice(&self.state.chunk);
         } else {
-            lzo1x::decompress(&self.chunk, &mut self.out)
+            lzo1x::decompress(&self.state.chunk, &mut self.state.out)
                 .map_err(|_| kernel_says("Compressed data violation"))?;
         }
-        self.out_pos = 0;
+        self.state.out_pos = 0;
         Ok(())
     }
 }

@@ -15,7 +15,7 @@ use crate::facts::files::{FileKind, Role};
 use crate::facts::host::{
     BootDirFact, HostFacts, MemoryFact, ModulesState, RawState, SizedName, Timing,
 };
-use crate::facts::storage::Source;
+use crate::facts::storage::{Area, Source};
 use crate::facts::volumes::VolumeRef;
 
 /// 32-bit LBA of 512-byte sectors: what most BIOSes can address.
@@ -159,20 +159,12 @@ fn boot_dir(files: &DiskFiles<'_>, volume: &VolumeRef, dir: &str, live: bool) ->
     let Some(disk) = facts.disks.get(volume.disk) else {
         return fact;
     };
-    let (start, len, fs, mounts) = match volume.partition.and_then(|i| disk.partitions.get(i)) {
-        Some(p) => (
-            p.start_byte,
-            p.size_bytes,
-            p.filesystem.as_ref(),
-            &p.mountpoints,
-        ),
-        None => (
-            0,
-            disk.size_bytes,
-            disk.filesystem.as_ref(),
-            &disk.mountpoints,
-        ),
-    };
+    let Area {
+        start_byte: start,
+        size_bytes: len,
+        filesystem: fs,
+        mountpoints: mounts,
+    } = disk.area(volume.partition.and_then(|i| disk.partitions.get(i)));
     fact.fstype = fs.map(|f| f.fstype.clone());
     let is_ext = fact
         .fstype

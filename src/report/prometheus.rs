@@ -29,17 +29,7 @@ pub fn render(report: &Report, run: &RunInfo) -> String {
     );
     sample(&mut out, "bootvet_next_boot_ok", &[], bool_value(next_ok));
 
-    metric(
-        &mut out,
-        "bootvet_exit_status",
-        "Exit status of bootvet check: 0 pass, 1 some entry fails, 2 bootvet could not check, 3 next boot fails.",
-    );
-    sample(
-        &mut out,
-        "bootvet_exit_status",
-        &[("config", run.config)],
-        f64::from(report.exit_status),
-    );
+    exit_status(&mut out, &[("config", run.config)], report.exit_status);
 
     metric(
         &mut out,
@@ -88,19 +78,23 @@ pub fn render(report: &Report, run: &RunInfo) -> String {
 /// must see "unknown", not the previous run's verdict.
 pub fn render_trouble(run: &RunInfo, message: &str) -> String {
     let mut out = String::new();
-    metric(
+    exit_status(
         &mut out,
-        "bootvet_exit_status",
-        "Exit status of bootvet check: 0 pass, 1 some entry fails, 2 bootvet could not check, 3 next boot fails.",
-    );
-    sample(
-        &mut out,
-        "bootvet_exit_status",
         &[("config", run.config), ("error", message)],
-        f64::from(exit::TROUBLE),
+        exit::TROUBLE,
     );
     timestamp(&mut out, run.timestamp);
     out
+}
+
+/// One help text for the exit-status gauge, whether the check ran or not.
+fn exit_status(out: &mut String, labels: &[(&str, &str)], status: u8) {
+    metric(
+        out,
+        "bootvet_exit_status",
+        "Exit status of bootvet check: 0 pass, 1 some entry fails, 2 bootvet could not check, 3 next boot fails.",
+    );
+    sample(out, "bootvet_exit_status", labels, f64::from(status));
 }
 
 fn timestamp(out: &mut String, seconds: f64) {

@@ -2,7 +2,7 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::kconfig::NeedKind;
 
 use super::root_path::{
-    Booted, Have, InitrdModules, Lack, Need, bus_origin, describe, initrds, unmet_needs,
+    Booted, Have, InitrdModules, Lack, Need, bus_origin, describe, unmet_needs, whole_initrds,
 };
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -52,18 +52,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(booted) = Booted::of(cx.facts, entry) else {
             continue;
         };
-        let loaded = initrds(cx.facts, entry);
-        let Some((command, _, _)) = loaded.last() else {
+        let Some((command, loaded)) = whole_initrds(cx.facts, entry) else {
             continue;
         };
-        // Only an initrd read to its end tells what it lacks; a faulty one is
-        // BV4104's, and a quick look at a large one sees only its start.
-        if loaded
-            .iter()
-            .any(|(_, _, r)| !r.complete || r.error.is_some())
-        {
-            continue;
-        }
         let held = InitrdModules::of(&booted, &loaded);
         let lack = |need: &Need| match &need.have {
             Have::Module { modules, .. } => held.lacks(modules),

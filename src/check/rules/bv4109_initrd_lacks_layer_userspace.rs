@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::initrd::InitrdReport;
 
-use super::root_path::{Booted, initrds};
+use super::root_path::{Booted, whole_initrds};
 use super::root_stack::{Layer, LayerKind, layers};
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -134,15 +134,11 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(root) = booted.root() else {
             continue;
         };
-        let loaded = initrds(cx.facts, entry);
-        let Some((command, _, _)) = loaded.last() else {
+        let Some((command, loaded)) = whole_initrds(cx.facts, entry) else {
             continue;
         };
-        // What an initrd lacks is known only when it was read to its end.
-        if loaded
-            .iter()
-            .any(|(_, _, r)| !r.complete || r.error.is_some() || r.evidence_cut)
-        {
+        // The files a layer needs are known only when none was dropped for room.
+        if loaded.iter().any(|(_, _, r)| r.evidence_cut) {
             continue;
         }
         let reports: Vec<&InitrdReport> = loaded.iter().map(|(_, _, r)| *r).collect();

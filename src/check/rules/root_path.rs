@@ -67,11 +67,11 @@ impl<'a> Booted<'a> {
     }
 }
 
+/// An initrd an entry loads: the command, the file it names, what inspecting it found.
+pub(super) type LoadedInitrd<'a> = (&'a EntryCommand, &'a FileRef, &'a InitrdReport);
+
 /// Every initrd an entry loads that was found and inspected, in load order.
-pub(super) fn initrds<'a>(
-    facts: &'a BootFacts,
-    entry: &'a BootEntry,
-) -> Vec<(&'a EntryCommand, &'a FileRef, &'a InitrdReport)> {
+pub(super) fn initrds<'a>(facts: &'a BootFacts, entry: &'a BootEntry) -> Vec<LoadedInitrd<'a>> {
     let mut out = Vec::new();
     for command in &entry.commands {
         if let crate::menu::CommandKind::Initrd { files, .. } = &command.kind {
@@ -83,6 +83,25 @@ pub(super) fn initrds<'a>(
         }
     }
     out
+}
+
+/// An entry's initrds when every one was read to its end, with the command that
+/// loads the last; `None` when it loads none or one was not read whole. Only a
+/// whole image tells what it lacks: a faulty one is BV4104's, and a quick look at
+/// a large one sees only its start.
+pub(super) fn whole_initrds<'a>(
+    facts: &'a BootFacts,
+    entry: &'a BootEntry,
+) -> Option<(&'a EntryCommand, Vec<LoadedInitrd<'a>>)> {
+    let loaded = initrds(facts, entry);
+    let (command, _, _) = *loaded.last()?;
+    if loaded
+        .iter()
+        .any(|(_, _, r)| !r.complete || r.error.is_some())
+    {
+        return None;
+    }
+    Some((command, loaded))
 }
 
 /// The first fault the kernel hits in this initrd, given its config.

@@ -536,15 +536,7 @@ fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError
 }
 
 fn kind_of(ft: ext4_view::FileType) -> FileKind {
-    if ft.is_regular_file() {
-        FileKind::File
-    } else if ft.is_dir() {
-        FileKind::Directory
-    } else if ft.is_symlink() {
-        FileKind::Symlink
-    } else {
-        FileKind::Other
-    }
+    FileKind::from_tests(ft.is_regular_file(), ft.is_dir(), ft.is_symlink())
 }
 
 impl VolumeFiles for Ext4Volume {

@@ -126,15 +126,7 @@ fn device_origin(dev: u64) -> Option<(String, u64)> {
 }
 
 fn kind_of(ft: fs::FileType) -> FileKind {
-    if ft.is_file() {
-        FileKind::File
-    } else if ft.is_dir() {
-        FileKind::Directory
-    } else if ft.is_symlink() {
-        FileKind::Symlink
-    } else {
-        FileKind::Other
-    }
+    FileKind::from_tests(ft.is_file(), ft.is_dir(), ft.is_symlink())
 }
 
 impl VolumeFiles for LiveVolume {

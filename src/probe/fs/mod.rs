@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::image::DiskBytes;
 use crate::facts::files::{Extent, FileKind, FileLayout};
-use crate::facts::storage::{OfflineAccess, Source, Storage};
+use crate::facts::storage::{Area, OfflineAccess, Source, Storage};
 use crate::facts::volumes::VolumeRef;
 
 /// `Read + Seek`, boxable.
@@ -88,26 +88,20 @@ pub fn open_volume(facts: &Storage, volume: &VolumeRef) -> Result<Box<dyn Volume
         .disks
         .get(volume.disk)
         .ok_or_else(|| FileError::NotFound(volume.name.clone()))?;
-    let (start, size, fs, mounts) = match volume.partition {
-        Some(i) => {
-            let p = disk
-                .partitions
+    let partition = match volume.partition {
+        Some(i) => Some(
+            disk.partitions
                 .get(i)
-                .ok_or_else(|| FileError::NotFound(volume.name.clone()))?;
-            (
-                p.start_byte,
-                p.size_bytes,
-                p.filesystem.as_ref(),
-                &p.mountpoints,
-            )
-        }
-        None => (
-            0,
-            disk.size_bytes,
-            disk.filesystem.as_ref(),
-            &disk.mountpoints,
+                .ok_or_else(|| FileError::NotFound(volume.name.clone()))?,
         ),
+        None => None,
     };
+    let Area {
+        start_byte: start,
+        size_bytes: size,
+        filesystem: fs,
+        mountpoints: mounts,
+    } = disk.area(partition);
     let Some(fs) = fs else {
         return Err(FileError::Unsupported(format!(
             "({}) has no filesystem bootvet recognises",
