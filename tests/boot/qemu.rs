@@ -220,7 +220,11 @@ impl Watch {
             // A snapshot taken while GRUB was still writing a row holds the row's
             // beginning: the finished row replaces it where it first appeared, or
             // the first line would be cut short (seen: "error: file `").
-            match self.screen.iter_mut().find(|seen| text.starts_with(seen.as_str())) {
+            match self
+                .screen
+                .iter_mut()
+                .find(|seen| text.starts_with(seen.as_str()))
+            {
                 Some(partial) => *partial = text,
                 None => self.screen.push(text),
             }
