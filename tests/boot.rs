@@ -22,6 +22,7 @@ mod classify;
 mod qemu;
 #[path = "boot/results.rs"]
 mod results;
+mod support;
 #[path = "boot/verdict.rs"]
 mod verdict;
 
@@ -85,36 +86,10 @@ fn missing(what: &str) -> bool {
     true
 }
 
-fn cache_dir() -> PathBuf {
-    std::env::var_os("BOOTVET_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/tmp/bootvet-cache"))
-}
-
-/// Debian's kernel package (the one `linux-image-amd64` depends on), downloaded once
-/// into the cache tests/inspect.rs uses and extracted there; the same protocol
-/// (private temporary names, then rename) since other test binaries share it.
+/// Debian's kernel package (the one `linux-image-amd64` depends on), fetched once
+/// into the cache the other test binaries share; its extracted root.
 fn debian_kernel() -> Option<PathBuf> {
-    let script = "set -e; c=\"$1\"; mkdir -p \"$c\"; cd \"$c\"; \
-        pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \\(linux-image-[0-9].*-amd64\\)$/\\1/p' | head -n1); \
-        [ -n \"$pkg\" ]; \
-        if ! ls \"$pkg\"_*.deb >/dev/null 2>&1; then \
-          d=$(mktemp -d -p .); (cd \"$d\" && apt-get download \"$pkg\" >/dev/null 2>&1); \
-          mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
-        deb=$(ls \"$pkg\"_*.deb | head -n1); \
-        if [ ! -d \"x-$pkg\" ]; then \
-          t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
-          mv -T \"$t\" \"x-$pkg\" 2>/dev/null || rm -rf \"$t\"; fi; \
-        echo \"$c/x-$pkg\"";
-    let out = Command::new("sh")
-        .args(["-c", script, "sh"])
-        .arg(cache_dir())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let dir = support::debian_package(&support::debian_kernel_package()?)?;
     dir.join("boot").is_dir().then_some(dir)
 }
 

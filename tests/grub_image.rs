@@ -5,6 +5,8 @@
 //! Fixtures are built under CARGO_TARGET_TMPDIR; Debian packages are cached outside
 //! the repository.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -591,56 +591,12 @@ fn entry_limit_stops_the_walk() {
 
 // ---------------------------------------------------------------- Debian's kernel package
 
-fn cache_dir() -> PathBuf {
-    std::env::var_os("BOOTVET_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/tmp/bootvet-cache"))
-}
-
-/// Downloads (once, into the cache) and extracts a Debian package; returns the
-/// extracted root. `None`, with a loud message, only when the download is impossible
-/// outside CI; under CI (`CI` set, as `.ci/run` does) that is a failure.
-fn debian_package(pkg: &str) -> Option<PathBuf> {
-    let cache = cache_dir();
-    // Other worktrees share the cache: download and extract into private temporary
-    // names, then rename, so nobody sees half a package.
-    let script = format!(
-        "set -e; mkdir -p '{c}'; cd '{c}'; \
-         if ! ls {pkg}_*.deb >/dev/null 2>&1; then \
-           d=$(mktemp -d -p .); (cd \"$d\" && apt-get download {pkg} >/dev/null 2>&1); \
-           mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
-         deb=$(ls {pkg}_*.deb | head -n1); \
-         if [ ! -d x-{pkg} ]; then \
-           t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
-           mv -T \"$t\" x-{pkg} 2>/dev/null || rm -rf \"$t\"; fi; \
-         [ -d x-{pkg} ]",
-        c = cache.display()
-    );
-    let out = Command::new("sh").arg("-c").arg(&script).output().ok()?;
-    if !out.status.success() {
-        let msg = format!(
-            "cannot download the Debian package {pkg}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        support::require(false, &msg);
-        return None;
-    }
-    Some(cache.join(format!("x-{pkg}")))
-}
-
 /// Debian's kernel package (the one `linux-image-amd64` depends on) and its release.
 fn debian_kernel() -> Option<&'static (PathBuf, String)> {
     static K: OnceLock<Option<(PathBuf, String)>> = OnceLock::new();
     K.get_or_init(|| {
-        let out = sh(
-            "apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \\(linux-image-[0-9].*-amd64\\)$/\\1/p' | head -n1",
-            b"",
-        );
-        let mut pkg = String::from_utf8_lossy(&out).trim().to_string();
-        if pkg.is_empty() {
-            pkg = format!("linux-image-{VER}");
-        }
-        let root = debian_package(&pkg)?;
+        let pkg = support::debian_kernel_package().unwrap_or_else(|| format!("linux-image-{VER}"));
+        let root = support::debian_package(&pkg)?;
         Some((root, pkg.trim_start_matches("linux-image-").to_string()))
     })
     .as_ref()
@@ -736,7 +692,7 @@ fn uki_sections_are_read() {
     let Some((root, release)) = debian_kernel() else {
         return;
     };
-    let Some(sd) = debian_package("systemd-boot-efi") else {
+    let Some(sd) = support::debian_package("systemd-boot-efi") else {
         return;
     };
     let stub = sd.join("usr/lib/systemd/boot/efi/linuxx64.efi.stub");

@@ -35,46 +35,19 @@ struct Found {
     will_print: Vec<String>,
 }
 
-fn cache_dir() -> PathBuf {
-    std::env::var_os("BOOTVET_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/tmp/bootvet-cache"))
-}
-
-/// Debian's kernel package, downloaded and extracted once into the cache shared
-/// with tests/inspect.rs (same names, same private-then-rename steps). `None`
-/// outside CI when it cannot be downloaded; under CI that fails the test.
+/// Debian's kernel (`boot/vmlinuz-*` of the package `linux-image-amd64` depends
+/// on), fetched once into the cache the other test binaries share.
 fn debian_kernel() -> Option<&'static PathBuf> {
     static K: OnceLock<Option<PathBuf>> = OnceLock::new();
     K.get_or_init(|| {
-        let script = format!(
-            "set -e; pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \\(linux-image-[0-9].*-amd64\\)$/\\1/p' | head -n1); \
-             [ -n \"$pkg\" ]; mkdir -p '{c}'; cd '{c}'; \
-             if ! ls \"$pkg\"_*.deb >/dev/null 2>&1; then \
-               d=$(mktemp -d -p .); (cd \"$d\" && apt-get download \"$pkg\" >/dev/null 2>&1); \
-               mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
-             deb=$(ls \"$pkg\"_*.deb | head -n1); \
-             if [ ! -d x-\"$pkg\" ]; then \
-               t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
-               mv -T \"$t\" x-\"$pkg\" 2>/dev/null || rm -rf \"$t\"; fi; \
-             ls '{c}'/x-\"$pkg\"/boot/vmlinuz-*",
-            c = cache_dir().display()
-        );
-        let out = Command::new("sh").arg("-c").arg(&script).output().ok();
-        match out {
-            Some(o) if o.status.success() => {
-                let path = String::from_utf8_lossy(&o.stdout).trim().to_string();
-                Some(PathBuf::from(path))
-            }
-            other => {
-                let msg = format!("cannot download Debian's kernel package: {other:?}");
-                if std::env::var_os("CI").is_some() {
-                    panic!("{msg}");
-                }
-                eprintln!("\n!!!!! SKIPPING the Debian kernel cuts: {msg} !!!!!\n");
-                None
-            }
-        }
+        let pkg = support::debian_kernel_package();
+        support::require(pkg.is_some(), "apt's lists for linux-image-amd64");
+        let root = support::debian_package(&pkg?)?;
+        let boot = std::fs::read_dir(root.join("boot")).ok()?;
+        boot.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
+        })
     })
     .as_ref()
 }

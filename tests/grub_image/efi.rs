@@ -1,8 +1,7 @@
 //! EFI images (grub-mkimage x86_64-efi, Debian's signed grub and shim) and the
 //! version sources (modinfo.sh, normal.mod, .sbat).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use bootvet::inspect::grub_image::efi::{self, EfiKind};
 use bootvet::inspect::grub_image::{FaultKind, VersionSource, version};
@@ -155,46 +154,8 @@ fn modinfo_sh_of_both_platforms_agrees_with_their_normal_mod() {
 
 // ---------------------------------------------------------------- Debian's signed images
 
-fn cache_dir() -> PathBuf {
-    std::env::var_os("BOOTVET_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/tmp/bootvet-cache"))
-}
-
-/// Downloads (once, into the cache) and extracts a Debian package; `None` with a loud
-/// message when that is impossible outside CI; under CI a failure. (Same approach as
-/// tests/inspect.rs.)
-fn debian_package(pkg: &str) -> Option<PathBuf> {
-    let cache = cache_dir();
-    let script = format!(
-        "set -e; mkdir -p '{c}'; cd '{c}'; \
-         if ! ls {pkg}_*.deb >/dev/null 2>&1; then \
-           d=$(mktemp -d -p .); (cd \"$d\" && apt-get download {pkg} >/dev/null 2>&1); \
-           mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
-         deb=$(ls {pkg}_*.deb | head -n1); \
-         if [ ! -d x-{pkg} ]; then \
-           t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
-           mv -T \"$t\" x-{pkg} 2>/dev/null || rm -rf \"$t\"; fi; \
-         [ -d x-{pkg} ]",
-        c = cache.display()
-    );
-    let out = Command::new("sh").arg("-c").arg(&script).output().ok()?;
-    if !out.status.success() {
-        let msg = format!(
-            "cannot download the Debian package {pkg}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("\n!!!!! SKIPPING tests that need {pkg}: {msg} !!!!!\n");
-        return None;
-    }
-    Some(cache.join(format!("x-{pkg}")))
-}
-
 fn debian_signed_grub() -> Option<Vec<u8>> {
-    let root = debian_package("grub-efi-amd64-signed")?;
+    let root = crate::support::debian_package("grub-efi-amd64-signed")?;
     Some(std::fs::read(root.join("usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed")).unwrap())
 }
 
@@ -244,14 +205,17 @@ fn debian_signed_monolithic_grub() {
         .find(|m| m.name.as_deref() == Some("normal"));
     assert_eq!(normal.unwrap().version, v.package_version);
     // The deb's own version (1+2.06+13+deb12u2) encodes the same.
-    let dir = sh(&cache_dir(), "ls grub-efi-amd64-signed_*.deb");
+    let dir = sh(
+        &crate::support::package_cache(),
+        "ls grub-efi-amd64-signed_*.deb",
+    );
     let pv = v.package_version.as_deref().unwrap();
     assert!(dir.contains(&pv.replace('-', "+")), "{dir} vs {pv}");
 }
 
 #[test]
 fn debian_shim_is_shim_not_grub() {
-    let Some(root) = debian_package("shim-signed") else {
+    let Some(root) = crate::support::debian_package("shim-signed") else {
         return;
     };
     let bytes = std::fs::read(root.join("usr/lib/shim/shimx64.efi.signed")).unwrap();

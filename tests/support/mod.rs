@@ -121,3 +121,54 @@ pub fn require(present: bool, what: &str) -> bool {
     eprintln!("skipping: {what} is missing (under CI this fails)");
     false
 }
+
+/// Where Debian packages fetched by the tests are kept (outside the repository):
+/// `$BOOTVET_CACHE`, else /var/tmp/bootvet-cache. Every test binary shares it.
+pub fn package_cache() -> PathBuf {
+    std::env::var_os("BOOTVET_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/bootvet-cache"))
+}
+
+/// Downloads (once, into `package_cache`) and extracts a Debian package; returns
+/// the extracted root. Test binaries run at the same time share the cache, so the
+/// download and the extraction go to private temporary names, then are renamed:
+/// nobody sees half a package. Missing: `require` (a failure under CI).
+pub fn debian_package(pkg: &str) -> Option<PathBuf> {
+    let cache = package_cache();
+    let script = "set -e; c=\"$1\"; pkg=\"$2\"; mkdir -p \"$c\"; cd \"$c\"; \
+         if ! ls \"$pkg\"_*.deb >/dev/null 2>&1; then \
+           d=$(mktemp -d -p .); (cd \"$d\" && apt-get download \"$pkg\" >/dev/null 2>&1); \
+           mv \"$d\"/*.deb .; rmdir \"$d\"; fi; \
+         deb=$(ls \"$pkg\"_*.deb | head -n1); \
+         if [ ! -d \"x-$pkg\" ]; then \
+           t=$(mktemp -d -p .); dpkg-deb -x \"$deb\" \"$t\"; \
+           mv -T \"$t\" \"x-$pkg\" 2>/dev/null || rm -rf \"$t\"; fi; \
+         [ -d \"x-$pkg\" ]";
+    let out = Command::new("sh")
+        .args(["-c", script, "sh"])
+        .arg(&cache)
+        .arg(pkg)
+        .output();
+    let ok = out.as_ref().is_ok_and(|o| o.status.success());
+    let why = match &out {
+        Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+        Err(e) => e.to_string(),
+    };
+    if !require(ok, &format!("the Debian package {pkg} ({why})")) {
+        return None;
+    }
+    Some(cache.join(format!("x-{pkg}")))
+}
+
+/// The kernel package `linux-image-amd64` depends on today (`linux-image-6.1.0-N-amd64`),
+/// from apt's lists; `None` when apt does not know it.
+pub fn debian_kernel_package() -> Option<String> {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \\(linux-image-[0-9].*-amd64\\)$/\\1/p' | head -n1")
+        .output()
+        .ok()?;
+    let pkg = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!pkg.is_empty()).then_some(pkg)
+}
