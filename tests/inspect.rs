@@ -17,7 +17,7 @@ use bootvet::inspect::kernel::{self, Format};
 use bootvet::inspect::{fuzz_support, modules};
 
 mod support;
-use support::{Rng, bootvet};
+use support::{Rng, bootvet, fuzz_iterations};
 
 // ---------------------------------------------------------------- helpers
 
@@ -1033,14 +1033,6 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
         }
     }
     v
-}
-
-/// Iterations of the fuzz runners: 3 000 in CI, more with BOOTVET_FUZZ_ITERS.
-fn fuzz_iterations() -> usize {
-    std::env::var("BOOTVET_FUZZ_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000)
 }
 
 fn small_initrd_seeds() -> Vec<Vec<u8>> {

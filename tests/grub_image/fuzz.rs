@@ -3,21 +3,9 @@
 use bootvet::inspect::grub_image::fuzz;
 
 use super::{GRUB_LIB, efi_image, embedded_disk, pc_core};
+use crate::support::{Rng, fuzz_iterations};
 
 // ---------------------------------------------------------------- fuzz bodies in CI
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Mutations aimed at this format: bit flips, special bytes, truncation, inserted
 /// junk, and big little-endian numbers written over size fields.
@@ -52,20 +40,12 @@ fn mutate(rng: &mut Rng, seed: &[u8], hot: &[usize]) -> Vec<u8> {
             }
             _ => {
                 let i = rng.below(v.len() + 1);
-                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect();
                 v.splice(i..i, junk);
             }
         }
     }
     v
-}
-
-/// Iterations of the fuzz runners: 3 000 in CI, more with BOOTVET_FUZZ_ITERS.
-fn fuzz_iterations() -> usize {
-    std::env::var("BOOTVET_FUZZ_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000)
 }
 
 #[test]
@@ -84,11 +64,11 @@ fn fuzz_bios_chain_and_core_on_mutated_images() {
         5 * 512 + 0xc,
     ];
     let hot_core = [0x1f4, 0x1fc, 0x208, 0x20c, 0x210, 0x214];
-    let mut rng = Rng(0x5eed_6b1d_0000_0001);
+    let mut rng = Rng::new(0x5eed_6b1d_0000_0001);
     let started = std::time::Instant::now();
     for i in 0..fuzz_iterations() {
         if i % 10 == 0 {
-            let noise: Vec<u8> = (0..rng.below(4096)).map(|_| rng.next() as u8).collect();
+            let noise: Vec<u8> = (0..rng.below(4096)).map(|_| rng.next_u64() as u8).collect();
             fuzz::bios_disk(&noise);
             fuzz::core_image(&noise);
         } else if i % 2 == 0 {
@@ -109,7 +89,7 @@ fn fuzz_efi_and_modinfo_on_mutated_images() {
     let hot = [
         0x3c, 0x84, 0x86, 0x94, 0x188, 0x18c, 0x1d000, 0x1d008, 0x1d010, 0x1d018, 0x1d01c,
     ];
-    let mut rng = Rng(0x5eed_6b1d_0000_0002);
+    let mut rng = Rng::new(0x5eed_6b1d_0000_0002);
     for i in 0..fuzz_iterations() {
         let s = &seeds[i % seeds.len()];
         let input = mutate(&mut rng, s, if i % 3 == 0 { &hot } else { &[] });

@@ -172,3 +172,11 @@ pub fn debian_kernel_package() -> Option<String> {
     let pkg = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (!pkg.is_empty()).then_some(pkg)
 }
+
+/// Iterations of the in-CI fuzz runners: 3 000, more with BOOTVET_FUZZ_ITERS.
+pub fn fuzz_iterations() -> usize {
+    std::env::var("BOOTVET_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
+}
