@@ -211,6 +211,47 @@ fn every_check_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Every check's fixture pair again, from the facts dumps tests/golden/run.sh keeps
+/// (tests/snapshots/golden/checks/CODE.KIND.facts.json; the golden diff keeps them
+/// equal to what the images give): no image is built or read, so the whole
+/// registry runs in milliseconds, and the text a person sees of each case is
+/// pinned in the golden CODE.txt beside them.
+#[test]
+fn every_check_fires_on_its_failing_facts_replay_and_not_on_its_passing_one() {
+    let golden = repo().join("tests/snapshots/golden/checks");
+    let mut problems = Vec::new();
+    for check in CHECKS {
+        let dir = repo().join("tests/checks").join(check.code);
+        for (kind, should_fire) in [("fail", true), ("pass", false)] {
+            if dir.join(format!("{kind}.privileged")).is_file() {
+                continue;
+            }
+            let facts = golden.join(format!("{}.{kind}.facts.json", check.code));
+            if !facts.is_file() {
+                problems.push(format!(
+                    "{} has no {}: re-record the golden outputs (see tests/golden.rs)",
+                    check.code,
+                    facts.display()
+                ));
+                continue;
+            }
+            let path = facts.display().to_string();
+            let (_, out, err) = bootvet(&["check", "--json", "--facts", &path]);
+            let doc: CheckDocument =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {path}: {out}\n{err}"));
+            let fired = codes(&doc).contains(&check.code);
+            if fired != should_fire {
+                problems.push(format!(
+                    "{} {kind} replay: fired={fired}, findings {:?}",
+                    check.code,
+                    codes(&doc)
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn healthy_disk_passes_every_link_and_exits_0() {
     let (code, doc) = check_json(&["healthy"], None, &[]);

@@ -7,7 +7,8 @@
 #
 #   usage: tests/golden/run.sh BOOTVET OUTDIR [IMAGEDIR]
 #     BOOTVET   the binary to run
-#     OUTDIR    emptied, then filled with SCENARIO.txt, checks/BVnnnn.txt, facts/*.txt
+#     OUTDIR    emptied, then filled with SCENARIO.txt, checks/BVnnnn.txt,
+#               checks/BVnnnn.KIND.facts.json, facts/*.txt
 #     IMAGEDIR  scenario images to reuse (fixtures/scenarios/build.sh OUTDIR); when
 #               missing or empty they are built into it (or into a temporary directory)
 #
@@ -22,7 +23,8 @@
 #   and mtools): entries --config CFG --boot-dir FS (text, --json) and
 #   check --boot-dir FS --config CFG (text, --json).
 # Per tests/checks/BVnnnn/{fail,pass}.cfg: check --json and text as tests/check.rs runs
-# them (KIND.images, KIND.args); KIND.privileged cases are left to tests/sectors.rs.
+# them (KIND.images, KIND.args), then the same run's --dump-facts kept whole and
+# replayed; KIND.privileged cases are left to tests/sectors.rs.
 # Every JSON file under fixtures/ and tests/ whose schema is a facts dump is replayed
 # (check --facts for bootvet.check-facts/1, devices --facts for bootvet.facts/1).
 #
@@ -212,6 +214,14 @@ for dir in "$repo"/tests/checks/BV*; do
     if [ -f "$dir/$kind.args" ]; then read -r -a extra <"$dir/$kind.args" || true; fi
     record "$out" check "${image_args[@]}" --config "checks/$code/$kind.cfg" "${extra[@]}"
     record "$out" check --json "${image_args[@]}" --config "checks/$code/$kind.cfg" "${extra[@]}"
+    # The same case as a facts replay, kept whole: tests/check.rs replays these in
+    # milliseconds without images, and this diff keeps them equal to the images.
+    facts=$code.$kind.facts.json
+    record "$out" check "${image_args[@]}" --config "checks/$code/$kind.cfg" "${extra[@]}" \
+      --dump-facts "$facts"
+    cp "$facts" "$outdir/checks/$facts"
+    record "$out" check --facts "$code.$kind.facts.json"
+    record "$out" check --facts "$code.$kind.facts.json" --json
   done
 done
 
