@@ -1669,7 +1669,7 @@ fn live_probe_reads_an_attached_loop_disk() {
             Some("rootfs")
         );
         let v = VolumeRef {
-            disk: index,
+            disk: Some(index),
             partition: Some(2),
             name: root.grub_name.clone(),
             kernel_name: None,

@@ -10,8 +10,10 @@ use super::storage::{Filesystem, Partition, Storage};
 /// One volume: a partition, or a whole disk that carries a filesystem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolumeRef {
-    /// Index into `Storage::disks`.
-    pub disk: usize,
+    /// Index into `Storage::disks`; `None` for the `--boot-dir` directory, which
+    /// is on no disk of the facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<usize>,
     /// Index into `Disk::partitions`; `None` for the whole disk.
     pub partition: Option<usize>,
     /// GRUB name without parentheses: `hd0,gpt2`.
@@ -25,11 +27,11 @@ pub struct VolumeRef {
 pub const BOOT_DIR_VOLUME: &str = "boot-dir";
 
 impl VolumeRef {
-    /// The `--boot-dir` directory as a volume: it is on no disk of the facts
-    /// (`disk` is no index), and its kernel name is the directory.
+    /// The `--boot-dir` directory as a volume: it is on no disk of the facts,
+    /// and its kernel name is the directory.
     pub fn boot_dir(dir: &str) -> VolumeRef {
         VolumeRef {
-            disk: usize::MAX,
+            disk: None,
             partition: None,
             name: BOOT_DIR_VOLUME.to_string(),
             kernel_name: Some(dir.to_string()),
@@ -105,7 +107,7 @@ pub fn volumes(facts: &Storage) -> Vec<(VolumeRef, Option<&Partition>, Option<&F
         if let Some(fs) = &disk.filesystem {
             out.push((
                 VolumeRef {
-                    disk: d,
+                    disk: Some(d),
                     partition: None,
                     name: disk.grub_name.clone(),
                     kernel_name: disk.kernel_name.as_ref().map(|k| format!("/dev/{k}")),
@@ -117,7 +119,7 @@ pub fn volumes(facts: &Storage) -> Vec<(VolumeRef, Option<&Partition>, Option<&F
         for (i, p) in disk.partitions.iter().enumerate() {
             out.push((
                 VolumeRef {
-                    disk: d,
+                    disk: Some(d),
                     partition: Some(i),
                     name: p.grub_name.clone(),
                     kernel_name: p.kernel_name.clone(),

@@ -156,7 +156,7 @@ fn boot_dir(files: &DiskFiles<'_>, volume: &VolumeRef, dir: &str, live: bool) ->
         Err(why) => fact.notes.push(format!("cannot list {dir}: {why}")),
     }
     let facts = files.facts();
-    let Some(disk) = facts.disks.get(volume.disk) else {
+    let Some(disk) = volume.disk.and_then(|d| facts.disks.get(d)) else {
         return fact;
     };
     let Area {
@@ -195,7 +195,7 @@ fn boot_dir(files: &DiskFiles<'_>, volume: &VolumeRef, dir: &str, live: bool) ->
         ));
         return fact;
     }
-    let read = DiskBytes::open(std::path::Path::new(&disk.path))
+    let read = super::handles::disk(std::path::Path::new(&disk.path))
         .map_err(|e| e.to_string())
         .and_then(|bytes| read_ext_state(&bytes, start, len));
     match read {

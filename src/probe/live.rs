@@ -12,7 +12,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::grub_names::{kernel_order_key, parse_device_map};
-use super::image::DiskBytes;
 use super::{blkid, describe_disk};
 use crate::facts::storage::{
     Disk, DiskProblem, Filesystem, Partition, ProblemKind, Source, Storage,
@@ -210,7 +209,7 @@ fn probe_live_at(sys_block: &Path) -> Storage {
     let mut facts = Storage::new(Source::Live { grub_order: order });
     for (index, sd) in disks.iter().enumerate() {
         let dev_path = format!("/dev/{}", sd.name);
-        let (mut disk, problems) = match DiskBytes::open(Path::new(&dev_path)) {
+        let (mut disk, problems) = match super::handles::disk(Path::new(&dev_path)) {
             Ok(bytes) => describe_disk(&bytes, index, &dev_path, Some(sd.logical)),
             Err(e) => from_sysfs(sd, index, &dev_path, &e.to_string(), &tags),
         };
@@ -270,7 +269,7 @@ fn from_sysfs(
         .iter()
         .map(|k| {
             let node = format!("/dev/{}", k.name);
-            let fs = DiskBytes::open(Path::new(&node))
+            let fs = super::handles::disk(Path::new(&node))
                 .ok()
                 .and_then(|b| blkid::probe_range(&b, 0, b.size()).ok().flatten())
                 .or_else(|| fs_from_tags(tags.get(&k.name)));

@@ -21,6 +21,7 @@ pub mod fs;
 pub mod fuzz_support;
 pub mod gather;
 pub mod grub_names;
+pub mod handles;
 pub mod host;
 pub mod image;
 pub mod init_files;
@@ -72,7 +73,7 @@ impl ProbeError {
 pub fn probe_images(paths: &[PathBuf]) -> Result<Storage, ProbeError> {
     let mut facts = Storage::new(Source::Images);
     for (index, path) in paths.iter().enumerate() {
-        let disk = DiskBytes::open(path)?;
+        let disk = handles::disk(path)?;
         let (d, problems) = describe_disk(&disk, index, &path.display().to_string(), None);
         facts.disks.push(d);
         facts.problems.extend(problems);

@@ -104,6 +104,7 @@ impl System {
 
 /// The disks of a target, read once (`devices` needs no more).
 pub fn storage(target: &Target) -> Result<Storage, ProbeError> {
+    super::handles::begin_run();
     match target {
         Target::Live => Ok(live::probe_live()),
         Target::Images(paths) => probe_images(paths),
@@ -114,6 +115,7 @@ pub fn storage(target: &Target) -> Result<Storage, ProbeError> {
 
 /// Decides the platform, the config and `$prefix` for a plan.
 pub fn discover(plan: &Plan) -> Result<System, String> {
+    super::handles::begin_run();
     match &plan.target {
         Target::BootDir(dir) => discover_boot_dir(plan, dir),
         Target::Images(paths) => {
@@ -366,9 +368,9 @@ fn live_volume_of(storage: &Storage, path: &Path) -> Option<(VolumeRef, String)>
     for (volume, partition, _) in volumes(storage) {
         let mounts = match partition {
             Some(p) => p.mountpoints.clone(),
-            None => storage
-                .disks
-                .get(volume.disk)
+            None => volume
+                .disk
+                .and_then(|d| storage.disks.get(d))
                 .map(|d| d.mountpoints.clone())
                 .unwrap_or_default(),
         };

@@ -90,7 +90,7 @@ pub fn verify(facts: &BootFacts) -> Vec<RawReadFact> {
 fn verify_one(facts: &BootFacts, index: usize) -> RawReadFact {
     let file = &facts.files[index];
     let volume = file.resolution.volume();
-    let disk = volume.and_then(|v| facts.storage.disks.get(v.disk));
+    let disk = volume.and_then(|v| v.disk.and_then(|d| facts.storage.disks.get(d)));
     let mut fact = RawReadFact {
         device: file.device.clone(),
         path: file.path.clone(),

@@ -83,7 +83,7 @@ impl Query {
 fn disk_volume(facts: &Storage, d: usize) -> Option<VolumeRef> {
     let disk = facts.disks.get(d)?;
     Some(VolumeRef {
-        disk: d,
+        disk: Some(d),
         partition: None,
         name: disk.grub_name.clone(),
         kernel_name: disk.kernel_name.as_ref().map(|k| format!("/dev/{k}")),
@@ -124,7 +124,7 @@ pub fn resolve(facts: &Storage, query: &Query) -> Resolution {
                     if *offset == 0 {
                         return Some((*v).clone());
                     }
-                    let disk = &facts.disks[v.disk];
+                    let disk = v.disk.and_then(|d| facts.disks.get(d))?;
                     let number = i64::from(disk.partitions[v.partition?].number) + offset;
                     all.iter()
                         .find(|(w, p, _)| {
@@ -145,10 +145,10 @@ pub fn resolve(facts: &Storage, query: &Query) -> Resolution {
         }) => Resolution::from_vec(
             all.iter()
                 .filter(|(v, p, _)| {
-                    v.disk == *disk
+                    v.disk == Some(*disk)
                         && p.is_some_and(|p| p.number == *number)
                         && partmap.as_ref().is_none_or(|m| {
-                            facts.disks[v.disk]
+                            facts.disks[*disk]
                                 .table
                                 .as_ref()
                                 .is_some_and(|t| t.kind.grub_partmap() == m)

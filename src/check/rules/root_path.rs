@@ -431,7 +431,7 @@ pub(super) fn root_devno(facts: &BootFacts, root: &str) -> Option<String> {
     let crate::facts::volumes::Resolution::One(volume) = &fact.resolution else {
         return None;
     };
-    let disk = facts.storage.disks.get(volume.disk)?;
+    let disk = facts.storage.disks.get(volume.disk?)?;
     match volume.partition {
         Some(p) => disk.partitions.get(p)?.devno.clone(),
         None => disk.devno.clone(),

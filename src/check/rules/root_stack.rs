@@ -192,7 +192,11 @@ pub(crate) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> V
         }
         let holders = match partition {
             Some(p) => p.holders.clone(),
-            None => facts.storage.disks[volume.disk].holders.clone(),
+            None => volume
+                .disk
+                .and_then(|d| facts.storage.disks.get(d))
+                .map(|d| d.holders.clone())
+                .unwrap_or_default(),
         };
         let mut line = format!(
             "({}) is {}{}",

@@ -43,7 +43,7 @@ pub(super) fn placement<'a>(
     fact: &FileFact,
 ) -> Option<(&'a Disk, Option<&'a Partition>)> {
     let volume = fact.resolution.volume()?;
-    let disk = facts.storage.disks.get(volume.disk)?;
+    let disk = facts.storage.disks.get(volume.disk?)?;
     let partition = volume.partition.and_then(|i| disk.partitions.get(i));
     Some((disk, partition))
 }

@@ -84,9 +84,9 @@ pub(crate) fn components(path: &str) -> Vec<&str> {
 /// Opens the files of a volume the facts describe: images are read from their
 /// bytes, the live system through the mount point, replayed facts not at all.
 pub fn open_volume(facts: &Storage, volume: &VolumeRef) -> Result<Box<dyn VolumeFiles>, FileError> {
-    let disk = facts
-        .disks
-        .get(volume.disk)
+    let disk = volume
+        .disk
+        .and_then(|d| facts.disks.get(d))
         .ok_or_else(|| FileError::NotFound(volume.name.clone()))?;
     let partition = match volume.partition {
         Some(i) => Some(
@@ -125,7 +125,7 @@ pub fn open_volume(facts: &Storage, volume: &VolumeRef) -> Result<Box<dyn Volume
                     volume.name, fs.fstype
                 )));
             }
-            let bytes = DiskBytes::open(std::path::Path::new(&disk.path)).map_err(|e| {
+            let bytes = super::handles::disk(std::path::Path::new(&disk.path)).map_err(|e| {
                 FileError::Unsupported(format!(
                     "({}) is not mounted and {e}; mount it or run as root",
                     volume.name
@@ -137,7 +137,7 @@ pub fn open_volume(facts: &Storage, volume: &VolumeRef) -> Result<Box<dyn Volume
             if let OfflineAccess::NotReadable { reason } = &fs.offline {
                 return Err(FileError::Unsupported(reason.clone()));
             }
-            let bytes = DiskBytes::open(std::path::Path::new(&disk.path))
+            let bytes = super::handles::disk(std::path::Path::new(&disk.path))
                 .map_err(|e| FileError::Io(e.to_string()))?;
             open_offline(bytes, &disk.path, start, size, &fs.fstype)
         }
