@@ -9,7 +9,7 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use super::initrd::Compression;
+use super::compression::Compression;
 use super::modules::ModulesDep;
 
 /// A symbol's value.

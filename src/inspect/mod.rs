@@ -5,7 +5,7 @@
 //!
 //! - `kernel`: x86 bzImage setup header, PE/EFI stub, UKI sections, truncation, version.
 //! - `initrd` (+ `cpio`, `lz`): segments, compressions, entries, modules, first fault
-//!   with the kernel's own message.
+//!   with the kernel's own message; `compression`: the methods and their magics.
 //! - `kconfig`: `/boot/config-*` and IKCONFIG; the root-path driver table.
 //! - `modules`: `modules.dep`, `modules.builtin`, `.ko` ELF (debug info, vermagic).
 //! - `grub_image`: GRUB's boot.img, diskboot blocklist, core image, module area, EFI
@@ -17,6 +17,7 @@
 //! `kconfig::KernelConfig::parse`, `kconfig::provider` + `kconfig::root_need`;
 //! `modules::inspect_ko`, `ModulesDep::parse(..).closure(..)`, `parse_builtin`.
 
+pub mod compression;
 pub mod cpio;
 pub mod fuzz_support;
 pub mod grub_image;
@@ -26,5 +27,6 @@ pub mod kernel;
 mod lz;
 pub mod modules;
 
-pub use initrd::{Compression, Depth, InitrdReport};
+pub use compression::Compression;
+pub use initrd::{Depth, InitrdReport};
 pub use kernel::KernelImage;

@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use object::{Object, ObjectSection};
 use serde::{Deserialize, Serialize};
 
-use super::initrd::Compression;
+use super::compression::Compression;
 
 /// Module name of a `.ko`/`.ko.xz`/`.ko.zst`/`.ko.gz` path, as modprobe compares names
 /// (dashes and underscores are the same: underscores). `None` for other files.
