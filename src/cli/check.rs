@@ -45,9 +45,10 @@ pub struct CheckArgs {
     #[arg(long = "entry", value_name = "SEL")]
     pub entries: Vec<String>,
 
-    /// Decompress every initrd to its end, and read every sector of every
-    /// kernel and initrd raw from the disk (O_DIRECT on block devices); on the
-    /// live system also compare those bytes with the mounted files'.
+    /// Read every sector of every kernel and initrd raw from the disk (O_DIRECT
+    /// on block devices), and look for IKCONFIG inside kernels without a
+    /// config file; on the live system also compare those bytes with the
+    /// mounted files'. (Every initrd is decompressed to its end either way.)
     #[arg(long)]
     pub deep: bool,
 
