@@ -36,6 +36,7 @@ packages=(
   ntfs-3g            # mkntfs
   xorriso            # iso9660
   lvm2               # the root-lvm scenario (privileged): pvcreate on a loop device
+  systemd            # tests/fleets.rs: systemd-analyze verify of packaging/systemd/
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
 )
 

@@ -31,5 +31,19 @@ fn image(name: &str) -> String {
         .to_string()
 }
 
+/// Whether `tool` is on PATH; missing fails under CI (`support::require`), with
+/// the Debian package that brings it named.
+fn have_tool(tool: &str, package: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+        || Path::new(tool).is_file();
+    support::require(
+        found,
+        &format!("{tool} (Debian package {package}, scripts/setup.sh)"),
+    )
+}
+
 #[path = "fleets/audit.rs"]
 mod audit;
+#[path = "fleets/systemd.rs"]
+mod systemd;
