@@ -37,6 +37,8 @@ packages=(
   xorriso            # iso9660
   lvm2               # the root-lvm scenario (privileged): pvcreate on a loop device
   systemd            # tests/fleets.rs: systemd-analyze verify of packaging/systemd/
+  prometheus         # tests/fleets.rs: promtool check/test rules of packaging/prometheus/
+  prometheus-node-exporter  # tests/fleets.rs: node_exporter serves bootvet's textfile
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
 )
 

@@ -45,5 +45,7 @@ fn have_tool(tool: &str, package: &str) -> bool {
 
 #[path = "fleets/audit.rs"]
 mod audit;
+#[path = "fleets/prometheus.rs"]
+mod prometheus;
 #[path = "fleets/systemd.rs"]
 mod systemd;
