@@ -39,6 +39,7 @@ packages=(
   systemd            # tests/fleets.rs: systemd-analyze verify of packaging/systemd/
   prometheus         # tests/fleets.rs: promtool check/test rules of packaging/prometheus/
   prometheus-node-exporter  # tests/fleets.rs: node_exporter serves bootvet's textfile
+  ansible-core       # tests/fleets.rs: ansible-playbook runs packaging/ansible/reboot-gate.yml
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
 )
 

@@ -43,6 +43,8 @@ fn have_tool(tool: &str, package: &str) -> bool {
     )
 }
 
+#[path = "fleets/ansible.rs"]
+mod ansible;
 #[path = "fleets/audit.rs"]
 mod audit;
 #[path = "fleets/prometheus.rs"]
