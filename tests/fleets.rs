@@ -47,6 +47,8 @@ fn have_tool(tool: &str, package: &str) -> bool {
 mod ansible;
 #[path = "fleets/audit.rs"]
 mod audit;
+#[path = "fleets/deb.rs"]
+mod deb;
 #[path = "fleets/prometheus.rs"]
 mod prometheus;
 #[path = "fleets/systemd.rs"]
