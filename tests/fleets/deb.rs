@@ -39,7 +39,7 @@ fn build_deb() -> PathBuf {
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).unwrap();
     let (ok, out) = run(Command::new("cargo")
-        .args(["deb", "--no-build", "--no-strip", "--output"])
+        .args(["deb", "--no-build", "--strip", "--output"])
         .arg(&out_dir)
         .current_dir(repo()));
     assert!(ok, "cargo deb: {out}");
@@ -79,7 +79,7 @@ fn deb_is_lintian_clean_installs_into_a_fresh_root_and_purges_clean() {
     assert!(ok, "packaging/deb-test.sh:\n{out}");
     for promised in [
         "/usr/bin/bootvet",
-        "/lib/systemd/system/bootvet-check.timer",
+        "/usr/lib/systemd/system/bootvet-check.timer",
     ] {
         assert!(out.contains(&format!("installed: {promised}\n")), "{out}");
     }
