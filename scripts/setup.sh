@@ -36,6 +36,10 @@ packages=(
   ntfs-3g            # mkntfs
   xorriso            # iso9660
   lvm2               # the root-lvm scenario (privileged): pvcreate on a loop device
+  systemd            # tests/fleets.rs: systemd-analyze verify of packaging/systemd/
+  prometheus         # tests/fleets.rs: promtool check/test rules of packaging/prometheus/
+  prometheus-node-exporter  # tests/fleets.rs: node_exporter serves bootvet's textfile
+  ansible-core       # tests/fleets.rs: ansible-playbook runs packaging/ansible/reboot-gate.yml
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
 )
 

@@ -91,7 +91,9 @@ pub struct CheckArgs {
 
     /// Check the machine captured in FILE by --dump-facts instead of reading
     /// disks (the flags that choose what to read applied when it was captured).
-    #[arg(long, value_name = "FILE", conflicts_with_all = [
+    /// A directory: every *.json facts file in it, one line per machine and a
+    /// summary (JSON schema `bootvet.fleet/1`); the exit status is the worst.
+    #[arg(long, value_name = "FILE|DIR", conflicts_with_all = [
         "config", "images", "boot_dir", "platform", "grub_flavour", "deep",
         "root_bus", "bios_lba_limit", "memory", "dump_facts",
     ])]
@@ -141,6 +143,9 @@ fn write_metrics(path: &Path, text: &str) -> bool {
 
 fn check(args: &CheckArgs) -> Result<u8, String> {
     if let Some(path) = &args.facts {
+        if path.is_dir() {
+            return super::fleet::run(args, path);
+        }
         let facts = boot_facts_file::load(path).map_err(|e| e.to_string())?;
         return report(args, &facts);
     }

@@ -30,6 +30,7 @@ mod check;
 mod devices;
 mod entries;
 mod explain;
+mod fleet;
 mod generate;
 mod hook;
 mod inspect;

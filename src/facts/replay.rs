@@ -17,16 +17,29 @@ struct FactsFile {
     schema: String,
     /// The bootvet that gathered them, for whoever reads a bug report.
     gathered_by: String,
+    /// The machine's host name, when the facts were gathered live (a disk image
+    /// is not the machine bootvet runs on): `check --facts DIR` names machines
+    /// by it. Absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hostname: Option<String>,
     facts: BootFacts,
     /// `facts.menu.files[i]`'s text (bytes that are not UTF-8 become U+FFFD).
     config_texts: Vec<String>,
 }
 
-/// The facts file's text (pretty JSON, with a final newline).
-pub fn to_text(facts: &BootFacts) -> Result<String, String> {
+/// A facts file read back.
+pub struct Replayed {
+    pub facts: BootFacts,
+    pub hostname: Option<String>,
+}
+
+/// The facts file's text (pretty JSON, with a final newline); `hostname`: the
+/// machine's, when the facts are the live system's.
+pub fn to_text(facts: &BootFacts, hostname: Option<&str>) -> Result<String, String> {
     let file = FactsFile {
         schema: CHECK_FACTS_SCHEMA.to_string(),
         gathered_by: format!("bootvet {}", env!("CARGO_PKG_VERSION")),
+        hostname: hostname.map(str::to_string),
         facts: facts.clone(),
         config_texts: facts
             .menu
@@ -43,6 +56,11 @@ pub fn to_text(facts: &BootFacts) -> Result<String, String> {
 /// Reads a facts file's text back; its storage then says it is a replay of
 /// `file` (the name the facts were read from).
 pub fn from_text(text: &str, file: &str) -> Result<BootFacts, String> {
+    read(text, file).map(|r| r.facts)
+}
+
+/// `from_text`, with the host name the file carries.
+pub fn read(text: &str, file: &str) -> Result<Replayed, String> {
     // The schema first, so an old or foreign file gets a clear word rather than
     // serde's complaint about the first field it does not know.
     #[derive(Deserialize)]
@@ -76,7 +94,10 @@ pub fn from_text(text: &str, file: &str) -> Result<BootFacts, String> {
     }
     let source = std::mem::replace(&mut facts.storage.source, Source::Images);
     facts.storage.source = replayed(source, file);
-    Ok(facts)
+    Ok(Replayed {
+        facts,
+        hostname: parsed.hostname,
+    })
 }
 
 /// The source of facts read back from `file`. A replay of a replay still says

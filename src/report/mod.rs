@@ -6,6 +6,7 @@ pub mod check;
 pub mod color;
 pub mod devices;
 pub mod entries;
+pub mod fleet;
 pub mod links;
 pub mod prometheus;
 pub mod syntax;
