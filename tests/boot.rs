@@ -51,6 +51,18 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("kernel-cut-tail", &["pc", "efi"], 512),
     ("kernel-cut-payload", &["pc", "efi"], 512),
     ("big-initrd", &["pc", "efi"], 256),
+    // fixtures/boot/matrix.sh: Debian's own initramfs (mkinitramfs), then machines
+    // that differ. The initramfs and the root's stack do not depend on the firmware:
+    // those run on pc only; memory and disk order do, so both.
+    ("deb-healthy", &["pc", "efi"], 512),
+    ("deb-root-uuid-unknown", &["pc"], 512),
+    ("deb-init-missing", &["pc"], 512),
+    ("deb-no-root-driver", &["pc"], 512),
+    ("deb-ram-4g", &["pc", "efi"], 4096),
+    ("deb-two-disks", &["pc", "efi"], 512),
+    ("deb-root-lvm", &["pc"], 512),
+    ("deb-root-btrfs", &["pc"], 512),
+    ("deb-root-xfs", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -97,7 +109,7 @@ fn debian_kernel() -> Option<PathBuf> {
 fn images_dir(kernel: &Path) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("boot-images");
     let mut stamp = kernel.display().to_string();
-    for f in ["build.sh", "initrd-init.sh", "root-init.sh"] {
+    for f in ["build.sh", "matrix.sh", "initrd-init.sh", "root-init.sh"] {
         let text = std::fs::read_to_string(repo().join("fixtures/boot").join(f))
             .expect("read fixtures/boot scripts");
         stamp.push_str(&text);
@@ -111,10 +123,21 @@ fn images_dir(kernel: &Path) -> PathBuf {
     dir
 }
 
-fn build(images: &Path, kernel: &Path, case: &Case) -> PathBuf {
+/// The case's disks in the firmware's order: the image, and the second disk when
+/// build.sh wrote one (`SCENARIO-PLATFORM.disk2.img`).
+fn disks(img: &Path) -> Vec<PathBuf> {
+    let second = img.with_extension("disk2.img");
+    let mut disks = vec![img.to_path_buf()];
+    if second.exists() {
+        disks.push(second);
+    }
+    disks
+}
+
+fn build(images: &Path, kernel: &Path, case: &Case) -> Vec<PathBuf> {
     let img = images.join(format!("{}-{}.img", case.scenario, case.platform));
     if img.exists() {
-        return img;
+        return disks(&img);
     }
     let out = Command::new("bash")
         .arg(repo().join("fixtures/boot/build.sh"))
@@ -131,17 +154,17 @@ fn build(images: &Path, kernel: &Path, case: &Case) -> PathBuf {
         case.platform,
         String::from_utf8_lossy(&out.stderr)
     );
-    img
+    disks(&img)
 }
 
 /// Build, check, boot, compare: one row of the results.
 fn run_case(images: &Path, kernel: &Path, case: &Case) -> Row {
-    let img = build(images, kernel, case);
-    let said = verdict::check(&img, &case.platform, case.memory_mib);
+    let disks = build(images, kernel, case);
+    let said = verdict::check(&disks, &case.platform, case.memory_mib);
     let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("boot-runs")
         .join(format!("{}-{}", case.scenario, case.platform));
-    let boot = qemu::boot(&img, &case.platform, case.memory_mib, &work);
+    let boot = qemu::boot(&disks, &case.platform, case.memory_mib, &work);
     let _ = std::fs::write(work.join("screen.txt"), boot.screen.join("\n"));
     let printed = format!(
         "{}\n{}",
