@@ -36,6 +36,7 @@ packages=(
   ntfs-3g            # mkntfs
   xorriso            # iso9660
   lvm2               # the root-lvm scenario (privileged): pvcreate on a loop device
+  cryptsetup-initramfs  # tests/boot.rs deb-root-luks: mkinitramfs's cryptroot hook (key file in the initrd)
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
 )
 

@@ -63,6 +63,15 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("deb-root-lvm", &["pc"], 512),
     ("deb-root-btrfs", &["pc"], 512),
     ("deb-root-xfs", &["pc"], 512),
+    ("deb-root-luks", &["pc"], 512),
+    ("deb-root-lvm-no-lvm", &["pc"], 512),
+    ("deb-root-luks-no-cryptsetup", &["pc"], 512),
+    // From fixtures/scenarios (the others: fixtures/boot/README.md says why not).
+    ("deb-init-dangling", &["pc"], 512),
+    ("deb-init-relative", &["pc"], 512),
+    ("search-uuid-stale", &["pc"], 512),
+    ("search-uuid-unknown", &["pc"], 512),
+    ("grubenv-corrupt", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {
