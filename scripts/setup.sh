@@ -40,6 +40,7 @@ packages=(
   prometheus         # tests/fleets.rs: promtool check/test rules of packaging/prometheus/
   prometheus-node-exporter  # tests/fleets.rs: node_exporter serves bootvet's textfile
   ansible-core       # tests/fleets.rs: ansible-playbook runs packaging/ansible/reboot-gate.yml
+  cryptsetup-initramfs  # tests/boot.rs deb-root-luks: mkinitramfs's cryptroot hook (key file in the initrd)
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
 )
 

@@ -5,6 +5,18 @@
 pub const MARKER: &str = "bootvet-boot-marker:";
 /// Every message of the busybox initramfs's /init starts with this.
 const INITRAMFS: &str = "bootvet-initramfs:";
+/// The first words Debian's initramfs-tools (0.142) prints when it gives up:
+/// scripts/local's local_device_setup (`Gave up waiting for ${name} device.  Common
+/// problems:`, then panic "ALERT!  ${dev_id} does not exist.  Dropping to a shell!"),
+/// init's `Target filesystem doesn't have requested ${init}.` and `No init found.`;
+/// panic() ends in the `(initramfs)` shell.
+const DEBIAN_INITRAMFS: &[&str] = &[
+    "Gave up waiting for ",
+    "ALERT!  ",
+    "Target filesystem doesn't have requested ",
+    "No init found.",
+    "(initramfs)",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -140,6 +152,14 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
     } else if let Some(l) = lines.iter().find(|l| l.contains(INITRAMFS)) {
         (Outcome::InitramfsShell, Some(l.to_string()), true)
     } else if let Some(l) = lines.iter().find_map(|l| {
+        DEBIAN_INITRAMFS
+            .iter()
+            .find_map(|m| l.find(m))
+            .map(|at| l[at..].to_string())
+    }) {
+        // Debian's own words: compared with bootvet's like GRUB's and the kernel's.
+        (Outcome::InitramfsShell, Some(l), false)
+    } else if let Some(l) = lines.iter().find_map(|l| {
         l.find("Kernel panic - not syncing")
             .map(|at| l[at..].trim_end_matches(" ]---").to_string())
     }) {
@@ -250,5 +270,33 @@ mod tests {
         );
         assert_eq!(o.outcome, Outcome::InitramfsShell);
         assert!(o.by_initramfs);
+    }
+
+    #[test]
+    fn debian_initramfs_words_are_compared() {
+        let serial = "Begin: Running /scripts/local-block ... done.\r\n\
+                      Gave up waiting for root file system device.  Common problems:\r\n\
+                       - Boot args (cat /proc/cmdline)\r\n\
+                      ALERT!  UUID=1111 does not exist.  Dropping to a shell!\r\n\
+                      (initramfs) ";
+        let o = classify(serial, &[], false);
+        assert_eq!(o.outcome, Outcome::InitramfsShell);
+        assert!(!o.by_initramfs);
+        assert_eq!(
+            o.line.as_deref(),
+            Some("Gave up waiting for root file system device.  Common problems:")
+        );
+        let o = classify(
+            "[    3.1] Target filesystem doesn't have requested /sbin/init.\n/ # ",
+            &[],
+            false,
+        );
+        assert_eq!(
+            (o.outcome, o.line.as_deref()),
+            (
+                Outcome::InitramfsShell,
+                Some("Target filesystem doesn't have requested /sbin/init.")
+            )
+        );
     }
 }

@@ -31,9 +31,10 @@ const QUIET: Duration = Duration::from_secs(100);
 const SETTLE: Duration = Duration::from_secs(2);
 const PRESS_ANY_KEY: &str = "Press any key to continue...";
 
-/// Boots `image` (never written: `snapshot=on`) on `platform` with `memory_mib`;
-/// `work` holds the logs, the monitor socket and the copy of the OVMF variable store.
-pub fn boot(image: &Path, platform: &str, memory_mib: u32, work: &Path) -> Boot {
+/// Boots `disks` (the first is the firmware's first; never written: `snapshot=on`) on
+/// `platform` with `memory_mib`; `work` holds the logs, the monitor socket and the
+/// copy of the OVMF variable store.
+pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> Boot {
     std::fs::create_dir_all(work).expect("create the boot's work directory");
     let serial_log = work.join("serial.log");
     let monitor = work.join("monitor.sock");
@@ -54,12 +55,13 @@ pub fn boot(image: &Path, platform: &str, memory_mib: u32, work: &Path) -> Boot 
         .args(["-vga", "std", "-serial"])
         .arg(format!("file:{}", serial_log.display()))
         .arg("-monitor")
-        .arg(format!("unix:{},server=on,wait=off", monitor.display()))
-        .arg("-drive")
-        .arg(format!(
+        .arg(format!("unix:{},server=on,wait=off", monitor.display()));
+    for disk in disks {
+        cmd.arg("-drive").arg(format!(
             "file={},format=raw,if=virtio,snapshot=on",
-            image.display()
+            disk.display()
         ));
+    }
     if platform == "efi" {
         let vars = work.join("OVMF_VARS.fd");
         std::fs::copy(OVMF_VARS, &vars).expect("copy OVMF_VARS_4M.fd");

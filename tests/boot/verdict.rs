@@ -1,7 +1,7 @@
 //! What bootvet says about an image: its exit status and the lines it says GRUB or
 //! the kernel will print for the entry that boots next.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
 
 #[derive(Clone, Debug)]
@@ -13,17 +13,17 @@ pub struct Said {
     pub will_print: Vec<String>,
 }
 
-/// `bootvet check --image IMAGE --platform PLATFORM --memory MEM --json`.
-pub fn check(image: &Path, platform: &str, memory_mib: u32) -> Said {
-    let out = Command::new(env!("CARGO_BIN_EXE_bootvet"))
-        .args(["check", "--json", "--platform", platform])
+/// `bootvet check --image DISK… --platform PLATFORM --memory MEM --json`, the disks
+/// in the firmware's order (as QEMU is given them).
+pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootvet"));
+    cmd.args(["check", "--json", "--platform", platform])
         .arg("--memory")
-        .arg(format!("{memory_mib}M"))
-        .arg("--image")
-        .arg(image)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run bootvet");
+        .arg(format!("{memory_mib}M"));
+    for disk in disks {
+        cmd.arg("--image").arg(disk);
+    }
+    let out = cmd.env("NO_COLOR", "1").output().expect("run bootvet");
     let exit = out.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let Ok(doc) = serde_json::from_str::<serde_json::Value>(&stdout) else {
