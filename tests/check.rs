@@ -670,6 +670,23 @@ fn scenarios_give_their_findings_and_exit_statuses() {
             &[("BV4205", Some("0")), ("BV4205", Some("1>0"))],
         ),
         ("init-relative", 0, &[]),
+        (
+            "fstab-efi-stale",
+            3,
+            &[("BV4206", Some("0")), ("BV4206", Some("1>0"))],
+        ),
+        ("fstab-efi-nofail", 0, &[]),
+        (
+            "crypttab-missing",
+            3,
+            &[("BV4207", Some("0")), ("BV4207", Some("1>0"))],
+        ),
+        (
+            "fstab-root-other",
+            0,
+            &[("BV4208", Some("0")), ("BV4208", Some("1>0"))],
+        ),
+        ("fstab-ok", 0, &[]),
         ("default-points-nowhere", 0, &[("BV2001", None)]),
         ("grubenv-corrupt", 0, &[("BV2002", None)]),
         ("mbr-logical-boot", 0, &[]),
@@ -735,6 +752,19 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         doc.findings[0].will_print,
         ["Target filesystem doesn't have requested /sbin/init."]
     );
+    // A stale /boot/efi UUID: systemd's device unit name (as `systemd-escape -p
+    // --suffix=device` writes it), the failed dependencies, emergency mode.
+    let (_, doc) = check_json(&["fstab-efi-stale"], None, &[]);
+    assert_eq!(
+        doc.findings[0].will_print[..3],
+        [
+            "[ TIME ] Timed out waiting for device dev-disk-by\\x2duuid-9A3F\\x2d11C2.device.",
+            "[DEPEND] Dependency failed for /boot/efi.",
+            "[DEPEND] Dependency failed for Local File Systems.",
+        ]
+    );
+    assert!(doc.findings[0].will_print[3].starts_with("You are in emergency mode."));
+    assert!(doc.findings[0].fix.contains("nofail"));
     let (_, doc) = check_json(&["default-points-nowhere"], None, &[]);
     assert!(
         doc.findings[0]
