@@ -207,6 +207,12 @@ fn crypttab_line(storage: &Storage, f: Fields) -> TabLine {
 /// What a device name designates on the disks, saying "unknown" wherever the
 /// name is made at boot or could sit inside something bootvet does not open.
 pub fn device(storage: &Storage, source: &str) -> TabDevice {
+    // A swap file (`/swapfile none swap sw`) or a directory: no device unit.
+    if source.starts_with('/') && !source.starts_with("/dev/") {
+        return TabDevice::NotADevice {
+            why: format!("{source} is a file or directory, not a device"),
+        };
+    }
     let kernel_name = source.starts_with("/dev/")
         && !source.starts_with("/dev/disk/by-uuid/")
         && !source.starts_with("/dev/disk/by-label/")
