@@ -711,6 +711,28 @@ fn scenarios_give_their_findings_and_exit_statuses() {
             &[("BV4205", Some("0")), ("BV4205", Some("1>0"))],
         ),
         ("init-relative", 0, &[]),
+        (
+            "fstab-efi-stale",
+            3,
+            &[("BV4206", Some("0")), ("BV4206", Some("1>0"))],
+        ),
+        ("fstab-efi-nofail", 0, &[]),
+        (
+            "crypttab-missing",
+            3,
+            &[("BV4207", Some("0")), ("BV4207", Some("1>0"))],
+        ),
+        (
+            "fstab-root-other",
+            0,
+            &[("BV4208", Some("0")), ("BV4208", Some("1>0"))],
+        ),
+        ("fstab-ok", 0, &[]),
+        ("menu-recordfail", 0, &[("BV2101", Some("0"))]),
+        ("menu-recordfail-clear", 0, &[]),
+        ("menu-timeout-forever", 0, &[("BV2101", Some("0"))]),
+        ("menu-superusers", 0, &[("BV2102", Some("0"))]),
+        ("menu-superusers-unrestricted", 0, &[]),
         ("default-points-nowhere", 0, &[("BV2001", None)]),
         ("grubenv-corrupt", 0, &[("BV2002", None)]),
         ("mbr-logical-boot", 0, &[]),
@@ -776,6 +798,32 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         doc.findings[0].will_print,
         ["Target filesystem doesn't have requested /sbin/init."]
     );
+    // A stale /boot/efi UUID: systemd's device unit name (as `systemd-escape -p
+    // --suffix=device` writes it), the failed dependencies, emergency mode.
+    let (_, doc) = check_json(&["fstab-efi-stale"], None, &[]);
+    assert_eq!(
+        doc.findings[0].will_print[..3],
+        [
+            "[ TIME ] Timed out waiting for device dev-disk-by\\x2duuid-9A3F\\x2d11C2.device.",
+            "[DEPEND] Dependency failed for /boot/efi.",
+            "[DEPEND] Dependency failed for Local File Systems.",
+        ]
+    );
+    assert!(doc.findings[0].will_print[3].starts_with("You are in emergency mode."));
+    assert!(doc.findings[0].fix.contains("nofail"));
+    // Nobody at the console: the waits that never end fail the next boot.
+    for (name, exit) in [
+        ("menu-recordfail", 3),
+        ("menu-recordfail-clear", 0),
+        ("menu-timeout-forever", 3),
+        ("menu-superusers", 3),
+        ("menu-superusers-unrestricted", 0),
+    ] {
+        let (code, doc) = check_json(&[name], None, &["--unattended"]);
+        assert_eq!((name, code), (name, exit), "{:?}", codes(&doc));
+    }
+    let (_, doc) = check_json(&["menu-superusers"], None, &[]);
+    assert_eq!(doc.findings[0].will_print, ["Enter username: "]);
     let (_, doc) = check_json(&["default-points-nowhere"], None, &[]);
     assert!(
         doc.findings[0]

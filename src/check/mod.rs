@@ -18,11 +18,33 @@ use crate::facts::BootFacts;
 /// What every check is handed.
 pub struct Context<'a> {
     pub facts: &'a BootFacts,
+    /// `check --unattended`: nobody is at the console.
+    pub unattended: bool,
 }
 
 /// Runs every registered check, in code order.
 pub fn run(facts: &BootFacts) -> Vec<Finding> {
-    let cx = Context { facts };
+    run_checks(facts, false)
+}
+
+/// `check --unattended`: every check, for a machine nobody is at the console
+/// of. A boot that waits for a person fails: the BV21xx warnings (the menu
+/// forever, a password, `read`) become errors, and a menu with no `timeout`
+/// at all — usual in hand-written configs, so not reported otherwise — is
+/// one. Waits that end by themselves stay what they are (info).
+pub fn run_unattended(facts: &BootFacts) -> Vec<Finding> {
+    let mut findings = run_checks(facts, true);
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.code.starts_with("BV21") && f.severity == Severity::Warning)
+    {
+        finding.severity = Severity::Error;
+    }
+    findings
+}
+
+fn run_checks(facts: &BootFacts, unattended: bool) -> Vec<Finding> {
+    let cx = Context { facts, unattended };
     let mut findings = Vec::new();
     for check in registry::CHECKS {
         (check.run)(&cx, &mut findings);

@@ -79,6 +79,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Nobody is at the console (servers, fleets): a boot that waits for a
+    /// person — the menu with no timeout, a password, `read` — fails (exit 3).
+    #[arg(long)]
+    pub unattended: bool,
+
     /// Also write the verdict as Prometheus metrics (node_exporter textfile
     /// collector format) to FILE, atomically; written on exit 2 too.
     #[arg(long, value_name = "FILE")]
@@ -187,7 +192,11 @@ fn plan_of(args: &CheckArgs) -> Plan {
 
 /// Runs the checks over gathered (or replayed) facts and says the verdict.
 fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
-    let findings = check::run(facts);
+    let findings = if args.unattended {
+        check::run_unattended(facts)
+    } else {
+        check::run(facts)
+    };
     let mut report = check::evaluate(facts, findings, args.strict);
     if !args.entries.is_empty() {
         select_entries(facts, &mut report, &args.entries, args.strict)?;

@@ -11,6 +11,7 @@
 //! Every field serialized with `skip_serializing_if` reads back with `default`.
 
 pub mod files;
+pub mod fstab;
 pub mod host;
 pub mod init;
 pub mod kernel;
@@ -74,6 +75,10 @@ pub struct RootFact {
     /// match only); empty in facts files written before they were read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inits: Vec<init::InitFact>,
+    /// `/etc/fstab` and `/etc/crypttab` on that filesystem (one match only);
+    /// `None` in facts files written before they were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tabs: Option<fstab::TabsFact>,
 }
 impl BootFacts {
     /// The fact for a file an entry names.

@@ -382,6 +382,43 @@ pub struct Menu {
     pub modules: Vec<String>,
     pub files: Vec<ConfigFile>,
     pub notes: Vec<Note>,
+    /// What decides whether the next boot waits for a person (GRUB's
+    /// `run_menu`, `is_authenticated`, `read`).
+    #[serde(default, skip_serializing_if = "MenuWait::is_empty")]
+    pub wait: MenuWait,
+}
+
+/// The variables GRUB's menu reads when it is shown, as grub.cfg (and the
+/// grubenv it loads) leave them, and the commands outside the entries that
+/// wait for a person or a clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuWait {
+    /// `$timeout` depends on something bootvet could not decide.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub timeout_unknown: bool,
+    /// `$timeout_style` (`menu`, `countdown`, `hidden`), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_style: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub timeout_style_unknown: bool,
+    /// `$superusers`, when set (even empty: GRUB then lets nobody in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superusers: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub superusers_unknown: bool,
+    /// `$recordfail` when the menu is shown (Ubuntu's 00_header reads it from
+    /// the grubenv), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordfail: Option<String>,
+    /// `read` and `sleep` run while grub.cfg is read, outside any entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<EntryCommand>,
+}
+
+impl MenuWait {
+    pub fn is_empty(&self) -> bool {
+        *self == MenuWait::default()
+    }
 }
 
 impl Menu {

@@ -87,6 +87,7 @@ pub fn gather(
         }
     }
     super::init_files::gather_inits(&menu, files, &mut roots);
+    super::fstab_files::gather_tabs(files, &mut roots);
     let kernels = kernel_roots
         .into_iter()
         .map(|(index, wanted)| {
@@ -317,6 +318,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             resolution: Resolution::None,
             filesystems: Vec::new(),
             inits: Vec::new(),
+            tabs: None,
         };
     }
     match Query::parse(value) {
@@ -333,6 +335,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
                 resolution,
                 filesystems,
                 inits: Vec::new(),
+                tabs: None,
             }
         }
         Err(why) => RootFact {
@@ -341,6 +344,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             resolution: Resolution::None,
             filesystems: Vec::new(),
             inits: Vec::new(),
+            tabs: None,
         },
     }
 }

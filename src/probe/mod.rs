@@ -18,6 +18,7 @@ pub mod blkid;
 pub mod boot_facts_file;
 pub mod disk_files;
 pub mod fs;
+pub mod fstab_files;
 pub mod fuzz_support;
 pub mod gather;
 pub mod grub_names;

@@ -158,7 +158,8 @@ impl Eval<'_> {
             self.assign(n, v, call.args[0].known);
             return Truth::True;
         }
-        if self.in_entry() {
+        // `sleep` is kept outside entries too: it delays the menu (BV2103).
+        if self.in_entry() || name == "sleep" {
             self.record_other(call);
         }
         if HARMLESS.contains(&name) {

@@ -128,8 +128,11 @@ impl Eval<'_> {
                         | CommandKind::Chainloader { .. }
                         | CommandKind::Load { .. }
                 );
+                let waits = matches!(&cmd.kind, CommandKind::Other { name, .. } if name == "read" || name == "sleep");
                 if loads && self.top_level.len() < 1_000 {
                     self.top_level.push(cmd);
+                } else if waits && self.waits.len() < 1_000 {
+                    self.waits.push(cmd);
                 }
             }
         }

@@ -173,6 +173,8 @@ struct Eval<'f> {
     sinks: Vec<Sink>,
     /// Loader commands run outside any entry, while the config is read.
     top_level: Vec<EntryCommand>,
+    /// `read`/`sleep` outside any entry (`MenuWait::commands`).
+    waits: Vec<EntryCommand>,
     /// Modules `insmod`ed outside any entry.
     modules: Vec<String>,
     /// Set when a top-level `configfile` showed its own menu.
@@ -220,6 +222,7 @@ impl<'f> Eval<'f> {
             flow: None,
             sinks: Vec::new(),
             top_level: Vec::new(),
+            waits: Vec::new(),
             modules: Vec::new(),
             replaced: None,
         };
@@ -258,7 +261,9 @@ impl<'f> Eval<'f> {
                 Some(self.top_level[0].location),
             );
         }
+        let wait = self.menu_wait();
         Menu {
+            wait,
             platform: self.opts.platform,
             flavour: self.opts.flavour,
             entries,
@@ -270,6 +275,30 @@ impl<'f> Eval<'f> {
             modules: self.modules,
             files: self.out_files,
             notes: self.notes,
+        }
+    }
+
+    /// The variables `run_menu` reads, as the environment leaves them.
+    fn menu_wait(&mut self) -> MenuWait {
+        let var = |ev: &Self, name: &str| {
+            let v = ev.get(name);
+            (
+                ev.is_set(name).then(|| v.text.clone()),
+                ev.is_set(name) && !v.known,
+            )
+        };
+        let (_, timeout_unknown) = var(self, "timeout");
+        let (timeout_style, timeout_style_unknown) = var(self, "timeout_style");
+        let (superusers, superusers_unknown) = var(self, "superusers");
+        let (recordfail, _) = var(self, "recordfail");
+        MenuWait {
+            timeout_unknown,
+            timeout_style,
+            timeout_style_unknown,
+            superusers,
+            superusers_unknown,
+            recordfail,
+            commands: std::mem::take(&mut self.waits),
         }
     }
 

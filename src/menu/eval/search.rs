@@ -223,6 +223,9 @@ impl Eval<'_> {
 
     /// `read VAR…`: whatever is typed at boot.
     pub(super) fn cmd_read(&mut self, call: &Call) -> Truth {
+        // Kept, in an entry or outside: `read` waits for a line typed at the
+        // console (commands/read.c loops on grub_getkey until Enter), BV2103.
+        self.record_other(call);
         for a in call.rest() {
             self.set_var(
                 &a.text,

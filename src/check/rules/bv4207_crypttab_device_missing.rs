@@ -1,0 +1,122 @@
+use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::fstab::{TabDevice, TabLine};
+
+use super::mounts::{Timeout, Wait, device_timeout, emergency_lines, fstab_wait, timeout_lines};
+
+pub const INFO: CheckInfo = CheckInfo {
+    code: "BV4207",
+    name: "crypttab-device-missing",
+    severity: Severity::Error,
+    link: Link::Root,
+    summary: "an /etc/crypttab line the boot opens names a device that is not on the disks",
+    fix: "put the encrypted device's current UUID (`blkid`) in /etc/crypttab, or add `nofail` (crypttab and the fstab line using it)",
+    doc: "## What it checks
+Every line of `/etc/crypttab` on the root filesystem an entry boots that
+systemd's cryptsetup-generator opens at boot (not `noauto`, not `nofail`): its
+device (`UUID=`, `PARTUUID=`, `/dev/disk/by-*`…) must be on the disks. Kernel
+names and names inside containers bootvet does not open are not judged.
+
+## Why it breaks the boot
+`systemd-cryptsetup@NAME.service` binds to the device unit and waits for it
+(90 s, or `x-systemd.device-timeout=`). When the device never comes, the
+service fails its dependency, and so does `cryptsetup.target` (Local Encrypted
+Volumes). When an fstab line the boot requires mounts `/dev/mapper/NAME`,
+`local-fs.target` fails too and the boot stops in emergency mode; otherwise
+(encrypted swap, a `nofail` mount) the boot goes on after the wait.
+
+## Example
+    cryptdata  UUID=0d1c…  none  luks       # the disk was replaced
+    /dev/mapper/cryptdata  /srv  ext4  defaults  0 2
+
+## Fix
+Put the encrypted device's current UUID (`blkid`) in /etc/crypttab, or add
+`nofail` to the crypttab line and to the fstab line that mounts it.",
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (entry, command, _, root, fact) in super::entries_with_root(cx) {
+        let Some(tabs) = &fact.tabs else {
+            continue;
+        };
+        for line in tabs.crypttab.lines() {
+            if line.device != TabDevice::Missing || line.has("noauto") || line.has("nofail") {
+                continue;
+            }
+            let mapper = format!("/dev/mapper/{}", line.target);
+            let users: Vec<&TabLine> = tabs
+                .fstab
+                .lines()
+                .iter()
+                .filter(|f| f.source == mapper)
+                .collect();
+            let required = users
+                .iter()
+                .find(|f| matches!(fstab_wait(f), Wait::Required { .. }));
+            let timeout = device_timeout(line);
+            let mut failed = vec![
+                format!("Cryptography Setup for {}", line.target),
+                "Local Encrypted Volumes".to_string(),
+            ];
+            let (severity, ending) = match (timeout, required) {
+                (Timeout::Forever, _) => (
+                    Severity::Error,
+                    "the boot waits for it forever (no device timeout)".to_string(),
+                ),
+                (Timeout::Seconds(s), Some(f)) => {
+                    failed.push(f.target.clone());
+                    failed.push("Local File Systems".into());
+                    (
+                        Severity::Error,
+                        format!(
+                            "{} is mounted from it, so after {s} s the boot stops in emergency mode",
+                            f.target
+                        ),
+                    )
+                }
+                (Timeout::Seconds(s), None) => (
+                    Severity::Warning,
+                    format!("the boot waits {s} s for it, then goes on without {mapper}"),
+                ),
+            };
+            let mut lines = Vec::new();
+            if let Timeout::Seconds(_) = timeout {
+                lines = timeout_lines(&line.source, &failed);
+                if required.is_some() {
+                    lines.extend(emergency_lines());
+                }
+            }
+            let mut finding = Finding::new(
+                &INFO,
+                format!(
+                    "/etc/crypttab line {} ({} from {}) on root={root} names a device that is not on the disks; {ending}",
+                    line.line, line.target, line.source
+                ),
+            )
+            .severity(severity)
+            .entry(entry)
+            .at(command.location)
+            .evidence(format!(
+                "/etc/crypttab:{}: {} {} {} {}",
+                line.line,
+                line.target,
+                line.source,
+                line.kind,
+                line.options.join(",")
+            ));
+            for f in &users {
+                finding = finding.evidence(format!(
+                    "/etc/fstab:{}: {} {} mounts it",
+                    f.line, f.source, f.target
+                ));
+            }
+            finding = finding.prints_all(lines).fix(format!(
+                "in /etc/crypttab line {}, put the encrypted device's current UUID (`blkid`) instead of {}, or add `nofail` to it{}",
+                line.line,
+                line.source,
+                if users.is_empty() { "" } else { " and to the fstab line that mounts it" }
+            ));
+            out.push(finding);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! What systemd does with an fstab or crypttab line at boot, shared by BV4206,
+//! BV4207 and BV4208: whether the boot waits for the line's device, how long,
+//! and what the console shows when the device never comes. Modelled on
+//! systemd's `fstab-generator.c` (`noauto`, `nofail`, `x-systemd.automount`,
+//! `x-systemd.device-timeout=` written as the device unit's
+//! `JobRunningTimeoutSec=`, swap lines `RequiredBy=swap.target`, network
+//! filesystems under `remote-fs.target`), `cryptsetup-generator.c` and
+//! `unit-name.c` (`unit_name_path_escape`).
+
+use crate::facts::fstab::{NETWORK_FS, TabLine};
+
+/// systemd's `DefaultTimeoutStartSec`, which device units take as their job
+/// timeout unless `x-systemd.device-timeout=` says otherwise.
+pub(super) const DEFAULT_DEVICE_TIMEOUT: u64 = 90;
+
+/// How the boot treats a line whose device does not come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Wait {
+    /// `local-fs.target` requires it: after the timeout, emergency mode.
+    Required { timeout: Timeout },
+    /// The boot waits, then goes on without it (swap, crypttab without a
+    /// required mount).
+    Delay { timeout: Timeout },
+    /// Not waited for at boot: `noauto`, `nofail`, automount, network.
+    Not { why: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Timeout {
+    Seconds(u64),
+    /// `x-systemd.device-timeout=0` or `infinity`: no job timeout at all.
+    Forever,
+}
+
+/// `x-systemd.device-timeout=`, read as systemd's `parse_sec` reads it (plain
+/// seconds, or a number with s/sec/ms/min/m/h); `None` when unreadable.
+pub(super) fn device_timeout(line: &TabLine) -> Timeout {
+    let Some(text) = line.option("x-systemd.device-timeout") else {
+        return Timeout::Seconds(DEFAULT_DEVICE_TIMEOUT);
+    };
+    let text = text.trim();
+    if text == "infinity" {
+        return Timeout::Forever;
+    }
+    let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let Ok(n) = digits.parse::<u64>() else {
+        return Timeout::Seconds(DEFAULT_DEVICE_TIMEOUT);
+    };
+    let seconds = match text[digits.len()..].trim() {
+        "" | "s" | "sec" | "second" | "seconds" => n,
+        "ms" | "msec" => n.div_ceil(1000),
+        "m" | "min" | "minute" | "minutes" => n.saturating_mul(60),
+        "h" | "hr" | "hour" | "hours" => n.saturating_mul(3600),
+        _ => return Timeout::Seconds(DEFAULT_DEVICE_TIMEOUT),
+    };
+    if seconds == 0 {
+        Timeout::Forever
+    } else {
+        Timeout::Seconds(seconds)
+    }
+}
+
+/// How the boot treats one fstab line.
+pub(super) fn fstab_wait(line: &TabLine) -> Wait {
+    let not = |why: &str| Wait::Not { why: why.into() };
+    if line.has("noauto") {
+        return not("noauto: not mounted at boot");
+    }
+    if line.has("x-systemd.automount") {
+        return not("x-systemd.automount: mounted on first access, not at boot");
+    }
+    if line.has("_netdev") || NETWORK_FS.contains(&line.kind.as_str()) {
+        return not("a network filesystem (remote-fs.target): no emergency mode");
+    }
+    if line.kind == "swap" {
+        if line.has("nofail") {
+            return not("nofail");
+        }
+        return Wait::Delay {
+            timeout: device_timeout(line),
+        };
+    }
+    if line.has("nofail") {
+        return not("nofail: the boot goes on without it");
+    }
+    Wait::Required {
+        timeout: device_timeout(line),
+    }
+}
+
+/// The path systemd's fstab-generator turns a `TAG=value` source into
+/// (`fstab_node_to_udev_node`).
+pub(super) fn udev_node(source: &str) -> String {
+    for (tag, dir) in [
+        ("UUID=", "by-uuid"),
+        ("LABEL=", "by-label"),
+        ("PARTUUID=", "by-partuuid"),
+        ("PARTLABEL=", "by-partlabel"),
+    ] {
+        if let Some(v) = source.strip_prefix(tag) {
+            let v = v.trim_matches('"');
+            let mut escaped = String::new();
+            // udev's encode_devnode_name: `/` and blanks become \x2f/\x20.
+            for c in v.chars() {
+                if c == '/' || c.is_whitespace() || c == '\\' {
+                    escaped.push_str(&format!("\\x{:02x}", c as u32));
+                } else {
+                    escaped.push(c);
+                }
+            }
+            return format!("/dev/disk/{dir}/{escaped}");
+        }
+    }
+    source.to_string()
+}
+
+/// systemd's `unit_name_path_escape`: the path simplified, outer slashes
+/// dropped, `/` → `-`, a leading `.` and every byte outside `[A-Za-z0-9:_.]`
+/// (including `-` and `\`) as `\xHH`; `/` alone is `-`.
+pub(super) fn unit_name_path_escape(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.is_empty() {
+        return "-".into();
+    }
+    let joined = parts.join("/");
+    let mut out = String::new();
+    for (i, b) in joined.bytes().enumerate() {
+        let plain = b.is_ascii_alphanumeric() || b == b':' || b == b'_' || b == b'.';
+        if b == b'/' {
+            out.push('-');
+        } else if (i == 0 && b == b'.') || !plain {
+            out.push_str(&format!("\\x{b:02x}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+/// The device unit systemd waits for: `dev-disk-by\x2duuid-….device`.
+pub(super) fn device_unit(source: &str) -> String {
+    format!("{}.device", unit_name_path_escape(&udev_node(source)))
+}
+
+/// What the console shows while and after a device does not come: the
+/// device job's timeout (`device.c`, `finished_start_job[JOB_TIMEOUT]`, with
+/// the unit's id as its description: a device never seen has no other), then
+/// each unit that needed it (`Dependency failed for %s.`).
+pub(super) fn timeout_lines(source: &str, failed: &[String]) -> Vec<String> {
+    let mut lines = vec![format!(
+        "[ TIME ] Timed out waiting for device {}.",
+        device_unit(source)
+    )];
+    for unit in failed {
+        lines.push(format!("[DEPEND] Dependency failed for {unit}."));
+    }
+    lines
+}
+
+/// systemd-sulogin-shell's `print_mode("emergency")` (systemd ≥ 240).
+pub(super) fn emergency_lines() -> Vec<String> {
+    vec![
+        "You are in emergency mode. After logging in, type \"journalctl -xb\" to view".into(),
+        "system logs, \"systemctl reboot\" to reboot, \"systemctl default\" or \"exit\"".into(),
+        "to boot into default mode.".into(),
+        "Give root password for maintenance".into(),
+        "(or press Control-D to continue):".into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_names_are_escaped_as_systemd_escape_path_does() {
+        // `systemd-escape -p --suffix=device /dev/disk/by-uuid/1234-ABCD`
+        assert_eq!(
+            device_unit("UUID=1234-ABCD"),
+            "dev-disk-by\\x2duuid-1234\\x2dABCD.device"
+        );
+        assert_eq!(unit_name_path_escape("/"), "-");
+        assert_eq!(unit_name_path_escape("/boot/efi/"), "boot-efi");
+        assert_eq!(unit_name_path_escape("/.hidden/a b"), "\\x2ehidden-a\\x20b");
+        assert_eq!(
+            device_unit("LABEL=my disk"),
+            "dev-disk-by\\x2dlabel-my\\x5cx20disk.device"
+        );
+    }
+}

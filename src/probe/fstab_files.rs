@@ -1,0 +1,321 @@
+//! Reads `/etc/fstab` and `/etc/crypttab` on each root filesystem an entry
+//! mounts, and resolves each line's device against the disks (`resolve`): the
+//! names systemd's generators turn into device units the boot waits for.
+//! Never judges: which lines the boot waits for is the checks' business.
+//!
+//! Parsing follows util-linux's `mnt_table_parse_stream` and systemd's
+//! `fstab-generator`/`cryptsetup-generator`: fields split on blanks, `#` lines
+//! and blank lines skipped, octal escapes (`\040`) decoded, `UUID=`/`LABEL=`/
+//! `PARTUUID=`/`PARTLABEL=` tags, quoted or not.
+
+use std::io::Read;
+
+use super::disk_files::DiskFiles;
+use super::fs::{FileError, VolumeFiles};
+use super::resolve::{Query, resolve};
+use crate::facts::RootFact;
+use crate::facts::fstab::{NETWORK_FS, TabDevice, TabFile, TabLine, TabsFact};
+use crate::facts::storage::Storage;
+use crate::facts::volumes::{Resolution, volumes};
+
+/// fstab and crypttab are short; a longer file is read this far (lines past it
+/// are not judged, never guessed).
+const MAX_TAB_BYTES: u64 = 1 << 20;
+/// Lines kept per file.
+const MAX_TAB_LINES: usize = 4096;
+
+/// Filesystem types that name no block device (the source is a label for
+/// people, a server, or a directory).
+const VIRTUAL: &[&str] = &[
+    "tmpfs",
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "securityfs",
+    "cgroup",
+    "cgroup2",
+    "debugfs",
+    "tracefs",
+    "hugetlbfs",
+    "mqueue",
+    "pstore",
+    "efivarfs",
+    "configfs",
+    "fusectl",
+    "ramfs",
+    "overlay",
+    "binfmt_misc",
+    "autofs",
+    "none",
+    "bpf",
+];
+
+/// Fills `tabs` of every root that resolves to one volume.
+pub fn gather_tabs(files: &DiskFiles<'_>, roots: &mut [RootFact]) {
+    let storage = files.facts();
+    for root in roots.iter_mut() {
+        let Resolution::One(volume) = &root.resolution else {
+            continue;
+        };
+        root.tabs = Some(match files.volume(volume) {
+            Ok(vf) => {
+                let crypttab =
+                    read_tab(vf.as_ref(), "/etc/crypttab", |f| crypttab_line(storage, f));
+                let fstab = read_tab(vf.as_ref(), "/etc/fstab", |f| {
+                    fstab_line(storage, f, crypttab.lines())
+                });
+                TabsFact { fstab, crypttab }
+            }
+            Err(why) => TabsFact {
+                fstab: TabFile::Unknown { why: why.clone() },
+                crypttab: TabFile::Unknown { why },
+            },
+        });
+    }
+}
+
+/// Reads one table and turns each meaningful line into a `TabLine`.
+fn read_tab(vf: &dyn VolumeFiles, path: &str, line: impl Fn(Fields) -> TabLine) -> TabFile {
+    let mut bytes = Vec::new();
+    let read = vf.open(path).and_then(|r| {
+        r.take(MAX_TAB_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| FileError::Io(e.to_string()))
+    });
+    match read {
+        Ok(_) => TabFile::Read {
+            lines: parse(&bytes).into_iter().map(line).collect(),
+        },
+        Err(FileError::NotFound(_)) => TabFile::Absent,
+        Err(e) => TabFile::Unknown {
+            why: format!("{path}: {e}"),
+        },
+    }
+}
+
+/// The fields of one line, escapes decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields {
+    pub line: usize,
+    pub fields: Vec<String>,
+}
+
+/// Splits a table into lines of fields (comments and blank lines dropped).
+pub fn parse(bytes: &[u8]) -> Vec<Fields> {
+    let text = String::from_utf8_lossy(bytes);
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let l = l.trim();
+            if l.is_empty() || l.starts_with('#') {
+                return None;
+            }
+            Some(Fields {
+                line: i + 1,
+                fields: l.split_whitespace().map(unescape).collect(),
+            })
+        })
+        .take(MAX_TAB_LINES)
+        .collect()
+}
+
+/// Decodes `\NNN` octal escapes (getmntent's `\040` for a space).
+fn unescape(field: &str) -> String {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && let Some(oct) = field.get(i + 1..i + 4)
+            && oct.bytes().all(|c| (b'0'..=b'7').contains(&c))
+            && let Ok(v) = u8::from_str_radix(oct, 8)
+        {
+            out.push(v);
+            i += 4;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn field(f: &Fields, i: usize) -> String {
+    f.fields.get(i).cloned().unwrap_or_default()
+}
+
+fn options(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|o| !o.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn fstab_line(storage: &Storage, f: Fields, crypttab: &[TabLine]) -> TabLine {
+    let source = field(&f, 0);
+    let kind = field(&f, 2);
+    let device = if VIRTUAL.contains(&kind.as_str()) || NETWORK_FS.contains(&kind.as_str()) {
+        TabDevice::NotADevice {
+            why: format!("a {kind} filesystem"),
+        }
+    } else if source.contains(":/") || source.starts_with("//") {
+        TabDevice::NotADevice {
+            why: "a network share".into(),
+        }
+    } else if options(&field(&f, 3))
+        .iter()
+        .any(|o| o == "bind" || o == "rbind")
+    {
+        TabDevice::NotADevice {
+            why: "a bind mount".into(),
+        }
+    } else if let Some(name) = source.strip_prefix("/dev/mapper/")
+        && let Some(c) = crypttab.iter().find(|c| c.target == name)
+    {
+        TabDevice::Unknown {
+            why: format!(
+                "opened at boot by /etc/crypttab line {} from {}",
+                c.line, c.source
+            ),
+        }
+    } else {
+        device(storage, &source)
+    };
+    TabLine {
+        line: f.line,
+        target: field(&f, 1),
+        kind,
+        options: options(&field(&f, 3)),
+        source,
+        device,
+    }
+}
+
+fn crypttab_line(storage: &Storage, f: Fields) -> TabLine {
+    let source = field(&f, 1);
+    TabLine {
+        line: f.line,
+        target: field(&f, 0),
+        kind: field(&f, 2),
+        options: options(&field(&f, 3)),
+        device: device(storage, &source),
+        source,
+    }
+}
+
+/// What a device name designates on the disks, saying "unknown" wherever the
+/// name is made at boot or could sit inside something bootvet does not open.
+pub fn device(storage: &Storage, source: &str) -> TabDevice {
+    // A swap file (`/swapfile none swap sw`) or a directory: no device unit.
+    if source.starts_with('/') && !source.starts_with("/dev/") {
+        return TabDevice::NotADevice {
+            why: format!("{source} is a file or directory, not a device"),
+        };
+    }
+    let kernel_name = source.starts_with("/dev/")
+        && !source.starts_with("/dev/disk/by-uuid/")
+        && !source.starts_with("/dev/disk/by-label/")
+        && !source.starts_with("/dev/disk/by-partuuid/")
+        && !source.starts_with("/dev/disk/by-partlabel/");
+    let query = match Query::parse(source) {
+        Ok(q) => q,
+        Err(why) => return TabDevice::Unknown { why },
+    };
+    let live = matches!(storage.source, crate::facts::storage::Source::Live { .. });
+    let found = resolve(storage, &query)
+        .volumes()
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    if !found.is_empty() {
+        return TabDevice::Found { volumes: found };
+    }
+    if kernel_name {
+        let why = if source.starts_with("/dev/disk/") {
+            format!("{source} is a link only the booting machine's udev makes")
+        } else if source.starts_with("/dev/mapper/")
+            || source.starts_with("/dev/md")
+            || source.matches('/').count() == 3 && !source.starts_with("/dev/disk/")
+        {
+            "a device-mapper, md or LVM name, made at boot".to_string()
+        } else if live {
+            format!("{source} is not on this machine now; kernel names can change between boots")
+        } else {
+            "unknown, by kernel name: the booting kernel hands out sdX/vdX/nvmeXnY names"
+                .to_string()
+        };
+        return TabDevice::Unknown { why };
+    }
+    // A UUID or label may belong to a filesystem inside a container the
+    // images do not show opened.
+    let containers: Vec<String> = volumes(storage)
+        .into_iter()
+        .filter(|(_, _, fs)| {
+            fs.is_some_and(|f| {
+                matches!(f.usage.as_deref(), Some("crypto" | "raid"))
+                    || matches!(
+                        f.fstype.as_str(),
+                        "crypto_LUKS"
+                            | "LVM2_member"
+                            | "linux_raid_member"
+                            | "zfs_member"
+                            | "bcache"
+                    )
+            })
+        })
+        .map(|(v, _, fs)| {
+            format!(
+                "({}) {}",
+                v.name,
+                fs.map(|f| f.fstype.as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    if !containers.is_empty() {
+        return TabDevice::Unknown {
+            why: format!(
+                "not on the disks' filesystems; it may be inside {}, which bootvet does not open",
+                containers.join(", ")
+            ),
+        };
+    }
+    TabDevice::Missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_escapes_and_comments() {
+        let t = parse(b"# c\n\nUUID=ab /mnt/my\\040disk ext4 defaults,nofail 0 2\n  LABEL=\"x y\"\t/x vfat umask=0077\n");
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].line, 3);
+        assert_eq!(t[0].fields[1], "/mnt/my disk");
+        assert_eq!(t[1].fields[0], "LABEL=\"x");
+    }
+
+    #[test]
+    fn random_and_large_inputs_do_not_panic() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for len in [0usize, 1, 7, 100, 5000] {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        (state >> 24) as u8
+                    })
+                    .collect();
+                let _ = parse(&bytes);
+                let _ = unescape(&String::from_utf8_lossy(&bytes));
+            }
+        }
+        let big = "UUID=x / ext4 defaults 0 1\n".repeat(100_000);
+        assert_eq!(parse(big.as_bytes()).len(), MAX_TAB_LINES);
+        assert_eq!(unescape("\\04"), "\\04");
+        assert_eq!(unescape("a\\011b\\"), "a\tb\\");
+    }
+}
