@@ -240,3 +240,29 @@ fn image_without_table_or_filesystem_says_so_not_no_grub_cfg() {
         assert!(!err.contains("pass --config"), "{err}");
     }
 }
+
+/// `default` naming a submenu (its title or id, no `>`): GRUB opens it with
+/// `default` unset and boots its first entry (normal/menu.c
+/// `grub_menu_execute_entry`, proven by the QEMU scenario `default-submenu`).
+/// The summary said `no entry boots next (empty menu)`.
+#[test]
+fn default_naming_a_submenu_boots_its_first_entry() {
+    let sub = GOOD.replace("'Good' --id good", "'Inner' --id inner");
+    let config = format!(
+        "{SEARCH}set default=\"Advanced options\"\n{GOOD}submenu 'Advanced options' --id adv {{\n{sub}}}\n"
+    );
+    for default in ["Advanced options", "adv", "1"] {
+        let config = config.replace("Advanced options\"\n", &format!("{default}\"\n"));
+        let (code, out, err) = check_config(&config, &[]);
+        assert_eq!(code, 0, "{default}: {out}\n{err}");
+        let summary = out.lines().find(|l| l.starts_with("summary:")).unwrap();
+        assert!(
+            summary.contains("next boot: 1>0 \"Inner\""),
+            "{default}: {summary}"
+        );
+        let (_, json, _) = check_config(&config, &["--json"]);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(doc["next_boot"], "1>0", "{doc}");
+    }
+}
+
