@@ -266,3 +266,42 @@ fn default_naming_a_submenu_boots_its_first_entry() {
     }
 }
 
+/// An image cut in the middle (a `dd` that stopped): partition 4, the root
+/// filesystem, is gone, and partition 3 (/boot) is cut. It used to blame `root=`
+/// (`matches no device`); it must say the image is truncated, naming the
+/// partitions and the sectors missing. Layout: fixtures/scenarios/build.sh
+/// (P3 36864–86015, P4 86016–131038 of a 64 MiB disk).
+#[test]
+fn half_truncated_image_says_truncated_not_root_matches_no_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("half.img");
+    std::fs::copy(checks_image(), &image).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&image)
+        .unwrap();
+    file.set_len(32 << 20).unwrap();
+    let path = image.display().to_string();
+    let (code, out, err) = support::bootvet(&["check", "--image", &path]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(!out.contains("matches no device"), "{out}");
+    assert!(
+        err.contains(&format!(
+            "{path} is truncated: it ends at sector 65536 (32.0 MiB)"
+        )),
+        "{err}"
+    );
+    for cut in [
+        "partition 3 (hd0,gpt3) spans sectors 36864–86015, of which 65536–86015 are missing",
+        "partition 4 (hd0,gpt4) spans sectors 86016–131038, of which 86016–131038 are missing",
+    ] {
+        assert!(err.contains(cut), "{err}");
+    }
+    assert!(!err.contains("partition 2"), "{err}");
+    // `devices` still shows the table, with the same problem.
+    let (_, out, _) = support::bootvet(&["devices", "--image", &path]);
+    assert!(out.contains("past the end of the disk"), "{out}");
+    // The whole image checks as before.
+    let (code, _, err) = support::bootvet(&["check", "--image", &checks_image()]);
+    assert_ne!(code, 2, "{err}");
+}
