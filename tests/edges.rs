@@ -305,3 +305,162 @@ fn half_truncated_image_says_truncated_not_root_matches_no_device() {
     let (code, _, err) = support::bootvet(&["check", "--image", &checks_image()]);
     assert_ne!(code, 2, "{err}");
 }
+
+/// `check` with config files: `BOOTVET_CONFIG` stands for /etc/bootvet.toml,
+/// `XDG_CONFIG_HOME` holds the user's. (exit status, stdout, stderr).
+fn check_with_files(
+    config: &str,
+    system: Option<&str>,
+    user: Option<&str>,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("grub.cfg");
+    std::fs::write(&cfg, config).unwrap();
+    let system_path = dir.path().join("bootvet.toml");
+    if let Some(text) = system {
+        std::fs::write(&system_path, text).unwrap();
+    }
+    let xdg = dir.path().join("xdg");
+    if let Some(text) = user {
+        std::fs::create_dir_all(xdg.join("bootvet")).unwrap();
+        std::fs::write(xdg.join("bootvet/config.toml"), text).unwrap();
+    }
+    let out = support::bootvet_command()
+        .args(["check", "--image", &checks_image(), "--config"])
+        .arg(&cfg)
+        .args(extra)
+        .env("BOOTVET_CONFIG", &system_path)
+        .env("XDG_CONFIG_HOME", &xdg)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// A second entry whose kernel is not there: BV4001 on entry 1, exit 1.
+fn config_with_a_missing_kernel() -> String {
+    let missing = GOOD
+        .replace("'Good' --id good", "'Missing' --id missing")
+        .replace("/vmlinuz-6.5.0-35-generic", "/vmlinuz-absent");
+    format!("{SEARCH}{GOOD}{missing}")
+}
+
+/// `--ignore CODE` (repeatable, comma lists) and the `ignore` lists of the
+/// config files drop those findings; an unknown code is a usage error, not a
+/// silent no-op.
+#[test]
+fn ignore_codes_from_the_command_line_and_config_files() {
+    let config = config_with_a_missing_kernel();
+    let (code, out, _) = check_with_files(&config, None, None, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[BV4001]"), "{out}");
+    // The missing kernel also gives BV4105 (the initrd is not for it).
+    for extra in [
+        &["--ignore", "BV4001", "--ignore", "BV4105"][..],
+        &["--ignore", "bv4105,BV4001"],
+    ] {
+        let (code, out, err) = check_with_files(&config, None, None, extra);
+        assert_eq!(code, 0, "{extra:?}: {out}\n{err}");
+        assert!(!out.contains("BV4001") && !out.contains("BV4105"), "{out}");
+    }
+    let (code, out, _) = check_with_files(&config, None, None, &["--ignore", "BV4105"]);
+    assert_eq!(code, 1, "only what is named is dropped: {out}");
+    let (code, _, err) = check_with_files(&config, None, None, &["--ignore", "BV9999"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--ignore: unknown check code `BV9999`"),
+        "{err}"
+    );
+    // From either file.
+    let ignore = "ignore = [\"BV4001\", \"BV4105\"]\n";
+    let (code, out, _) = check_with_files(&config, Some(ignore), None, &[]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = check_with_files(&config, None, Some(ignore), &[]);
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Unknown keys and codes in a config file are errors naming file:line.
+#[test]
+fn config_file_errors_name_the_file_and_line() {
+    let config = format!("{SEARCH}{GOOD}");
+    let (code, out, err) = check_with_files(
+        &config,
+        Some("# machine\nstrict = true\nstrcit = true\n"),
+        None,
+        &[],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("bootvet.toml:3: unknown field `strcit`"),
+        "{err}"
+    );
+    let (code, _, err) = check_with_files(
+        &config,
+        None,
+        Some("ignore = [\"BV4001\", \"BV0000\"]\n"),
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bootvet/config.toml:1: unknown check code `BV0000`"),
+        "{err}"
+    );
+}
+
+/// `memory`, `root_bus` and `strict`: the command line wins over the user's
+/// file, which wins over the system's (read back from --dump-facts).
+#[test]
+fn config_precedence_is_command_line_then_user_then_system() {
+    let config = format!("{SEARCH}{GOOD}");
+    let system = "memory = \"1G\"\nroot_bus = [\"ahci\"]\n";
+    let user = "memory = \"2G\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let facts_arg = facts.display().to_string();
+    let read = |extra: &[&str]| {
+        let mut args = vec!["--dump-facts", facts_arg.as_str()];
+        args.extend_from_slice(extra);
+        let (code, out, err) = check_with_files(&config, Some(system), Some(user), &args);
+        assert_ne!(code, 2, "{out}\n{err}");
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+        (
+            doc["facts"]["host"]["memory"]["bytes"].as_u64(),
+            doc["facts"]["root_bus"]["drivers"].clone(),
+        )
+    };
+    let (memory, bus) = read(&[]);
+    assert_eq!(memory, Some(2 << 30), "the user's file over the system's");
+    assert_eq!(
+        bus,
+        serde_json::json!(["ahci"]),
+        "the system's, unset by the user"
+    );
+    let (memory, bus) = read(&["--memory", "3G", "--root-bus", "nvme"]);
+    assert_eq!(memory, Some(3 << 30));
+    assert_eq!(bus, serde_json::json!(["nvme"]));
+
+    // `strict` turns the duplicate-id warning (BV2003) into a failure;
+    // --no-strict turns it back.
+    let twin = GOOD.replace("'Good'", "'Twin'");
+    let config = format!("{SEARCH}{GOOD}{twin}");
+    let (code, out, _) = check_with_files(&config, None, None, &[]);
+    assert!(out.contains("warning[BV2003]"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    let (code, _, _) = check_with_files(&config, Some("strict = true\n"), None, &[]);
+    assert_ne!(code, 0);
+    let (code, _, _) = check_with_files(&config, Some("strict = true\n"), None, &["--no-strict"]);
+    assert_eq!(code, 0);
+    let (code, _, _) = check_with_files(
+        &config,
+        Some("strict = true\n"),
+        Some("strict = false\n"),
+        &[],
+    );
+    assert_eq!(code, 0);
+}

@@ -16,7 +16,7 @@ use crate::probe::plan::{self, Plan};
 use crate::report::check::{TextOptions, render_json, render_text};
 use crate::report::prometheus;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(after_help = exit::CHECK_HELP)]
 pub struct CheckArgs {
     /// grub.cfg to check [default: the one GRUB reads on the disks]
@@ -75,8 +75,18 @@ pub struct CheckArgs {
     pub quiet: bool,
 
     /// Warnings fail too (exit 1 or 3).
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_strict")]
     pub strict: bool,
+
+    /// Warnings do not fail, whatever a config file says.
+    #[arg(long, overrides_with = "strict")]
+    pub no_strict: bool,
+
+    /// Drop the findings of these checks (`BV5009`); repeatable, comma-separated.
+    /// Adds to the `ignore` lists of /etc/bootvet.toml and
+    /// ~/.config/bootvet/config.toml.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
 
     /// Also write the verdict as Prometheus metrics (node_exporter textfile
     /// collector format) to FILE, atomically; written on exit 2 too.
@@ -98,7 +108,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
-    match check(args) {
+    match with_defaults(args).and_then(|args| check(&args)) {
         Ok(status) => status,
         Err(message) => {
             eprintln!("bootvet: {message}");
@@ -117,6 +127,30 @@ pub fn run(args: &CheckArgs) -> u8 {
             exit::TROUBLE
         }
     }
+}
+
+/// The flags with what the config files add (`cli::config`): the command
+/// line wins over the user's file, which wins over the system's.
+fn with_defaults(args: &CheckArgs) -> Result<CheckArgs, String> {
+    let defaults = super::config::load(&super::config::paths())?;
+    let mut args = args.clone();
+    let mut ignore = Vec::new();
+    for code in &args.ignore {
+        let code = super::config::known_code(code).map_err(|e| format!("--ignore: {e}"))?;
+        ignore.push(code);
+    }
+    for code in defaults.ignore {
+        if !ignore.contains(&code) {
+            ignore.push(code);
+        }
+    }
+    args.ignore = ignore;
+    args.strict = args.strict || (!args.no_strict && defaults.strict == Some(true));
+    args.memory = args.memory.or(defaults.memory);
+    if args.root_bus.is_empty() {
+        args.root_bus = defaults.root_bus.unwrap_or_default();
+    }
+    Ok(args)
 }
 
 fn now() -> f64 {
@@ -181,7 +215,8 @@ fn plan_of(args: &CheckArgs) -> Plan {
 
 /// Runs the checks over gathered (or replayed) facts and says the verdict.
 fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
-    let findings = check::run(facts);
+    let mut findings = check::run(facts);
+    findings.retain(|f| !args.ignore.iter().any(|code| code == f.code));
     let mut report = check::evaluate(facts, findings, args.strict);
     if !args.entries.is_empty() {
         select_entries(facts, &mut report, &args.entries, args.strict)?;

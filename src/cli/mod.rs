@@ -27,6 +27,7 @@ struct FilesDocument<F> {
 }
 
 mod check;
+mod config;
 mod devices;
 mod entries;
 mod explain;
