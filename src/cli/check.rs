@@ -13,7 +13,7 @@ use crate::exit;
 use crate::facts::BootFacts;
 use crate::probe::boot_facts_file;
 use crate::probe::plan::{self, Plan};
-use crate::report::check::{TextOptions, render_json, render_text};
+use crate::report::check::{TextOptions, render_json, render_json_trouble, render_text};
 use crate::report::prometheus;
 
 #[derive(Debug, Clone, Args)]
@@ -112,6 +112,11 @@ pub fn run(args: &CheckArgs) -> u8 {
         Ok(status) => status,
         Err(message) => {
             eprintln!("bootvet: {message}");
+            if args.json {
+                // A consumer of --json reads stdout: it gets a document saying
+                // why there is no verdict rather than nothing to parse.
+                say!("{}", render_json_trouble(&message));
+            }
             if let Some(path) = &args.prometheus {
                 let config = args
                     .config
