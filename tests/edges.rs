@@ -464,3 +464,77 @@ fn config_precedence_is_command_line_then_user_then_system() {
     );
     assert_eq!(code, 0);
 }
+
+/// COLUMNS=80: every line of check, devices and explain --list fits, except
+/// quoted source lines and the partition table's rows, and a wrapped line goes
+/// on under the text it continues. Piped without COLUMNS: nothing wrapped.
+#[test]
+fn text_wraps_to_columns_with_its_indentation() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("grub.cfg");
+    let stale = GOOD.replace(
+        "7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f",
+        "00000000-1111-2222-3333-444444444444",
+    );
+    std::fs::write(&cfg, format!("{SEARCH}{stale}")).unwrap();
+    let image = checks_image();
+    let cfg = cfg.display().to_string();
+    let run = |args: &[&str], columns: Option<&str>| {
+        let mut cmd = support::bootvet_command();
+        cmd.args(args);
+        match columns {
+            Some(c) => cmd.env("COLUMNS", c),
+            None => cmd.env_remove("COLUMNS"),
+        };
+        String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+    };
+    let check = ["check", "--image", image.as_str(), "--config", cfg.as_str()];
+    let whole = run(&check, None);
+    let long = whole
+        .lines()
+        .find(|l| l.trim_start().starts_with("= evidence:") && l.chars().count() > 80)
+        .unwrap_or_else(|| panic!("no evidence line over 80 columns:\n{whole}"));
+    let wrapped = run(&check, Some("80"));
+    let quoted = |l: &str| l.contains('\t') || l.trim_start().starts_with("| ");
+    for line in wrapped.lines().filter(|l| !quoted(l)) {
+        assert!(line.chars().count() <= 80, "{line:?}\n{wrapped}");
+    }
+    // The evidence line's words continue under `= evidence: `.
+    let at = wrapped
+        .lines()
+        .position(|l| l.trim_start().starts_with("= evidence:") && long.starts_with(l))
+        .unwrap_or_else(|| panic!("{wrapped}"));
+    let hang = long.find("= evidence: ").unwrap() + "= evidence: ".len();
+    let next = wrapped.lines().nth(at + 1).unwrap();
+    assert!(
+        next.len() > hang && next[..hang].trim().is_empty() && !next[hang..].starts_with(' '),
+        "{next:?}\n{wrapped}"
+    );
+    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(words(&wrapped), words(&whole));
+
+    let list = run(&["explain", "--list"], Some("80"));
+    assert!(list.lines().all(|l| l.chars().count() <= 80), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&" ".repeat(25)) && !l[25..].starts_with(' ')),
+        "{list}"
+    );
+    assert!(
+        run(&["explain", "--list"], None)
+            .lines()
+            .any(|l| l.chars().count() > 80)
+    );
+
+    let devices = run(&["devices", "--image", image.as_str()], Some("80"));
+    let table_row = |l: &str| l.starts_with("  (hd") || l.starts_with("  GRUB ");
+    assert!(
+        devices
+            .lines()
+            .any(|l| table_row(l) && l.chars().count() > 80),
+        "{devices}"
+    );
+    for line in devices.lines().filter(|l| !table_row(l)) {
+        assert!(line.chars().count() <= 80, "{line:?}\n{devices}");
+    }
+}

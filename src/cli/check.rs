@@ -15,6 +15,7 @@ use crate::probe::boot_facts_file;
 use crate::probe::plan::{self, Plan};
 use crate::report::check::{TextOptions, render_json, render_json_trouble, render_text};
 use crate::report::prometheus;
+use crate::report::wrap;
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = exit::CHECK_HELP)]
@@ -231,7 +232,11 @@ fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
     let text = if args.json {
         render_json(facts, &report)
     } else {
-        render_text(facts, &report, &TextOptions { quiet: args.quiet })
+        let text = render_text(facts, &report, &TextOptions { quiet: args.quiet });
+        match wrap::width() {
+            Some(width) => wrap::wrap(&text, width, wrap::report_hang),
+            None => text,
+        }
     };
     let _ = writeln!(out, "{}", text.trim_end());
     let _ = out.flush();

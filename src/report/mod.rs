@@ -9,3 +9,4 @@ pub mod entries;
 pub mod links;
 pub mod prometheus;
 pub mod syntax;
+pub mod wrap;
