@@ -538,3 +538,50 @@ fn text_wraps_to_columns_with_its_indentation() {
         assert!(line.chars().count() <= 80, "{line:?}\n{devices}");
     }
 }
+
+/// `--version` names the commit and the build date; `generate` is in the
+/// help; completions go to stdout for one shell.
+#[test]
+fn version_help_and_completions() {
+    let (code, out, _) = support::bootvet(&["--version"]);
+    assert_eq!(code, 0);
+    let line = out.trim();
+    let rest = line
+        .strip_prefix(&format!("bootvet {} (", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{line}"));
+    let (commit, date) = rest
+        .strip_suffix(')')
+        .and_then(|r| r.split_once(", built "))
+        .unwrap_or_else(|| panic!("{line}"));
+    // This test runs in the repository: the commit is one of its objects.
+    assert!(
+        commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{line}"
+    );
+    let known = Command::new("git")
+        .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+        .status()
+        .unwrap();
+    assert!(known.success(), "{line}");
+    let d: Vec<&str> = date.split('-').collect();
+    assert!(d.len() == 3 && d[0].len() == 4 && d[0] >= "2024", "{line}");
+
+    let (_, help, _) = support::bootvet(&["--help"]);
+    assert!(
+        help.lines()
+            .any(|l| l.trim_start().starts_with("generate ")),
+        "{help}"
+    );
+
+    let (code, bash, err) = support::bootvet(&["generate", "completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        bash.contains("complete -F _bootvet"),
+        "{}",
+        &bash[..bash.len().min(300)]
+    );
+    assert!(bash.contains("--ignore"), "completions know check's flags");
+    let (code, _, err) = support::bootvet(&["generate", "completions"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("name one shell"), "{err}");
+}
