@@ -172,6 +172,16 @@ fn truncated_images(storage: &Storage) -> Option<String> {
     for disk in &storage.disks {
         let sector = disk.logical_sector_size.max(1);
         let file_sectors = disk.size_bytes / sector;
+        // Only a partition wholly past the end makes the image unjudgeable: one
+        // cut part-way is BV5001's (a file past the end of its partition or
+        // disk), with the files that lie there named.
+        if !disk
+            .partitions
+            .iter()
+            .any(|p| p.size_bytes > 0 && p.start_byte >= disk.size_bytes)
+        {
+            continue;
+        }
         let past: Vec<String> = disk
             .partitions
             .iter()
