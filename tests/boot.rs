@@ -73,6 +73,7 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("search-uuid-stale", &["pc"], 512),
     ("search-uuid-unknown", &["pc"], 512),
     ("grubenv-corrupt", &["pc"], 512),
+    ("default-submenu", &["pc", "efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -186,7 +187,38 @@ fn run_case(images: &Path, kernel: &Path, case: &Case) -> Row {
         classify::strip_ansi(&boot.serial),
         boot.screen.join("\n")
     );
+    assert_booted_entry_is_next(case, &said, &printed);
     Row::new(case.clone(), &boot.observed, &said, &printed, boot.wall)
+}
+
+/// Scenarios with several entries mark each kernel line `bootvet-entry=PATH`
+/// (`>` written `.`) and the root's init prints its command line: the entry
+/// that really booted must be the one bootvet says boots next.
+fn assert_booted_entry_is_next(case: &Case, said: &verdict::Said, printed: &str) {
+    let booted = printed
+        .lines()
+        .filter_map(|l| l.split("bootvet-cmdline: ").nth(1))
+        .flat_map(str::split_whitespace)
+        .find_map(|arg| arg.strip_prefix("bootvet-entry="));
+    if case.scenario == "default-submenu" && printed.contains("bootvet-boot-marker") {
+        assert!(
+            booted.is_some(),
+            "default-submenu booted without its `bootvet-entry=` line"
+        );
+    }
+    if let Some(booted) = booted {
+        assert_eq!(
+            said.next_boot
+                .as_deref()
+                .map(|p| p.replace('>', "."))
+                .as_deref(),
+            Some(booted),
+            "{}-{}: GRUB booted entry {booted}, bootvet says next boot {:?}",
+            case.scenario,
+            case.platform,
+            said.next_boot
+        );
+    }
 }
 
 #[test]

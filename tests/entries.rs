@@ -262,13 +262,35 @@ submenu 'Advanced' --id adv {
     );
     assert_eq!(m.default.path, Some(vec![1]));
 
-    // A submenu path that stops at the submenu opens it on its first entry.
+    // A submenu path that stops at the submenu opens it with `default`
+    // unset: its first entry boots (normal/menu.c `grub_menu_execute_entry`;
+    // the QEMU scenario `default-submenu` boots it).
     let m = menu::evaluate(
         b"set default=1\nmenuentry x { true; }\nsubmenu s { menuentry y { true; }; }\n",
         &Options::default(),
         &NoFiles,
     );
+    assert_eq!(m.default.path, Some(vec![1, 0]));
+    assert_eq!(
+        m.default.matched_by,
+        vec![MatchedBy::Index, MatchedBy::NoDefault]
+    );
+    // Down through a submenu whose first entry is a submenu too.
+    let m = menu::evaluate(
+        b"set default=s\nmenuentry x { true; }\nsubmenu s { submenu t { menuentry y { true; }; }; }\n",
+        &Options::default(),
+        &NoFiles,
+    );
+    assert_eq!(m.default.path, Some(vec![1, 0, 0]));
+    // An empty submenu is not shown: nothing boots, and the reason is given.
+    let m = menu::evaluate(
+        b"set default=s\nmenuentry x { true; }\nsubmenu s { true; }\n",
+        &Options::default(),
+        &NoFiles,
+    );
     assert_eq!(m.default.path, Some(vec![1]));
+    let why = m.default.fell_back.as_deref().unwrap_or_default();
+    assert!(why.contains("submenu 1, which is empty"), "{why}");
 }
 
 #[test]

@@ -839,3 +839,21 @@ fn ci_runs_exactly_the_readme_test_command_and_both_do_their_own_setup() {
         .unwrap();
     assert_eq!(last, lines[1], ".ci/run's test command");
 }
+
+/// `hook uninstall` takes the same `--distro` as install and status: only
+/// those distributions' hooks go.
+#[test]
+fn uninstall_with_distro_removes_only_that_distributions_hooks() {
+    let root = system_root();
+    let (code, out, err) = hook_cmd("install", root.path(), ALL);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = hook_cmd("uninstall", root.path(), &["--distro", "debian"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.matches("removed    ").count(), 3, "{out}");
+    let (code, out, _) = hook_cmd("status", root.path(), &["--distro", "debian"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("missing").count(), 3, "{out}");
+    // The others are still there; a plain uninstall takes them.
+    let (_, out, _) = hook_cmd("uninstall", root.path(), &[]);
+    assert_eq!(out.matches("removed    ").count(), 4, "{out}");
+}

@@ -13,10 +13,11 @@ use crate::exit;
 use crate::facts::BootFacts;
 use crate::probe::boot_facts_file;
 use crate::probe::plan::{self, Plan};
-use crate::report::check::{TextOptions, render_json, render_text};
+use crate::report::check::{TextOptions, render_json, render_json_trouble, render_text};
 use crate::report::prometheus;
+use crate::report::wrap;
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(after_help = exit::CHECK_HELP)]
 pub struct CheckArgs {
     /// grub.cfg to check [default: the one GRUB reads on the disks]
@@ -76,13 +77,23 @@ pub struct CheckArgs {
     pub quiet: bool,
 
     /// Warnings fail too (exit 1 or 3).
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_strict")]
     pub strict: bool,
 
     /// Nobody is at the console (servers, fleets): a boot that waits for a
     /// person — the menu with no timeout, a password, `read` — fails (exit 3).
     #[arg(long)]
     pub unattended: bool,
+
+    /// Warnings do not fail, whatever a config file says.
+    #[arg(long, overrides_with = "strict")]
+    pub no_strict: bool,
+
+    /// Drop the findings of these checks (`BV5009`); repeatable, comma-separated.
+    /// Adds to the `ignore` lists of /etc/bootvet.toml and
+    /// ~/.config/bootvet/config.toml.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
 
     /// Also write the verdict as Prometheus metrics (node_exporter textfile
     /// collector format) to FILE, atomically; written on exit 2 too.
@@ -106,10 +117,15 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
-    match check(args) {
+    match with_defaults(args).and_then(|args| check(&args)) {
         Ok(status) => status,
         Err(message) => {
             eprintln!("bootvet: {message}");
+            if args.json {
+                // A consumer of --json reads stdout: it gets a document saying
+                // why there is no verdict rather than nothing to parse.
+                say!("{}", render_json_trouble(&message));
+            }
             if let Some(path) = &args.prometheus {
                 let config = args
                     .config
@@ -125,6 +141,30 @@ pub fn run(args: &CheckArgs) -> u8 {
             exit::TROUBLE
         }
     }
+}
+
+/// The flags with what the config files add (`cli::config`): the command
+/// line wins over the user's file, which wins over the system's.
+fn with_defaults(args: &CheckArgs) -> Result<CheckArgs, String> {
+    let defaults = super::config::load(&super::config::paths())?;
+    let mut args = args.clone();
+    let mut ignore = Vec::new();
+    for code in &args.ignore {
+        let code = super::config::known_code(code).map_err(|e| format!("--ignore: {e}"))?;
+        ignore.push(code);
+    }
+    for code in defaults.ignore {
+        if !ignore.contains(&code) {
+            ignore.push(code);
+        }
+    }
+    args.ignore = ignore;
+    args.strict = args.strict || (!args.no_strict && defaults.strict == Some(true));
+    args.memory = args.memory.or(defaults.memory);
+    if args.root_bus.is_empty() {
+        args.root_bus = defaults.root_bus.unwrap_or_default();
+    }
+    Ok(args)
 }
 
 fn now() -> f64 {
@@ -192,11 +232,12 @@ fn plan_of(args: &CheckArgs) -> Plan {
 
 /// Runs the checks over gathered (or replayed) facts and says the verdict.
 fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
-    let findings = if args.unattended {
+    let mut findings = if args.unattended {
         check::run_unattended(facts)
     } else {
         check::run(facts)
     };
+    findings.retain(|f| !args.ignore.iter().any(|code| code == f.code));
     let mut report = check::evaluate(facts, findings, args.strict);
     if !args.entries.is_empty() {
         select_entries(facts, &mut report, &args.entries, args.strict)?;
@@ -206,7 +247,11 @@ fn report(args: &CheckArgs, facts: &BootFacts) -> Result<u8, String> {
     let text = if args.json {
         render_json(facts, &report)
     } else {
-        render_text(facts, &report, &TextOptions { quiet: args.quiet })
+        let text = render_text(facts, &report, &TextOptions { quiet: args.quiet });
+        match wrap::width() {
+            Some(width) => wrap::wrap(&text, width, wrap::report_hang),
+            None => text,
+        }
     };
     let _ = writeln!(out, "{}", text.trim_end());
     let _ = out.flush();

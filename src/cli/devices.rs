@@ -64,7 +64,23 @@ pub fn run(args: &DevicesArgs) -> u8 {
             .map_err(std::io::Error::other)
             .and_then(|_| writeln!(out))
     } else {
-        write!(out, "{}", render_devices(&facts))
+        let text = render_devices(&facts);
+        match crate::report::wrap::width() {
+            // The partition table's rows stay rows.
+            Some(width) => write!(
+                out,
+                "{}",
+                crate::report::wrap::wrap(&text, width, |line| {
+                    let row = line.starts_with("  (hd") || line.starts_with("  GRUB ");
+                    if row {
+                        None
+                    } else {
+                        crate::report::wrap::report_hang(line)
+                    }
+                })
+            ),
+            None => write!(out, "{text}"),
+        }
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe

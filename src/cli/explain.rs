@@ -20,14 +20,22 @@ pub struct ExplainArgs {
 
 pub fn run(args: &ExplainArgs) -> u8 {
     if args.list {
+        let width = crate::report::wrap::width();
         for check in CHECKS {
-            say!(
+            let line = format!(
                 "{}  {:<7}  {:<6}  {}",
                 check.code.bold(),
                 check.severity.name(),
                 check.link.name(),
                 check.summary
             );
+            match width {
+                Some(w) => say!(
+                    "{}",
+                    crate::report::wrap::wrap(&line, w, crate::report::wrap::list_hang)
+                ),
+                None => say!("{line}"),
+            }
         }
         return exit::OK;
     }

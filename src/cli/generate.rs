@@ -1,5 +1,5 @@
-//! `bootvet generate man|completions --out DIR` (hidden): the man pages and
-//! shell completions, generated from the same clap definitions as `--help`, so
+//! `bootvet generate man --out DIR`, `bootvet generate completions SHELL` (to
+//! stdout) or `completions --out DIR`: the man pages and shell completions, generated from the same clap definitions as `--help`, so
 //! packages ship documentation that cannot drift from the binary.
 
 use std::path::PathBuf;
@@ -23,12 +23,14 @@ pub enum Generated {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Completion scripts for these shells [default: bash, zsh, fish].
+    /// Completion scripts: one shell's to stdout (`bootvet generate completions
+    /// bash > /etc/bash_completion.d/bootvet`), or with --out DIR these shells'
+    /// files [default: bash, zsh, fish].
     Completions {
         #[arg(value_enum)]
         shells: Vec<Shell>,
         #[arg(long, value_name = "DIR")]
-        out: PathBuf,
+        out: Option<PathBuf>,
     },
 }
 
@@ -37,7 +39,24 @@ pub fn run(args: &GenerateArgs) -> u8 {
         Generated::Man { out } => std::fs::create_dir_all(out)
             .and_then(|()| clap_mangen::generate_to(Cli::command(), out))
             .map_err(|e| format!("cannot write man pages to {}: {e}", out.display())),
-        Generated::Completions { shells, out } => {
+        Generated::Completions { shells, out: None } => match shells.as_slice() {
+            [shell] => {
+                clap_complete::generate(
+                    *shell,
+                    &mut Cli::command(),
+                    "bootvet",
+                    &mut std::io::stdout(),
+                );
+                Ok(())
+            }
+            _ => Err(
+                "name one shell to print its completions to stdout, or pass --out DIR".to_string(),
+            ),
+        },
+        Generated::Completions {
+            shells,
+            out: Some(out),
+        } => {
             let shells = if shells.is_empty() {
                 vec![Shell::Bash, Shell::Zsh, Shell::Fish]
             } else {

@@ -36,8 +36,9 @@ pub struct HookArgs {
 pub enum HookAction {
     /// Install the hooks for this distribution (idempotent).
     Install(InstallArgs),
-    /// Remove every hook bootvet installed.
-    Uninstall(RootArg),
+    /// Remove the hooks bootvet installed: every one, or with --distro only
+    /// those distributions' (and the reboot guard with --reboot-guard).
+    Uninstall(UninstallArgs),
     /// Show each hook file and whether it is installed and current.
     Status(InstallArgs),
 }
@@ -63,6 +64,20 @@ pub struct InstallArgs {
     pub reboot_guard: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    #[command(flatten)]
+    pub root: RootArg,
+
+    /// Only these distributions' hooks [default: every hook bootvet installed]; repeatable.
+    #[arg(long = "distro", value_enum, value_name = "NAME")]
+    pub distros: Vec<DistroArg>,
+
+    /// With --distro: the `bootvet-reboot` wrapper too.
+    #[arg(long, requires = "distros")]
+    pub reboot_guard: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DistroArg {
     /// Debian, Ubuntu and derivatives.
@@ -79,7 +94,13 @@ pub fn run(args: &HookArgs) -> u8 {
             Ok(f) => install(&a.root.root, &f),
             Err(message) => trouble(&message),
         },
-        HookAction::Uninstall(a) => uninstall(&a.root),
+        HookAction::Uninstall(a) => {
+            let mut only: Vec<Family> = a.distros.iter().map(|d| d.family()).collect();
+            if a.reboot_guard {
+                only.push(Family::RebootGuard);
+            }
+            uninstall(&a.root.root, &only)
+        }
         HookAction::Status(a) => match families(a) {
             Ok(f) => status(&a.root.root, &f),
             Err(message) => trouble(&message),
@@ -92,18 +113,21 @@ fn trouble(message: &str) -> u8 {
     exit::TROUBLE
 }
 
+impl DistroArg {
+    fn family(self) -> Family {
+        match self {
+            DistroArg::Debian => Family::Debian,
+            DistroArg::Fedora => Family::KernelInstall,
+            DistroArg::Arch => Family::Arch,
+        }
+    }
+}
+
 fn families(args: &InstallArgs) -> Result<Vec<Family>, String> {
     let mut families: Vec<Family> = if args.distros.is_empty() {
         hooks::detect(&args.root.root)
     } else {
-        args.distros
-            .iter()
-            .map(|d| match d {
-                DistroArg::Debian => Family::Debian,
-                DistroArg::Fedora => Family::KernelInstall,
-                DistroArg::Arch => Family::Arch,
-            })
-            .collect()
+        args.distros.iter().map(|d| d.family()).collect()
     };
     if families.is_empty() {
         return Err(format!(
@@ -152,9 +176,13 @@ fn install(root: &Path, families: &[Family]) -> u8 {
     status
 }
 
-fn uninstall(root: &Path) -> u8 {
+/// Removes bootvet's hooks: those of `only`'s families, or all when empty.
+fn uninstall(root: &Path, only: &[Family]) -> u8 {
     let mut status = exit::OK;
-    for hook in HOOKS {
+    for hook in HOOKS
+        .iter()
+        .filter(|h| only.is_empty() || only.contains(&h.family))
+    {
         let path = shown(root, hook.path);
         match hooks::uninstall(hook, root) {
             Ok(Outcome::Removed) => say!("removed    {path}"),

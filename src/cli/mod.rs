@@ -27,6 +27,7 @@ struct FilesDocument<F> {
 }
 
 mod check;
+mod config;
 mod devices;
 mod entries;
 mod explain;
@@ -36,10 +37,21 @@ mod hook;
 mod inspect;
 mod parse;
 
+/// `bootvet --version`: the package version, the commit and the build date
+/// (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("BOOTVET_COMMIT"),
+    ", built ",
+    env!("BOOTVET_BUILD_DATE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "bootvet",
-    version,
+    version = VERSION,
     about = "Tells you, before you reboot, whether each GRUB boot entry will really boot",
     after_help = exit::HELP
 )]
@@ -71,8 +83,7 @@ pub enum Command {
     /// Install, remove or show the hooks that run `bootvet check` when kernels,
     /// initrds or grub.cfg change (Debian, Fedora, Arch) and the opt-in reboot guard.
     Hook(hook::HookArgs),
-    /// Write the man pages or shell completions (for packagers).
-    #[command(hide = true)]
+    /// Write the man pages, or shell completions (to stdout, or files with --out).
     Generate(generate::GenerateArgs),
 }
 

@@ -130,33 +130,48 @@ pub fn resolve(
     let mut path = Vec::new();
     loop {
         if level.is_empty() {
-            if path.is_empty() {
-                choice.fell_back = Some("the menu is empty".into());
-            }
+            choice.fell_back = Some(if path.is_empty() {
+                "the menu is empty".into()
+            } else {
+                // `grub_menu_execute_entry` shows a submenu only when
+                // `menu->size` is non-zero; an empty one returns to the
+                // outer menu with `timeout` unset, which then waits.
+                format!(
+                    "default opens submenu {}, which is empty: GRUB returns to the menu and waits",
+                    super::model::path_text(&path)
+                )
+            });
             break;
         }
         let Some(s) = spec else {
-            if path.is_empty() {
-                choice.matched_by.push(MatchedBy::NoDefault);
-            }
+            // No `default` at this level (none set, or a submenu opened
+            // without a `>` rest): `run_menu` selects entry 0, and after a
+            // timeout boots it; a submenu there opens the same way.
+            choice.matched_by.push(MatchedBy::NoDefault);
             path.push(0);
-            break;
+            match &level[0] {
+                MenuNode::Submenu(sub) => {
+                    level = &sub.entries;
+                    continue;
+                }
+                MenuNode::Entry(_) => break,
+            }
         };
         match match_level(level, s, flavour) {
             Some((index, how, rest)) => {
                 path.push(index);
                 choice.matched_by.push(how);
-                match (&level[index], rest) {
-                    (MenuNode::Submenu(sub), rest) => {
-                        // Opening a submenu re-sets `default` to the text after `>`.
+                match &level[index] {
+                    MenuNode::Submenu(sub) => {
+                        // `grub_menu_execute_entry` (normal/menu.c, 2.06)
+                        // opens the submenu with `timeout=0` when the outer
+                        // menu timed out, and sets `default` to the text after
+                        // the first single `>`, or unsets it when there is
+                        // none: the submenu's entry 0 boots then.
                         level = &sub.entries;
                         spec = rest.filter(|r| !r.is_empty());
-                        if spec.is_none() {
-                            // GRUB shows the submenu with its first entry selected.
-                            break;
-                        }
                     }
-                    (MenuNode::Entry(_), _) => break,
+                    MenuNode::Entry(_) => break,
                 }
             }
             None => {
@@ -170,8 +185,13 @@ pub fn resolve(
                     "default `{s}` matches no entry of {where_}: GRUB boots its first entry, `{}`",
                     level[0].head().title
                 ));
+                // Entry 0 of this level, opened like any other choice.
+                spec = None;
                 path.push(0);
-                break;
+                match &level[0] {
+                    MenuNode::Submenu(sub) => level = &sub.entries,
+                    MenuNode::Entry(_) => break,
+                }
             }
         }
     }

@@ -115,11 +115,20 @@ pub fn storage(target: &Target) -> Result<Storage, ProbeError> {
 
 /// Decides the platform, the config and `$prefix` for a plan.
 pub fn discover(plan: &Plan) -> Result<System, String> {
+    discover_as(plan, false)
+}
+
+/// `discover`, refusing (`whole_disks`) images cut short of what their
+/// partition tables claim: `check` would judge a copy, not the disk.
+fn discover_as(plan: &Plan, whole_disks: bool) -> Result<System, String> {
     super::handles::begin_run();
     match &plan.target {
         Target::BootDir(dir) => discover_boot_dir(plan, dir),
         Target::Images(paths) => {
             let storage = storage(&plan.target).map_err(|e| e.to_string())?;
+            if whole_disks && let Some(cut) = truncated_images(&storage) {
+                return Err(cut);
+            }
             discover_images(plan, storage, paths)
         }
         Target::Live => discover_live(plan, live::probe_live()),
@@ -130,7 +139,7 @@ pub fn discover(plan: &Plan) -> Result<System, String> {
 /// as GRUB runs it, every file and `root=` it names, what sits beside each
 /// kernel, and the host state around the boot files.
 pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
-    let system = discover(plan)?;
+    let system = discover_as(plan, true)?;
     let files = system.files();
     let menu = menu::evaluate(
         &system.config_bytes,
@@ -153,6 +162,58 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
             raw_reads: plan.deep,
         },
     ))
+}
+
+/// Images shorter than their partition tables say (a copy cut short: `dd`
+/// stopped, a download not finished). What lies past the end is not there to
+/// judge: a `root=` on a missing partition would read as "matches no device",
+/// a kernel in the missing range as unreadable. Names each partition that runs
+/// past the end and the sectors missing.
+fn truncated_images(storage: &Storage) -> Option<String> {
+    let mut cuts = Vec::new();
+    for disk in &storage.disks {
+        let sector = disk.logical_sector_size.max(1);
+        let file_sectors = disk.size_bytes / sector;
+        // Only a partition wholly past the end makes the image unjudgeable: one
+        // cut part-way is BV5001's (a file past the end of its partition or
+        // disk), with the files that lie there named.
+        if !disk
+            .partitions
+            .iter()
+            .any(|p| p.size_bytes > 0 && p.start_byte >= disk.size_bytes)
+        {
+            continue;
+        }
+        let past: Vec<String> = disk
+            .partitions
+            .iter()
+            .filter(|p| p.start_byte.saturating_add(p.size_bytes) > disk.size_bytes)
+            .map(|p| {
+                let first = p.start_byte / sector;
+                let end = p.start_byte.saturating_add(p.size_bytes);
+                let last = end.div_ceil(sector).saturating_sub(1).max(first);
+                let missing = first.max(file_sectors);
+                format!(
+                    "partition {} ({}) spans sectors {first}–{last}, of which {missing}–{last} are missing",
+                    p.number, p.grub_name
+                )
+            })
+            .collect();
+        if !past.is_empty() {
+            cuts.push(format!(
+                "{} is truncated: it ends at sector {file_sectors} ({}) but its partition table claims more: {}",
+                disk.path,
+                crate::units::human_size(disk.size_bytes),
+                past.join("; ")
+            ));
+        }
+    }
+    (!cuts.is_empty()).then(|| {
+        format!(
+            "{}; bootvet cannot judge a disk from part of it: copy the whole disk (`bootvet devices --image` shows the table)",
+            cuts.join("; ")
+        )
+    })
 }
 
 fn read_config(path: &Path) -> Result<Vec<u8>, String> {

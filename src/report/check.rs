@@ -279,10 +279,34 @@ struct JsonReport<'a> {
     config: &'a crate::facts::ConfigOrigin,
     platform: &'static str,
     exit_status: u8,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Always present: `null` when no entry boots next (an empty menu).
     next_boot: Option<&'a str>,
     entries: Vec<JsonEntry<'a>>,
     findings: Vec<JsonFinding<'a>>,
+}
+
+/// The `bootvet.check/1` document of a run that could not check (exit 2):
+/// the same keys a consumer reads, empty, and the error.
+#[derive(Serialize)]
+struct JsonTrouble<'a> {
+    schema: &'static str,
+    exit_status: u8,
+    error: &'a str,
+    next_boot: Option<&'a str>,
+    entries: [(); 0],
+    findings: [(); 0],
+}
+
+pub fn render_json_trouble(message: &str) -> String {
+    let document = JsonTrouble {
+        schema: CHECK_JSON_SCHEMA,
+        exit_status: crate::exit::TROUBLE,
+        error: message,
+        next_boot: None,
+        entries: [],
+        findings: [],
+    };
+    serde_json::to_string_pretty(&document).unwrap_or_default()
 }
 
 #[derive(Serialize)]

@@ -10,3 +10,4 @@ pub mod fleet;
 pub mod links;
 pub mod prometheus;
 pub mod syntax;
+pub mod wrap;

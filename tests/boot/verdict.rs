@@ -7,6 +7,8 @@ use std::process::Command;
 #[derive(Clone, Debug)]
 pub struct Said {
     pub exit: i32,
+    /// The index path of the entry bootvet says boots next (`next_boot`).
+    pub next_boot: Option<String>,
     /// Codes of the findings on the next entry and on the config as a whole.
     pub codes: Vec<String>,
     /// Their will-print lines, in report order.
@@ -26,11 +28,15 @@ pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
     let out = cmd.env("NO_COLOR", "1").output().expect("run bootvet");
     let exit = out.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&stdout) else {
-        // Exit 2 may come without a document: keep what it wrote to stderr.
+    let doc = serde_json::from_str::<serde_json::Value>(&stdout)
+        .ok()
+        .filter(|d| d.get("error").is_none());
+    let Some(doc) = doc else {
+        // Exit 2's document holds only the error: keep what it wrote to stderr.
         let err = String::from_utf8_lossy(&out.stderr);
         return Said {
             exit,
+            next_boot: None,
             codes: Vec::new(),
             will_print: err.lines().map(str::to_string).take(3).collect(),
         };
@@ -57,6 +63,7 @@ pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
     }
     Said {
         exit,
+        next_boot: next,
         codes,
         will_print,
     }
