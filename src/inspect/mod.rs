@@ -25,6 +25,7 @@ pub mod kconfig;
 pub mod kernel;
 mod lz;
 pub mod modules;
+pub mod secure_boot;
 
 pub use initrd::{Compression, Depth, InitrdReport};
 pub use kernel::KernelImage;
