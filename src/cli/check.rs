@@ -66,6 +66,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SIZE", value_parser = crate::probe::host::parse_size)]
     pub memory: Option<u64>,
 
+    /// UEFI variables of the machine: an edk2/OVMF variable store file
+    /// (`OVMF_VARS.fd`) or a directory copied from /sys/firmware/efi/efivars
+    /// [default: live: /sys/firmware/efi/efivars; images: none]
+    #[arg(long, value_name = "PATH")]
+    pub efi_vars: Option<PathBuf>,
+
     /// Print one JSON document (schema `bootvet.check/1`).
     #[arg(long)]
     pub json: bool,
@@ -92,7 +98,7 @@ pub struct CheckArgs {
     /// disks (the flags that choose what to read applied when it was captured).
     #[arg(long, value_name = "FILE", conflicts_with_all = [
         "config", "images", "boot_dir", "platform", "grub_flavour", "deep",
-        "root_bus", "bios_lba_limit", "memory", "dump_facts",
+        "root_bus", "bios_lba_limit", "memory", "dump_facts", "efi_vars",
     ])]
     pub facts: Option<PathBuf>,
 }
@@ -169,6 +175,7 @@ fn plan_of(args: &CheckArgs) -> Plan {
         root_bus: args.root_bus.clone(),
         bios_lba_limit: args.bios_lba_limit,
         memory: args.memory,
+        efi_vars: args.efi_vars.clone(),
         ..menu_plan(
             args.config.as_ref(),
             args.boot_dir.as_ref(),

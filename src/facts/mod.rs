@@ -11,6 +11,7 @@
 //! Every field serialized with `skip_serializing_if` reads back with `default`.
 
 pub mod files;
+pub mod firmware;
 pub mod host;
 pub mod init;
 pub mod kernel;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::menu::{FileRef, Menu, Platform};
 use files::FileFact;
+use firmware::FirmwareFacts;
 use host::HostFacts;
 use kernel::{KernelSide, RootBus};
 use storage::{Filesystem, Storage};
@@ -49,6 +51,9 @@ pub struct BootFacts {
     /// Free space, leftovers and journal state of the boot directories, the
     /// firmware's reach, the machine's memory.
     pub host: HostFacts,
+    /// The UEFI variables and what they say (`--efi-vars`, live efivarfs).
+    #[serde(default, skip_serializing_if = "FirmwareFacts::is_empty")]
+    pub firmware: FirmwareFacts,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

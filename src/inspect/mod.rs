@@ -18,6 +18,7 @@
 //! `modules::inspect_ko`, `ModulesDep::parse(..).closure(..)`, `parse_builtin`.
 
 pub mod cpio;
+pub mod efivars;
 pub mod fuzz_support;
 pub mod grub_image;
 pub mod initrd;

@@ -17,6 +17,7 @@
 pub mod blkid;
 pub mod boot_facts_file;
 pub mod disk_files;
+pub mod efivars;
 pub mod fs;
 pub mod fuzz_support;
 pub mod gather;

@@ -58,6 +58,8 @@ pub struct Plan {
     pub bios_lba_limit: Option<u64>,
     /// Memory of the machine the images boot on (`--memory`).
     pub memory: Option<u64>,
+    /// `--efi-vars`: a firmware variable store file or an efivarfs copy.
+    pub efi_vars: Option<PathBuf>,
 }
 
 impl Plan {
@@ -71,6 +73,7 @@ impl Plan {
             root_bus: Vec::new(),
             bios_lba_limit: None,
             memory: None,
+            efi_vars: None,
         }
     }
 }
@@ -135,7 +138,7 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
         &system.menu_options(plan.flavour),
         &files,
     );
-    Ok(gather::gather(
+    let mut facts = gather::gather(
         menu,
         &files,
         system.platform,
@@ -150,7 +153,13 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
             modules_budget: None,
             raw_reads: plan.deep,
         },
-    ))
+    );
+    facts.firmware.vars = match (&plan.efi_vars, &plan.target) {
+        (Some(path), _) => Some(super::efivars::read(path)),
+        (None, Target::Live) => super::efivars::read_live(),
+        (None, _) => None,
+    };
+    Ok(facts)
 }
 
 fn read_config(path: &Path) -> Result<Vec<u8>, String> {
