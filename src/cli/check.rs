@@ -71,6 +71,11 @@ pub struct CheckArgs {
     /// [default: live: /sys/firmware/efi/efivars; images: none]
     #[arg(long, value_name = "PATH")]
     pub efi_vars: Option<PathBuf>,
+    /// Check the Secure Boot chain as if Secure Boot were on or off ("what if"),
+    /// whatever the variables say (also on replayed `--facts`)
+    /// [default: the UEFI variables: live efivarfs, or unknown for images]
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub secure_boot: Option<bool>,
 
     /// Print one JSON document (schema `bootvet.check/1`).
     #[arg(long)]
@@ -146,7 +151,10 @@ fn write_metrics(path: &Path, text: &str) -> bool {
 
 fn check(args: &CheckArgs) -> Result<u8, String> {
     if let Some(path) = &args.facts {
-        let facts = boot_facts_file::load(path).map_err(|e| e.to_string())?;
+        let mut facts = boot_facts_file::load(path).map_err(|e| e.to_string())?;
+        if let Some(on) = args.secure_boot {
+            crate::facts::secure_boot::what_if(&mut facts.secure_boot, on);
+        }
         return report(args, &facts);
     }
     let facts = plan::boot_facts(&plan_of(args))?;
@@ -168,6 +176,14 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
     report(args, &facts)
 }
 
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("expected on or off".into()),
+    }
+}
+
 /// What the flags ask `probe` to look at.
 fn plan_of(args: &CheckArgs) -> Plan {
     Plan {
@@ -176,6 +192,7 @@ fn plan_of(args: &CheckArgs) -> Plan {
         bios_lba_limit: args.bios_lba_limit,
         memory: args.memory,
         efi_vars: args.efi_vars.clone(),
+        secure_boot: args.secure_boot,
         ..menu_plan(
             args.config.as_ref(),
             args.boot_dir.as_ref(),

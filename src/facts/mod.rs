@@ -16,6 +16,7 @@ pub mod host;
 pub mod init;
 pub mod kernel;
 pub mod replay;
+pub mod secure_boot;
 pub mod storage;
 pub mod volumes;
 
@@ -54,6 +55,12 @@ pub struct BootFacts {
     /// The UEFI variables and what they say (`--efi-vars`, live efivarfs).
     #[serde(default, skip_serializing_if = "FirmwareFacts::is_empty")]
     pub firmware: FirmwareFacts,
+    /// Secure Boot: the policy and each binary of the chain (efi boots).
+    #[serde(
+        default,
+        skip_serializing_if = "secure_boot::SecureBootFacts::is_empty"
+    )]
+    pub secure_boot: secure_boot::SecureBootFacts,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -32,6 +32,7 @@ pub mod partitions;
 pub mod plan;
 pub mod raw_read;
 pub mod resolve;
+pub mod secure_boot;
 
 use std::path::{Path, PathBuf};
 

@@ -60,6 +60,8 @@ pub struct Plan {
     pub memory: Option<u64>,
     /// `--efi-vars`: a firmware variable store file or an efivarfs copy.
     pub efi_vars: Option<PathBuf>,
+    /// `--secure-boot on|off`: check the chain as if Secure Boot were on or off.
+    pub secure_boot: Option<bool>,
 }
 
 impl Plan {
@@ -74,6 +76,7 @@ impl Plan {
             bios_lba_limit: None,
             memory: None,
             efi_vars: None,
+            secure_boot: None,
         }
     }
 }
@@ -159,6 +162,15 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
         (None, Target::Live) => super::efivars::read_live(),
         (None, _) => None,
     };
+    // Secure Boot is read for efi boots, and whenever --secure-boot asks.
+    if facts.platform == Platform::Efi || plan.secure_boot.is_some() {
+        facts.secure_boot = super::secure_boot::gather(
+            &files,
+            &facts.files,
+            facts.firmware.vars.as_ref(),
+            plan.secure_boot,
+        );
+    }
     Ok(facts)
 }
 
