@@ -32,13 +32,20 @@ Say which firmware boots the image: `--efi-vars` with its variable store, or
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let sb = &cx.facts.secure_boot;
-    if sb.policy.state != SbState::Unknown || sb.chain.is_empty() {
+    if sb.chain.is_empty() || sb.policy.state == SbState::Off {
         return;
     }
-    let mut f = Finding::new(
-        &INFO,
-        format!("Secure Boot state unknown: {}", sb.policy.why),
-    );
+    // With Secure Boot on, only a verdict that depends on keys not read is unknown.
+    let keys_unknown = sb.policy.db.is_none() || sb.policy.mok.is_none();
+    if sb.policy.state == SbState::On && !keys_unknown {
+        return;
+    }
+    let message = if sb.policy.state == SbState::Unknown {
+        format!("Secure Boot state unknown: {}", sb.policy.why)
+    } else {
+        format!("Secure Boot keys unknown: {}", sb.policy.why)
+    };
+    let mut f = Finding::new(&INFO, message);
     let mut would_fail = false;
     if let Some(first) = first_loader(cx.facts) {
         match firmware(&sb.policy, first) {
