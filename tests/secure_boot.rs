@@ -5,6 +5,8 @@
 
 mod support;
 
+#[path = "secure_boot/check.rs"]
+mod check;
 #[path = "secure_boot/inspect.rs"]
 mod inspect;
 
