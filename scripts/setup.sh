@@ -20,6 +20,9 @@ packages=(
   fdisk              # sfdisk: MBR images, layouts read back
   dosfstools         # mkfs.vfat
   mtools             # mcopy: files on FAT images without mounting
+  # fixtures/scenarios/build.sh sb-*, tests/secure_boot.rs: strip and sign EFI binaries
+  sbsigntool         # sbattach --remove, sbsign
+  openssl            # a fresh signing key and certificate (openssl req -x509)
   e2fsprogs          # mke2fs -d, debugfs (the physical block oracle)
   util-linux         # blkid -p (identity oracle), mkswap, losetup
   mount              # privileged tests: mount/umount
