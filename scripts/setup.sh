@@ -20,6 +20,9 @@ packages=(
   fdisk              # sfdisk: MBR images, layouts read back
   dosfstools         # mkfs.vfat
   mtools             # mcopy: files on FAT images without mounting
+  # fixtures/scenarios/build.sh sb-*, tests/secure_boot.rs: strip and sign EFI binaries
+  sbsigntool         # sbattach --remove, sbsign
+  openssl            # a fresh signing key and certificate (openssl req -x509)
   e2fsprogs          # mke2fs -d, debugfs (the physical block oracle)
   util-linux         # blkid -p (identity oracle), mkswap, losetup
   mount              # privileged tests: mount/umount
@@ -30,6 +33,7 @@ packages=(
   cpio gzip zstd xz-utils lz4 lzop bzip2 binutils file ca-certificates
   initramfs-tools-core kmod  # mkinitramfs/lsinitramfs: the privileged differential test
   python3            # fixtures/scenarios: standin-kernel.py, the benches
+  python3-pip        # tests/efivars.rs: virt-firmware (PyPI, below)
   btrfs-progs        # identity of btrfs
   xfsprogs           # identity of xfs
   cryptsetup-bin     # identity of LUKS2; the root-luks scenario
@@ -53,7 +57,20 @@ done
 lists_missing=false
 compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null || lists_missing=true
 
+# tests/efivars.rs, fixtures/efivars/boot-entries.py: virt-firmware (not packaged in
+# Debian 12) reads and writes edk2 variable stores, the parser's independent oracle.
+virt_firmware() {
+  python3 -c 'import virt.firmware.varstore.edk2' 2>/dev/null && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: the tests need virt-firmware; run: pip install virt-firmware" >&2
+    return 0
+  fi
+  python3 -m pip install -q virt-firmware 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages virt-firmware
+}
+
 if [ "${#missing[@]}" -eq 0 ] && ! $lists_missing; then
+  virt_firmware
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -72,3 +89,4 @@ apt-get update -qq
 if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+virt_firmware

@@ -187,8 +187,10 @@ fn every_check_fires_on_its_failing_fixture_and_not_on_its_passing_one() {
             let images = fixture_images(&dir, kind);
             let refs: Vec<&str> = images.iter().map(String::as_str).collect();
             // `KIND.args`: extra `bootvet check` options (`--deep`, a firmware limit).
-            let args =
-                std::fs::read_to_string(dir.join(format!("{kind}.args"))).unwrap_or_default();
+            // `$SCENARIOS` names the scenario directory (variable stores built there).
+            let args = std::fs::read_to_string(dir.join(format!("{kind}.args")))
+                .unwrap_or_default()
+                .replace("$SCENARIOS", &scenarios().display().to_string());
             let args: Vec<&str> = args.split_whitespace().collect();
             let (_, doc) = check_json(&refs, Some(&dir.join(format!("{kind}.cfg"))), &args);
             let fired = codes(&doc).contains(&check.code);

@@ -113,6 +113,12 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv5009_unstripped_modules::INFO,
     rules::bv5010_sector_unreadable::INFO,
     rules::bv5011_not_on_disk_yet::INFO,
+    rules::bv7001_firmware_rejects_loader::INFO,
+    rules::bv7002_shim_rejects_grub::INFO,
+    rules::bv7003_kernel_rejected::INFO,
+    rules::bv7004_sbat_revoked::INFO,
+    rules::bv7005_secure_boot_unknown::INFO,
+    rules::bv7006_kernel_key_not_enrolled::INFO,
 ];
 
 /// A check by code, case-insensitively.

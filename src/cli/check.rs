@@ -68,6 +68,17 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SIZE", value_parser = crate::probe::host::parse_size)]
     pub memory: Option<u64>,
 
+    /// UEFI variables of the machine: an edk2/OVMF variable store file
+    /// (`OVMF_VARS.fd`) or a directory copied from /sys/firmware/efi/efivars
+    /// [default: live: /sys/firmware/efi/efivars; images: none]
+    #[arg(long, value_name = "PATH")]
+    pub efi_vars: Option<PathBuf>,
+    /// Check the Secure Boot chain as if Secure Boot were on or off ("what if"),
+    /// whatever the variables say (also on replayed `--facts`)
+    /// [default: the UEFI variables: live efivarfs, or unknown for images]
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub secure_boot: Option<bool>,
+
     /// Print one JSON document (schema `bootvet.check/1`).
     #[arg(long)]
     pub json: bool,
@@ -111,7 +122,7 @@ pub struct CheckArgs {
     /// summary (JSON schema `bootvet.fleet/1`); the exit status is the worst.
     #[arg(long, value_name = "FILE|DIR", conflicts_with_all = [
         "config", "images", "boot_dir", "platform", "grub_flavour", "deep",
-        "root_bus", "bios_lba_limit", "memory", "dump_facts",
+        "root_bus", "bios_lba_limit", "memory", "dump_facts", "efi_vars",
     ])]
     pub facts: Option<PathBuf>,
 }
@@ -191,7 +202,10 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         if path.is_dir() {
             return super::fleet::run(args, path);
         }
-        let facts = boot_facts_file::load(path).map_err(|e| e.to_string())?;
+        let mut facts = boot_facts_file::load(path).map_err(|e| e.to_string())?;
+        if let Some(on) = args.secure_boot {
+            crate::facts::secure_boot::what_if(&mut facts.secure_boot, on);
+        }
         return report(args, &facts);
     }
     let facts = plan::boot_facts(&plan_of(args))?;
@@ -213,6 +227,14 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
     report(args, &facts)
 }
 
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("expected on or off".into()),
+    }
+}
+
 /// What the flags ask `probe` to look at.
 fn plan_of(args: &CheckArgs) -> Plan {
     Plan {
@@ -220,6 +242,8 @@ fn plan_of(args: &CheckArgs) -> Plan {
         root_bus: args.root_bus.clone(),
         bios_lba_limit: args.bios_lba_limit,
         memory: args.memory,
+        efi_vars: args.efi_vars.clone(),
+        secure_boot: args.secure_boot,
         ..menu_plan(
             args.config.as_ref(),
             args.boot_dir.as_ref(),

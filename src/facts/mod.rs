@@ -12,10 +12,12 @@
 
 pub mod files;
 pub mod fstab;
+pub mod firmware;
 pub mod host;
 pub mod init;
 pub mod kernel;
 pub mod replay;
+pub mod secure_boot;
 pub mod storage;
 pub mod volumes;
 
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::menu::{FileRef, Menu, Platform};
 use files::FileFact;
+use firmware::FirmwareFacts;
 use host::HostFacts;
 use kernel::{KernelSide, RootBus};
 use storage::{Filesystem, Storage};
@@ -50,6 +53,15 @@ pub struct BootFacts {
     /// Free space, leftovers and journal state of the boot directories, the
     /// firmware's reach, the machine's memory.
     pub host: HostFacts,
+    /// The UEFI variables and what they say (`--efi-vars`, live efivarfs).
+    #[serde(default, skip_serializing_if = "FirmwareFacts::is_empty")]
+    pub firmware: FirmwareFacts,
+    /// Secure Boot: the policy and each binary of the chain (efi boots).
+    #[serde(
+        default,
+        skip_serializing_if = "secure_boot::SecureBootFacts::is_empty"
+    )]
+    pub secure_boot: secure_boot::SecureBootFacts,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -19,6 +19,7 @@
 
 pub mod compression;
 pub mod cpio;
+pub mod efivars;
 pub mod fuzz_support;
 pub mod grub_image;
 pub mod initrd;
@@ -26,6 +27,7 @@ pub mod kconfig;
 pub mod kernel;
 mod lz;
 pub mod modules;
+pub mod secure_boot;
 
 pub use compression::Compression;
 pub use initrd::{Depth, InitrdReport};

@@ -107,6 +107,8 @@ pub fn gather(
         kernels,
         root_bus,
         host: Default::default(),
+        firmware: Default::default(),
+        secure_boot: Default::default(),
     };
     facts.host = host::gather_host(&facts, files, host_options);
     facts

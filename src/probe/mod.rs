@@ -17,6 +17,7 @@
 pub mod blkid;
 pub mod boot_facts_file;
 pub mod disk_files;
+pub mod efivars;
 pub mod fs;
 pub mod fstab_files;
 pub mod fuzz_support;
@@ -33,6 +34,7 @@ pub mod partitions;
 pub mod plan;
 pub mod raw_read;
 pub mod resolve;
+pub mod secure_boot;
 
 use std::path::{Path, PathBuf};
 

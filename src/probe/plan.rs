@@ -58,6 +58,10 @@ pub struct Plan {
     pub bios_lba_limit: Option<u64>,
     /// Memory of the machine the images boot on (`--memory`).
     pub memory: Option<u64>,
+    /// `--efi-vars`: a firmware variable store file or an efivarfs copy.
+    pub efi_vars: Option<PathBuf>,
+    /// `--secure-boot on|off`: check the chain as if Secure Boot were on or off.
+    pub secure_boot: Option<bool>,
 }
 
 impl Plan {
@@ -71,6 +75,8 @@ impl Plan {
             root_bus: Vec::new(),
             bios_lba_limit: None,
             memory: None,
+            efi_vars: None,
+            secure_boot: None,
         }
     }
 }
@@ -146,7 +152,7 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
         &system.menu_options(plan.flavour),
         &files,
     );
-    Ok(gather::gather(
+    let mut facts = gather::gather(
         menu,
         &files,
         system.platform,
@@ -161,7 +167,22 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
             modules_budget: None,
             raw_reads: plan.deep,
         },
-    ))
+    );
+    facts.firmware.vars = match (&plan.efi_vars, &plan.target) {
+        (Some(path), _) => Some(super::efivars::read(path)),
+        (None, Target::Live) => super::efivars::read_live(),
+        (None, _) => None,
+    };
+    // Secure Boot is read for efi boots, and whenever --secure-boot asks.
+    if facts.platform == Platform::Efi || plan.secure_boot.is_some() {
+        facts.secure_boot = super::secure_boot::gather(
+            &files,
+            &facts.files,
+            facts.firmware.vars.as_ref(),
+            plan.secure_boot,
+        );
+    }
+    Ok(facts)
 }
 
 /// Images shorter than their partition tables say (a copy cut short: `dd`

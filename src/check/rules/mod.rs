@@ -54,9 +54,16 @@ pub mod bv5009_unstripped_modules;
 pub mod bv5010_sector_unreadable;
 pub mod bv5011_not_on_disk_yet;
 mod mounts;
+pub mod bv7001_firmware_rejects_loader;
+pub mod bv7002_shim_rejects_grub;
+pub mod bv7003_kernel_rejected;
+pub mod bv7004_sbat_revoked;
+pub mod bv7005_secure_boot_unknown;
+pub mod bv7006_kernel_key_not_enrolled;
 mod root_path;
 pub(crate) mod root_stack;
 mod sectors_common;
+mod secure_boot;
 
 use crate::facts::files::FileFact;
 use crate::menu::bls::Snippet;
