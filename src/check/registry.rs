@@ -107,6 +107,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv5009_unstripped_modules::INFO,
     rules::bv5010_sector_unreadable::INFO,
     rules::bv5011_not_on_disk_yet::INFO,
+    rules::bv6301_loader_out_of_memory::INFO,
 ];
 
 /// A check by code, case-insensitively.

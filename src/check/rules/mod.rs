@@ -47,6 +47,7 @@ pub mod bv5008_modules_missing;
 pub mod bv5009_unstripped_modules;
 pub mod bv5010_sector_unreadable;
 pub mod bv5011_not_on_disk_yet;
+pub mod bv6301_loader_out_of_memory;
 mod root_path;
 pub(crate) mod root_stack;
 mod sectors_common;
