@@ -182,7 +182,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let message = match cx.facts.platform {
             Platform::Pc => format!(
-                "GRUB ({platform}) must place the kernel at 16 MiB ({} with init_size) and the initrd ({}) below the top of a {} machine (about {} usable)",
+                "GRUB ({platform}) must place the kernel at 16 MiB (ending at {} with init_size) and the initrd ({}) below the top of a {} machine (about {} usable)",
                 human_size(r.kernel),
                 human_size(r.initrd),
                 human_size(memory.bytes),
