@@ -113,6 +113,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv5009_unstripped_modules::INFO,
     rules::bv5010_sector_unreadable::INFO,
     rules::bv5011_not_on_disk_yet::INFO,
+    rules::bv6301_loader_out_of_memory::INFO,
     rules::bv7001_firmware_rejects_loader::INFO,
     rules::bv7002_shim_rejects_grub::INFO,
     rules::bv7003_kernel_rejected::INFO,

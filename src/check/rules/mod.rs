@@ -53,6 +53,7 @@ pub mod bv5008_modules_missing;
 pub mod bv5009_unstripped_modules;
 pub mod bv5010_sector_unreadable;
 pub mod bv5011_not_on_disk_yet;
+pub mod bv6301_loader_out_of_memory;
 mod mounts;
 pub mod bv7001_firmware_rejects_loader;
 pub mod bv7002_shim_rejects_grub;
