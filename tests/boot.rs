@@ -51,6 +51,12 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("kernel-cut-tail", &["pc", "efi"], 512),
     ("kernel-cut-payload", &["pc", "efi"], 512),
     ("big-initrd", &["pc", "efi"], 256),
+    // Issue 14: the links above grub.cfg.
+    ("core-zeroed", &["pc"], 512),
+    ("efi-loader-missing", &["efi"], 512),
+    ("boot-new-uuid", &["pc", "efi"], 512),
+    ("boot-inline-data", &["pc", "efi"], 512),
+    ("fwsetup-is-supported", &["pc", "efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {

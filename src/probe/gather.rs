@@ -106,6 +106,7 @@ pub fn gather(
         kernels,
         root_bus,
         host: Default::default(),
+        loader: None,
     };
     facts.host = host::gather_host(&facts, files, host_options);
     facts

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use super::disk_files::{DiskFiles, Reach, detect_platform, find_config};
 use super::gather::{self, GatherOptions};
 use super::host::HostOptions;
-use super::{ProbeError, live, probe_images};
+use super::{ProbeError, live, loader, probe_images};
 use crate::facts::storage::{Source, Storage};
 use crate::facts::volumes::{VolumeRef, volumes};
 use crate::facts::{BootFacts, ConfigOrigin};
@@ -128,29 +128,115 @@ pub fn discover(plan: &Plan) -> Result<System, String> {
 /// as GRUB runs it, every file and `root=` it names, what sits beside each
 /// kernel, and the host state around the boot files.
 pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
-    let system = discover(plan)?;
+    let system = match discover(plan) {
+        Ok(system) => system,
+        Err(e) => return without_config(plan, e),
+    };
     let files = system.files();
     let menu = menu::evaluate(
         &system.config_bytes,
         &system.menu_options(plan.flavour),
         &files,
     );
-    Ok(gather::gather(
+    let mut facts = gather::gather(
         menu,
         &files,
         system.platform,
         system.config.clone(),
-        GatherOptions {
-            deep: plan.deep,
-            root_bus: plan.root_bus.clone(),
+        gather_options(plan),
+        host_options(plan),
+    );
+    facts.loader = loader_facts(plan, &system.storage, &files, system.platform);
+    Ok(facts)
+}
+
+fn gather_options(plan: &Plan) -> GatherOptions {
+    GatherOptions {
+        deep: plan.deep,
+        root_bus: plan.root_bus.clone(),
+    }
+}
+
+fn host_options(plan: &Plan) -> HostOptions {
+    HostOptions {
+        bios_lba_limit: plan.bios_lba_limit,
+        memory: plan.memory,
+        modules_budget: None,
+        raw_reads: plan.deep,
+    }
+}
+
+/// The links above grub.cfg, on disks (images, or the live system); a
+/// `--boot-dir` directory has none.
+fn loader_facts(
+    plan: &Plan,
+    storage: &Storage,
+    files: &DiskFiles<'_>,
+    platform: Platform,
+) -> Option<crate::facts::loader::LoaderFacts> {
+    match plan.target {
+        Target::BootDir(_) => None,
+        Target::Images(_) | Target::Live => Some(loader::gather(storage, files, platform)),
+    }
+}
+
+/// Images on which no grub.cfg was found: when a GRUB is installed there and
+/// its prefix has no grub.cfg, that is the finding (GRUB stops at `grub>`), not
+/// bootvet's trouble: the facts carry an empty menu and the loader chain.
+fn without_config(plan: &Plan, error: String) -> Result<BootFacts, String> {
+    let Target::Images(_) = &plan.target else {
+        return Err(error);
+    };
+    if plan.config.is_some() {
+        return Err(error);
+    }
+    let storage = storage(&plan.target).map_err(|e| e.to_string())?;
+    let probe_files = DiskFiles::new(&storage, Reach::Disks { prefix: None });
+    let platform = plan
+        .platform
+        .unwrap_or_else(|| detect_platform(&probe_files));
+    let loader = loader::gather(&storage, &probe_files, platform);
+    if !loader.stops_before_config() {
+        return Err(error);
+    }
+    let config = match &loader.prefix {
+        Some(prefix) => ConfigOrigin {
+            path: format!("{}/grub.cfg", prefix.value.trim_end_matches('/')),
+            volume: prefix.volume.clone(),
         },
-        HostOptions {
-            bios_lba_limit: plan.bios_lba_limit,
-            memory: plan.memory,
-            modules_budget: None,
-            raw_reads: plan.deep,
+        None => ConfigOrigin {
+            path: "(grub.cfg not reached)".into(),
+            volume: None,
         },
-    ))
+    };
+    let prefix_dir = loader
+        .prefix
+        .as_ref()
+        .map_or_else(|| "/boot/grub".to_string(), |p| p.dir.clone());
+    drop(probe_files);
+    let files = DiskFiles::new(
+        &storage,
+        Reach::Disks {
+            prefix: config.volume.clone(),
+        },
+    );
+    let options = Options {
+        platform,
+        flavour: plan.flavour,
+        prefix: prefix_dir,
+        config_name: config.path.clone(),
+    };
+    let menu = menu::evaluate(b"", &options, &files);
+    let mut facts = gather::gather(
+        menu,
+        &files,
+        platform,
+        config,
+        gather_options(plan),
+        host_options(plan),
+    );
+    facts.loader = Some(loader);
+    Ok(facts)
 }
 
 fn read_config(path: &Path) -> Result<Vec<u8>, String> {

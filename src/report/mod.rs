@@ -7,5 +7,6 @@ pub mod color;
 pub mod devices;
 pub mod entries;
 pub mod links;
+pub mod loader;
 pub mod prometheus;
 pub mod syntax;
