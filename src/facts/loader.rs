@@ -151,6 +151,10 @@ pub enum PrefixDevice {
         /// `$root` stayed at `fallback`.
         found: bool,
         fallback: String,
+        /// The volume holding the key, when GRUB cannot read its filesystem
+        /// and so cannot see the key (an ext4 with `inline_data`): why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unreadable: Option<String>,
     },
     /// Something bootvet does not follow (cryptomount, lvm/…, a variable).
     Unknown { why: String },

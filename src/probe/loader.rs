@@ -385,25 +385,41 @@ fn prefix_facts(
                 if var != "root" {
                     continue;
                 }
-                match files.resolve(&expr) {
+                // search.c asks each filesystem for its UUID or label through
+                // GRUB's own drivers: one GRUB cannot mount is never matched.
+                let resolved = match files.resolve(&expr) {
                     DeviceResolution::Found { volume, .. } => {
+                        match grub_reads(storage, image, &volume) {
+                            FsReadable::No { why } => Err(Some(why)),
+                            _ => Ok(volume),
+                        }
+                    }
+                    DeviceResolution::Missing { .. } => Err(None),
+                    DeviceResolution::Unknown { why } => {
+                        device = PrefixDevice::Unknown { why };
+                        continue;
+                    }
+                };
+                match resolved {
+                    Ok(volume) => {
                         root = volume.name.clone();
                         device = PrefixDevice::Search {
                             how,
                             key,
                             found: true,
                             fallback: String::new(),
+                            unreadable: None,
                         };
                     }
-                    DeviceResolution::Missing { .. } => {
+                    Err(unreadable) => {
                         device = PrefixDevice::Search {
                             how,
                             key,
                             found: false,
                             fallback: root.clone(),
+                            unreadable,
                         };
                     }
-                    DeviceResolution::Unknown { why } => device = PrefixDevice::Unknown { why },
                 }
             }
             Step::Set { var, value } => {
@@ -593,12 +609,11 @@ fn at_prefix(
     let vf = match (not_read, vf) {
         (None, Some(Ok(vf))) => vf,
         (why, vf) => {
-            let why = why
-                .or_else(|| match vf {
-                    Some(Err(e)) => Some(e),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "no volume".into());
+            let from_volume = match vf {
+                Some(Err(e)) => Some(e),
+                _ => None,
+            };
+            let why = why.or(from_volume).unwrap_or_else(|| "no volume".into());
             facts.normal_mod = if built_in {
                 Presence::BuiltIn
             } else {

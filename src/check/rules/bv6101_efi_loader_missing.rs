@@ -2,9 +2,11 @@ use super::loader_common::loader;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::loader::{EfiFile, FirmwareStep};
 
-/// OVMF's words when no boot option works (OvmfPkg PlatformBootManagerLib
-/// `PlatformBootManagerUnableToBoot`), then it waits for a key.
-pub const OVMF_NOTHING_BOOTABLE: &str = "BdsDxe: No bootable option or device was found.";
+/// What the firmware does next is its own: seen in QEMU, Debian's OVMF falls
+/// through to its built-in UEFI Shell (`Shell>`, after the `startup.nsh`
+/// countdown); firmware without a shell shows a "no boot device" screen. No line
+/// is certain, so none is promised as will-print.
+const NEXT: &str = "the firmware falls through to its next boot option: Debian's OVMF starts its built-in UEFI Shell (`Shell>`), other firmware shows its own \"no boot device\" screen";
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV6101",
@@ -23,9 +25,10 @@ for each device holding it). When other loaders sit in vendor directories
 does not read here: the finding is then a warning.
 
 ## Why it breaks the boot
-With no loader file the firmware has nothing to start on this disk: OVMF prints
-`BdsDxe: No bootable option or device was found.` and waits; other firmware
-shows its own \"no boot device\" screen or tries the network.
+With no loader file the firmware has nothing to start on this disk. What it
+shows then is its own: Debian's OVMF (seen in QEMU) counts down for
+`startup.nsh` and stops at its built-in UEFI Shell's `Shell>` prompt; other
+firmware shows a \"no boot device\" screen or tries the network.
 
 ## Example
     rm /boot/efi/EFI/BOOT/BOOTX64.EFI      # and no Boot#### entry names another file
@@ -56,7 +59,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 format!("{} is not on {on} and no other EFI loader is there: the firmware finds nothing to boot", l.path),
             )
             .evidence(format!("{} chosen as the {}", l.path, l.chosen_by))
-            .prints(OVMF_NOTHING_BOOTABLE),
+            .evidence(NEXT),
         ),
         EfiFile::Missing => out.push(
             Finding::new(
@@ -77,7 +80,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 format!("{} on {on} is not an EFI application the firmware can start", l.path),
             )
             .evidence(format!("{size} bytes: {fault}"))
-            .prints(OVMF_NOTHING_BOOTABLE),
+            .evidence(NEXT),
         ),
         _ => {}
     }

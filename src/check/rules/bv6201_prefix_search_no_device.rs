@@ -23,7 +23,9 @@ the ESP on UEFI), so `$prefix` points there. GRUB's kernel then cannot load
 `normal.mod` — `error: unknown filesystem.` or ``error: file
 `/grub/x86_64-efi/normal.mod' not found.`` — and stops at `grub rescue>`. This
 is what happens after /boot is reformatted or restored from a backup with
-`mkfs`, which gives it a new UUID.
+`mkfs`, which gives it a new UUID, or when it is recreated with a feature
+GRUB's driver refuses (ext4 `inline_data`): search.c reads each filesystem's
+UUID through GRUB's own drivers, so one it cannot mount never matches.
 
 ## Example
     mkfs.ext4 /dev/sda3 && restore /boot   # new UUID; core.img still searches the old
@@ -45,6 +47,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         key,
         found: false,
         fallback,
+        unreadable,
     } = &p.device
     else {
         return;
@@ -57,10 +60,15 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             p.value
         ),
     )
-    .evidence(format!(
-        "no filesystem on the disks has {} {key}; `$root` stays at ({fallback}), where the image was loaded from",
-        if how == "fs_uuid" { "UUID" } else { "that key:" }
-    ))
+    .evidence(match unreadable {
+        Some(why) => format!(
+            "{key} is on a filesystem GRUB cannot read, so its search never sees it: {why}; `$root` stays at ({fallback}), where the image was loaded from"
+        ),
+        None => format!(
+            "no filesystem on the disks has {} {key}; `$root` stays at ({fallback}), where the image was loaded from",
+            if how == "fs_uuid" { "UUID" } else { "that key:" }
+        ),
+    })
     .prints(super::grub_error(&format!("no such device: {key}")));
     if after.is_empty() {
         // normal.mod is found on the fallback device: the boot goes on from
