@@ -74,6 +74,12 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("search-uuid-unknown", &["pc"], 512),
     ("grubenv-corrupt", &["pc"], 512),
     ("default-submenu", &["pc", "efi"], 512),
+    // Issue 14: the links above grub.cfg.
+    ("core-zeroed", &["pc"], 512),
+    ("efi-loader-missing", &["efi"], 512),
+    ("boot-new-uuid", &["pc", "efi"], 512),
+    ("boot-inline-data", &["pc", "efi"], 512),
+    ("fwsetup-is-supported", &["pc", "efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {

@@ -63,6 +63,11 @@ pub struct Finding {
     /// What GRUB or the kernel will print, in the order it appears at boot.
     pub will_print: Vec<String>,
     pub fix: String,
+    /// The boot stops before GRUB shows its menu (a link above grub.cfg, an
+    /// empty menu, a top-level command that resets the machine): every entry
+    /// fails with it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub before_menu: bool,
 }
 
 impl Finding {
@@ -77,6 +82,7 @@ impl Finding {
             evidence: Vec::new(),
             will_print: Vec::new(),
             fix: info.fix.to_string(),
+            before_menu: info.link.is_before_menu(),
         }
     }
 
@@ -111,6 +117,12 @@ impl Finding {
 
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = fix.into();
+        self
+    }
+
+    /// Marks a finding that stops the boot before the menu.
+    pub fn before_menu(mut self) -> Self {
+        self.before_menu = true;
         self
     }
 

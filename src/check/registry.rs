@@ -2,7 +2,9 @@
 //!
 //! Codes are grouped by link of the chain: BV1xxx the config files, BV2xxx the
 //! menu and its default, BV3xxx devices and partitions, BV40xx the kernel, BV41xx
-//! the initrd, BV42xx the root filesystem, BV5xxx sectors and host state.
+//! the initrd, BV42xx the root filesystem, BV5xxx sectors and host state, BV6xxx
+//! the links above grub.cfg (BV60xx boot sector and core image, BV61xx EFI loader
+//! files, BV62xx prefix, modules and GRUB version).
 //! Each check's documentation (`bootvet explain CODE`) has four sections: What it
 //! checks / Why it breaks the boot / Example / Fix.
 
@@ -15,6 +17,12 @@ use super::{Context, rules};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Link {
+    /// Above grub.cfg (issue 14): what the firmware starts (MBR code, EFI file).
+    Firmware,
+    /// The GRUB image it reaches (core.img, the EFI GRUB image).
+    Core,
+    /// `$prefix`: its device, filesystem, modules and grub.cfg.
+    Prefix,
     Config,
     Menu,
     Device,
@@ -24,7 +32,16 @@ pub enum Link {
 }
 
 impl Link {
-    pub const ALL: [Link; 6] = [
+    /// The links GRUB passes before it shows a menu: a failure there ends
+    /// every entry's boot.
+    pub fn is_before_menu(self) -> bool {
+        matches!(self, Link::Firmware | Link::Core | Link::Prefix)
+    }
+
+    pub const ALL: [Link; 9] = [
+        Link::Firmware,
+        Link::Core,
+        Link::Prefix,
         Link::Config,
         Link::Menu,
         Link::Device,
@@ -35,6 +52,9 @@ impl Link {
 
     pub fn name(self) -> &'static str {
         match self {
+            Link::Firmware => "firmware",
+            Link::Core => "core",
+            Link::Prefix => "prefix",
             Link::Config => "config",
             Link::Menu => "menu",
             Link::Device => "device",
@@ -113,6 +133,17 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv5009_unstripped_modules::INFO,
     rules::bv5010_sector_unreadable::INFO,
     rules::bv5011_not_on_disk_yet::INFO,
+    rules::bv6001_mbr_not_grub::INFO,
+    rules::bv6002_core_image_missing::INFO,
+    rules::bv6003_core_image_corrupt::INFO,
+    rules::bv6101_efi_loader_missing::INFO,
+    rules::bv6102_shim_without_second_stage::INFO,
+    rules::bv6201_prefix_search_no_device::INFO,
+    rules::bv6202_prefix_filesystem_unreadable::INFO,
+    rules::bv6203_normal_mod_missing::INFO,
+    rules::bv6204_grub_cfg_missing::INFO,
+    rules::bv6205_grub_version_mismatch::INFO,
+    rules::bv6206_fwsetup_is_supported::INFO,
     rules::bv6301_loader_out_of_memory::INFO,
     rules::bv7001_firmware_rejects_loader::INFO,
     rules::bv7002_shim_rejects_grub::INFO,

@@ -144,6 +144,9 @@ pub struct Report {
     pub global: Vec<usize>,
     /// Index into `entries` of the entry that boots next.
     pub next: Option<usize>,
+    /// The first failing finding that stops the boot before the menu (index
+    /// into `findings`): every entry fails with it.
+    pub stops_before_menu: Option<usize>,
     pub exit_status: u8,
 }
 
@@ -151,6 +154,9 @@ pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Repo
     let fails =
         |f: &Finding| f.severity == Severity::Error || (strict && f.severity == Severity::Warning);
     let default_path = facts.menu.default.path.clone();
+    // A failure before the menu (the loader chain, an empty menu, a reset at
+    // top level) ends every entry's boot, whatever the entry holds.
+    let stops_before_menu = findings.iter().position(|f| f.before_menu && fails(f));
     let mut entries = Vec::new();
     let mut next = None;
     for entry in facts.menu.boot_entries() {
@@ -161,7 +167,7 @@ pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Repo
             .filter(|(_, f)| f.entry.as_ref().is_some_and(|e| e.path == reference.path))
             .map(|(i, _)| i)
             .collect();
-        let verdict = if mine.iter().any(|i| fails(&findings[*i])) {
+        let verdict = if stops_before_menu.is_some() || mine.iter().any(|i| fails(&findings[*i])) {
             Verdict::WillFail
         } else if mine
             .iter()
@@ -190,12 +196,9 @@ pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Repo
         .filter(|(_, f)| f.entry.is_none())
         .map(|(i, _)| i)
         .collect();
-    // No menu at all: GRUB waits at its `grub>` prompt, so the next boot fails
-    // although no entry does.
-    let menu_empty = findings
-        .iter()
-        .any(|f| f.code == super::rules::bv2006_menu_empty::INFO.code && fails(f));
-    let next_fails = menu_empty
+    // No menu at all (GRUB waits at a prompt), or a stop above grub.cfg: the
+    // next boot fails although no entry's own links do.
+    let next_fails = stops_before_menu.is_some()
         || next.is_some_and(|i| entries[i].verdict == Verdict::WillFail)
         || (strict && next.is_some_and(|i| entries[i].verdict == Verdict::MayFail));
     let any_fails = entries.iter().any(|e| e.verdict == Verdict::WillFail)
@@ -213,6 +216,7 @@ pub fn evaluate(facts: &BootFacts, findings: Vec<Finding>, strict: bool) -> Repo
         findings,
         global,
         next,
+        stops_before_menu,
         exit_status,
     }
 }

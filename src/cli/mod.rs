@@ -67,7 +67,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Follow every boot entry down the chain and say whether it will boot.
-    Check(check::CheckArgs),
+    // Boxed: its many options make it several times larger than the others.
+    Check(Box<check::CheckArgs>),
     /// Explain a check: what it checks, why it breaks the boot, an example, the fix.
     Explain(explain::ExplainArgs),
     /// Check grub.cfg syntax like grub-script-check, reporting every error.

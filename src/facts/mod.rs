@@ -7,15 +7,16 @@
 //! `Storage` (disks, tables, filesystems: `storage`, schema `bootvet.facts/1`),
 //! one `FileFact` per file an entry loads (`files`), one `RootFact` per `root=`
 //! (below), what sits beside each kernel (`kernel`), and the host state around
-//! the boot files (`host`). `volumes` names a volume and what a device resolves to.
+//! the boot files (`host`), and the links above grub.cfg (`loader`). `volumes` names a volume and what a device resolves to.
 //! Every field serialized with `skip_serializing_if` reads back with `default`.
 
 pub mod files;
-pub mod fstab;
 pub mod firmware;
+pub mod fstab;
 pub mod host;
 pub mod init;
 pub mod kernel;
+pub mod loader;
 pub mod replay;
 pub mod secure_boot;
 pub mod storage;
@@ -62,6 +63,10 @@ pub struct BootFacts {
         skip_serializing_if = "secure_boot::SecureBootFacts::is_empty"
     )]
     pub secure_boot: secure_boot::SecureBootFacts,
+    /// The links above grub.cfg (firmware, loader file, GRUB image, prefix);
+    /// `None`: not looked at (a `--boot-dir` directory, older facts files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loader: Option<loader::LoaderFacts>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -109,6 +109,7 @@ pub fn gather(
         host: Default::default(),
         firmware: Default::default(),
         secure_boot: Default::default(),
+        loader: None,
     };
     facts.host = host::gather_host(&facts, files, host_options);
     facts

@@ -29,6 +29,7 @@ pub mod image;
 pub mod init_files;
 pub mod kernel_side;
 pub mod live;
+pub mod loader;
 pub mod modules_tree;
 pub mod partitions;
 pub mod plan;

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use super::disk_files::{DiskFiles, Reach, detect_platform, find_config};
 use super::gather::{self, GatherOptions};
 use super::host::HostOptions;
-use super::{ProbeError, live, probe_images};
+use super::{ProbeError, live, loader, probe_images};
 use crate::facts::storage::{Source, Storage};
 use crate::facts::volumes::{VolumeRef, volumes};
 use crate::facts::{BootFacts, ConfigOrigin};
@@ -145,7 +145,10 @@ fn discover_as(plan: &Plan, whole_disks: bool) -> Result<System, String> {
 /// as GRUB runs it, every file and `root=` it names, what sits beside each
 /// kernel, and the host state around the boot files.
 pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
-    let system = discover_as(plan, true)?;
+    let system = match discover_as(plan, true) {
+        Ok(system) => system,
+        Err(e) => return without_config(plan, e),
+    };
     let files = system.files();
     let menu = menu::evaluate(
         &system.config_bytes,
@@ -157,17 +160,17 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
         &files,
         system.platform,
         system.config.clone(),
-        GatherOptions {
-            deep: plan.deep,
-            root_bus: plan.root_bus.clone(),
-        },
-        HostOptions {
-            bios_lba_limit: plan.bios_lba_limit,
-            memory: plan.memory,
-            modules_budget: None,
-            raw_reads: plan.deep,
-        },
+        gather_options(plan),
+        host_options(plan),
     );
+    facts.loader = loader_facts(plan, &system.storage, &files, system.platform);
+    with_firmware(plan, &files, &mut facts);
+    Ok(facts)
+}
+
+/// The firmware's variables and, for efi boots (or when `--secure-boot` asks),
+/// what Secure Boot will make of each binary of the chain.
+fn with_firmware(plan: &Plan, files: &DiskFiles<'_>, facts: &mut BootFacts) {
     facts.firmware.vars = match (&plan.efi_vars, &plan.target) {
         (Some(path), _) => Some(super::efivars::read(path)),
         (None, Target::Live) => super::efivars::read_live(),
@@ -176,65 +179,102 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
     // Secure Boot is read for efi boots, and whenever --secure-boot asks.
     if facts.platform == Platform::Efi || plan.secure_boot.is_some() {
         facts.secure_boot = super::secure_boot::gather(
-            &files,
+            files,
             &facts.files,
             facts.firmware.vars.as_ref(),
             plan.secure_boot,
         );
     }
-    Ok(facts)
 }
 
-/// Images shorter than their partition tables say (a copy cut short: `dd`
-/// stopped, a download not finished). What lies past the end is not there to
-/// judge: a `root=` on a missing partition would read as "matches no device",
-/// a kernel in the missing range as unreadable. Names each partition that runs
-/// past the end and the sectors missing.
-fn truncated_images(storage: &Storage) -> Option<String> {
-    let mut cuts = Vec::new();
-    for disk in &storage.disks {
-        let sector = disk.logical_sector_size.max(1);
-        let file_sectors = disk.size_bytes / sector;
-        // Only a partition wholly past the end makes the image unjudgeable: one
-        // cut part-way is BV5001's (a file past the end of its partition or
-        // disk), with the files that lie there named.
-        if !disk
-            .partitions
-            .iter()
-            .any(|p| p.size_bytes > 0 && p.start_byte >= disk.size_bytes)
-        {
-            continue;
-        }
-        let past: Vec<String> = disk
-            .partitions
-            .iter()
-            .filter(|p| p.start_byte.saturating_add(p.size_bytes) > disk.size_bytes)
-            .map(|p| {
-                let first = p.start_byte / sector;
-                let end = p.start_byte.saturating_add(p.size_bytes);
-                let last = end.div_ceil(sector).saturating_sub(1).max(first);
-                let missing = first.max(file_sectors);
-                format!(
-                    "partition {} ({}) spans sectors {first}–{last}, of which {missing}–{last} are missing",
-                    p.number, p.grub_name
-                )
-            })
-            .collect();
-        if !past.is_empty() {
-            cuts.push(format!(
-                "{} is truncated: it ends at sector {file_sectors} ({}) but its partition table claims more: {}",
-                disk.path,
-                crate::units::human_size(disk.size_bytes),
-                past.join("; ")
-            ));
-        }
+fn gather_options(plan: &Plan) -> GatherOptions {
+    GatherOptions {
+        deep: plan.deep,
+        root_bus: plan.root_bus.clone(),
     }
-    (!cuts.is_empty()).then(|| {
-        format!(
-            "{}; bootvet cannot judge a disk from part of it: copy the whole disk (`bootvet devices --image` shows the table)",
-            cuts.join("; ")
-        )
-    })
+}
+
+fn host_options(plan: &Plan) -> HostOptions {
+    HostOptions {
+        bios_lba_limit: plan.bios_lba_limit,
+        memory: plan.memory,
+        modules_budget: None,
+        raw_reads: plan.deep,
+    }
+}
+
+/// The links above grub.cfg, on disks (images, or the live system); a
+/// `--boot-dir` directory has none.
+fn loader_facts(
+    plan: &Plan,
+    storage: &Storage,
+    files: &DiskFiles<'_>,
+    platform: Platform,
+) -> Option<crate::facts::loader::LoaderFacts> {
+    match plan.target {
+        Target::BootDir(_) => None,
+        Target::Images(_) | Target::Live => Some(loader::gather(storage, files, platform)),
+    }
+}
+
+/// Images on which no grub.cfg was found: when a GRUB is installed there and
+/// its prefix has no grub.cfg, that is the finding (GRUB stops at `grub>`), not
+/// bootvet's trouble: the facts carry an empty menu and the loader chain.
+fn without_config(plan: &Plan, error: String) -> Result<BootFacts, String> {
+    let Target::Images(_) = &plan.target else {
+        return Err(error);
+    };
+    if plan.config.is_some() {
+        return Err(error);
+    }
+    let storage = storage(&plan.target).map_err(|e| e.to_string())?;
+    let probe_files = DiskFiles::new(&storage, Reach::Disks { prefix: None });
+    let platform = plan
+        .platform
+        .unwrap_or_else(|| detect_platform(&probe_files));
+    let loader = loader::gather(&storage, &probe_files, platform);
+    if !loader.stops_before_config() {
+        return Err(error);
+    }
+    let config = match &loader.prefix {
+        Some(prefix) => ConfigOrigin {
+            path: format!("{}/grub.cfg", prefix.value.trim_end_matches('/')),
+            volume: prefix.volume.clone(),
+        },
+        None => ConfigOrigin {
+            path: "(grub.cfg not reached)".into(),
+            volume: None,
+        },
+    };
+    let prefix_dir = loader
+        .prefix
+        .as_ref()
+        .map_or_else(|| "/boot/grub".to_string(), |p| p.dir.clone());
+    drop(probe_files);
+    let files = DiskFiles::new(
+        &storage,
+        Reach::Disks {
+            prefix: config.volume.clone(),
+        },
+    );
+    let options = Options {
+        platform,
+        flavour: plan.flavour,
+        prefix: prefix_dir,
+        config_name: config.path.clone(),
+    };
+    let menu = menu::evaluate(b"", &options, &files);
+    let mut facts = gather::gather(
+        menu,
+        &files,
+        platform,
+        config,
+        gather_options(plan),
+        host_options(plan),
+    );
+    facts.loader = Some(loader);
+    with_firmware(plan, &files, &mut facts);
+    Ok(facts)
 }
 
 fn read_config(path: &Path) -> Result<Vec<u8>, String> {
@@ -485,4 +525,56 @@ fn guessed_prefix(config: &Path) -> String {
         Some(name @ ("grub" | "grub2")) => format!("/boot/{name}"),
         _ => "/boot/grub".into(),
     }
+}
+
+/// Images shorter than their partition tables say (a copy cut short: `dd`
+/// stopped, a download not finished). What lies past the end is not there to
+/// judge: a `root=` on a missing partition would read as "matches no device",
+/// a kernel in the missing range as unreadable. Names each partition that runs
+/// past the end and the sectors missing.
+fn truncated_images(storage: &Storage) -> Option<String> {
+    let mut cuts = Vec::new();
+    for disk in &storage.disks {
+        let sector = disk.logical_sector_size.max(1);
+        let file_sectors = disk.size_bytes / sector;
+        // Only a partition wholly past the end makes the image unjudgeable: one
+        // cut part-way is BV5001's (a file past the end of its partition or
+        // disk), with the files that lie there named.
+        if !disk
+            .partitions
+            .iter()
+            .any(|p| p.size_bytes > 0 && p.start_byte >= disk.size_bytes)
+        {
+            continue;
+        }
+        let past: Vec<String> = disk
+            .partitions
+            .iter()
+            .filter(|p| p.start_byte.saturating_add(p.size_bytes) > disk.size_bytes)
+            .map(|p| {
+                let first = p.start_byte / sector;
+                let end = p.start_byte.saturating_add(p.size_bytes);
+                let last = end.div_ceil(sector).saturating_sub(1).max(first);
+                let missing = first.max(file_sectors);
+                format!(
+                    "partition {} ({}) spans sectors {first}–{last}, of which {missing}–{last} are missing",
+                    p.number, p.grub_name
+                )
+            })
+            .collect();
+        if !past.is_empty() {
+            cuts.push(format!(
+                "{} is truncated: it ends at sector {file_sectors} ({}) but its partition table claims more: {}",
+                disk.path,
+                crate::units::human_size(disk.size_bytes),
+                past.join("; ")
+            ));
+        }
+    }
+    (!cuts.is_empty()).then(|| {
+        format!(
+            "{}; bootvet cannot judge a disk from part of it: copy the whole disk (`bootvet devices --image` shows the table)",
+            cuts.join("; ")
+        )
+    })
 }

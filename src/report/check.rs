@@ -43,7 +43,16 @@ pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) ->
             }
         );
     }
-    for index in &report.global {
+    let chain = super::loader::chain(facts, report);
+    let before = super::loader::findings(report);
+    if !options.quiet && !chain.is_empty() {
+        out.push('\n');
+        render_chain(&mut out, &chain);
+    }
+    for index in &before {
+        render_finding(&mut out, &facts.menu, &report.findings[*index], "    ");
+    }
+    for index in report.global.iter().filter(|i| !before.contains(i)) {
         out.push('\n');
         render_finding(&mut out, &facts.menu, &report.findings[*index], "");
     }
@@ -68,6 +77,38 @@ pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) ->
     out.push_str(&summary(report));
     out.push('\n');
     out
+}
+
+/// GRUB before its menu: one line per link above grub.cfg.
+fn render_chain(out: &mut String, chain: &[super::loader::ChainLine]) {
+    let failed = chain.iter().any(|l| l.state == LinkState::Fail);
+    let unknown = chain.iter().any(|l| l.state == LinkState::Unknown);
+    let verdict = if failed {
+        "STOPS BEFORE THE MENU".red().bold()
+    } else if unknown {
+        "not fully known".dimmed()
+    } else {
+        "reaches the menu".green().bold()
+    };
+    let _ = writeln!(out, "  {} {verdict}", "GRUB before the menu:".bold());
+    for line in chain {
+        let _ = writeln!(
+            out,
+            "    {} {:<8} {}",
+            mark(line.state),
+            line.link,
+            line.detail
+        );
+    }
+}
+
+fn mark(state: LinkState) -> colored::ColoredString {
+    match state {
+        LinkState::Pass => "✓".green().bold(),
+        LinkState::Warn => "!".yellow().bold(),
+        LinkState::Fail => "✗".red().bold(),
+        LinkState::Unknown | LinkState::None => "?".dimmed(),
+    }
 }
 
 fn render_entry(out: &mut String, facts: &BootFacts, report: &Report, entry: &EntryVerdict) {
@@ -99,12 +140,7 @@ fn render_entry(out: &mut String, facts: &BootFacts, report: &Report, entry: &En
         if link.state == LinkState::None {
             continue;
         }
-        let mark = match link.state {
-            LinkState::Pass => "✓".green().bold(),
-            LinkState::Warn => "!".yellow().bold(),
-            LinkState::Fail => "✗".red().bold(),
-            LinkState::Unknown | LinkState::None => "?".dimmed(),
-        };
+        let mark = mark(link.state);
         let detail = if link.link == crate::check::Link::Config {
             let node = facts
                 .menu
@@ -239,6 +275,27 @@ fn summary(report: &Report) -> String {
     if on_system > 0 {
         let _ = write!(line, "; {on_system} problem(s) on the disk or system");
     }
+    // A stop before the menu: what the screen shows, whichever entry is next.
+    if let Some(stop) = report.stops_before_menu.map(|i| &report.findings[i])
+        && stop.code != "BV2006"
+    {
+        let screen = stop
+            .will_print
+            .last()
+            .map(|l| format!(" (the screen ends with `{l}`)"))
+            .unwrap_or_default();
+        let _ = write!(
+            line,
+            "; {}",
+            format!(
+                "the next boot will fail before the menu: {} [{}]{screen}: do not reboot",
+                stop.message, stop.code
+            )
+            .red()
+            .bold()
+        );
+        return line;
+    }
     match report.next.map(|i| &report.entries[i]) {
         Some(next) if next.verdict == Verdict::WillFail => {
             let _ = write!(
@@ -281,6 +338,13 @@ struct JsonReport<'a> {
     exit_status: u8,
     /// Always present: `null` when no entry boots next (an empty menu).
     next_boot: Option<&'a str>,
+    /// The links above grub.cfg (firmware, core, prefix, config); absent when
+    /// they were not looked at.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    chain: Vec<super::loader::ChainLine>,
+    /// The finding that stops every boot before the menu (index into `findings`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stops_before_menu: Option<usize>,
     entries: Vec<JsonEntry<'a>>,
     findings: Vec<JsonFinding<'a>>,
 }
@@ -370,6 +434,8 @@ pub fn render_json(facts: &BootFacts, report: &Report) -> String {
         platform: facts.platform.name(),
         exit_status: report.exit_status,
         next_boot: report.next.map(|i| report.entries[i].entry.path.as_str()),
+        chain: super::loader::chain(facts, report),
+        stops_before_menu: report.stops_before_menu,
         entries: report
             .entries
             .iter()

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod entries;
 pub mod fleet;
 pub mod links;
+pub mod loader;
 pub mod prometheus;
 pub mod syntax;
 pub mod wrap;

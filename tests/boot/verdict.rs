@@ -78,11 +78,19 @@ fn normalise(s: &str) -> String {
         .join(" ")
 }
 
+/// GRUB's prompts: normal mode's command line and rescue mode's.
+const PROMPTS: [&str; 2] = ["grub>", "grub rescue>"];
+
 /// Whether a will-print line matches what the machine printed: the observed line
 /// contains the predicted one, where a `…` in the prediction (bootvet shortens UUIDs
 /// and paths) stands for any text, the pieces appearing in order.
 pub fn line_matches(predicted: &str, observed: &str) -> bool {
     let observed = normalise(observed);
+    // GRUB's prompts are whole lines of their own: a prompt predicted is the
+    // prompt seen, exactly (the rule below would refuse them as too short).
+    if PROMPTS.contains(&normalise(predicted).as_str()) {
+        return observed == normalise(predicted);
+    }
     // A prediction of a word or two ("error:") would match anything.
     if normalise(&predicted.replace('…', "")).len() < 12 {
         return false;
@@ -119,5 +127,8 @@ mod tests {
         ));
         assert!(!line_matches("not found. error:", seen));
         assert!(!line_matches("error: …", seen));
+        assert!(line_matches("grub>", "grub>"));
+        assert!(!line_matches("grub>", "grub rescue>"));
+        assert!(!line_matches("grub>", seen));
     }
 }

@@ -100,3 +100,18 @@ fn fuzz_efi_and_modinfo_on_mutated_images() {
         fuzz::grub_image(&input[..input.len().min(2048)]);
     }
 }
+
+/// The embedded early config (`load.cfg`) as the rescue parser runs it: grub-install's
+/// text mutated, and noise.
+#[test]
+fn early_config_never_panics() {
+    let seed = b"search.fs_uuid 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44 root hd0,gpt3 \nset prefix=($root)'/grub'\ncryptomount -u 1234\nsearch --no-floppy --fs-uuid --set=root ABCD\n".to_vec();
+    let mut rng = Rng::new(0x5eed_6b1d_0000_0003);
+    for i in 0..fuzz_iterations() {
+        let input = mutate(&mut rng, &seed, &[]);
+        fuzz::early_config(&input);
+        if i % 64 == 0 {
+            fuzz::early_config(&seed.repeat(1 + i % 512));
+        }
+    }
+}

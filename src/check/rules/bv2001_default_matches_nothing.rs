@@ -32,6 +32,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(why) = &default.fell_back else {
         return;
     };
+    // No grub.cfg was read because GRUB never gets to it (BV6xxx say why).
+    if cx.facts.menu.entries.is_empty()
+        && cx
+            .facts
+            .loader
+            .as_ref()
+            .is_some_and(|l| l.stops_before_config())
+    {
+        return;
+    }
     let value = default.value.clone().unwrap_or_default();
     let mut finding = Finding::new(
         &INFO,

@@ -56,6 +56,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if !menu.entries.is_empty() || !menu.top_level.is_empty() {
         return;
     }
+    // GRUB never reaches grub.cfg, or there is none at the prefix: the BV6xxx
+    // findings say what the screen shows.
+    if cx
+        .facts
+        .loader
+        .as_ref()
+        .is_some_and(|l| l.stops_before_config())
+    {
+        return;
+    }
     // A file bootvet could not read, or a budget it hit, may hold the entries
     // (an ESP stub's `configfile` target on a disk not given): the menu is then
     // only possibly empty, a warning rather than a failed boot.
@@ -83,6 +93,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         &INFO,
         "the menu has no entries: GRUB stops at its `grub>` prompt",
     )
+    .before_menu()
     .prints_all(SCREEN.iter().map(|s| s.to_string()));
     // A statement GRUB skips (an unclosed `if` swallowing the entries) is the
     // usual cause: point at the first one.

@@ -4,7 +4,7 @@
 //! parsers promise about their results.
 
 use super::boot_sector::SECTOR;
-use super::{core, efi, follow_bios_chain, module_area, symbols, version};
+use super::{core, early_config, efi, follow_bios_chain, module_area, symbols, version};
 
 /// The BIOS chain over a byte string taken as a disk image: LBA 0 is the MBR, and the
 /// chain's reads are served from the same bytes (past the end: unreadable).
@@ -71,15 +71,29 @@ pub fn modinfo(data: &[u8]) {
     }
 }
 
+/// The embedded early config, as the rescue parser runs it.
+pub fn early_config(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let steps = early_config::steps(&text);
+    assert!(steps.len() <= text.lines().count());
+    for s in &steps {
+        if let early_config::Step::Set { value, .. } = s {
+            let _ = early_config::expand(value, |_| Some("hd0,gpt3".into()));
+        }
+    }
+    let _ = early_config::split_prefix(&text);
+}
+
 /// The fuzz target: the first byte picks the parser.
 pub fn grub_image(data: &[u8]) {
     let Some((&which, rest)) = data.split_first() else {
         return;
     };
-    match which % 4 {
+    match which % 5 {
         0 => bios_disk(rest),
         1 => core_image(rest),
         2 => efi_image(rest),
-        _ => modinfo(rest),
+        3 => modinfo(rest),
+        _ => early_config(rest),
     }
 }

@@ -13,6 +13,8 @@
 //!   `.moddeps`, `.module_license`), config, prefix, memdisk, pubkeys, flags.
 //! - `efi`: PE images: a GRUB image (`mods` section), shim, or another EFI application;
 //!   `.sbat` rows.
+//! - `early_config`: the embedded config (`load.cfg`) as the rescue parser runs it:
+//!   the searches and `set`s that move `$root` and `$prefix`.
 //! - `version`: `modinfo.sh`, the version string in `normal.mod`, `.sbat` versions.
 //! - `fuzz`: bodies of the `grub_image` fuzz target, also run by `tests/grub_image.rs`.
 //!
@@ -23,6 +25,7 @@
 
 pub mod boot_sector;
 pub mod core;
+pub mod early_config;
 pub mod efi;
 pub mod fuzz;
 pub mod module_area;

@@ -1,0 +1,78 @@
+use super::loader_common::loader;
+use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::loader::{BiosRead, FirmwareStep};
+use crate::inspect::grub_image::{BootSectorKind, FaultKind, Region};
+
+pub const INFO: CheckInfo = CheckInfo {
+    code: "BV6003",
+    name: "core-image-corrupt",
+    severity: Severity::Error,
+    link: Link::Core,
+    summary: "GRUB's core image is there but damaged: its blocklist, compressed payload or module area is broken",
+    fix: "`grub-install --target=i386-pc /dev/DISK` to write core.img again",
+    doc: "## What it checks
+The core image boot.img loads is read the way diskboot.img and GRUB's
+decompressor read it: the blocklist (12-byte entries down from 0x1F4) names
+readable sectors inside the disk, the `lzma_decompress.img` header's sizes are
+within GRUB's limits, the raw LZMA payload decodes to exactly the size the
+header claims, and the result ends in a well-formed `mimg` module area.
+
+## Why it breaks the boot
+diskboot prints `GRUB loading.` and copies the sectors its blocklist names; a
+bad entry stops with `Read Error` or `Geom Error`, a damaged payload or module
+area runs garbage: the machine hangs or resets (reference §1.2–1.4, §8).
+
+## Example
+    dd if=/dev/urandom of=/dev/sda1 bs=512 seek=10 count=4   # inside the BIOS boot partition
+
+## Fix
+Write core.img again: `grub-install --target=i386-pc /dev/sda`.",
+    run,
+};
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some(FirmwareStep::Bios {
+        disk,
+        path,
+        chain: BiosRead::Read(chain),
+    }) = loader(cx).map(|l| &l.firmware)
+    else {
+        return;
+    };
+    let BootSectorKind::Grub { kernel_sector, .. } = chain.boot_sector.kind else {
+        return;
+    };
+    let Some(fault) = &chain.fault else {
+        return;
+    };
+    // What BV6002 reports: no diskboot sector at all.
+    if chain.diskboot.is_none()
+        && matches!(fault.region, Region::Diskboot | Region::BootSector)
+        && matches!(
+            fault.kind,
+            FaultKind::Blank | FaultKind::NotGrub | FaultKind::Truncated
+        )
+    {
+        return;
+    }
+    let mut finding = Finding::new(
+        &INFO,
+        format!(
+            "the core image on ({disk}) at LBA {kernel_sector} is damaged: {}",
+            fault.message
+        ),
+    )
+    .evidence(format!("{path}: {fault}"))
+    .fix(format!(
+        "write core.img again: `grub-install --target=i386-pc {path}`"
+    ));
+    if fault.kind == FaultKind::BadBlocklist {
+        finding = finding.evidence(
+            "diskboot stops with `Read Error` or `Geom Error`, or loads the wrong sectors",
+        );
+    } else {
+        finding =
+            finding.evidence("the screen shows `GRUB loading.`, then the machine hangs or resets");
+    }
+    out.push(finding);
+}

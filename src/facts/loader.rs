@@ -1,0 +1,261 @@
+//! The links above grub.cfg, as found (issue 14): what the firmware runs, the GRUB
+//! image it reaches (BIOS: MBR boot code → the sector it loads → core.img; UEFI: a
+//! file on the ESP, through shim to `grubx64.efi` when shim is there), the prefix
+//! that image's embedded prefix and early config resolve to, whether GRUB can read
+//! that filesystem, and what sits at the prefix (`PLATFORM/normal.mod`,
+//! `modinfo.sh`, `grub.cfg`). Plain data: `probe::loader` fills it, the BV6xxx
+//! checks and the report read it. "Unknown" is a state of its own everywhere:
+//! bootvet says what it could not read rather than guess.
+
+use serde::{Deserialize, Serialize};
+
+use super::volumes::VolumeRef;
+use crate::inspect::grub_image::{BiosChain, EfiKind, GrubImage, GrubVersion, ImageFault};
+use crate::menu::Platform;
+
+/// The pre-menu chain of one run. `None` in `BootFacts::loader` means it was not
+/// looked at (a `--boot-dir` directory, facts written before it existed).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoaderFacts {
+    pub platform: Platform,
+    pub firmware: FirmwareStep,
+    /// The GRUB image the chain reached (core.img, or the EFI GRUB image), when
+    /// it was read and parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<GrubImage>,
+    /// Where `$prefix` points once the image's embedded prefix and early config
+    /// have run; `None` when the chain stopped before (no image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<PrefixFacts>,
+}
+
+/// What the firmware starts, per platform.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "platform", rename_all = "snake_case")]
+pub enum FirmwareStep {
+    /// BIOS: the boot disk's MBR code, the sector it loads and the core image.
+    Bios {
+        /// GRUB name and path of the disk the BIOS boots (`hd0`).
+        disk: String,
+        path: String,
+        chain: BiosRead,
+    },
+    /// UEFI: the file the firmware runs.
+    Efi(EfiLoader),
+    /// Not read: why.
+    Unknown { why: String },
+}
+
+/// The BIOS chain as read from the disk, or why it was not.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "read", rename_all = "snake_case")]
+pub enum BiosRead {
+    Read(Box<BiosChain>),
+    /// The disk could not be opened or read (not root, replayed facts).
+    Unknown {
+        why: String,
+    },
+}
+
+/// The EFI loader file and what it is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EfiLoader {
+    /// The ESP it is on (`None`: no ESP found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub esp: Option<VolumeRef>,
+    /// Why this file: "removable fallback" (images: no NVRAM entries), …
+    pub chosen_by: String,
+    /// `\EFI\BOOT\BOOTX64.EFI`, with backslashes as the firmware names it.
+    pub path: String,
+    pub file: EfiFile,
+    /// When `file` is shim: its second stage beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_stage: Option<Box<SecondStage>>,
+    /// Other EFI applications found under `\EFI` (vendor directories): with no
+    /// NVRAM entry read, they may be what the firmware really runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecondStage {
+    pub path: String,
+    pub file: EfiFile,
+}
+
+/// An EFI file as found on the ESP.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EfiFile {
+    Missing,
+    /// Read and parsed: GRUB image (in `LoaderFacts::image`), shim, or another
+    /// application.
+    Found {
+        size: u64,
+        app: EfiApp,
+    },
+    /// Not a PE file the firmware would start.
+    Bad {
+        size: u64,
+        fault: ImageFault,
+    },
+    Unknown {
+        why: String,
+    },
+}
+
+/// `$prefix` once GRUB's kernel has set it (kern/main.c `grub_set_prefix_and_root`,
+/// then the embedded config run by the rescue parser).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PrefixFacts {
+    /// The embedded PREFIX object as written (`(,gpt3)/grub`, `/grub`).
+    pub embedded: String,
+    /// The value after the early config ran (`(hd0,gpt3)/grub`).
+    pub value: String,
+    /// The directory on the device (`/grub`).
+    pub dir: String,
+    /// How the device was found.
+    pub device: PrefixDevice,
+    /// The volume it resolves to (`None`: nothing GRUB can read there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<VolumeRef>,
+    /// Can GRUB's filesystem driver read that volume.
+    pub filesystem: FsReadable,
+    /// `i386-pc` / `x86_64-efi`.
+    pub platform_dir: String,
+    /// `PLATFORM/normal.mod` at the prefix.
+    pub normal_mod: Presence,
+    /// `PACKAGE_VERSION` inside that normal.mod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal_version: Option<String>,
+    /// `PLATFORM/modinfo.sh`'s versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modules_version: Option<GrubVersion>,
+    /// `grub.cfg` at the prefix.
+    pub grub_cfg: Presence,
+}
+
+/// How `$prefix`'s device came to be.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum PrefixDevice {
+    /// Named in the prefix itself (`(,gpt3)`, `(hd0,gpt3)`).
+    Named { name: String },
+    /// The device the image was loaded from (no device in the prefix).
+    BootDevice { name: String },
+    /// An embedded `search.fs_uuid`/`search.fs_label`/`search.file` set `$root`.
+    Search {
+        how: String,
+        key: String,
+        /// Nothing matched: GRUB printed `error: no such device: KEY.` and
+        /// `$root` stayed at `fallback`.
+        found: bool,
+        fallback: String,
+        /// The volume holding the key, when GRUB cannot read its filesystem
+        /// and so cannot see the key (an ext4 with `inline_data`): why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unreadable: Option<String>,
+    },
+    /// Something bootvet does not follow (cryptomount, lvm/…, a variable).
+    Unknown { why: String },
+}
+
+/// What an EFI file is (the GRUB image itself is kept once, in `LoaderFacts::image`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "app", rename_all = "snake_case")]
+pub enum EfiApp {
+    Grub,
+    Shim { version: Option<String> },
+    Other,
+}
+
+impl EfiApp {
+    pub fn of(kind: &EfiKind) -> EfiApp {
+        match kind {
+            EfiKind::Grub(_) => EfiApp::Grub,
+            EfiKind::Shim { version, .. } => EfiApp::Shim {
+                version: version.clone(),
+            },
+            EfiKind::Other => EfiApp::Other,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum FsReadable {
+    Yes {
+        fstype: String,
+    },
+    /// The device itself is not there: GRUB's `no such partition`, `disk … not found`.
+    NoDevice {
+        message: String,
+    },
+    /// GRUB says `unknown filesystem`: why (a refused ext4 feature, no
+    /// filesystem, no driver in the image).
+    No {
+        why: String,
+    },
+    Unknown {
+        why: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Presence {
+    Found,
+    Missing,
+    /// Built into the image (normal.mod in a monolithic EFI image).
+    BuiltIn,
+    Unknown {
+        why: String,
+    },
+}
+
+impl LoaderFacts {
+    /// GRUB certainly never reads grub.cfg: a link above it is broken (the
+    /// boot code names a core that is not there or not whole, the firmware's
+    /// file or shim's second stage is missing, the prefix's device, filesystem
+    /// or normal.mod is not there), or grub.cfg itself is missing at the prefix.
+    pub fn stops_before_config(&self) -> bool {
+        let firmware = match &self.firmware {
+            FirmwareStep::Bios {
+                chain: BiosRead::Read(chain),
+                ..
+            } => {
+                matches!(
+                    chain.boot_sector.kind,
+                    crate::inspect::grub_image::BootSectorKind::Grub { .. }
+                ) && chain.fault.is_some()
+            }
+            FirmwareStep::Efi(l) => {
+                l.others.is_empty()
+                    && !matches!(l.file, EfiFile::Found { .. } | EfiFile::Unknown { .. })
+                    || l.second_stage
+                        .as_ref()
+                        .is_some_and(|s| matches!(s.file, EfiFile::Missing | EfiFile::Bad { .. }))
+            }
+            _ => false,
+        };
+        firmware
+            || self.prefix.as_ref().is_some_and(|p| {
+                matches!(p.device, PrefixDevice::Search { found: false, .. })
+                    || matches!(
+                        p.filesystem,
+                        FsReadable::No { .. } | FsReadable::NoDevice { .. }
+                    )
+                    || p.normal_mod == Presence::Missing
+                    || p.grub_cfg == Presence::Missing
+            })
+    }
+
+    /// The GRUB version the modules at the prefix carry (modinfo.sh, else normal.mod).
+    pub fn modules_version(&self) -> Option<String> {
+        let p = self.prefix.as_ref()?;
+        p.modules_version
+            .as_ref()
+            .and_then(|v| v.package_version.clone().or(v.version.clone()))
+            .or_else(|| p.normal_version.clone())
+    }
+}

@@ -1,0 +1,201 @@
+//! The links above grub.cfg (issue 14, BV6xxx) on images with a real GRUB:
+//! `fixtures/boot/build.sh` (the QEMU suite's builder: `grub-mkimage` for efi,
+//! `grub-install --target=i386-pc` onto a loop device for pc), each failure with
+//! its passing twin (`healthy`), checked without booting. The boots that prove
+//! the verdicts are in tests/boot.rs. efi images need no root; pc images need
+//! loop devices (`BOOTVET_PRIVILEGED_TESTS=1`).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kernel() -> Option<PathBuf> {
+    let dir = support::debian_package(&support::debian_kernel_package()?)?;
+    dir.join("boot").is_dir().then_some(dir)
+}
+
+fn image(kernel: &Path, scenario: &str, platform: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("loader-images");
+    let img = dir.join(format!("{scenario}-{platform}.img"));
+    if img.exists() {
+        return img;
+    }
+    let out = Command::new("bash")
+        .arg(repo().join("fixtures/boot/build.sh"))
+        .arg(&dir)
+        .arg(kernel)
+        .arg(scenario)
+        .arg(platform)
+        .output()
+        .expect("run fixtures/boot/build.sh");
+    assert!(
+        out.status.success(),
+        "build.sh {scenario} {platform}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    img
+}
+
+/// `bootvet check --json`: exit status, finding codes, will-print lines.
+fn check(img: &Path, platform: &str) -> (i32, Vec<String>, Vec<String>, serde_json::Value) {
+    let out = support::bootvet_output(&[
+        "check",
+        "--json",
+        "--platform",
+        platform,
+        "--image",
+        img.to_str().expect("utf-8 path"),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: no JSON ({e}): {}",
+            img.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let codes = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["code"].as_str().map(str::to_string))
+        .collect();
+    let prints = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["will_print"].as_array().cloned().unwrap_or_default())
+        .filter_map(|l| l.as_str().map(str::to_string))
+        .collect();
+    (out.status.code().unwrap_or(-1), codes, prints, doc)
+}
+
+fn inputs(platform: &str) -> Option<PathBuf> {
+    let tools = ["grub-mkimage", "mcopy", "mke2fs", "sgdisk", "busybox"];
+    for t in tools {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !support::require(found, t) {
+            return None;
+        }
+    }
+    let lib = format!(
+        "/usr/lib/grub/{}",
+        if platform == "pc" {
+            "i386-pc"
+        } else {
+            "x86_64-efi"
+        }
+    );
+    if !support::require(Path::new(&lib).is_dir(), &lib) {
+        return None;
+    }
+    if platform == "pc" && !support::privileged("grub-install onto a loop device") {
+        return None;
+    }
+    let k = kernel();
+    support::require(k.is_some(), "Debian's kernel package")
+        .then_some(())
+        .and(k)
+}
+
+/// (scenario, the code it must raise, a will-print line it must hold).
+const EFI_CASES: &[(&str, &str, &str)] = &[
+    ("efi-loader-missing", "BV6101", ""),
+    (
+        "boot-new-uuid",
+        "BV6201",
+        "error: no such device: 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44.",
+    ),
+    ("boot-inline-data", "BV6201", "error: unknown filesystem."),
+    (
+        "modules-missing",
+        "BV6203",
+        "error: file `/grub/x86_64-efi/normal.mod' not found.",
+    ),
+    ("grub-cfg-missing", "BV6204", "grub>"),
+];
+
+const PC_CASES: &[(&str, &str, &str)] = &[
+    ("core-zeroed", "BV6002", ""),
+    (
+        "boot-new-uuid",
+        "BV6201",
+        "error: no such device: 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44.",
+    ),
+    ("boot-inline-data", "BV6201", "error: unknown filesystem."),
+    (
+        "modules-missing",
+        "BV6203",
+        "error: file `/grub/i386-pc/normal.mod' not found.",
+    ),
+    ("grub-cfg-missing", "BV6204", "grub>"),
+];
+
+fn run_cases(platform: &str, cases: &[(&str, &str, &str)]) {
+    let Some(kernel) = inputs(platform) else {
+        return;
+    };
+    // The passing twin: the same install, nothing broken.
+    let healthy = image(&kernel, "healthy", platform);
+    let (exit, codes, _, doc) = check(&healthy, platform);
+    assert_eq!(exit, 0, "healthy {platform}: {codes:?}");
+    assert!(
+        !codes.iter().any(|c| c.starts_with("BV6")),
+        "healthy {platform}: {codes:?}"
+    );
+    let chain = doc["chain"].as_array().expect("a chain in the JSON");
+    assert_eq!(chain.len(), 4, "{chain:?}");
+    assert!(chain.iter().all(|l| l["state"] == "pass"), "{chain:?}");
+    for &(scenario, code, line) in cases {
+        let img = image(&kernel, scenario, platform);
+        let (exit, codes, prints, doc) = check(&img, platform);
+        assert_eq!(exit, 3, "{scenario} {platform}: {codes:?}");
+        assert!(
+            codes.iter().any(|c| c == code),
+            "{scenario} {platform}: want {code}, got {codes:?}"
+        );
+        assert!(
+            doc["stops_before_menu"].is_number(),
+            "{scenario} {platform}: not a stop before the menu"
+        );
+        if !line.is_empty() {
+            assert!(
+                prints.iter().any(|p| p == line),
+                "{scenario} {platform}: want `{line}` in {prints:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn efi_links_above_grub_cfg() {
+    run_cases("efi", EFI_CASES);
+}
+
+#[test]
+fn pc_links_above_grub_cfg() {
+    run_cases("pc", PC_CASES);
+}
+
+/// GRUB 2.12's 30_uefi-firmware under GRUB 2.06: an error on efi; on pc the
+/// `if [ "$grub_platform" = "efi" ]` guard skips it, and the image boots.
+#[test]
+fn fwsetup_is_supported_on_2_06() {
+    let Some(kernel) = inputs("efi") else {
+        return;
+    };
+    let img = image(&kernel, "fwsetup-is-supported", "efi");
+    let (exit, codes, _, _) = check(&img, "efi");
+    assert_eq!(exit, 3, "{codes:?}");
+    assert!(codes.iter().any(|c| c == "BV6206"), "{codes:?}");
+    let healthy = image(&kernel, "healthy", "efi");
+    let (_, codes, _, _) = check(&healthy, "efi");
+    assert!(!codes.iter().any(|c| c == "BV6206"), "{codes:?}");
+}
