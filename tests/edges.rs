@@ -282,9 +282,11 @@ fn half_truncated_image_says_truncated_not_root_matches_no_device() {
         .unwrap();
     file.set_len(32 << 20).unwrap();
     let path = image.display().to_string();
+    // Said first, on stderr; the check goes on (what is missing fails the boot
+    // as it would on a disk copied short: BV5001 names the first sector GRUB
+    // cannot read when a file lies past the end).
     let (code, out, err) = support::bootvet(&["check", "--image", &path]);
-    assert_eq!(code, 2, "{out}\n{err}");
-    assert!(!out.contains("matches no device"), "{out}");
+    assert_eq!(code, 3, "{out}\n{err}");
     assert!(
         err.contains(&format!(
             "{path} is truncated: it ends at sector 65536 (32.0 MiB)"

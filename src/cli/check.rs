@@ -209,6 +209,13 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         return report(args, &facts);
     }
     let facts = plan::boot_facts(&plan_of(args))?;
+    // An image cut short (a `dd` that stopped) is said to be so before anything
+    // is blamed on what is missing from it (`root=` matching no device).
+    if matches!(facts.storage.source, crate::facts::storage::Source::Images)
+        && let Some(cut) = plan::truncated_images(&facts.storage)
+    {
+        eprintln!("bootvet: warning: {cut}");
+    }
     // Benches time the costly steps apart (benches/sectors.sh).
     if std::env::var_os("BOOTVET_TIMINGS").is_some_and(|v| v == "1") {
         for t in &facts.host.timings {

@@ -121,20 +121,11 @@ pub fn storage(target: &Target) -> Result<Storage, ProbeError> {
 
 /// Decides the platform, the config and `$prefix` for a plan.
 pub fn discover(plan: &Plan) -> Result<System, String> {
-    discover_as(plan, false)
-}
-
-/// `discover`, refusing (`whole_disks`) images cut short of what their
-/// partition tables claim: `check` would judge a copy, not the disk.
-fn discover_as(plan: &Plan, whole_disks: bool) -> Result<System, String> {
     super::handles::begin_run();
     match &plan.target {
         Target::BootDir(dir) => discover_boot_dir(plan, dir),
         Target::Images(paths) => {
             let storage = storage(&plan.target).map_err(|e| e.to_string())?;
-            if whole_disks && let Some(cut) = truncated_images(&storage) {
-                return Err(cut);
-            }
             discover_images(plan, storage, paths)
         }
         Target::Live => discover_live(plan, live::probe_live()),
@@ -145,7 +136,7 @@ fn discover_as(plan: &Plan, whole_disks: bool) -> Result<System, String> {
 /// as GRUB runs it, every file and `root=` it names, what sits beside each
 /// kernel, and the host state around the boot files.
 pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
-    let system = match discover_as(plan, true) {
+    let system = match discover(plan) {
         Ok(system) => system,
         Err(e) => return without_config(plan, e),
     };
@@ -532,7 +523,7 @@ fn guessed_prefix(config: &Path) -> String {
 /// judge: a `root=` on a missing partition would read as "matches no device",
 /// a kernel in the missing range as unreadable. Names each partition that runs
 /// past the end and the sectors missing.
-fn truncated_images(storage: &Storage) -> Option<String> {
+pub fn truncated_images(storage: &Storage) -> Option<String> {
     let mut cuts = Vec::new();
     for disk in &storage.disks {
         let sector = disk.logical_sector_size.max(1);
@@ -573,7 +564,7 @@ fn truncated_images(storage: &Storage) -> Option<String> {
     }
     (!cuts.is_empty()).then(|| {
         format!(
-            "{}; bootvet cannot judge a disk from part of it: copy the whole disk (`bootvet devices --image` shows the table)",
+            "{}; what lies past the end is judged as missing (a disk copied short fails the same way; to judge the original, copy it whole: `bootvet devices --image` shows the table)",
             cuts.join("; ")
         )
     })
