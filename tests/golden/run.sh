@@ -73,7 +73,8 @@ outdir=$(cd "$outdir" && pwd)
 
 run_dir=$work/run
 mkdir -p "$run_dir"
-for img in "$imagedir"/*.img; do ln -s "$img" "$run_dir/$(basename "$img")"; done
+# Images and what build.sh makes beside them (the sb-* variable stores, keys).
+for img in "$imagedir"/*; do ln -s "$img" "$run_dir/$(basename "$img")"; done
 ln -s "$repo/tests/checks" "$run_dir/checks"
 cd "$run_dir"
 
@@ -212,6 +213,8 @@ for dir in "$repo"/tests/checks/BV*; do
     fi
     extra=()
     if [ -f "$dir/$kind.args" ]; then read -r -a extra <"$dir/$kind.args" || true; fi
+    # `$SCENARIOS` (tests/check.rs: the scenario directory) is the run directory here.
+    [ ${#extra[@]} -eq 0 ] || extra=("${extra[@]//\$SCENARIOS/.}")
     record "$out" check "${image_args[@]}" --config "checks/$code/$kind.cfg" "${extra[@]}"
     record "$out" check --json "${image_args[@]}" --config "checks/$code/$kind.cfg" "${extra[@]}"
     # The same case as a facts replay, kept whole: tests/check.rs replays these in
