@@ -54,7 +54,8 @@ privileged=no
 if [ "${BOOTVET_PRIVILEGED_TESTS:-}" = 1 ] && [ "$(id -u)" = 0 ]; then privileged=yes; fi
 
 # The scenario names, in build.sh's order; `named` ones need root.
-mapfile -t scenarios < <(sed -n -E 's/^if wanted ([a-z0-9-]+); then$/\1/p' "$repo/fixtures/scenarios/build.sh")
+# (`if wanted NAME; then`, or one line of a block that builds several: `  wanted NAME && …`)
+mapfile -t scenarios < <(sed -n -E 's/^if wanted ([a-z0-9-]+); then$/\1/p; s/^  wanted ([a-z0-9-]+) && .*$/\1/p' "$repo/fixtures/scenarios/build.sh")
 mapfile -t privileged_scenarios < <(sed -n -E 's/^if named ([a-z0-9-]+); then$/\1/p' "$repo/fixtures/scenarios/build.sh")
 [ $privileged = yes ] && scenarios+=("${privileged_scenarios[@]}")
 
