@@ -725,7 +725,9 @@ fn man_page_renders_with_man_and_names_every_subcommand() {
             "{sub}"
         );
     }
-    assert!(!page.contains("generate"), "hidden command leaked:\n{page}");
+    // `generate` is listed since #18 (help names every command), so it is one
+    // of `subcommands` above and has its page too.
+    assert!(subcommands.iter().any(|s| s == "generate"), "{subcommands:?}");
 }
 
 #[test]
