@@ -30,6 +30,7 @@ fn image(name: &str) -> String {
 /// the code that writes it, so that a change that breaks consumers breaks this.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct CheckDocument {
     schema: String,
     config: ConfigOrigin,
@@ -267,7 +268,10 @@ fn every_check_fires_on_its_failing_facts_replay_and_not_on_its_passing_one() {
             }
             // sb-* images are signed with a key made at build time: no golden
             // dump of them (tests/golden/run.sh); the image test above runs them.
-            if fixture_images(&dir, kind).iter().any(|i| i.starts_with("sb-")) {
+            if fixture_images(&dir, kind)
+                .iter()
+                .any(|i| i.starts_with("sb-"))
+            {
                 continue;
             }
             let facts = golden.join(format!("{}.{kind}.facts.json", check.code));

@@ -727,7 +727,10 @@ fn man_page_renders_with_man_and_names_every_subcommand() {
     }
     // `generate` is listed since #18 (help names every command), so it is one
     // of `subcommands` above and has its page too.
-    assert!(subcommands.iter().any(|s| s == "generate"), "{subcommands:?}");
+    assert!(
+        subcommands.iter().any(|s| s == "generate"),
+        "{subcommands:?}"
+    );
 }
 
 #[test]
