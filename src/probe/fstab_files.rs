@@ -113,15 +113,16 @@ pub fn parse(bytes: &[u8]) -> Vec<Fields> {
             }
             Some(Fields {
                 line: i + 1,
-                fields: l.split_whitespace().map(unescape).collect(),
+                fields: l.split_whitespace().map(unescape_octal).collect(),
             })
         })
         .take(MAX_TAB_LINES)
         .collect()
 }
 
-/// Decodes `\NNN` octal escapes (getmntent's `\040` for a space).
-fn unescape(field: &str) -> String {
+/// Decodes `\NNN` octal escapes: getmntent's `\040` for a space in fstab, and
+/// how /proc/self/mountinfo writes space, tab, newline and backslash (`live`).
+pub(super) fn unescape_octal(field: &str) -> String {
     let b = field.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -310,12 +311,12 @@ mod tests {
                     })
                     .collect();
                 let _ = parse(&bytes);
-                let _ = unescape(&String::from_utf8_lossy(&bytes));
+                let _ = unescape_octal(&String::from_utf8_lossy(&bytes));
             }
         }
         let big = "UUID=x / ext4 defaults 0 1\n".repeat(100_000);
         assert_eq!(parse(big.as_bytes()).len(), MAX_TAB_LINES);
-        assert_eq!(unescape("\\04"), "\\04");
-        assert_eq!(unescape("a\\011b\\"), "a\tb\\");
+        assert_eq!(unescape_octal("\\04"), "\\04");
+        assert_eq!(unescape_octal("a\\011b\\"), "a\tb\\");
     }
 }

@@ -116,7 +116,7 @@ pub fn parse_mountinfo(text: &str) -> BTreeMap<String, Vec<String>> {
         }
         map.entry(f[2].to_string())
             .or_default()
-            .push(unescape_mountinfo(f[4]));
+            .push(super::fstab_files::unescape_octal(f[4]));
     }
     map
 }
@@ -131,26 +131,6 @@ pub fn mountinfo_fstypes(text: &str) -> BTreeMap<String, String> {
             Some((devno.to_string(), fstype.to_string()))
         })
         .collect()
-}
-
-/// mountinfo writes space, tab, newline and backslash as octal escapes.
-fn unescape_mountinfo(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && let Some(o) = s.get(i + 1..i + 4)
-            && let Ok(v) = u8::from_str_radix(o, 8)
-        {
-            out.push(v);
-            i += 4;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// udev's /dev/disk/by-* links, as kernel name → (tag, value).
