@@ -1,7 +1,6 @@
-use super::loader_common::loader;
+use super::loader_common::{BrokenBiosChain, broken_bios_chain};
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::facts::loader::{BiosRead, FirmwareStep};
-use crate::inspect::grub_image::{BootSectorKind, FaultKind, Region};
+use crate::inspect::grub_image::{FaultKind, Region};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV6002",
@@ -35,18 +34,14 @@ Embed core.img again: `grub-install --target=i386-pc /dev/sda` (Debian:
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(FirmwareStep::Bios {
+    let Some(BrokenBiosChain {
         disk,
         path,
-        chain: BiosRead::Read(chain),
-    }) = loader(cx).map(|l| &l.firmware)
+        kernel_sector,
+        chain,
+        fault,
+    }) = broken_bios_chain(cx)
     else {
-        return;
-    };
-    let BootSectorKind::Grub { kernel_sector, .. } = chain.boot_sector.kind else {
-        return;
-    };
-    let Some(fault) = &chain.fault else {
         return;
     };
     // The first core sector is absent or not diskboot: BV6003 takes a core that

@@ -47,3 +47,37 @@ pub(super) fn after_prefix(p: &PrefixFacts) -> Vec<String> {
     };
     vec![first, RESCUE_PROMPT.to_string()]
 }
+
+/// A GRUB MBR whose way to the core image broke: the disk the BIOS boots, the
+/// sector the MBR loads, the chain as read and its first fault. BV6002 (no core
+/// image there) and BV6003 (a core image, damaged) split these between them.
+pub(super) struct BrokenBiosChain<'a> {
+    pub disk: &'a str,
+    pub path: &'a str,
+    pub kernel_sector: u64,
+    pub chain: &'a crate::inspect::grub_image::BiosChain,
+    pub fault: &'a crate::inspect::grub_image::ImageFault,
+}
+
+pub(super) fn broken_bios_chain<'a>(cx: &Context<'a>) -> Option<BrokenBiosChain<'a>> {
+    let crate::facts::loader::FirmwareStep::Bios {
+        disk,
+        path,
+        chain: crate::facts::loader::BiosRead::Read(chain),
+    } = &loader(cx)?.firmware
+    else {
+        return None;
+    };
+    let crate::inspect::grub_image::BootSectorKind::Grub { kernel_sector, .. } =
+        chain.boot_sector.kind
+    else {
+        return None;
+    };
+    Some(BrokenBiosChain {
+        disk,
+        path,
+        kernel_sector,
+        chain,
+        fault: chain.fault.as_ref()?,
+    })
+}
