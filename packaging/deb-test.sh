@@ -2,7 +2,7 @@
 # Installs a bootvet .deb into a fresh Debian 12 root (debootstrap minbase, as
 # scripts/fresh-root.sh makes one), checks every file the package promises is in
 # place and works there, then removes and purges it and checks that nothing of
-# bootvet's is left. Run by tests/fleets.rs (BOOTVET_DEB_TESTS=1); needs root.
+# bootvet's is left. Run by tests/fleets.rs (privileged tests); needs root.
 #
 #   usage: packaging/deb-test.sh DEB [WORKDIR]   (default /var/tmp/bootvet-deb-test)
 #   env:   BOOTVET_FRESH_BASE=DIR  reuse a debootstrapped base (copied, never used in place)

@@ -4,8 +4,18 @@
 # As root it runs apt-get itself; otherwise it prints the exact line to run and
 # exits 2. Already installed: it does nothing (and asks no network).
 #
-#   usage: scripts/setup.sh
+#   usage: scripts/setup.sh [--tests]
+#   --tests  also cargo-deb (crates.io; not packaged in Debian 12), which only the
+#            .deb test needs: README's test command passes it, the first command
+#            does not wait the minutes its build takes.
 set -euo pipefail
+
+tests=false
+case "${1-}" in
+  --tests) tests=true ;;
+  "") ;;
+  *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
+esac
 
 packages=(
   # build: libblkid-rs links libblkid and runs bindgen (libclang) at build time
@@ -46,6 +56,9 @@ packages=(
   ansible-core       # tests/fleets.rs: ansible-playbook runs packaging/ansible/reboot-gate.yml
   cryptsetup-initramfs  # tests/boot.rs deb-root-luks: mkinitramfs's cryptroot hook (key file in the initrd)
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
+  lintian            # tests/fleets.rs (privileged): the .deb is lintian-clean
+  debootstrap        # tests/fleets.rs (privileged): the fresh Debian 12 root the .deb installs into
+  curl               # fixtures/boot/build.sh core-modules-mismatch: GRUB 2.12 from deb.debian.org
 )
 
 missing=()
@@ -69,8 +82,18 @@ virt_firmware() {
     python3 -m pip install -q --break-system-packages virt-firmware
 }
 
+# tests/fleets.rs builds the .deb with cargo-deb, pinned: its asset handling is
+# what packaging/ and lintian's overrides were written against.
+cargo_deb() {
+  $tests || return 0
+  cargo deb --version 2>/dev/null | grep -qx 'cargo-deb 3\.8\.0' && return 0
+  echo "setup.sh: installing cargo-deb 3.8.0 (cargo install; a few minutes)" >&2
+  cargo install -q cargo-deb --version 3.8.0 --locked
+}
+
 if [ "${#missing[@]}" -eq 0 ] && ! $lists_missing; then
   virt_firmware
+  cargo_deb
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -90,3 +113,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 virt_firmware
+cargo_deb

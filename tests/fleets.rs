@@ -3,7 +3,7 @@
 //! systemd units (`systemd-analyze verify`), the Prometheus rules (`promtool`,
 //! fed with series bootvet wrote) and node_exporter serving them, the Ansible
 //! reboot gate (`ansible-playbook` against localhost), and the .deb in a fresh
-//! Debian root (opt-in: BOOTVET_DEB_TESTS=1).
+//! Debian root (privileged: chroot).
 
 mod support;
 

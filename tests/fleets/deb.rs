@@ -1,22 +1,14 @@
 //! The .deb, built by `cargo deb` from the binary under test and its generated
 //! assets, checked by lintian, installed into a fresh Debian 12 root with
-//! `dpkg -i`, then removed and purged (packaging/deb-test.sh). Opt-in
-//! (BOOTVET_DEB_TESTS=1): cargo-deb is not in Debian and installing it takes
-//! minutes (README, Installing and packaging); the root needs root (chroot).
-//! `BOOTVET_FRESH_BASE` reuses a debootstrapped base as scripts/fresh-root.sh does.
+//! `dpkg -i`, then removed and purged (packaging/deb-test.sh). Privileged: the
+//! root is a chroot. cargo-deb is not in Debian: `scripts/setup.sh --tests`
+//! installs it. `BOOTVET_FRESH_BASE` reuses a debootstrapped base as
+//! scripts/fresh-root.sh does.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use super::{have_tool, repo};
-
-fn opted_in() -> bool {
-    let on = std::env::var_os("BOOTVET_DEB_TESTS").is_some_and(|v| v == "1");
-    if !on {
-        eprintln!("skipping: the .deb test is opt-in (BOOTVET_DEB_TESTS=1)");
-    }
-    on
-}
 
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -52,14 +44,14 @@ fn build_deb() -> PathBuf {
 
 #[test]
 fn deb_is_lintian_clean_installs_into_a_fresh_root_and_purges_clean() {
-    if !opted_in() {
+    if !super::support::privileged("chroot into a fresh Debian root") {
         return;
     }
     let cargo_deb = Command::new("cargo").args(["deb", "--version"]).output();
     let has_cargo_deb = cargo_deb.is_ok_and(|o| o.status.success());
     if !support_require(
         has_cargo_deb,
-        "cargo-deb (cargo install cargo-deb --version 3.8.0 --locked)",
+        "cargo-deb (scripts/setup.sh --tests: cargo install cargo-deb --version 3.8.0 --locked)",
     ) || !have_tool("lintian", "lintian")
         || !have_tool("debootstrap", "debootstrap")
     {
