@@ -828,7 +828,8 @@ fn ci_runs_exactly_the_readme_test_command_and_both_do_their_own_setup() {
     assert_eq!(lines.len(), 2, "README's first block: {lines:?}");
     for line in &lines {
         assert!(
-            line.starts_with("scripts/setup.sh && ") || line.starts_with("scripts/setup.sh --tests && "),
+            line.starts_with("scripts/setup.sh && ")
+                || line.starts_with("scripts/setup.sh --tests && "),
             "each README command installs what it needs first: {line}"
         );
     }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::boot_sector::SECTOR;
 use super::module_area::{self, ModuleArea, Word};
+use super::symbols;
+use super::version::KernelSeries;
 use super::{FaultKind, GrubImage, GrubImageKind, ImageFault, Region};
 
 /// The decompressor's header fields, at core.img 0x200 + 0x08 … 0x1C.
@@ -36,6 +38,7 @@ pub struct CoreImage {
     pub decompressor_size: u32,
     /// Bytes of the kernel before the module area.
     pub kernel_size: u64,
+    pub kernel_series: Option<KernelSeries>,
     pub area: ModuleArea,
 }
 
@@ -49,6 +52,7 @@ impl CoreImage {
             },
             self.area,
             Vec::new(),
+            self.kernel_series,
         )
     }
 }
@@ -173,6 +177,7 @@ pub fn parse_core(core: &[u8]) -> Result<CoreImage, ImageFault> {
                     header,
                     decompressor_size: d,
                     kernel_size: at as u64,
+                    kernel_series: KernelSeries::of(&symbols::kernel_names(&image[..at])),
                     area,
                 });
             }

@@ -4,6 +4,8 @@
 //! `.sbat`), or anything else. `.sbat` is the CSV shim checks against its revocations
 //! (`component,generation,vendor,package,version,url`).
 
+use std::collections::BTreeSet;
+
 use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::{tag, take};
@@ -11,6 +13,8 @@ use nom::number::complete::{le_u16, le_u32};
 use serde::{Deserialize, Serialize};
 
 use super::module_area::{self, Word};
+use super::symbols;
+use super::version::KernelSeries;
 use super::{FaultKind, GrubImage, GrubImageKind, ImageFault, Region, le32};
 
 /// The PE/COFF limit on sections.
@@ -185,6 +189,13 @@ pub fn inspect_efi(file: &[u8]) -> Result<EfiImage, ImageFault> {
             Word::W64
         };
         let area = module_area::walk(mods, word);
+        // The export table's names sit in the kernel's code and data sections.
+        let mut names = BTreeSet::new();
+        for name in [".text", ".data"] {
+            if let Some(d) = data(name, &mut faults) {
+                names.extend(symbols::kernel_names(d));
+            }
+        }
         EfiKind::Grub(Box::new(GrubImage::from_area(
             GrubImageKind::Efi {
                 machine,
@@ -192,6 +203,7 @@ pub fn inspect_efi(file: &[u8]) -> Result<EfiImage, ImageFault> {
             },
             area,
             sbat.clone(),
+            KernelSeries::of(&names),
         )))
     } else if sections.iter().any(|s| s.name == ".vendor_cert")
         || sbat.iter().any(|r| r.component == "shim")

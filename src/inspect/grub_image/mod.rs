@@ -139,6 +139,10 @@ pub struct GrubImage {
     pub version: Option<GrubVersion>,
     /// `.sbat` rows (EFI only).
     pub sbat: Vec<SbatRow>,
+    /// Which GRUB series the kernel's exported symbol names belong to: the only
+    /// trace of its version in a core without `.sbat` or an embedded normal.mod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_series: Option<version::KernelSeries>,
     /// The whole module area, with every module's dependencies and license.
     pub area: ModuleArea,
 }
@@ -168,6 +172,7 @@ impl GrubImage {
         kind: GrubImageKind,
         area: ModuleArea,
         sbat: Vec<SbatRow>,
+        kernel_series: Option<version::KernelSeries>,
     ) -> GrubImage {
         let version = version::from_sbat(&sbat).or_else(|| {
             area.modules
@@ -187,6 +192,7 @@ impl GrubImage {
             memdisk: area.memdisk.clone(),
             version,
             sbat,
+            kernel_series,
             area,
         }
     }

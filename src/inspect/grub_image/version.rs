@@ -193,3 +193,88 @@ pub fn parse_command_lst(text: &str) -> Vec<CommandEntry> {
         .take(MAX_COMMANDS)
         .collect()
 }
+
+/// The GRUB series a kernel belongs to, told by the names it exports to modules
+/// (`grub_register_exported_symbols`): a 2.12 module directory beside an older
+/// core builds no menu (`grub>`), a 2.12 core with older modules resets the
+/// machine (reference §4), and an i386-pc core says its version nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelSeries {
+    /// Lacks the exports 2.12 added.
+    Before2_12,
+    /// Has them.
+    Since2_12,
+}
+
+/// Exports the GRUB 2.12 kernel has and 2.06's lacks, on i386-pc and x86_64-efi
+/// alike (the kernel.img of Debian 12's grub-pc-bin/grub-efi-amd64-bin
+/// 2.06-13+deb12u2 against Debian 13's 2.12-9+deb13u4): `grub_env_get_bool`
+/// (kern/env.c) and `grub_mm_add_region_fn` (kern/mm.c, the dynamic heap growth
+/// that 2.12 brought).
+const SINCE_2_12: [&str; 2] = ["grub_env_get_bool", "grub_mm_add_region_fn"];
+/// Exported by every GRUB 2 kernel (kern/dl.c): without it the names were not
+/// found at all, and nothing can be said.
+const EVERY_KERNEL: &str = "grub_dl_load";
+
+impl KernelSeries {
+    pub fn of(names: &std::collections::BTreeSet<String>) -> Option<KernelSeries> {
+        if !names.contains(EVERY_KERNEL) {
+            return None;
+        }
+        Some(if SINCE_2_12.iter().all(|n| names.contains(*n)) {
+            KernelSeries::Since2_12
+        } else {
+            KernelSeries::Before2_12
+        })
+    }
+
+    /// Whether a module directory of upstream version `modules` (`2.06`, `2.12`)
+    /// belongs to another series than this kernel; `None` when `modules` is not
+    /// a version.
+    pub fn differs_from(self, modules: &str) -> Option<bool> {
+        let mut parts = modules.split(['.', '-', '~', '+']);
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        let modules_since = (major, minor) >= (2, 12);
+        Some(modules_since != (self == KernelSeries::Since2_12))
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            KernelSeries::Before2_12 => "older than 2.12",
+            KernelSeries::Since2_12 => "2.12 or later",
+        }
+    }
+}
+
+#[cfg(test)]
+mod series_tests {
+    use super::KernelSeries;
+
+    fn names(list: &[&str]) -> std::collections::BTreeSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_2_12_exports_place_a_kernel_and_a_module_directory_of_another_series_differs() {
+        let old = KernelSeries::of(&names(&["grub_dl_load", "grub_env_get"]));
+        assert_eq!(old, Some(KernelSeries::Before2_12));
+        let new = KernelSeries::of(&names(&[
+            "grub_dl_load",
+            "grub_env_get_bool",
+            "grub_mm_add_region_fn",
+        ]));
+        assert_eq!(new, Some(KernelSeries::Since2_12));
+        assert_eq!(KernelSeries::of(&names(&["grub_env_get_bool"])), None);
+        let old = KernelSeries::Before2_12;
+        assert_eq!(old.differs_from("2.12-9+deb13u4"), Some(true));
+        assert_eq!(old.differs_from("2.06-13+deb12u2"), Some(false));
+        assert_eq!(KernelSeries::Since2_12.differs_from("2.06"), Some(true));
+        assert_eq!(
+            KernelSeries::Since2_12.differs_from("2.14~rc1"),
+            Some(false)
+        );
+        assert_eq!(old.differs_from("unknown"), None);
+    }
+}
