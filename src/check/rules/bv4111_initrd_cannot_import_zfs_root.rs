@@ -204,3 +204,45 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         out.push(finding.prints_all(prints).fix(fixes.join("; ")));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(found: &[&str], dir_found: bool) -> ZfsModuleTree {
+        ZfsModuleTree {
+            root: "the running root rpool/ROOT/debian (zfs)".into(),
+            dir_found,
+            found: found.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// DKMS built zfs.ko after the initramfs: only the initrd needs rebuilding.
+    #[test]
+    fn module_in_the_tree_means_rebuild_the_initrd() {
+        let t = tree(
+            &["/lib/modules/6.1.0-28-amd64/updates/dkms/zfs.ko.xz"],
+            true,
+        );
+        let (evidence, fix) = module_fix(
+            Some(&t),
+            "6.1.0-28-amd64",
+            "`update-initramfs -u -k 6.1.0-28-amd64`",
+        );
+        assert!(evidence.unwrap().contains("built after the initrd"));
+        assert_eq!(
+            fix,
+            "rebuild the initrd: `update-initramfs -u -k 6.1.0-28-amd64`"
+        );
+    }
+
+    /// Neither the tree nor the initrd: the module must be built first.
+    #[test]
+    fn module_nowhere_means_dkms_first() {
+        let (evidence, fix) = module_fix(Some(&tree(&[], true)), "6.1.0-29-amd64", "R");
+        assert!(evidence.unwrap().contains("has no zfs.ko*"));
+        assert!(fix.starts_with("build the module first: `dkms autoinstall -k 6.1.0-29-amd64`"));
+        let (evidence, fix) = module_fix(None, "6.1.0-29-amd64", "R");
+        assert!(evidence.is_none() && fix.contains("dkms status"));
+    }
+}
