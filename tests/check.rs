@@ -703,6 +703,13 @@ fn scenarios_give_their_findings_and_exit_statuses() {
     type Expected<'a> = (&'a str, u8, &'a [(&'a str, Option<&'a str>)]);
     let table: &[Expected] = &[
         ("healthy", 0, &[]),
+        // OpenZFS-shaped initrds: 1>1 lacks zfs.ko (DKMS ran after the
+        // initramfs), 1>2 lacks the whole hook; the next boot's has all of it.
+        (
+            "root-zfs",
+            1,
+            &[("BV4111", Some("1>1")), ("BV4111", Some("1>2"))],
+        ),
         (
             "initrd-missing",
             3,

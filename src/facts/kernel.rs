@@ -80,6 +80,23 @@ pub struct KernelSide {
     pub config_missing: Option<String>,
     /// One per `root=` value the kernel is booted with.
     pub modules: Vec<ModulesOnRoot>,
+    /// `zfs.ko*` in the running system's `lib/modules/RELEASE`, read only when
+    /// an entry boots this kernel with a ZFS root and the running root is ZFS
+    /// (no ZFS reader offline); `None`: not looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zfs_tree: Option<ZfsModuleTree>,
+}
+
+/// Where DKMS (`updates/dkms/`) or a kmod package (`extra/`) put `zfs.ko` for one
+/// release on the running root filesystem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZfsModuleTree {
+    /// The running root, as mountinfo names it: `rpool/ROOT/debian (zfs)`.
+    pub root: String,
+    /// `/lib/modules/RELEASE` exists.
+    pub dir_found: bool,
+    /// Paths of `zfs.ko`, `zfs.ko.xz`, `zfs.ko.zst`… under it.
+    pub found: Vec<String>,
 }
 
 /// The storage drivers on the way to the root disk.

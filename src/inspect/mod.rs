@@ -17,6 +17,7 @@
 //! `kconfig::KernelConfig::parse`, `kconfig::provider` + `kconfig::root_need`;
 //! `modules::inspect_ko`, `ModulesDep::parse(..).closure(..)`, `parse_builtin`.
 
+pub mod btrfs;
 pub mod compression;
 pub mod cpio;
 pub mod efivars;

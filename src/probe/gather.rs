@@ -10,7 +10,7 @@ use super::kernel_side;
 use super::resolve::{Query, resolve};
 use crate::facts::files::{FileFact, FileKind, FileLookup, Role, is_blocklist};
 use crate::facts::kernel::KernelSide;
-use crate::facts::storage::{Filesystem, Storage};
+use crate::facts::storage::{Filesystem, Source, Storage};
 use crate::facts::volumes::{DeviceResolution, Resolution, VolumeRef, volumes};
 use crate::facts::{BOOT_FACTS_SCHEMA, BootFacts, ConfigOrigin, RootFact};
 use crate::inspect::initrd::{self, Depth};
@@ -137,6 +137,7 @@ fn kernel_side_of(
         config: None,
         config_missing: None,
         modules: Vec::new(),
+        zfs_tree: None,
     };
     let Some(release) = release else {
         side.config_missing = Some("the kernel's release is not known".into());
@@ -169,6 +170,14 @@ fn kernel_side_of(
         {
             side.modules.push(found);
         }
+    }
+    // No ZFS reader: the running system's own tree, when its root is ZFS.
+    let live = matches!(files.facts().source, Source::Live { .. });
+    if roots
+        .iter()
+        .any(|r| r.starts_with("ZFS=") || r.starts_with("zfs:"))
+    {
+        side.zfs_tree = super::zfs_tree::gather(live, &release);
     }
     side
 }

@@ -36,6 +36,7 @@ pub mod plan;
 pub mod raw_read;
 pub mod resolve;
 pub mod secure_boot;
+pub mod zfs_tree;
 
 use std::path::{Path, PathBuf};
 

@@ -34,6 +34,7 @@ pub mod bv4107_initrd_lacks_root_driver;
 pub mod bv4108_initrd_over_limit;
 pub mod bv4109_initrd_lacks_layer_userspace;
 pub mod bv4110_initrd_module_vermagic_mismatch;
+pub mod bv4111_initrd_cannot_import_zfs_root;
 pub mod bv4201_no_root_parameter;
 pub mod bv4202_root_not_found;
 pub mod bv4203_root_ambiguous;
@@ -77,6 +78,7 @@ mod root_path;
 pub(crate) mod root_stack;
 mod sectors_common;
 mod secure_boot;
+mod zfs_root;
 
 use crate::facts::files::FileFact;
 use crate::menu::bls::Snippet;
@@ -216,7 +218,10 @@ pub(super) fn panic_if_root_needs_initramfs(entry: &BootEntry) -> Vec<String> {
 /// `root=` forms only an initramfs understands: the kernel alone knows /dev/…,
 /// MAJ:MIN, PARTUUID= and PARTLABEL= (init/do_mounts.c), not UUID= or LABEL=.
 pub(super) fn needs_initramfs(root: &str) -> bool {
-    root.starts_with("UUID=") || root.starts_with("LABEL=") || root.starts_with("ZFS=")
+    root.starts_with("UUID=")
+        || root.starts_with("LABEL=")
+        || root.starts_with("ZFS=")
+        || root.starts_with("zfs:")
 }
 
 /// What the kernel prints when it has no initramfs and cannot find its root.

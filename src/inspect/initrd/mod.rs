@@ -213,7 +213,8 @@ pub struct InitrdReport {
 /// the tools that open dm-crypt, LVM and md, their configuration inside an
 /// initramfs (initramfs-tools keeps crypttab in `cryptroot/` and its older
 /// `conf/conf.d/cryptroot`; dracut in `etc/`), and what tells the generators apart
-/// (initramfs-tools' `conf/initramfs.conf`, dracut's and systemd's `initrd-release`).
+/// (initramfs-tools' `conf/initramfs.conf`, dracut's and systemd's `initrd-release`),
+/// and what imports a ZFS root pool.
 pub const LAYER_FILES: &[&str] = &[
     "cryptsetup",
     "systemd-cryptsetup",
@@ -225,6 +226,11 @@ pub const LAYER_FILES: &[&str] = &[
     "mdadm.conf",
     "initramfs.conf",
     "initrd-release",
+    // A ZFS root (OpenZFS's contrib/initramfs and contrib/dracut/90zfs):
+    // `scripts/zfs`, `conf/conf.d/zfs`, `sbin/zfs`; `zpool`; dracut's library.
+    "zfs",
+    "zpool",
+    "dracut-zfs-lib.sh",
 ];
 
 impl InitrdReport {
