@@ -31,6 +31,9 @@ pub enum Outcome {
     KernelPanic,
     /// The initramfs gave up and started a shell.
     InitramfsShell,
+    /// shim refused the second stage (its alert box `Verification failed: (0x1A)
+    /// Security Violation`): GRUB never ran.
+    ShimRefused,
     /// The machine reset (QEMU runs with -no-reboot, so it exited) before any of the above.
     Reset,
     /// Nothing of the above before the time limit.
@@ -46,6 +49,7 @@ impl Outcome {
             Outcome::GrubPrompt => "grub>",
             Outcome::KernelPanic => "kernel panic",
             Outcome::InitramfsShell => "initramfs shell",
+            Outcome::ShimRefused => "shim refused",
             Outcome::Reset => "reset",
             Outcome::Hang => "hang",
         }
@@ -60,6 +64,7 @@ impl Outcome {
                 | Outcome::GrubPrompt
                 | Outcome::KernelPanic
                 | Outcome::InitramfsShell
+                | Outcome::ShimRefused
         )
     }
 }
@@ -164,6 +169,8 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
             .map(|at| l[at..].trim_end_matches(" ]---").to_string())
     }) {
         (Outcome::KernelPanic, Some(l), false)
+    } else if let Some(l) = shim_refusal(&lines[..kernel_start.unwrap_or(lines.len())]) {
+        (Outcome::ShimRefused, Some(l), false)
     } else if any(&|l| l.contains("grub rescue>")) {
         let line = first_grub_error
             .clone()
@@ -193,6 +200,23 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
         by_initramfs,
         gave_up,
     }
+}
+
+/// shim's refusal of what it was to start (`shim.c: start_image()` →
+/// `console_error(L"Verification failed", efi_status)`, drawn in an alert box by
+/// `console_alertbox()`): the message without the box's frame, which OVMF's serial
+/// console writes as bytes that are not UTF-8 (box drawing) around it.
+fn shim_refusal(lines: &[&str]) -> Option<String> {
+    lines.iter().find_map(|l| {
+        let at = l.find("Verification failed: ")?;
+        let text = &l[at..];
+        let end = text
+            .find(|c: char| c == '\u{fffd}' || !(' '..='~').contains(&c))
+            .unwrap_or(text.len());
+        let text = text[..end].trim_end();
+        // Only the box's own words: cut at its padding (runs of spaces).
+        Some(text.split("  ").next().unwrap_or(text).to_string())
+    })
 }
 
 #[cfg(test)]
@@ -270,6 +294,26 @@ mod tests {
         );
         assert_eq!(o.outcome, Outcome::InitramfsShell);
         assert!(o.by_initramfs);
+    }
+
+    #[test]
+    fn shims_alert_box_is_a_refusal_and_its_words_are_the_line() {
+        // As OVMF's serial console wrote it (sb-unsigned-grub): the frame's bytes are
+        // code page 437 (0xB3 `│`), not UTF-8, its rows joined by cursor moves.
+        let raw = b"BdsDxe: starting Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x2,0x0)\r\n\
+            \xb3\x1b[04;01H\xb3          Verification failed: (0x1A) Security Violation          \xb3\x1b[05;01H\xb3   \r\n\
+            Failed to load image: Security Policy Violation\r\n";
+        let serial = String::from_utf8_lossy(raw);
+        let o = classify(&serial, &[], false);
+        assert_eq!(o.outcome, Outcome::ShimRefused);
+        assert!(o.is_final());
+        assert_eq!(
+            o.line.as_deref(),
+            Some("Verification failed: (0x1A) Security Violation")
+        );
+        // GRUB ran, then the kernel: not a refusal by shim.
+        let grub = "Welcome to GRUB!\nerror: bad shim signature.\n";
+        assert_eq!(classify(grub, &[], false).outcome, Outcome::GrubError);
     }
 
     #[test]
