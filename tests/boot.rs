@@ -88,6 +88,8 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("sb-kernel-mok", &["efi"], 512),
     ("sb-unsigned-grub", &["efi"], 512),
     ("sb-sbat-grub", &["efi"], 512),
+    ("sb-dbx-grub", &["efi"], 512),
+    ("sb-unsigned-loader", &["efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -143,6 +145,7 @@ fn images_dir(kernel: &Path) -> PathBuf {
         "build.sh",
         "matrix.sh",
         "secure_boot.sh",
+        "dbx-add-hash.py",
         "initrd-init.sh",
         "root-init.sh",
     ] {
