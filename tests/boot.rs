@@ -82,6 +82,16 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("fwsetup-is-supported", &["pc", "efi"], 512),
     // BV6205: Debian 12's 2.06 image, Debian 13's 2.12 modules at its prefix.
     ("core-modules-mismatch", &["pc", "efi"], 512),
+    // Issue 15: Secure Boot (fixtures/boot/secure_boot.sh), OVMF's secboot code with
+    // Microsoft's keys enrolled and the image's own variable store.
+    ("sb-signed-chain", &["efi"], 512),
+    ("sb-unsigned-kernel", &["efi"], 512),
+    ("sb-kernel-own-key", &["efi"], 512),
+    ("sb-kernel-mok", &["efi"], 512),
+    ("sb-unsigned-grub", &["efi"], 512),
+    ("sb-sbat-grub", &["efi"], 512),
+    ("sb-dbx-grub", &["efi"], 512),
+    ("sb-unsigned-loader", &["efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -133,7 +143,14 @@ fn debian_kernel() -> Option<PathBuf> {
 fn images_dir(kernel: &Path) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("boot-images");
     let mut stamp = kernel.display().to_string();
-    for f in ["build.sh", "matrix.sh", "initrd-init.sh", "root-init.sh"] {
+    for f in [
+        "build.sh",
+        "matrix.sh",
+        "secure_boot.sh",
+        "dbx-add-hash.py",
+        "initrd-init.sh",
+        "root-init.sh",
+    ] {
         let text = std::fs::read_to_string(repo().join("fixtures/boot").join(f))
             .expect("read fixtures/boot scripts");
         stamp.push_str(&text);
@@ -158,12 +175,36 @@ fn disks(img: &Path) -> Vec<PathBuf> {
     disks
 }
 
-fn build(images: &Path, kernel: &Path, case: &Case) -> Vec<PathBuf> {
+/// Debian's signed shim and GRUB (shim-signed, grub-efi-amd64-signed), extracted in
+/// the shared package cache: the Secure Boot scenarios' loaders (secure_boot.sh).
+struct SignedLoaders {
+    shim: PathBuf,
+    grub: PathBuf,
+}
+
+fn signed_loaders() -> Option<SignedLoaders> {
+    Some(SignedLoaders {
+        shim: support::debian_package("shim-signed")?,
+        grub: support::debian_package("grub-efi-amd64-signed")?,
+    })
+}
+
+fn build(
+    images: &Path,
+    kernel: &Path,
+    loaders: Option<&SignedLoaders>,
+    case: &Case,
+) -> Vec<PathBuf> {
     let img = images.join(format!("{}-{}.img", case.scenario, case.platform));
     if img.exists() {
         return disks(&img);
     }
-    let out = Command::new("bash")
+    let mut cmd = Command::new("bash");
+    if let Some(l) = loaders {
+        cmd.env("BOOTVET_SB_SHIM", &l.shim)
+            .env("BOOTVET_SB_GRUB", &l.grub);
+    }
+    let out = cmd
         .arg(repo().join("fixtures/boot/build.sh"))
         .arg(images)
         .arg(kernel)
@@ -182,8 +223,8 @@ fn build(images: &Path, kernel: &Path, case: &Case) -> Vec<PathBuf> {
 }
 
 /// Build, check, boot, compare: one row of the results.
-fn run_case(images: &Path, kernel: &Path, case: &Case) -> Row {
-    let disks = build(images, kernel, case);
+fn run_case(images: &Path, kernel: &Path, loaders: Option<&SignedLoaders>, case: &Case) -> Row {
+    let disks = build(images, kernel, loaders, case);
     let said = verdict::check(&disks, &case.platform, case.memory_mib);
     let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("boot-runs")
@@ -264,7 +305,34 @@ fn bootvet_predicts_real_boots() {
         return;
     };
     let images = images_dir(&kernel);
-    let queue = Mutex::new(cases());
+    let cases = cases();
+    let loaders = if cases.iter().any(|c| c.scenario.starts_with("sb-")) {
+        for file in [
+            qemu::OVMF_CODE_SECBOOT,
+            "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+        ] {
+            if !Path::new(file).exists() && missing(file) {
+                return;
+            }
+        }
+        for tool in ["sbsign", "sbattach", "virt-fw-vars"] {
+            let found = Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !found && missing(tool) {
+                return;
+            }
+        }
+        let Some(l) = signed_loaders() else {
+            missing("Debian's shim-signed and grub-efi-amd64-signed (apt-get download)");
+            return;
+        };
+        Some(l)
+    } else {
+        None
+    };
+    let queue = Mutex::new(cases);
     let rows = Mutex::new(Vec::new());
     let jobs: usize = std::env::var("BOOTVET_BOOT_JOBS")
         .ok()
@@ -278,7 +346,7 @@ fn bootvet_predicts_real_boots() {
                     let Some(case) = queue.lock().unwrap().pop() else {
                         break;
                     };
-                    let row = run_case(&images, &kernel, &case);
+                    let row = run_case(&images, &kernel, loaders.as_ref(), &case);
                     eprintln!("{}", row.summary());
                     rows.lock().unwrap().push(row);
                 }

@@ -266,14 +266,6 @@ fn every_check_fires_on_its_failing_facts_replay_and_not_on_its_passing_one() {
             if dir.join(format!("{kind}.privileged")).is_file() {
                 continue;
             }
-            // sb-* images are signed with a key made at build time: no golden
-            // dump of them (tests/golden/run.sh); the image test above runs them.
-            if fixture_images(&dir, kind)
-                .iter()
-                .any(|i| i.starts_with("sb-"))
-            {
-                continue;
-            }
             let facts = golden.join(format!("{}.{kind}.facts.json", check.code));
             if !facts.is_file() {
                 problems.push(format!(

@@ -31,6 +31,12 @@ pub enum Outcome {
     KernelPanic,
     /// The initramfs gave up and started a shell.
     InitramfsShell,
+    /// shim refused the second stage (its alert box `Verification failed: (0x1A)
+    /// Security Violation`): GRUB never ran.
+    ShimRefused,
+    /// The firmware refused the first loader (OVMF: `BdsDxe: failed to load
+    /// Boot#### "…" from …: Access Denied`): nothing of shim or GRUB ran.
+    FirmwareRefused,
     /// The machine reset (QEMU runs with -no-reboot, so it exited) before any of the above.
     Reset,
     /// Nothing of the above before the time limit.
@@ -46,6 +52,8 @@ impl Outcome {
             Outcome::GrubPrompt => "grub>",
             Outcome::KernelPanic => "kernel panic",
             Outcome::InitramfsShell => "initramfs shell",
+            Outcome::ShimRefused => "shim refused",
+            Outcome::FirmwareRefused => "firmware refused",
             Outcome::Reset => "reset",
             Outcome::Hang => "hang",
         }
@@ -60,6 +68,8 @@ impl Outcome {
                 | Outcome::GrubPrompt
                 | Outcome::KernelPanic
                 | Outcome::InitramfsShell
+                | Outcome::ShimRefused
+                | Outcome::FirmwareRefused
         )
     }
 }
@@ -164,6 +174,10 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
             .map(|at| l[at..].trim_end_matches(" ]---").to_string())
     }) {
         (Outcome::KernelPanic, Some(l), false)
+    } else if let Some(l) = firmware_refusal(&grub_lines) {
+        (Outcome::FirmwareRefused, Some(l), false)
+    } else if let Some(l) = shim_refusal(&lines[..kernel_start.unwrap_or(lines.len())]) {
+        (Outcome::ShimRefused, Some(l), false)
     } else if any(&|l| l.contains("grub rescue>")) {
         let line = first_grub_error
             .clone()
@@ -193,6 +207,35 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
         by_initramfs,
         gave_up,
     }
+}
+
+/// The firmware's refusal of the first loader under Secure Boot: edk2's
+/// DxeImageVerificationLib denies it (EFI_ACCESS_DENIED), and OVMF's boot manager
+/// reports the load option it could not load (`BdsDxe: failed to load Boot0001
+/// "UEFI Misc Device" from PciRoot(0x0)/Pci(0x2,0x0): Access Denied`, seen on
+/// sb-unsigned-loader), then tries the next one.
+fn firmware_refusal(lines: &[&str]) -> Option<String> {
+    lines.iter().find_map(|l| {
+        let at = l.find("BdsDxe: failed to load Boot")?;
+        l.ends_with(": Access Denied").then(|| l[at..].to_string())
+    })
+}
+
+/// shim's refusal of what it was to start (`shim.c: start_image()` →
+/// `console_error(L"Verification failed", efi_status)`, drawn in an alert box by
+/// `console_alertbox()`): the message without the box's frame, which OVMF's serial
+/// console writes as bytes that are not UTF-8 (box drawing) around it.
+fn shim_refusal(lines: &[&str]) -> Option<String> {
+    lines.iter().find_map(|l| {
+        let at = l.find("Verification failed: ")?;
+        let text = &l[at..];
+        let end = text
+            .find(|c: char| c == '\u{fffd}' || !(' '..='~').contains(&c))
+            .unwrap_or(text.len());
+        let text = text[..end].trim_end();
+        // Only the box's own words: cut at its padding (runs of spaces).
+        Some(text.split("  ").next().unwrap_or(text).to_string())
+    })
 }
 
 #[cfg(test)]
@@ -270,6 +313,36 @@ mod tests {
         );
         assert_eq!(o.outcome, Outcome::InitramfsShell);
         assert!(o.by_initramfs);
+    }
+
+    #[test]
+    fn refusals_by_shim_and_firmware_and_their_lines() {
+        // As OVMF's serial console wrote it (sb-unsigned-grub): the frame's bytes are
+        // code page 437 (0xB3 `│`), not UTF-8, its rows joined by cursor moves.
+        let raw = b"BdsDxe: starting Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x2,0x0)\r\n\
+            \xb3\x1b[04;01H\xb3          Verification failed: (0x1A) Security Violation          \xb3\x1b[05;01H\xb3   \r\n\
+            Failed to load image: Security Policy Violation\r\n";
+        let serial = String::from_utf8_lossy(raw);
+        let o = classify(&serial, &[], false);
+        assert_eq!(o.outcome, Outcome::ShimRefused);
+        assert!(o.is_final());
+        assert_eq!(
+            o.line.as_deref(),
+            Some("Verification failed: (0x1A) Security Violation")
+        );
+        let fw = "BdsDxe: loading Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x2,0x0)\r\n\
+                  BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x2,0x0): Access Denied\r\n";
+        let o = classify(fw, &[], false);
+        assert_eq!(o.outcome, Outcome::FirmwareRefused);
+        assert_eq!(
+            o.line.as_deref(),
+            Some(
+                "BdsDxe: failed to load Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x2,0x0): Access Denied"
+            )
+        );
+        // GRUB ran, then the kernel: not a refusal by shim.
+        let grub = "Welcome to GRUB!\nerror: bad shim signature.\n";
+        assert_eq!(classify(grub, &[], false).outcome, Outcome::GrubError);
     }
 
     #[test]

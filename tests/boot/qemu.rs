@@ -12,6 +12,10 @@ use super::classify::{Observed, Outcome, classify};
 
 pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+/// Secure Boot (issue 15): the code with SMM-protected variables, which refuses to
+/// run on a machine without SMM; the image brings its own variable store
+/// (`SCENARIO-efi.vars`, fixtures/boot/secure_boot.sh, from OVMF_VARS_4M.ms.fd).
+pub const OVMF_CODE_SECBOOT: &str = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
 
 pub struct Boot {
     pub observed: Observed,
@@ -30,6 +34,16 @@ const QUIET: Duration = Duration::from_secs(100);
 /// After a final state, a moment for the rest of its lines (a panic's trace).
 const SETTLE: Duration = Duration::from_secs(2);
 const PRESS_ANY_KEY: &str = "Press any key to continue...";
+/// shim's alert box (`console_error()`), which waits for a key before shim says
+/// `Failed to load image: …` and returns to the firmware.
+const SHIM_ALERT: &str = "Verification failed: ";
+
+/// The variable store that comes with an image (Secure Boot scenarios): the first
+/// disk's name with `.vars`.
+pub fn var_store(disks: &[PathBuf]) -> Option<PathBuf> {
+    let vars = disks.first()?.with_extension("vars");
+    vars.exists().then_some(vars)
+}
 
 /// Boots `disks` (the first is the firmware's first; never written: `snapshot=on`) on
 /// `platform` with `memory_mib`; `work` holds the logs, the monitor socket and the
@@ -62,12 +76,23 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
             disk.display()
         ));
     }
+    let secure = var_store(disks);
     if platform == "efi" {
         let vars = work.join("OVMF_VARS.fd");
-        std::fs::copy(OVMF_VARS, &vars).expect("copy OVMF_VARS_4M.fd");
+        let (code, from) = match &secure {
+            // q35 with SMM and the flash's secure mode: what the secboot build
+            // needs to keep its variables from the OS (tcg: KVM here refused SMM).
+            Some(store) => {
+                cmd.args(["-machine", "q35,smm=on"])
+                    .args(["-global", "driver=cfi.pflash01,property=secure,value=on"]);
+                (OVMF_CODE_SECBOOT, store.as_path())
+            }
+            None => (OVMF_CODE, Path::new(OVMF_VARS)),
+        };
+        std::fs::copy(from, &vars).expect("copy the OVMF variable store");
         cmd.arg("-drive")
             .arg(format!(
-                "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"
+                "if=pflash,format=raw,unit=0,readonly=on,file={code}"
             ))
             .arg("-drive")
             .arg(format!(
@@ -92,6 +117,7 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
     let mut last_change = Instant::now();
     let mut final_since: Option<Instant> = None;
     let mut keys_sent = 0;
+    let mut alert_answered = false;
     let exited = loop {
         std::thread::sleep(Duration::from_millis(700));
         let exited = matches!(child.try_wait(), Ok(Some(_)));
@@ -114,6 +140,11 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
             keys_sent = waits;
             watch.command("sendkey spc");
         }
+        // shim's alert box: Enter (its `OK`), once, so that shim goes on to say
+        // what it does next; the state is final already (classify).
+        if !alert_answered && serial.contains(SHIM_ALERT) && !exited {
+            alert_answered = watch.command("sendkey ret");
+        }
         let seen = serial.len() + watch.screen.len();
         if seen != last_len {
             last_len = seen;
@@ -126,10 +157,11 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
         if observed.is_final() {
             let since = *final_since.get_or_insert_with(Instant::now);
             // Booted: /sbin/init powers off by itself; give it the time to.
-            let settle = if observed.outcome == Outcome::Booted {
-                Duration::from_secs(20)
-            } else {
-                SETTLE
+            // Refused by shim: the time for the key above and shim's next lines.
+            let settle = match observed.outcome {
+                Outcome::Booted => Duration::from_secs(20),
+                Outcome::ShimRefused => Duration::from_secs(10),
+                _ => SETTLE,
             };
             if since.elapsed() >= settle {
                 break false;

@@ -16,12 +16,16 @@ pub struct Said {
 }
 
 /// `bootvet check --image DISK… --platform PLATFORM --memory MEM --json`, the disks
-/// in the firmware's order (as QEMU is given them).
+/// in the firmware's order (as QEMU is given them); `--efi-vars STORE` when the image
+/// comes with the variable store QEMU boots it with (Secure Boot scenarios).
 pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootvet"));
     cmd.args(["check", "--json", "--platform", platform])
         .arg("--memory")
         .arg(format!("{memory_mib}M"));
+    if let Some(store) = super::qemu::var_store(disks) {
+        cmd.arg("--efi-vars").arg(store);
+    }
     for disk in disks {
         cmd.arg("--image").arg(disk);
     }

@@ -18,7 +18,11 @@ fn dir() -> &'static PathBuf {
 
 /// `check --json` of `image` with one entry booting `kernel`.
 fn check(image: &str, kernel: &str, args: &[&str]) -> serde_json::Value {
-    let cfg = dir().join(format!("{image}{}.cfg", kernel.replace('/', "_")));
+    // One file per call: tests run in parallel, and two of them check the same
+    // image and kernel (one read the other's half-written file: an empty menu).
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cfg = dir().join(format!("{image}{}.{n}.cfg", kernel.replace('/', "_")));
     std::fs::write(
         &cfg,
         format!("menuentry 'Debian' {{\n\tlinux {kernel} root=/dev/sda1\n\tboot\n}}\n"),

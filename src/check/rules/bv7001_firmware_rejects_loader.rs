@@ -52,6 +52,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     )
     .evidence(why)
     .evidence(format!("Secure Boot on: {}", policy.why))
-    .prints("BdsDxe: failed to load Boot#### \"…\" from …: Access Denied");
+    // OVMF's words (OvmfPkg/Library/PlatformBmPrintScLib/StatusCodeHandler.c; seen on
+    // the QEMU suite's sb-unsigned-loader: `Boot0001 "UEFI Misc Device"`): the load
+    // option's number and description are the firmware's, not on the disk, so `…`
+    // stands for them as for any text.
+    .prints("BdsDxe: failed to load Boot… \"…\" from …: Access Denied");
     for_every_entry(cx, finding, out);
 }
