@@ -80,6 +80,12 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("boot-new-uuid", &["pc", "efi"], 512),
     ("boot-inline-data", &["pc", "efi"], 512),
     ("fwsetup-is-supported", &["pc", "efi"], 512),
+    // Issue 14: the firmware's Boot#### entries (a variable store per scenario).
+    ("entry-healthy", &["efi"], 512),
+    ("entry-stale-fallback", &["efi"], 512),
+    ("entry-stale", &["efi"], 512),
+    ("entry-file-missing", &["efi"], 512),
+    ("entry-bootnext-missing", &["efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {

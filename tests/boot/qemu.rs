@@ -64,7 +64,10 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
     }
     if platform == "efi" {
         let vars = work.join("OVMF_VARS.fd");
-        std::fs::copy(OVMF_VARS, &vars).expect("copy OVMF_VARS_4M.fd");
+        // A scenario with boot entries has its own store (build.sh writes
+        // SCENARIO-efi.vars.fd): QEMU writes its copy, bootvet reads the file.
+        let store = vars_store(&disks[0]).unwrap_or_else(|| PathBuf::from(OVMF_VARS));
+        std::fs::copy(&store, &vars).expect("copy the OVMF variable store");
         cmd.arg("-drive")
             .arg(format!(
                 "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"
@@ -149,6 +152,12 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
         screen: watch.screen,
         wall,
     }
+}
+
+/// The variable store build.sh wrote beside the image (`SCENARIO-efi.vars.fd`).
+pub fn vars_store(img: &Path) -> Option<PathBuf> {
+    let store = img.with_extension("vars.fd");
+    store.exists().then_some(store)
 }
 
 fn read_lossy(path: &Path) -> String {

@@ -25,6 +25,10 @@ pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
     for disk in disks {
         cmd.arg("--image").arg(disk);
     }
+    // The same variable store QEMU boots with (a copy of it: QEMU writes its own).
+    if let Some(store) = disks.first().and_then(|d| super::qemu::vars_store(d)) {
+        cmd.arg("--efi-vars").arg(store);
+    }
     let out = cmd.env("NO_COLOR", "1").output().expect("run bootvet");
     let exit = out.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&out.stdout);

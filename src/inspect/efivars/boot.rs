@@ -153,8 +153,19 @@ pub fn edk2_text(nodes: &[Node]) -> Option<String> {
     let mut out = Vec::new();
     for n in nodes {
         out.push(match n {
+            // Debian's OVMF 2022.11 prints the GUID upper case (seen in QEMU:
+            // `HD(2,GPT,0D8A9F0E-1111-4222-8333-444455556666,0x1000,0x8000)`).
             Node::HardDrive {
-                signature: PartSignature::Gpt(_) | PartSignature::Mbr(_),
+                partition,
+                start,
+                size,
+                signature: PartSignature::Gpt(g),
+            } => format!(
+                "HD({partition},GPT,{},{start:#x},{size:#x})",
+                g.to_string().to_uppercase()
+            ),
+            Node::HardDrive {
+                signature: PartSignature::Mbr(_),
                 ..
             } => n.to_string(),
             Node::File { path } => path.clone(),
