@@ -140,6 +140,8 @@ pub enum AttemptFailure {
         file: String,
         fault: String,
     },
+    /// A path of `File()` alone: no filesystem on the disks holds the file.
+    NoFile { file: String },
     /// No `Boot####` variable by that number (BootNext, or BootOrder naming one).
     NoVariable,
     /// The load option itself is malformed.

@@ -34,6 +34,15 @@
 //! - QEMU's `bootorder` fw_cfg file reorders `BootOrder` (`SetBootOrderFromQemu`)
 //!   only when a device has a `bootindex`: the QEMU suite sets none.
 //!
+//! Seen in QEMU (Debian's OVMF 2022.11, the suite's `entry-*` scenarios): a
+//! `Boot0001` whose file is not on its ESP prints `BdsDxe: failed to load
+//! Boot0001 "debian" from HD(2,GPT,<GUID upper case>,0x1000,0x8000)/\EFI\debian\
+//! shimx64.efi: Not Found`, then `… Boot0002 "UEFI Misc Device" from
+//! PciRoot(0x0)/Pci(0x3,0x0): Not Found` (the auto-created option of the virtio
+//! disk, no `\EFI\BOOT\BOOTX64.EFI` on it), then starts `Boot0003 "EFI Internal
+//! Shell"` and waits at `Shell>`; with the removable path there, the auto-created
+//! option boots it.
+//!
 //! Other firmware follows the UEFI spec's BootNext/BootOrder rules too (§3.1);
 //! whether it re-creates removable-media options is its own: bootvet models edk2.
 
@@ -189,6 +198,10 @@ impl Walker<'_, '_> {
             self.removable();
             return;
         }
+        if let Some(Node::File { .. }) = o.path.first() {
+            self.file_only(e, by);
+            return;
+        }
         let Some(Node::HardDrive {
             partition,
             signature,
@@ -248,6 +261,52 @@ impl Walker<'_, '_> {
             }
         };
         self.push(by, number, desc, text, outcome);
+    }
+
+    /// A path that is only `File()`: `BmExpandFileDevicePath` appends it to every
+    /// filesystem (removable media first, then fixed) and `BmGetNextLoadOption
+    /// Buffer` (`BmLoadOption.c`) takes the first expansion whose file reads.
+    fn file_only(&mut self, e: &BootEntry, by: AttemptBy) {
+        let o = &e.option;
+        let file = o.file().unwrap_or_default();
+        let (number, desc, text) = (Some(e.number), o.description.clone(), e.text.clone());
+        for v in self.fat_volumes() {
+            match self.load(&v, &file) {
+                Ok(()) => {
+                    let why = format!("Boot{:04X} \"{desc}\" ({})", e.number, by_name(by));
+                    self.walk.runs = Some((v.clone(), file.clone(), why));
+                    let outcome = AttemptOutcome::Runs { esp: v, file };
+                    self.push(by, number, desc, text, outcome);
+                    return;
+                }
+                Err(Load::Missing | Load::Bad(_)) => continue,
+                Err(Load::Unknown(why)) => {
+                    self.walk.undecided = Some(why.clone());
+                    self.push(by, number, desc, text, AttemptOutcome::Unknown { why });
+                    return;
+                }
+            }
+        }
+        let printed = boot::edk2_text(&o.path).map(|p| {
+            format!(
+                "BdsDxe: failed to load Boot{:04x} \"{desc}\" from {p}: Not Found",
+                e.number
+            )
+        });
+        let outcome = AttemptOutcome::Fails {
+            why: AttemptFailure::NoFile { file },
+            printed,
+        };
+        self.push(by, number, desc, text, outcome);
+    }
+
+    /// Every FAT filesystem on a partition, in disk order.
+    fn fat_volumes(&self) -> Vec<VolumeRef> {
+        volumes(self.storage)
+            .into_iter()
+            .filter(|(_, p, fs)| p.is_some() && fs.is_some_and(|f| f.fstype == "vfat"))
+            .map(|(v, _, _)| v)
+            .collect()
     }
 
     /// The partition an `HD()` node names, matched as
@@ -316,12 +375,7 @@ impl Walker<'_, '_> {
             return;
         }
         self.removable_done = true;
-        let fat: Vec<VolumeRef> = volumes(self.storage)
-            .into_iter()
-            .filter(|(_, p, fs)| p.is_some() && fs.is_some_and(|f| f.fstype == "vfat"))
-            .map(|(v, _, _)| v)
-            .collect();
-        for v in fat {
+        for v in self.fat_volumes() {
             let outcome = match self.load(&v, REMOVABLE) {
                 Ok(()) => {
                     let why = "removable fallback (after the boot entries)".to_string();

@@ -53,6 +53,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     esp.name
                 )
             }
+            AttemptFailure::NoFile { file } => format!(
+                "{} names {file} on any disk, and no filesystem on the disks holds it",
+                entry_name(a)
+            ),
             AttemptFailure::NotLoadable { esp, file, fault } => format!(
                 "{} names {file} on ({}), which is not an EFI image the firmware can load: {fault}",
                 entry_name(a),
