@@ -291,3 +291,20 @@ fn efi_boot_entries() {
         .collect();
     assert!(codes.contains(&"BV6153"), "{codes:?}");
 }
+
+/// An image whose ESP holds only the removable loader `\EFI\BOOT\BOOTX64.EFI`
+/// (build.sh's efi images: `grub-install --removable`'s layout) and whose MBR
+/// carries no boot code (sgdisk's protective MBR) is an efi image: without
+/// `--platform`, bootvet says so (it said pc before: it looked for
+/// `EFI/*/grub*.efi` only).
+#[test]
+fn an_esp_with_only_the_removable_loader_is_detected_as_efi() {
+    let Some(kernel) = inputs("efi") else {
+        return;
+    };
+    let img = image(&kernel, "healthy", "efi");
+    let out =
+        support::bootvet_output(&["check", "--json", "--image", img.to_str().expect("utf-8")]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["platform"], "efi", "{}", doc["platform"]);
+}
