@@ -92,6 +92,12 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("sb-sbat-grub", &["efi"], 512),
     ("sb-dbx-grub", &["efi"], 512),
     ("sb-unsigned-loader", &["efi"], 512),
+    // Issue 14: the firmware's Boot#### entries (a variable store per scenario).
+    ("entry-healthy", &["efi"], 512),
+    ("entry-stale-fallback", &["efi"], 512),
+    ("entry-stale", &["efi"], 512),
+    ("entry-file-missing", &["efi"], 512),
+    ("entry-bootnext-missing", &["efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {

@@ -41,16 +41,16 @@ fn image(kernel: &Path, scenario: &str, platform: &str) -> PathBuf {
     img
 }
 
-/// `bootvet check --json`: exit status, finding codes, will-print lines.
+/// `bootvet check --json`: exit status, finding codes, will-print lines. The
+/// variable store build.sh wrote beside the image, if any, goes with it.
 fn check(img: &Path, platform: &str) -> (i32, Vec<String>, Vec<String>, serde_json::Value) {
-    let out = support::bootvet_output(&[
-        "check",
-        "--json",
-        "--platform",
-        platform,
-        "--image",
-        img.to_str().expect("utf-8 path"),
-    ]);
+    let mut args = vec!["check", "--json", "--platform", platform];
+    args.extend(["--image", img.to_str().expect("utf-8 path")]);
+    let store = img.with_extension("vars.fd");
+    if store.exists() {
+        args.extend(["--efi-vars", store.to_str().expect("utf-8 path")]);
+    }
+    let out = support::bootvet_output(&args);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{}: no JSON ({e}): {}",
@@ -198,4 +198,113 @@ fn fwsetup_is_supported_on_2_06() {
     let healthy = image(&kernel, "healthy", "efi");
     let (_, codes, _, _) = check(&healthy, "efi");
     assert!(!codes.iter().any(|c| c == "BV6206"), "{codes:?}");
+}
+
+/// The firmware's boot entries (BV6150–BV6153), each scenario's variable store
+/// written by virt-firmware (fixtures/efivars/boot-entries.py, from build.sh):
+/// (scenario, exit status, the code it must raise or "" for none, a will-print
+/// line it must hold). tests/boot.rs boots each under OVMF.
+const ENTRY_CASES: &[(&str, i32, &str, &str)] = &[
+    ("entry-healthy", 0, "", ""),
+    (
+        "entry-stale-fallback",
+        0,
+        "BV6150",
+        "BdsDxe: failed to load Boot0001 \"debian\" from HD(2,GPT,0D8A9F0E-1111-4222-8333-444455556666,0x1000,0x8000)/\\EFI\\debian\\grubx64.efi: Not Found",
+    ),
+    (
+        "entry-stale",
+        3,
+        "BV6150",
+        "BdsDxe: failed to load Boot0001 \"debian\" from HD(2,GPT,0D8A9F0E-1111-4222-8333-444455556666,0x1000,0x8000)/\\EFI\\debian\\grubx64.efi: Not Found",
+    ),
+    (
+        "entry-file-missing",
+        3,
+        "BV6151",
+        "\\EFI\\debian\\shimx64.efi: Not Found",
+    ),
+    ("entry-bootnext-missing", 0, "BV6152", ""),
+];
+
+#[test]
+fn efi_boot_entries() {
+    let Some(kernel) = inputs("efi") else {
+        return;
+    };
+    let ok = Command::new("python3")
+        .args(["-c", "import virt.firmware.varstore.edk2"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !support::require(ok, "python3 virt-firmware (scripts/setup.sh)") {
+        return;
+    }
+    for &(scenario, exit, code, line) in ENTRY_CASES {
+        let img = image(&kernel, scenario, "efi");
+        assert!(
+            img.with_extension("vars.fd").exists(),
+            "{scenario}: build.sh wrote no variable store"
+        );
+        let (got, codes, prints, doc) = check(&img, "efi");
+        assert_eq!(got, exit, "{scenario}: {codes:?}");
+        let entry_codes: Vec<&String> = codes.iter().filter(|c| c.starts_with("BV615")).collect();
+        if code.is_empty() {
+            assert!(entry_codes.is_empty(), "{scenario}: {codes:?}");
+        } else {
+            assert_eq!(entry_codes, [code], "{scenario}: {codes:?}");
+        }
+        if !line.is_empty() {
+            assert!(
+                prints.iter().any(|p| p.ends_with(line)),
+                "{scenario}: want `{line}` in {prints:?}"
+            );
+        }
+        // The chain starts from the entry that runs.
+        let firmware = &doc["chain"][0];
+        assert_eq!(firmware["link"], "firmware", "{scenario}: {firmware}");
+    }
+    // The entry that runs is on the second disk, the grub.cfg checked on the
+    // first: boot-new-uuid's image first (its /boot has another UUID, so the
+    // second disk's GRUB finds its own /boot), entry-healthy's second (its store
+    // names its own ESP).
+    let healthy = image(&kernel, "boot-new-uuid", "efi");
+    let entry = image(&kernel, "entry-healthy", "efi");
+    let store = entry.with_extension("vars.fd");
+    let out = support::bootvet_output(&[
+        "check",
+        "--json",
+        "--platform",
+        "efi",
+        "--image",
+        healthy.to_str().expect("utf-8"),
+        "--image",
+        entry.to_str().expect("utf-8"),
+        "--efi-vars",
+        store.to_str().expect("utf-8"),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let codes: Vec<&str> = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"BV6153"), "{codes:?}");
+}
+
+/// An image whose ESP holds only the removable loader `\EFI\BOOT\BOOTX64.EFI`
+/// (build.sh's efi images: `grub-install --removable`'s layout) and whose MBR
+/// carries no boot code (sgdisk's protective MBR) is an efi image: without
+/// `--platform`, bootvet says so (it said pc before: it looked for
+/// `EFI/*/grub*.efi` only).
+#[test]
+fn an_esp_with_only_the_removable_loader_is_detected_as_efi() {
+    let Some(kernel) = inputs("efi") else {
+        return;
+    };
+    let img = image(&kernel, "healthy", "efi");
+    let out =
+        support::bootvet_output(&["check", "--json", "--image", img.to_str().expect("utf-8")]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["platform"], "efi", "{}", doc["platform"]);
 }

@@ -188,3 +188,69 @@ fn parse_and_inspect_documents_match_their_schemas() {
     assert_eq!(doc["files"][0]["kind"], "initrd", "{doc}");
     validate(&doc, "inspect --json");
 }
+
+/// The firmware's boot entries in `--dump-facts` (issue 14): a variable store
+/// with a GPT `HD()/File()` entry, a file-only entry and BootNext, written by
+/// virt-firmware (fixtures/efivars/boot-entries.py) over Debian's OVMF store.
+#[test]
+fn dumped_boot_entries_match_the_facts_schema() {
+    let ovmf = Path::new("/usr/share/OVMF/OVMF_VARS_4M.fd");
+    if !support::require(ovmf.exists(), "OVMF_VARS_4M.fd (package ovmf)") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("vars.fd");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/efivars/boot-entries.py");
+    let made = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(ovmf)
+        .arg(&store)
+        .args([
+            "--entry",
+            r"1,debian,1,0d8a9f0e-1111-4222-8333-444455556666,2048,1048576,\EFI\debian\shimx64.efi",
+            "--file-entry",
+            r"2,loose,\EFI\BOOT\BOOTX64.EFI",
+            "--order",
+            "1,2",
+            "--next",
+            "2",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !support::require(made, "python3 virt-firmware (scripts/setup.sh)") {
+        return;
+    }
+    let facts = dir.path().join("facts.json");
+    let (code, _, err) = support::bootvet(&[
+        "check",
+        "--image",
+        &image("healthy"),
+        "--platform",
+        "efi",
+        "--efi-vars",
+        &store.display().to_string(),
+        "--dump-facts",
+        &facts.display().to_string(),
+    ]);
+    assert_ne!(code, 2, "{err}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    validate(&doc, "--dump-facts with --efi-vars");
+    let boot = &doc["facts"]["firmware"]["boot"];
+    assert_eq!(boot["order"], serde_json::json!([1, 2]), "{boot}");
+    assert_eq!(boot["next"], 2, "{boot}");
+    assert_eq!(
+        boot["entries"][0]["path"][0]["node"], "hard_drive",
+        "{boot}"
+    );
+    assert_eq!(
+        boot["entries"][0]["text"],
+        r"HD(1,GPT,0d8a9f0e-1111-4222-8333-444455556666,0x800,0x100000)/File(\EFI\debian\shimx64.efi)"
+    );
+    // The walk: BootNext names a file-only entry, looked for on every FAT filesystem.
+    let attempts = &doc["facts"]["loader"]["firmware"];
+    assert!(
+        attempts.to_string().contains("BootNext") || attempts.to_string().contains("Boot0002"),
+        "{attempts}"
+    );
+}

@@ -75,6 +75,77 @@ pub struct EfiLoader {
     /// NVRAM entry read, they may be what the firmware really runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub others: Vec<String>,
+    /// What the firmware tries before it runs `path`, in order, when its boot
+    /// entries were read (`--efi-vars`, live efivarfs): BootNext, BootOrder, the
+    /// removable fallback (`probe::bds`). Empty: no variables were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<BootAttempt>,
+}
+
+/// One step of the firmware's boot manager (edk2 BdsDxe `BdsEntry.c`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootAttempt {
+    /// Why it is tried here.
+    pub by: AttemptBy,
+    /// The `Boot####` number (None: the removable fallback of a disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u16>,
+    pub description: String,
+    /// The entry's device path (efivar text), or the removable path.
+    pub path: String,
+    pub outcome: AttemptOutcome,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptBy {
+    BootNext,
+    BootOrder,
+    /// `\EFI\BOOT\BOOTX64.EFI` of each disk (edk2's auto-created options).
+    Removable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Not tried: BdsDxe passes over it (inactive, not the BOOT category, no
+    /// such variable).
+    Skipped { why: String },
+    /// Tried and failed; the firmware goes on with the next. `printed` is the
+    /// line OVMF prints (`BdsDxe: failed to load Boot0001 "debian" from …: Not
+    /// Found`, OvmfPkg `PlatformBmPrintScLib`), when bootvet can write it.
+    Fails {
+        why: AttemptFailure,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        printed: Option<String>,
+    },
+    /// The firmware loads and starts this file.
+    Runs { esp: VolumeRef, file: String },
+    /// Not followed offline (a network or firmware-volume entry, a hardware
+    /// path bootvet cannot map to a disk): the walk stops undecided.
+    Unknown { why: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "failure", rename_all = "snake_case")]
+pub enum AttemptFailure {
+    /// `HD()` names a partition (number + GPT GUID / MBR signature) on none of
+    /// the disks.
+    NoPartition { partition: String },
+    /// The partition is there; the file is not (or no FAT filesystem holds it).
+    FileMissing { esp: VolumeRef, file: String },
+    /// The file is there but is not a PE image the firmware can load.
+    NotLoadable {
+        esp: VolumeRef,
+        file: String,
+        fault: String,
+    },
+    /// A path of `File()` alone: no filesystem on the disks holds the file.
+    NoFile { file: String },
+    /// No `Boot####` variable by that number (BootNext, or BootOrder naming one).
+    NoVariable,
+    /// The load option itself is malformed.
+    Malformed { fault: String },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

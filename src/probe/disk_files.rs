@@ -344,8 +344,12 @@ fn esp_config(files: &DiskFiles<'_>, volume: &VolumeRef) -> Option<String> {
         .find(|p| vf.stat(p).is_ok_and(|s| s.kind == FileKind::File))
 }
 
-/// An image boots on efi when an ESP holds a GRUB (or shim) EFI binary; else pc.
+/// An image boots on efi when an ESP holds a GRUB (or shim) EFI binary; or
+/// when an ESP holds only the removable loader `\EFI\BOOT\BOOTX64.EFI`
+/// (`grub-install --removable`) and the first disk carries no BIOS boot code
+/// (its MBR's code area blank: nothing a BIOS could run); else pc.
 pub fn detect_platform(files: &DiskFiles<'_>) -> Platform {
+    let mut removable = false;
     for (volume, partition, fs) in volumes(files.facts()) {
         let is_esp = partition.is_some_and(|p| p.type_name.contains("EFI System"));
         if !is_esp || fs.is_none() {
@@ -357,6 +361,7 @@ pub fn detect_platform(files: &DiskFiles<'_>) -> Platform {
         let Ok(vendors) = vf.list_dir("/EFI") else {
             continue;
         };
+        removable |= super::bds::find_ci(vf.as_ref(), super::bds::REMOVABLE).is_some();
         for vendor in vendors.iter().filter(|d| d.kind == FileKind::Directory) {
             let dir = format!("/EFI/{}", vendor.name);
             if let Ok(entries) = vf.list_dir(&dir)
@@ -369,5 +374,23 @@ pub fn detect_platform(files: &DiskFiles<'_>) -> Platform {
             }
         }
     }
+    if removable && !first_disk_has_boot_code(files.facts()) {
+        return Platform::Efi;
+    }
     Platform::Pc
+}
+
+/// The first disk's MBR holds boot code (GRUB's boot.img or another loader):
+/// a BIOS could start it. Unreadable counts as boot code (pc stays the guess).
+fn first_disk_has_boot_code(storage: &Storage) -> bool {
+    let Some(disk) = storage.disks.first() else {
+        return false;
+    };
+    let sector = super::handles::disk(std::path::Path::new(&disk.path))
+        .ok()
+        .and_then(|b| b.read_vec(0, 512).ok());
+    match sector.map(|s| crate::inspect::grub_image::boot_sector::parse_boot_sector(&s)) {
+        Some(Ok(bs)) => bs.kind != crate::inspect::grub_image::boot_sector::BootSectorKind::Blank,
+        _ => true,
+    }
 }

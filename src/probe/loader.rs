@@ -7,20 +7,24 @@
 //! (not root, replayed facts, the live firmware's NVRAM) is recorded as unknown.
 //!
 //! Which EFI file the firmware runs is decided in one place,
-//! [`firmware_efi_choice`]: disk images carry no NVRAM, so it is the removable
+//! [`firmware_efi_choice`]: with the firmware's variables (`--efi-vars`, live
+//! efivarfs) the boot manager's walk over BootNext, BootOrder and the removable
+//! fallback (`probe::bds`); an image alone carries no NVRAM, so the removable
 //! fallback `\EFI\BOOT\BOOTX64.EFI` (edk2 `BmEnumerateBootOptions`; reference
 //! §2.3, §6).
 
 use std::io::Read;
 use std::path::Path;
 
+use super::bds::{self, find_ci};
 use super::disk_files::DiskFiles;
 use super::fs::VolumeFiles;
 use super::grub_names::{GrubDevice, parse_grub_device};
 use crate::facts::files::FileKind;
+use crate::facts::firmware::BootEntries;
 use crate::facts::loader::{
-    BiosRead, EfiApp, EfiFile, EfiLoader, FirmwareStep, FsReadable, LoaderFacts, PrefixDevice,
-    PrefixFacts, Presence, SecondStage,
+    BiosRead, BootAttempt, EfiApp, EfiFile, EfiLoader, FirmwareStep, FsReadable, LoaderFacts,
+    PrefixDevice, PrefixFacts, Presence, SecondStage,
 };
 use crate::facts::storage::{Source, Storage};
 use crate::facts::volumes::{DeviceResolution, VolumeRef, volumes};
@@ -64,9 +68,14 @@ pub enum EfiChoice {
 }
 
 /// The pre-menu chain for a run, from its storage and file source.
-pub fn gather(storage: &Storage, files: &DiskFiles<'_>, platform: Platform) -> LoaderFacts {
+pub fn gather(
+    storage: &Storage,
+    files: &DiskFiles<'_>,
+    platform: Platform,
+    boot: Option<&BootEntries>,
+) -> LoaderFacts {
     let (firmware, image, boot_device) = match platform {
-        Platform::Efi => efi_firmware(storage, files),
+        Platform::Efi => efi_firmware(storage, files, boot),
         _ => bios_firmware(storage),
     };
     let prefix = match (&image, boot_device) {
@@ -168,54 +177,58 @@ fn bios_firmware(storage: &Storage) -> (FirmwareStep, Option<GrubImage>, Option<
     (step(BiosRead::Read(Box::new(chain))), image, boot)
 }
 
-/// The one place that decides which EFI file the firmware runs.
-pub fn firmware_efi_choice(storage: &Storage, files: &DiskFiles<'_>) -> EfiChoice {
-    if !matches!(storage.source, Source::Images) {
-        return EfiChoice::Undecided(
-            "the firmware runs what its Boot#### entries name; they are not read here".into(),
-        );
-    }
+/// The one place that decides which EFI file the firmware runs, with the boot
+/// manager's steps when its variables were read (`probe::bds`, edk2's BdsDxe).
+/// Without variables: an image's firmware has no entries of its own, so the
+/// removable fallback; the live system's is not known.
+pub fn firmware_efi_choice(
+    storage: &Storage,
+    files: &DiskFiles<'_>,
+    boot: Option<&BootEntries>,
+) -> (EfiChoice, Vec<BootAttempt>) {
     let esps: Vec<VolumeRef> = volumes(storage)
         .into_iter()
         .filter(|(_, p, fs)| p.is_some_and(|p| p.type_name.contains("EFI System")) && fs.is_some())
         .map(|(v, _, _)| v)
         .collect();
+    let path = bds::REMOVABLE.to_string();
+    match (boot, &storage.source) {
+        (_, Source::Replay { .. }) | (None, Source::Live { .. }) => {
+            let why = "the firmware runs what its Boot#### entries name; they are not read here";
+            return (EfiChoice::Undecided(why.into()), Vec::new());
+        }
+        (Some(entries), _) => {
+            let walk = bds::walk(storage, files, entries);
+            if let Some((esp, path, why)) = walk.runs {
+                return (EfiChoice::File { esp, path, why }, walk.attempts);
+            }
+            if let Some(why) = walk.undecided {
+                return (EfiChoice::Undecided(why), walk.attempts);
+            }
+            let Some(esp) = esps.first().cloned() else {
+                return (EfiChoice::NoEsp, walk.attempts);
+            };
+            let why = "removable fallback: no boot entry loads".to_string();
+            return (EfiChoice::File { esp, path, why }, walk.attempts);
+        }
+        (None, _) => {}
+    }
     let Some(first) = esps.first().cloned() else {
-        return EfiChoice::NoEsp;
+        return (EfiChoice::NoEsp, Vec::new());
     };
     // Without NVRAM entries edk2 makes boot options for every device holding
     // the removable path and tries them in device order.
-    let path = r"\EFI\BOOT\BOOTX64.EFI".to_string();
     let why = "removable fallback (disk images carry no NVRAM Boot#### entries)".to_string();
-    for esp in &esps {
-        if let Ok(vf) = files.volume(esp)
-            && find_ci(vf.as_ref(), &path).is_some()
-        {
-            return EfiChoice::File {
-                esp: esp.clone(),
-                path,
-                why,
-            };
-        }
-    }
-    EfiChoice::File {
-        esp: first,
-        path,
-        why,
-    }
-}
-
-/// A path looked up one component at a time without regard to case, as the
-/// firmware's FAT driver does; the path as stored.
-fn find_ci(vf: &dyn VolumeFiles, path: &str) -> Option<String> {
-    let mut at = String::new();
-    for part in path.split(['\\', '/']).filter(|p| !p.is_empty()) {
-        let dir = if at.is_empty() { "/" } else { at.as_str() };
-        let entries = vf.list_dir(dir).ok()?;
-        let found = entries.iter().find(|e| e.name.eq_ignore_ascii_case(part))?;
-        at = format!("{at}/{}", found.name);
-    }
-    Some(at)
+    let esp = esps
+        .iter()
+        .find(|esp| {
+            files
+                .volume(esp)
+                .is_ok_and(|vf| find_ci(vf.as_ref(), &path).is_some())
+        })
+        .cloned()
+        .unwrap_or(first);
+    (EfiChoice::File { esp, path, why }, Vec::new())
 }
 
 fn read_bounded(vf: &dyn VolumeFiles, path: &str, max: u64) -> Result<Vec<u8>, String> {
@@ -256,8 +269,10 @@ fn efi_file(vf: &dyn VolumeFiles, path: &str) -> (EfiFile, Option<GrubImage>) {
 fn efi_firmware(
     storage: &Storage,
     files: &DiskFiles<'_>,
+    boot: Option<&BootEntries>,
 ) -> (FirmwareStep, Option<GrubImage>, Option<String>) {
-    let (esp, path, why) = match firmware_efi_choice(storage, files) {
+    let (choice, attempts) = firmware_efi_choice(storage, files, boot);
+    let (esp, path, why) = match choice {
         EfiChoice::File { esp, path, why } => (esp, path, why),
         EfiChoice::NoEsp => {
             let loader = EfiLoader {
@@ -267,6 +282,7 @@ fn efi_firmware(
                 file: EfiFile::Missing,
                 second_stage: None,
                 others: Vec::new(),
+                attempts,
             };
             return (FirmwareStep::Efi(loader), None, None);
         }
@@ -282,6 +298,7 @@ fn efi_firmware(
                 file: EfiFile::Unknown { why },
                 second_stage: None,
                 others: Vec::new(),
+                attempts,
             };
             return (FirmwareStep::Efi(loader), None, None);
         }
@@ -301,7 +318,13 @@ fn efi_firmware(
         }
         _ => None,
     };
-    let others = other_efi_files(vf.as_ref(), &path);
+    // With the firmware's entries read, what it runs is known: the other
+    // loaders on the ESP are not "maybe reached by an entry" any more.
+    let others = if boot.is_some() {
+        Vec::new()
+    } else {
+        other_efi_files(vf.as_ref(), &path)
+    };
     let loader = EfiLoader {
         esp: Some(esp.clone()),
         chosen_by: why,
@@ -309,6 +332,7 @@ fn efi_firmware(
         file,
         second_stage,
         others,
+        attempts,
     };
     (FirmwareStep::Efi(loader), image, Some(esp.name))
 }

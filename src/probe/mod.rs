@@ -14,6 +14,7 @@
 //! `kernel_side`, `host`, `modules_tree`, `raw_read` (the facts of a menu),
 //! `boot_facts_file` (`--dump-facts`/`--facts`), `fuzz_support`.
 
+pub mod bds;
 pub mod blkid;
 pub mod boot_facts_file;
 pub mod disk_files;

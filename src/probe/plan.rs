@@ -26,9 +26,11 @@ use super::disk_files::{DiskFiles, Reach, detect_platform, find_config};
 use super::gather::{self, GatherOptions};
 use super::host::HostOptions;
 use super::{ProbeError, live, loader, probe_images};
+use crate::facts::firmware::{BootEntries, FirmwareFacts};
 use crate::facts::storage::{Source, Storage};
 use crate::facts::volumes::{VolumeRef, volumes};
 use crate::facts::{BootFacts, ConfigOrigin};
+use crate::inspect::efivars::boot::BootManager;
 use crate::menu::{self, Flavour, Options, Platform};
 
 /// Where the disks and files come from.
@@ -154,19 +156,36 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
         gather_options(plan),
         host_options(plan),
     );
-    facts.loader = loader_facts(plan, &system.storage, &files, system.platform);
-    with_firmware(plan, &files, &mut facts);
+    facts.firmware = firmware_facts(plan);
+    facts.loader = loader_facts(
+        plan,
+        &system.storage,
+        &files,
+        system.platform,
+        facts.firmware.boot.as_ref(),
+    );
+    with_secure_boot(plan, &files, &mut facts);
     Ok(facts)
 }
 
-/// The firmware's variables and, for efi boots (or when `--secure-boot` asks),
-/// what Secure Boot will make of each binary of the chain.
-fn with_firmware(plan: &Plan, files: &DiskFiles<'_>, facts: &mut BootFacts) {
-    facts.firmware.vars = match (&plan.efi_vars, &plan.target) {
+/// The firmware's variables (`--efi-vars`, else live efivarfs) and the boot
+/// manager's entries decoded from them.
+fn firmware_facts(plan: &Plan) -> FirmwareFacts {
+    let vars = match (&plan.efi_vars, &plan.target) {
         (Some(path), _) => Some(super::efivars::read(path)),
         (None, Target::Live) => super::efivars::read_live(),
         (None, _) => None,
     };
+    let boot = vars
+        .as_ref()
+        .filter(|v| v.error.is_none())
+        .map(|v| BootEntries::from_manager(&BootManager::from_variables(&v.vars)));
+    FirmwareFacts { vars, boot }
+}
+
+/// For efi boots (or when `--secure-boot` asks), what Secure Boot will make of
+/// each binary of the chain.
+fn with_secure_boot(plan: &Plan, files: &DiskFiles<'_>, facts: &mut BootFacts) {
     // Secure Boot is read for efi boots, and whenever --secure-boot asks.
     if facts.platform == Platform::Efi || plan.secure_boot.is_some() {
         facts.secure_boot = super::secure_boot::gather(
@@ -201,10 +220,11 @@ fn loader_facts(
     storage: &Storage,
     files: &DiskFiles<'_>,
     platform: Platform,
+    boot: Option<&BootEntries>,
 ) -> Option<crate::facts::loader::LoaderFacts> {
     match plan.target {
         Target::BootDir(_) => None,
-        Target::Images(_) | Target::Live => Some(loader::gather(storage, files, platform)),
+        Target::Images(_) | Target::Live => Some(loader::gather(storage, files, platform, boot)),
     }
 }
 
@@ -223,7 +243,8 @@ fn without_config(plan: &Plan, error: String) -> Result<BootFacts, String> {
     let platform = plan
         .platform
         .unwrap_or_else(|| detect_platform(&probe_files));
-    let loader = loader::gather(&storage, &probe_files, platform);
+    let firmware = firmware_facts(plan);
+    let loader = loader::gather(&storage, &probe_files, platform, firmware.boot.as_ref());
     if !loader.stops_before_config() {
         return Err(error);
     }
@@ -264,7 +285,8 @@ fn without_config(plan: &Plan, error: String) -> Result<BootFacts, String> {
         host_options(plan),
     );
     facts.loader = Some(loader);
-    with_firmware(plan, &files, &mut facts);
+    facts.firmware = firmware;
+    with_secure_boot(plan, &files, &mut facts);
     Ok(facts)
 }
 

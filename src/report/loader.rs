@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::check::{Finding, Link, LinkState, Report, Severity};
 use crate::facts::BootFacts;
 use crate::facts::loader::{
-    BiosRead, EfiApp, EfiFile, FirmwareStep, FsReadable, LoaderFacts, PrefixDevice, Presence,
+    AttemptOutcome, BiosRead, EfiApp, EfiFile, FirmwareStep, FsReadable, LoaderFacts, PrefixDevice,
+    Presence,
 };
 use crate::inspect::grub_image::{BootSectorKind, GrubImageKind};
 use crate::units::human_size;
@@ -183,6 +184,20 @@ fn firmware(loader: &LoaderFacts) -> (LinkState, String) {
                 EfiFile::Unknown { why } => format!("not read: {why}"),
             };
             let mut detail = format!("UEFI runs {}{on}: {}", l.path, what(&l.file));
+            // With the firmware's entries read: which one, after which failures.
+            if !l.attempts.is_empty() {
+                let failed: Vec<String> = l
+                    .attempts
+                    .iter()
+                    .filter(|a| matches!(a.outcome, AttemptOutcome::Fails { .. }))
+                    .filter_map(|a| a.number.map(|n| format!("Boot{n:04X}")))
+                    .collect();
+                detail.push_str(&format!(" ({}", l.chosen_by));
+                if !failed.is_empty() {
+                    detail.push_str(&format!("; {} failed before it", failed.join(", ")));
+                }
+                detail.push(')');
+            }
             if let Some(s) = &l.second_stage {
                 detail.push_str(&format!(" → {}: {}", s.path, what(&s.file)));
             }

@@ -85,11 +85,16 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
             Some(store) => {
                 cmd.args(["-machine", "q35,smm=on"])
                     .args(["-global", "driver=cfi.pflash01,property=secure,value=on"]);
-                (OVMF_CODE_SECBOOT, store.as_path())
+                (OVMF_CODE_SECBOOT, store.clone())
             }
-            None => (OVMF_CODE, Path::new(OVMF_VARS)),
+            // A scenario with boot entries has its own store (build.sh writes
+            // SCENARIO-efi.vars.fd): QEMU writes its copy, bootvet reads the file.
+            None => (
+                OVMF_CODE,
+                vars_store(&disks[0]).unwrap_or_else(|| PathBuf::from(OVMF_VARS)),
+            ),
         };
-        std::fs::copy(from, &vars).expect("copy the OVMF variable store");
+        std::fs::copy(&from, &vars).expect("copy the OVMF variable store");
         cmd.arg("-drive")
             .arg(format!(
                 "if=pflash,format=raw,unit=0,readonly=on,file={code}"
@@ -181,6 +186,12 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
         screen: watch.screen,
         wall,
     }
+}
+
+/// The variable store build.sh wrote beside the image (`SCENARIO-efi.vars.fd`).
+pub fn vars_store(img: &Path) -> Option<PathBuf> {
+    let store = img.with_extension("vars.fd");
+    store.exists().then_some(store)
 }
 
 fn read_lossy(path: &Path) -> String {

@@ -23,11 +23,16 @@ pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
     cmd.args(["check", "--json", "--platform", platform])
         .arg("--memory")
         .arg(format!("{memory_mib}M"));
-    if let Some(store) = super::qemu::var_store(disks) {
-        cmd.arg("--efi-vars").arg(store);
-    }
     for disk in disks {
         cmd.arg("--image").arg(disk);
+    }
+    // The same variable store QEMU boots with (a copy of it: QEMU writes its own):
+    // a Secure Boot scenario's (SCENARIO-efi.vars) or a boot-entry scenario's
+    // (SCENARIO-efi.vars.fd).
+    let store = super::qemu::var_store(disks)
+        .or_else(|| disks.first().and_then(|d| super::qemu::vars_store(d)));
+    if let Some(store) = store {
+        cmd.arg("--efi-vars").arg(store);
     }
     let out = cmd.env("NO_COLOR", "1").output().expect("run bootvet");
     let exit = out.status.code().unwrap_or(-1);

@@ -46,6 +46,17 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(FirmwareStep::Efi(l)) = loader(cx).map(|l| &l.firmware) else {
         return;
     };
+    // A Boot#### entry that fails before this fallback carries the finding
+    // (BV6150, BV6151): the fallback's absence is its evidence.
+    if l.attempts.iter().any(|a| {
+        a.number.is_some()
+            && matches!(
+                a.outcome,
+                crate::facts::loader::AttemptOutcome::Fails { .. }
+            )
+    }) {
+        return;
+    }
     let on = l
         .esp
         .as_ref()

@@ -81,3 +81,78 @@ pub(super) fn broken_bios_chain<'a>(cx: &Context<'a>) -> Option<BrokenBiosChain<
         fault: chain.fault.as_ref()?,
     })
 }
+
+/// The firmware's walk over its boot entries (BV615x), when they were read:
+/// the EFI loader step holding it.
+pub(super) fn efi_walk<'a>(cx: &Context<'a>) -> Option<&'a crate::facts::loader::EfiLoader> {
+    match &loader(cx)?.firmware {
+        crate::facts::loader::FirmwareStep::Efi(l) if !l.attempts.is_empty() => Some(l),
+        _ => None,
+    }
+}
+
+/// What the firmware runs in the end, said for a person: `Boot0002 "debian"
+/// (\EFI\debian\shimx64.efi on (hd0,gpt2))`, or None when nothing runs.
+pub(super) fn what_runs(l: &crate::facts::loader::EfiLoader) -> Option<String> {
+    use crate::facts::loader::AttemptOutcome;
+    l.attempts.iter().find_map(|a| match &a.outcome {
+        AttemptOutcome::Runs { esp, file } => Some(match a.number {
+            Some(n) => format!(
+                "Boot{n:04X} \"{}\" ({file} on ({}))",
+                a.description, esp.name
+            ),
+            None => format!("the removable fallback {file} on ({})", esp.name),
+        }),
+        _ => None,
+    })
+}
+
+/// The attempt's `Boot####` name and description: `Boot0001 "debian"`.
+pub(super) fn entry_name(a: &crate::facts::loader::BootAttempt) -> String {
+    match a.number {
+        Some(n) => format!("Boot{n:04X} \"{}\"", a.description),
+        None => "the removable fallback".into(),
+    }
+}
+
+/// The finding for one failed entry: an error when nothing later loads, else a
+/// warning naming what the firmware falls back to. Shared with BV6151.
+pub(super) fn failed_entry(
+    info: &'static crate::check::CheckInfo,
+    l: &crate::facts::loader::EfiLoader,
+    message: String,
+    printed: Option<&String>,
+) -> crate::check::Finding {
+    use crate::check::{Finding, Severity};
+    use crate::facts::loader::AttemptOutcome;
+    let undecided = l
+        .attempts
+        .iter()
+        .any(|a| matches!(a.outcome, AttemptOutcome::Unknown { .. }));
+    let mut f = Finding::new(info, message);
+    f = match (what_runs(l), undecided) {
+        (Some(runs), _) => f
+            .severity(Severity::Warning)
+            .evidence(format!("the firmware goes on and boots {runs}")),
+        (None, true) => f.severity(Severity::Warning).evidence(
+            "a later entry is one bootvet does not follow: whether the machine boots is not known",
+        ),
+        (None, false) => f.evidence(
+            "nothing later loads: no other entry, and no removable \\EFI\\BOOT\\BOOTX64.EFI on the disks",
+        ),
+    };
+    let order: Vec<String> = l
+        .attempts
+        .iter()
+        .filter(|a| !matches!(a.outcome, AttemptOutcome::Skipped { .. }))
+        .map(entry_name)
+        .collect();
+    f = f.evidence(format!(
+        "the firmware tries, in order: {}",
+        order.join(", ")
+    ));
+    match printed {
+        Some(line) => f.prints(line.clone()),
+        None => f,
+    }
+}

@@ -143,6 +143,38 @@ pub fn path_text(nodes: &[Node]) -> String {
         .join("/")
 }
 
+/// The path as edk2 prints it in `BdsDxe: failed to load Boot#### "…" from PATH`
+/// (`ConvertDevicePathToText (FilePath, FALSE, FALSE)`, `MdePkg/Library/
+/// UefiDevicePathLib/DevicePathToText.c`): `DevPathToTextHardDrive` writes
+/// `HD(N,GPT,<lower-case %g GUID>,0xSTART,0xSIZE)` or `HD(N,MBR,0x%08x,…)`,
+/// `DevPathToTextFilePath` the path name alone, nodes joined by `/`. None when a
+/// node is one whose edk2 text bootvet does not reproduce.
+pub fn edk2_text(nodes: &[Node]) -> Option<String> {
+    let mut out = Vec::new();
+    for n in nodes {
+        out.push(match n {
+            // Debian's OVMF 2022.11 prints the GUID upper case (seen in QEMU:
+            // `HD(2,GPT,0D8A9F0E-1111-4222-8333-444455556666,0x1000,0x8000)`).
+            Node::HardDrive {
+                partition,
+                start,
+                size,
+                signature: PartSignature::Gpt(g),
+            } => format!(
+                "HD({partition},GPT,{},{start:#x},{size:#x})",
+                g.to_string().to_uppercase()
+            ),
+            Node::HardDrive {
+                signature: PartSignature::Mbr(_),
+                ..
+            } => n.to_string(),
+            Node::File { path } => path.clone(),
+            _ => return None,
+        });
+    }
+    Some(out.join("/"))
+}
+
 fn u16_at(b: &[u8], at: usize) -> u16 {
     b.get(at..at + 2)
         .map_or(0, |x| u16::from_le_bytes([x[0], x[1]]))
@@ -267,6 +299,11 @@ pub struct LoadOption {
     pub path: Vec<Node>,
     /// Length of the optional data (load options passed to the loader).
     pub optional_data: usize,
+    /// The optional data is edk2's `mBmAutoCreateBootOptionGuid`: the firmware made
+    /// this option itself for a device (`EfiBootManagerRefreshAllBootOption`,
+    /// `BmBoot.c`), and re-makes or deletes it on every boot to match the devices.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_created: bool,
     /// What was malformed (the fields before it are kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
@@ -306,6 +343,7 @@ pub fn parse_load_option(b: &[u8]) -> LoadOption {
         description: String::new(),
         path: Vec::new(),
         optional_data: 0,
+        auto_created: false,
         fault: None,
     };
     if b.len() < 6 {
@@ -331,8 +369,18 @@ pub fn parse_load_option(b: &[u8]) -> LoadOption {
     opt.path = nodes;
     opt.fault = fault;
     opt.optional_data = b.len() - path_at - path_len;
+    opt.auto_created = b.get(path_at + path_len..) == Some(AUTO_CREATED.0.as_slice());
     opt
 }
+
+/// edk2's `mBmAutoCreateBootOptionGuid` (`MdeModulePkg/Library/UefiBootManagerLib/
+/// BmBoot.c`): the optional data of the boot options BDS creates for devices.
+pub const AUTO_CREATED: Guid = Guid::from_fields(
+    0x8108ac4e,
+    0x9f11,
+    0x4d59,
+    [0x85, 0x0e, 0xe2, 0x1a, 0x52, 0x2c, 0x59, 0xb2],
+);
 
 /// A u16 array (BootOrder); a trailing odd byte is ignored, as edk2 does.
 pub fn u16_list(b: &[u8]) -> Vec<u16> {

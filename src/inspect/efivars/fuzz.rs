@@ -33,6 +33,13 @@ pub fn load_option(data: &[u8]) {
     assert!(o.path.len() <= data.len() / 4);
     assert!(o.optional_data <= data.len());
     let _ = boot::path_text(&o.path);
+    // edk2's text of the path (the line OVMF prints on a failed load).
+    if let Some(text) = boot::edk2_text(&o.path) {
+        assert!(
+            text.len() <= data.len() * 4 + 64,
+            "edk2 text out of proportion"
+        );
+    }
     let (nodes, _) = boot::parse_device_path(data);
     assert!(nodes.len() <= data.len() / 4);
     let _ = boot::u16_list(data);
