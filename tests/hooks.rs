@@ -833,7 +833,8 @@ fn ci_runs_exactly_the_readme_test_command_and_both_do_their_own_setup() {
         );
     }
     assert!(
-        lines[0].contains("check --image") && lines[1].ends_with("cargo test --release"),
+        lines[0].contains("check --image")
+            && lines[1].ends_with("cargo test --release --no-fail-fast"),
         "{lines:?}"
     );
     let ci = fs::read_to_string(repo().join(".ci/run")).unwrap();

@@ -9,6 +9,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::links;
+use crate::check::verdict::LinkStatus;
 use crate::check::{EntryRef, EntryVerdict, Finding, Link, LinkState, Report, Severity, Verdict};
 use crate::facts::BootFacts;
 use crate::facts::storage::Source;
@@ -141,17 +142,7 @@ fn render_entry(out: &mut String, facts: &BootFacts, report: &Report, entry: &En
             continue;
         }
         let mark = mark(link.state);
-        let detail = if link.link == crate::check::Link::Config {
-            let node = facts
-                .menu
-                .boot_entries()
-                .into_iter()
-                .find(|e| e.head.path_text() == entry.entry.path)
-                .map(|e| e.head.location);
-            node.map(|l| position(&facts.menu, l)).unwrap_or_default()
-        } else {
-            links::detail(&link.evidence)
-        };
+        let detail = link_detail(facts, entry, link);
         let _ = writeln!(out, "    {mark} {:<6} {detail}", link.link.name());
     }
     for f in &entry.findings {
@@ -222,6 +213,22 @@ fn excerpt(out: &mut String, menu: &Menu, location: Location, indent: &str) {
         "",
         "^".repeat(word).red().bold()
     );
+}
+
+/// What a link line shows, in the text and in the JSON document alike: the
+/// config link names where the entry is written (`grub.cfg:12:1`), the others
+/// their evidence.
+fn link_detail(facts: &BootFacts, entry: &EntryVerdict, link: &LinkStatus) -> String {
+    if link.link != crate::check::Link::Config {
+        return links::detail(&link.evidence);
+    }
+    facts
+        .menu
+        .boot_entries()
+        .into_iter()
+        .find(|e| e.head.path_text() == entry.entry.path)
+        .map(|e| position(&facts.menu, e.head.location))
+        .unwrap_or_default()
 }
 
 fn position(menu: &Menu, location: Location) -> String {
@@ -450,7 +457,7 @@ pub fn render_json(facts: &BootFacts, report: &Report) -> String {
                     .map(|l| JsonLink {
                         link: l.link,
                         state: l.state,
-                        detail: links::detail(&l.evidence),
+                        detail: link_detail(facts, e, l),
                     })
                     .collect(),
                 findings: &e.findings,

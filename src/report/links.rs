@@ -5,8 +5,8 @@ use crate::check::verdict::{DeviceEvidence, Evidence, InitrdEvidence, Loaded, Ro
 use crate::facts::files::FileLookup;
 use crate::units::human_size;
 
-/// The detail of a link (empty for the config link, whose position the text
-/// report prints from the menu).
+/// The detail of a link from its evidence (empty for the config link, whose
+/// position `report::check` takes from the menu).
 pub fn detail(evidence: &Evidence) -> String {
     match evidence {
         Evidence::Config => String::new(),
