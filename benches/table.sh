@@ -16,6 +16,11 @@
 # Usage: benches/table.sh            (as root on Debian 12)
 # Env:   WORK  inputs and results (default /var/tmp/bootvet-table, kept)
 #        RUNS  hyperfine runs per row (default 5; medians are reported)
+#        PRIO  1 (default): every command, bootvet's and its peers', runs in a session
+#              of its own at autogroup nice -19 (root). With autogroup scheduling a
+#              session's threads share one CPU quota: on a machine where other
+#              sessions build, a command otherwise gets a fraction of a core however
+#              many threads it runs. 0: as they come.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-/var/tmp/bootvet-table}
@@ -47,7 +52,7 @@ disk_image() {
       "$ver$suffix" "$ver$suffix" "$ver$suffix" >> "$img/boot/grub/grub.cfg"
   done
   : > "$img/root/lib/modules/$ver/modules.builtin"
-  ln -s /bin/true "$img/root/sbin/init"
+  printf '#!/bin/sh\n' > "$img/root/sbin/init"; chmod 755 "$img/root/sbin/init"
   local mb=$(( $(du -sm "$img/boot" | cut -f1) * 3 / 2 + 32 ))
   rm -f "$out"; truncate -s $((mb + 64 + 2))M "$out"
   sgdisk -n1:2048:+1M -t1:ef02 -n2:0:+"$mb"M -t2:8300 -n3:0:0 -t3:8300 "$out" >/dev/null
@@ -76,10 +81,14 @@ results=$WORK/results
 rm -rf "$results"; mkdir -p "$results"
 # row NAME CMD…: one hyperfine run of every command given (-n NAME CMD pairs), medians
 # kept in results/NAME.json, load average in results/NAME.load.
+prio=
+[ "${PRIO:-1}" = 1 ] && prio="setsid $PWD/benches/prio.sh "
 row() {
-  local name=$1; shift
+  local name=$1 args=() a; shift
+  # -n NAME CMD pairs: CMD gets the prio wrapper.
+  while [ $# -gt 0 ]; do args+=("$1" "$2" "$prio$3"); shift 3; done
   cut -d' ' -f1 /proc/loadavg > "$results/$name.load"
-  hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$results/$name.json" "$@" >/dev/null 2>&1
+  hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$results/$name.json" "${args[@]}" >/dev/null 2>&1
   cut -d' ' -f1 /proc/loadavg >> "$results/$name.load"
 }
 row parse \
@@ -108,6 +117,7 @@ row quick3 \
   -n "bootvet check, one core" "taskset -c 0 $bootvet check --image $WORK/disk3.img"
 # Peak memory: max RSS of one run each.
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
+# (peak memory does not depend on the load: no prio wrapper)
 {
   echo "zstd -dc $(rss zstd -dc "$WORK/big.img")"
   echo "bootvet inspect --deep $(rss "$bootvet" inspect --deep "$WORK/big.img")"
