@@ -153,6 +153,23 @@ impl<B: BufRead> Read for Lz4Legacy<B> {
     }
 }
 
+/// The decoded block as it is, for a reader that walks it in place: an initrd's
+/// cpio walk reads lz4 blocks without the copy into a `BufReader` (issue 19: that
+/// copy was a fifth of `inspect --deep`'s time on an lz4 initrd). The bytes and
+/// the errors come in the same order as through `read`.
+impl<B: BufRead> BufRead for Lz4Legacy<B> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.state.out_pos >= self.state.out.len() && !self.state.done {
+            self.next_block()?;
+        }
+        Ok(&self.state.out[self.state.out_pos.min(self.state.out.len())..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.state.out_pos = (self.state.out_pos + n).min(self.state.out.len());
+    }
+}
+
 const LZOP_MAGIC: [u8; 9] = [0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
 /// The kernel's `LZO_BLOCK_SIZE` in lib/decompress_unlzo.c (and lzop's default).
 const LZO_BLOCK: usize = 256 << 10;

@@ -63,6 +63,15 @@ impl<'a> DiskFiles<'a> {
         self.facts
     }
 
+    /// The same disks for another thread: volumes are reopened there (their
+    /// readers are not shared across threads), the disk handles are the run's
+    /// (`handles`), so every thread reads the same opened files.
+    /// Made where it is used: a `DiskFiles` stays on the thread that opened it.
+    pub fn fork(&self) -> impl FnOnce() -> DiskFiles<'a> + Send + use<'a> {
+        let (facts, reach) = (self.facts, self.reach.clone());
+        move || DiskFiles::new(facts, reach)
+    }
+
     /// The files of a volume, opened once per run.
     pub fn volume(&self, volume: &VolumeRef) -> Result<Rc<dyn VolumeFiles>, String> {
         if let Some(cached) = self.opened.borrow().get(&volume.name) {

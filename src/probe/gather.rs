@@ -3,6 +3,8 @@
 //! (kernel header, initrd segments), and what `root=` resolves to. The result is
 //! plain data the checks read; this is the last step that touches the disks.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::disk_files::DiskFiles;
 use super::fs::FileError as VolumeError;
 use super::host::{self, HostOptions};
@@ -39,9 +41,11 @@ pub fn gather(
     options: GatherOptions,
     host_options: HostOptions,
 ) -> BootFacts {
-    let mut file_facts: Vec<FileFact> = Vec::new();
+    // The files to read, in menu order (the order of `facts.files`); read after
+    // the walk, in parallel.
+    let mut wanted: Vec<(&FileRef, Role)> = Vec::new();
     let mut roots: Vec<RootFact> = Vec::new();
-    // root= values each kernel file is booted with, by index into `file_facts`.
+    // root= values each kernel file is booted with, by index into `wanted`.
     let mut kernel_roots: Vec<(usize, Vec<String>)> = Vec::new();
     for entry in menu.boot_entries() {
         for command in &entry.commands {
@@ -62,17 +66,17 @@ pub fn gather(
                 _ => (Vec::new(), Role::Other),
             };
             for file in refs {
-                if !file_facts
+                if !wanted
                     .iter()
-                    .any(|f| f.device == file.device && f.path == file.path)
+                    .any(|(f, _)| f.device == file.device && f.path == file.path)
                 {
-                    file_facts.push(file_fact(files, file, role));
+                    wanted.push((file, role));
                 }
             }
             if let CommandKind::Linux { file, params, .. } = &command.kind
-                && let Some(index) = file_facts
+                && let Some(index) = wanted
                     .iter()
-                    .position(|f| f.device == file.device && f.path == file.path)
+                    .position(|(f, _)| f.device == file.device && f.path == file.path)
             {
                 let root = params
                     .iter()
@@ -86,14 +90,15 @@ pub fn gather(
             }
         }
     }
+    let file_facts: Vec<FileFact> = in_parallel(files, wanted.len(), |files, i| {
+        file_fact(files, wanted[i].0, wanted[i].1)
+    });
     super::init_files::gather_inits(&menu, files, &mut roots);
     super::fstab_files::gather_tabs(files, &mut roots);
-    let kernels = kernel_roots
-        .into_iter()
-        .map(|(index, wanted)| {
-            kernel_side_of(files, &file_facts, &roots, index, &wanted, options.deep)
-        })
-        .collect();
+    let kernels = in_parallel(files, kernel_roots.len(), |files, k| {
+        let (index, wanted) = &kernel_roots[k];
+        kernel_side_of(files, &file_facts, &roots, *index, wanted, options.deep)
+    });
     let resolutions: Vec<&Resolution> = roots.iter().map(|r| &r.resolution).collect();
     let root_bus = kernel_side::root_bus(files, &options.root_bus, &resolutions);
     let mut facts = BootFacts {
@@ -113,6 +118,56 @@ pub fn gather(
     };
     facts.host = host::gather_host(&facts, files, host_options);
     facts
+}
+
+/// `job(files, i)` for `i` in `0..count`, results in that order, on all cores:
+/// an initrd is decompressed to its end (and, `--deep`, a kernel without its
+/// config beside it), so the files of different entries are read side by side.
+/// This thread takes jobs with `files`; each other thread with its own
+/// `DiskFiles::fork`. Which thread ran a job never shows in its result.
+fn in_parallel<T: Send>(
+    files: &DiskFiles<'_>,
+    count: usize,
+    job: impl Fn(&DiskFiles<'_>, usize) -> T + Sync,
+) -> Vec<T> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(count);
+    if workers <= 1 {
+        return (0..count).map(|i| job(files, i)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let take = |files: &DiskFiles<'_>| {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= count {
+                break done;
+            }
+            done.push((i, job(files, i)));
+        }
+    };
+    let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let spawned: Vec<_> = (1..workers)
+            .map(|_| {
+                let fork = files.fork();
+                let take = &take;
+                scope.spawn(move || take(&fork()))
+            })
+            .collect();
+        let mut all = take(files);
+        for handle in spawned {
+            match handle.join() {
+                Ok(done) => all.extend(done),
+                // A job that panicked in another thread panics here too, as it
+                // would have run on this one.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The config beside a kernel file and its modules on each root= it boots with.

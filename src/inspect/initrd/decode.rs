@@ -61,6 +61,46 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+/// `Capped` for a decoder that serves its output in place (`BufRead`): the same
+/// cap, counted as the walk consumes, and the same one-byte probe at the cap.
+pub(super) struct CappedBuf<R> {
+    pub(super) inner: R,
+    pub(super) left: u64,
+    pub(super) hit: bool,
+}
+
+impl<R: BufRead> Read for CappedBuf<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let buf = self.fill_buf()?;
+        let n = buf.len().min(out.len());
+        out[..n].copy_from_slice(&buf[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for CappedBuf<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.left == 0 {
+            // A stream that ends exactly at the cap is not a bomb.
+            if !self.inner.fill_buf()?.is_empty() {
+                self.hit = true;
+            }
+            return Ok(&[]);
+        }
+        let left = self.left;
+        let buf = self.inner.fill_buf()?;
+        let k = (buf.len() as u64).min(left) as usize;
+        Ok(&buf[..k])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = (n as u64).min(self.left);
+        self.left -= n;
+        self.inner.consume(n as usize);
+    }
+}
+
 pub(super) const IN_BUF: usize = 256 << 10;
 pub(super) const OUT_BUF: usize = 256 << 10;
 

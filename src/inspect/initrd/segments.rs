@@ -5,7 +5,7 @@
 
 use std::io::{self, BufReader, Read};
 
-use super::decode::{Capped, Counted, IN_BUF, OUT_BUF, decoder, decompressor_message};
+use super::decode::{Capped, CappedBuf, Counted, IN_BUF, OUT_BUF, decoder, decompressor_message};
 use super::evidence::Collector;
 use super::{
     Compression, Depth, ErrorKind, InitrdError, InitrdReport, LimitHit, LimitKind, Limits, Segment,
@@ -231,7 +231,22 @@ impl<R: Read> Walk<'_, R> {
             saw_eof: false,
         };
         let mut counts = Counts::default();
-        let (walked, produced, capped) = {
+        let place = Place::Inner {
+            after_entries: self.seen_entries,
+        };
+        let (walked, produced, capped) = if method == Compression::Lz4 {
+            // The lz4 decoder's blocks are walked in place (one copy less).
+            let capped = CappedBuf {
+                inner: crate::inspect::lz::Lz4Legacy::new(&mut counted),
+                left: cap,
+                hit: false,
+            };
+            let mut inner = Source::new(capped, 0);
+            let walked = cpio::walk(&mut inner, place, &mut counts, &mut self.col);
+            let produced = inner.pos();
+            let hit = inner.into_inner().hit;
+            (walked, produced, hit)
+        } else {
             let dec = decoder(method, &mut counted, self.limits)?;
             let capped = Capped {
                 inner: dec,
@@ -239,9 +254,6 @@ impl<R: Read> Walk<'_, R> {
                 hit: false,
             };
             let mut inner = Source::new(BufReader::with_capacity(OUT_BUF, capped), 0);
-            let place = Place::Inner {
-                after_entries: self.seen_entries,
-            };
             let walked = cpio::walk(&mut inner, place, &mut counts, &mut self.col);
             let produced = inner.pos();
             let hit = inner.into_inner().into_inner().hit;
