@@ -43,6 +43,12 @@ pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) ->
             }
         );
     }
+    if !options.quiet {
+        if let Some(build) = &facts.menu.grub {
+            let _ = writeln!(out, "GRUB build: {}", build.describe());
+        }
+        out.push_str(&super::entries::flavour_effects(&facts.menu));
+    }
     let chain = super::loader::chain(facts, report);
     let before = super::loader::findings(report);
     if !options.quiet && !chain.is_empty() {

@@ -72,6 +72,9 @@ pub fn render(menu: &Menu, config_name: &str) -> String {
             crate::menu::Flavour::Fedora => "Fedora/RHEL",
         }
     );
+    if let Some(build) = &menu.grub {
+        let _ = writeln!(out, "GRUB build: {}", build.describe());
+    }
     let d = &menu.default;
     let value = match &d.value {
         Some(v) => format!("`{v}`"),
@@ -147,6 +150,36 @@ pub fn render(menu: &Menu, config_name: &str) -> String {
                 .unwrap_or_default();
             let _ = writeln!(out, "  {at}: {}: {}", kind.yellow(), n.message);
         }
+    }
+    out.push_str(&flavour_effects(menu));
+    out
+}
+
+/// Where the flavour's rules changed a result, one line each (`entries` and
+/// `check` both show them).
+pub fn flavour_effects(menu: &Menu) -> String {
+    let mut out = String::new();
+    if menu.flavour_effects.is_empty() {
+        return out;
+    }
+    let flavour = menu.grub.as_ref().map_or("upstream", |b| b.vendor.name());
+    let _ = writeln!(out, "\nflavour ({flavour} GRUB) changed:");
+    for e in &menu.flavour_effects {
+        let entry = e
+            .entry
+            .as_ref()
+            .map(|p| {
+                let path: Vec<String> = p.iter().map(usize::to_string).collect();
+                format!(" [entry {}]", path.join(">"))
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}: {}: {}{entry}",
+            location_text(menu, e.location),
+            e.rule.name().yellow(),
+            e.message
+        );
     }
     out
 }
