@@ -151,20 +151,25 @@ pub fn render(menu: &Menu, config_name: &str) -> String {
             let _ = writeln!(out, "  {at}: {}: {}", kind.yellow(), n.message);
         }
     }
-    out.push_str(&flavour_effects(menu));
+    out.push_str(&flavour_effects(menu, true));
     out
 }
 
-/// Where the flavour's rules changed a result, one line each (`entries` and
-/// `check` both show them).
-pub fn flavour_effects(menu: &Menu) -> String {
+/// Where the flavour's rules changed a result, one line each (`entries` shows
+/// them all; `check` leaves missing commands to their finding, BV1101).
+pub fn flavour_effects(menu: &Menu, with_missing: bool) -> String {
     let mut out = String::new();
-    if menu.flavour_effects.is_empty() {
+    let shown: Vec<_> = menu
+        .flavour_effects
+        .iter()
+        .filter(|e| with_missing || e.rule != crate::menu::flavour::Rule::MissingCommand)
+        .collect();
+    if shown.is_empty() {
         return out;
     }
     let flavour = menu.grub.as_ref().map_or("upstream", |b| b.vendor.name());
     let _ = writeln!(out, "\nflavour ({flavour} GRUB) changed:");
-    for e in &menu.flavour_effects {
+    for e in shown {
         let entry = e
             .entry
             .as_ref()
