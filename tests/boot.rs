@@ -74,6 +74,8 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("search-uuid-unknown", &["pc"], 512),
     ("grubenv-corrupt", &["pc"], 512),
     ("default-submenu", &["pc", "efi"], 512),
+    // Issue 21: a submenu reading a variable that is not exported (upstream rule).
+    ("submenu-unexported-var", &["pc"], 512),
     // Issue 14: the links above grub.cfg.
     ("core-zeroed", &["pc"], 512),
     ("efi-loader-missing", &["efi"], 512),
@@ -243,6 +245,7 @@ fn run_case(images: &Path, kernel: &Path, loaders: Option<&SignedLoaders>, case:
         boot.screen.join("\n")
     );
     assert_booted_entry_is_next(case, &said, &printed);
+    assert_cmdline_is_predicted(case, &disks, &said, &printed);
     Row::new(case.clone(), &boot.observed, &said, &printed, boot.wall)
 }
 
@@ -274,6 +277,45 @@ fn assert_booted_entry_is_next(case: &Case, said: &verdict::Said, printed: &str)
             said.next_boot
         );
     }
+}
+
+/// Issue 21: where the GRUB flavour decides the command line, the one the
+/// kernel got (the root's init prints /proc/cmdline; GRUB's i386 loader puts
+/// `BOOT_IMAGE=PATH` first) is the one bootvet computed for the next entry,
+/// under the build it chose from the image (Debian's: upstream's rules).
+fn assert_cmdline_is_predicted(
+    case: &Case,
+    disks: &[PathBuf],
+    said: &verdict::Said,
+    printed: &str,
+) {
+    if case.scenario != "submenu-unexported-var" || !printed.contains("bootvet-boot-marker") {
+        return;
+    }
+    let observed = printed
+        .lines()
+        .find_map(|l| l.split("bootvet-cmdline: ").nth(1))
+        .map(str::trim)
+        .expect("the root's init printed no command line");
+    let observed = observed
+        .split_once(' ')
+        .filter(|(first, _)| first.starts_with("BOOT_IMAGE="))
+        .map_or(observed, |(_, rest)| rest);
+    let next = said
+        .next_boot
+        .as_deref()
+        .expect("bootvet names the next entry");
+    let (vendor, predicted) = verdict::cmdline(disks, &case.platform, next);
+    assert_eq!(vendor, "debian", "the build bootvet chose from the image");
+    assert_eq!(
+        observed, predicted,
+        "{}-{}: the kernel's command line",
+        case.scenario, case.platform
+    );
+    assert!(
+        !observed.contains("leaked"),
+        "GRUB passed a variable that is not exported"
+    );
 }
 
 #[test]

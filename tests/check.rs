@@ -44,8 +44,35 @@ struct CheckDocument {
     /// Index of the finding that stops every boot before the menu.
     #[serde(default)]
     stops_before_menu: Option<usize>,
+    /// The GRUB build evaluated for (issue 21; added within bootvet.check/1).
+    #[serde(default)]
+    grub: Option<GrubBuild>,
+    /// Where the build's rules changed a result (added within bootvet.check/1).
+    #[serde(default)]
+    flavour_effects: Vec<FlavourEffect>,
     entries: Vec<Entry>,
     findings: Vec<JsonFinding>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct GrubBuild {
+    vendor: String,
+    version: Option<String>,
+    chosen_by: String,
+    evidence: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FlavourEffect {
+    rule: String,
+    message: String,
+    location: serde_json::Value,
+    entry: Option<Vec<usize>>,
+    command: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

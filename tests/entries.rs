@@ -1095,6 +1095,9 @@ fn json_schema_v1_is_pinned_by_a_fixture() {
             "--json",
             "--platform",
             "pc",
+            // The build named, not read from this host (its os-release).
+            "--grub-flavour",
+            "upstream",
             "--config",
             "schema-v1.cfg",
         ])

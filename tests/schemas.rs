@@ -254,3 +254,37 @@ fn dumped_boot_entries_match_the_facts_schema() {
         "{attempts}"
     );
 }
+
+/// Issue 21: documents that carry the GRUB build and the places its rules
+/// changed a result (the real CentOS 7 DVD config, under both builds).
+#[test]
+fn flavour_fields_match_their_schemas() {
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flavours/centos7-dvd-efi.cfg");
+    let config = config.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let boot_dir = dir.path().display().to_string();
+    for flavour in ["redhat", "upstream"] {
+        let common = [
+            "--config",
+            &config,
+            "--boot-dir",
+            &boot_dir,
+            "--platform",
+            "efi",
+            "--grub-flavour",
+            flavour,
+        ];
+        let (_, doc) = json_of(&[&["entries", "--json"][..], &common].concat());
+        assert!(
+            doc["flavour_effects"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{doc}"
+        );
+        validate(&doc, &format!("entries --json --grub-flavour {flavour}"));
+        let (_, doc) = json_of(&[&["check", "--json"][..], &common].concat());
+        assert_eq!(doc["grub"]["chosen_by"], "flag", "{doc}");
+        validate(&doc, &format!("check --json --grub-flavour {flavour}"));
+    }
+}

@@ -84,6 +84,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv1001_syntax_error::INFO,
     rules::bv1002_missing_sourced_file::INFO,
     rules::bv1003_evaluation_budget_reached::INFO,
+    rules::bv1101_command_not_in_grub_build::INFO,
     rules::bv2001_default_matches_nothing::INFO,
     rules::bv2002_grubenv_corrupt::INFO,
     rules::bv2003_duplicate_entry_id::INFO,

@@ -38,8 +38,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub platform: Option<PlatformArg>,
 
-    /// How `default` is matched (Fedora/RHEL builds differ from upstream).
-    #[arg(long, value_enum, default_value_t = FlavourArg::Upstream)]
+    /// Whose GRUB runs grub.cfg [default: auto, from the installed GRUB]
+    #[arg(long, value_enum, default_value_t = FlavourArg::Auto)]
     pub grub_flavour: FlavourArg,
 
     /// Only these entries: an index path (`1>0`), a title or an id; repeatable.

@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::exit;
-use crate::menu::{self, FileSource, Flavour, Menu, Platform};
+use crate::menu::flavour::Vendor;
+use crate::menu::{self, FileSource, Menu, Platform};
 use crate::probe::plan::{self, Plan, Target};
 
 /// Version of the `entries --json` document; bumped on any incompatible change.
@@ -29,19 +30,30 @@ impl PlatformArg {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FlavourArg {
-    /// GNU GRUB: `default` as a number, then title, then id.
+    /// From the installed GRUB: the image's `.sbat`, the modules' version, a
+    /// /boot/grub2 layout, else /etc/os-release; nothing found: upstream.
+    Auto,
+    /// GNU GRUB as released: `default` as a number, then title, then id.
     Upstream,
-    /// Fedora/RHEL's GRUB build: id first, then title, then number.
+    /// Debian's and Ubuntu's build (upstream's script rules, their commands).
+    Debian,
+    /// Red Hat's build (Fedora, RHEL, CentOS): submenus see every variable,
+    /// `\xHH` passes through, `default` by id first, `blscfg`.
+    Redhat,
+    /// The same as `redhat`.
     Fedora,
 }
 
 impl FlavourArg {
-    pub fn flavour(self) -> Flavour {
+    /// The build the flag names; `None` for `auto`.
+    pub fn vendor(self) -> Option<Vendor> {
         match self {
-            FlavourArg::Upstream => Flavour::Upstream,
-            FlavourArg::Fedora => Flavour::Fedora,
+            FlavourArg::Auto => None,
+            FlavourArg::Upstream => Some(Vendor::Upstream),
+            FlavourArg::Debian => Some(Vendor::Debian),
+            FlavourArg::Redhat | FlavourArg::Fedora => Some(Vendor::RedHat),
         }
     }
 }
@@ -68,8 +80,9 @@ pub struct EntriesArgs {
     #[arg(long, value_enum)]
     pub platform: Option<PlatformArg>,
 
-    /// How `default` is matched (Fedora/RHEL builds differ from upstream).
-    #[arg(long, value_enum, default_value_t = FlavourArg::Upstream)]
+    /// Whose GRUB runs grub.cfg: Red Hat's build differs from upstream in
+    /// submenu variables, `\xHH`, `default` matching and its commands.
+    #[arg(long, value_enum, default_value_t = FlavourArg::Auto)]
     pub grub_flavour: FlavourArg,
 
     /// Print the menu as one JSON document (schema `bootvet.entries/1`).
@@ -96,11 +109,8 @@ pub fn run(args: &EntriesArgs) -> u8 {
         }
     };
     let files = system.files();
-    let menu = menu::evaluate(
-        &system.config_bytes,
-        &system.menu_options(args.grub_flavour.flavour()),
-        &files,
-    );
+    let build = plan::grub_build(&plan_of(args), &system, &files, None);
+    let menu = menu::evaluate(&system.config_bytes, &system.menu_options(&build), &files);
     let name = system.config.path.clone();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -157,7 +167,7 @@ pub fn menu_plan(
     Plan {
         config: config.cloned(),
         platform: platform.map(PlatformArg::platform),
-        flavour: flavour.flavour(),
+        vendor: flavour.vendor(),
         ..Plan::new(target)
     }
 }

@@ -9,6 +9,13 @@ use super::model::KernelParam;
 /// backslashes, which is why `acpi_osi="Windows 2015"` survives but
 /// `foo='a b'` arrives with its quotes escaped.
 pub fn grub_cmdline(args: &[String]) -> String {
+    grub_cmdline_for(args, false)
+}
+
+/// `grub_cmdline` as a build does it: with `keep_hex` (Red Hat's
+/// lib/cmdline.c, rhboot/grub2 ead577db9) a `\xHH` is copied as is instead
+/// of getting a second backslash.
+pub fn grub_cmdline_for(args: &[String], keep_hex: bool) -> String {
     let mut out = String::new();
     for (i, arg) in args.iter().enumerate() {
         if i > 0 {
@@ -18,8 +25,10 @@ pub fn grub_cmdline(args: &[String]) -> String {
         if quote {
             out.push('"');
         }
-        for c in arg.chars() {
-            if matches!(c, '\\' | '\'' | '"') {
+        let bytes = arg.as_bytes();
+        for (at, c) in arg.char_indices() {
+            let hex = keep_hex && super::flavour::is_hex_escape(&bytes[at..]);
+            if matches!(c, '\\' | '\'' | '"') && !hex {
                 out.push('\\');
             }
             out.push(c);

@@ -20,6 +20,7 @@ pub mod cmdline;
 pub mod default;
 mod eval;
 pub mod files;
+pub mod flavour;
 pub mod grubenv;
 pub mod model;
 mod test_expr;

@@ -365,6 +365,12 @@ pub struct Note {
 pub struct Menu {
     pub platform: Platform,
     pub flavour: Flavour,
+    /// The GRUB build the menu was evaluated for and how it was chosen (issue 21).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grub: Option<super::flavour::GrubBuild>,
+    /// Every place the flavour's rules changed a result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flavour_effects: Vec<super::flavour::FlavourEffect>,
     pub entries: Vec<MenuNode>,
     pub default: DefaultChoice,
     /// `fallback` entries, upstream-parsed (numbers only; others dropped).

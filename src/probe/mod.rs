@@ -23,6 +23,7 @@ pub mod fs;
 pub mod fstab_files;
 pub mod fuzz_support;
 pub mod gather;
+pub mod grub_build;
 pub mod grub_names;
 pub mod handles;
 pub mod host;

@@ -31,7 +31,8 @@ use crate::facts::storage::{Source, Storage};
 use crate::facts::volumes::{VolumeRef, volumes};
 use crate::facts::{BootFacts, ConfigOrigin};
 use crate::inspect::efivars::boot::BootManager;
-use crate::menu::{self, Flavour, Options, Platform};
+use crate::menu::flavour::{GrubBuild, Vendor};
+use crate::menu::{self, Options, Platform};
 
 /// Where the disks and files come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +53,8 @@ pub struct Plan {
     pub config: Option<PathBuf>,
     /// `--platform`; `None`: detected.
     pub platform: Option<Platform>,
-    pub flavour: Flavour,
+    /// `--grub-flavour`; `None`: chosen from the installed GRUB (`grub_build`).
+    pub vendor: Option<Vendor>,
     /// Decompress initrds to their end and read every sector raw (`--deep`).
     pub deep: bool,
     /// The root disk's storage drivers (`--root-bus`); empty: sysfs or assumed.
@@ -72,7 +74,7 @@ impl Plan {
             target,
             config: None,
             platform: None,
-            flavour: Flavour::Upstream,
+            vendor: None,
             deep: false,
             root_bus: Vec::new(),
             bios_lba_limit: None,
@@ -100,10 +102,11 @@ impl System {
         DiskFiles::new(&self.storage, self.reach.clone())
     }
 
-    pub fn menu_options(&self, flavour: Flavour) -> Options {
+    pub fn menu_options(&self, build: &GrubBuild) -> Options {
         Options {
             platform: self.platform,
-            flavour,
+            flavour: build.vendor.flavour(),
+            build: Some(build.clone()),
             prefix: self.prefix_dir.clone(),
             config_name: self.config.path.clone(),
         }
@@ -143,11 +146,18 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
         Err(e) => return without_config(plan, e),
     };
     let files = system.files();
-    let menu = menu::evaluate(
-        &system.config_bytes,
-        &system.menu_options(plan.flavour),
+    // The firmware's entries and the loader chain first: the GRUB they reach
+    // decides the flavour.
+    let firmware = firmware_facts(plan);
+    let loader = loader_facts(
+        plan,
+        &system.storage,
         &files,
+        system.platform,
+        firmware.boot.as_ref(),
     );
+    let build = grub_build(plan, &system, &files, loader.as_ref());
+    let menu = menu::evaluate(&system.config_bytes, &system.menu_options(&build), &files);
     let mut facts = gather::gather(
         menu,
         &files,
@@ -156,16 +166,61 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
         gather_options(plan),
         host_options(plan),
     );
-    facts.firmware = firmware_facts(plan);
-    facts.loader = loader_facts(
-        plan,
-        &system.storage,
-        &files,
-        system.platform,
-        facts.firmware.boot.as_ref(),
-    );
+    facts.firmware = firmware;
+    facts.loader = loader;
     with_secure_boot(plan, &files, &mut facts);
     Ok(facts)
+}
+
+/// The GRUB build grub.cfg runs under: the flag's, else from the loader chain
+/// (read here when the caller has not: `entries`), the layout and os-release.
+pub fn grub_build(
+    plan: &Plan,
+    system: &System,
+    files: &DiskFiles<'_>,
+    loader: Option<&crate::facts::loader::LoaderFacts>,
+) -> GrubBuild {
+    if plan.vendor.is_some() {
+        return super::grub_build::choose(plan.vendor, None, &system.prefix_dir, None);
+    }
+    let read;
+    let loader = match loader {
+        Some(l) => Some(l),
+        None => {
+            let firmware = firmware_facts(plan);
+            read = loader_facts(
+                plan,
+                &system.storage,
+                files,
+                system.platform,
+                firmware.boot.as_ref(),
+            );
+            read.as_ref()
+        }
+    };
+    let os_release = os_release(plan, files);
+    super::grub_build::choose(None, loader, &system.prefix_dir, os_release.as_deref())
+}
+
+/// `/etc/os-release` of the system: live, the running one; images, the one on
+/// grub.cfg's volume (a root filesystem holding /boot); a directory: none.
+fn os_release(plan: &Plan, files: &DiskFiles<'_>) -> Option<String> {
+    use crate::menu::FileSource;
+    let bytes = match plan.target {
+        Target::Live => {
+            let mut bytes = std::fs::read("/etc/os-release").ok()?;
+            bytes.truncate(64 * 1024);
+            bytes
+        }
+        Target::Images(_) => {
+            let bytes = files
+                .read(&crate::menu::DeviceExpr::PrefixDevice, "/etc/os-release")
+                .ok()?;
+            (bytes.len() <= 64 * 1024).then_some(bytes)?
+        }
+        Target::BootDir(_) => return None,
+    };
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The firmware's variables (`--efi-vars`, else live efivarfs) and the boot
@@ -269,9 +324,11 @@ fn without_config(plan: &Plan, error: String) -> Result<BootFacts, String> {
             prefix: config.volume.clone(),
         },
     );
+    let build = super::grub_build::choose(plan.vendor, Some(&loader), &prefix_dir, None);
     let options = Options {
         platform,
-        flavour: plan.flavour,
+        flavour: build.vendor.flavour(),
+        build: Some(build),
         prefix: prefix_dir,
         config_name: config.path.clone(),
     };

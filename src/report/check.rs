@@ -44,6 +44,12 @@ pub fn render_text(facts: &BootFacts, report: &Report, options: &TextOptions) ->
             }
         );
     }
+    if !options.quiet {
+        if let Some(build) = &facts.menu.grub {
+            let _ = writeln!(out, "GRUB build: {}", build.describe());
+        }
+        out.push_str(&super::entries::flavour_effects(&facts.menu, false));
+    }
     let chain = super::loader::chain(facts, report);
     let before = super::loader::findings(report);
     if !options.quiet && !chain.is_empty() {
@@ -352,6 +358,13 @@ struct JsonReport<'a> {
     /// The finding that stops every boot before the menu (index into `findings`).
     #[serde(skip_serializing_if = "Option::is_none")]
     stops_before_menu: Option<usize>,
+    /// The GRUB build grub.cfg was evaluated for (issue 21); absent in facts
+    /// written before it existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grub: Option<&'a crate::menu::flavour::GrubBuild>,
+    /// Where the build's rules changed a result.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    flavour_effects: &'a [crate::menu::flavour::FlavourEffect],
     entries: Vec<JsonEntry<'a>>,
     findings: Vec<JsonFinding<'a>>,
 }
@@ -443,6 +456,8 @@ pub fn render_json(facts: &BootFacts, report: &Report) -> String {
         next_boot: report.next.map(|i| report.entries[i].entry.path.as_str()),
         chain: super::loader::chain(facts, report),
         stops_before_menu: report.stops_before_menu,
+        grub: facts.menu.grub.as_ref(),
+        flavour_effects: &facts.menu.flavour_effects,
         entries: report
             .entries
             .iter()

@@ -72,6 +72,9 @@ pub fn render(menu: &Menu, config_name: &str) -> String {
             crate::menu::Flavour::Fedora => "Fedora/RHEL",
         }
     );
+    if let Some(build) = &menu.grub {
+        let _ = writeln!(out, "GRUB build: {}", build.describe());
+    }
     let d = &menu.default;
     let value = match &d.value {
         Some(v) => format!("`{v}`"),
@@ -147,6 +150,41 @@ pub fn render(menu: &Menu, config_name: &str) -> String {
                 .unwrap_or_default();
             let _ = writeln!(out, "  {at}: {}: {}", kind.yellow(), n.message);
         }
+    }
+    out.push_str(&flavour_effects(menu, true));
+    out
+}
+
+/// Where the flavour's rules changed a result, one line each (`entries` shows
+/// them all; `check` leaves missing commands to their finding, BV1101).
+pub fn flavour_effects(menu: &Menu, with_missing: bool) -> String {
+    let mut out = String::new();
+    let shown: Vec<_> = menu
+        .flavour_effects
+        .iter()
+        .filter(|e| with_missing || e.rule != crate::menu::flavour::Rule::MissingCommand)
+        .collect();
+    if shown.is_empty() {
+        return out;
+    }
+    let flavour = menu.grub.as_ref().map_or("upstream", |b| b.vendor.name());
+    let _ = writeln!(out, "\nflavour ({flavour} GRUB) changed:");
+    for e in shown {
+        let entry = e
+            .entry
+            .as_ref()
+            .map(|p| {
+                let path: Vec<String> = p.iter().map(usize::to_string).collect();
+                format!(" [entry {}]", path.join(">"))
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}: {}: {}{entry}",
+            location_text(menu, e.location),
+            e.rule.name().yellow(),
+            e.message
+        );
     }
     out
 }

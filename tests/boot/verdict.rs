@@ -118,6 +118,36 @@ pub fn line_matches(predicted: &str, observed: &str) -> bool {
     true
 }
 
+/// `bootvet entries --json` on the disks: the GRUB build it chose and the
+/// command line of the `linux` command of the entry at `path` (`1>0`).
+pub fn cmdline(disks: &[PathBuf], platform: &str, path: &str) -> (String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootvet"));
+    cmd.args(["entries", "--json", "--platform", platform]);
+    for disk in disks {
+        cmd.arg("--image").arg(disk);
+    }
+    let out = cmd.output().expect("run bootvet entries");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("entries JSON");
+    let mut node = &doc;
+    for i in path.split('>') {
+        let i: usize = i.parse().expect("an index path");
+        node = &node["entries"][i];
+    }
+    let line = node["commands"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["kind"] == "linux"))
+        .and_then(|c| c["cmdline"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    (
+        doc["grub"]["vendor"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        line,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::line_matches;

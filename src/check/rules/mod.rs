@@ -4,6 +4,7 @@
 pub mod bv1001_syntax_error;
 pub mod bv1002_missing_sourced_file;
 pub mod bv1003_evaluation_budget_reached;
+pub mod bv1101_command_not_in_grub_build;
 pub mod bv2001_default_matches_nothing;
 pub mod bv2002_grubenv_corrupt;
 pub mod bv2003_duplicate_entry_id;

@@ -5,6 +5,7 @@
 
 use super::{Arg, Eval, Value};
 use crate::menu::files::FileError;
+use crate::menu::flavour::{self, ChosenBy, Rule};
 use crate::menu::model::DeviceExpr;
 use crate::menu::test_expr::{self, FileProbe, TestArg};
 use crate::menu::truth::Truth;
@@ -116,7 +117,7 @@ const HARMLESS: &[&str] = &[
 impl Eval<'_> {
     /// Runs one command statement: expands its words, runs it, and sets `$?`.
     pub(super) fn run_command(&mut self, file: usize, c: &Command) {
-        let mut args = self.expand_words(&c.words);
+        let mut args = self.expand_words(file, &c.words);
         let mut negate = false;
         if args.first().is_some_and(|a| a.text == "!") {
             negate = true;
@@ -139,12 +140,41 @@ impl Eval<'_> {
             }
             Truth::Unknown
         } else {
+            self.check_command_exists(&call);
             match BUILTINS.iter().find(|(name, _)| *name == call.name()) {
                 Some((_, run)) => run(self, &call),
                 None => self.not_builtin(&call),
             }
         };
         self.status = if negate { !status } else { status };
+    }
+
+    /// A command the installed GRUB build does not have (a function of that
+    /// name would run instead): GRUB prints ``can't find command `X'`` there
+    /// (script/function.c). Judged only when the build is known; the command
+    /// is still modelled, so the entry shows what it meant to load.
+    fn check_command_exists(&mut self, call: &Call) {
+        let name = call.name();
+        let Some(build) = &self.opts.build else {
+            return;
+        };
+        if build.chosen_by == ChosenBy::Nothing || self.functions.contains_key(name) {
+            return;
+        }
+        if flavour::has_command(build.vendor, self.opts.platform, name) != Some(false) {
+            return;
+        }
+        let message = format!(
+            "`{name}` does not exist in {} GRUB on {}",
+            build.vendor.name(),
+            self.opts.platform.name()
+        );
+        self.add_effect(
+            Rule::MissingCommand,
+            message,
+            Self::loc(call.file, call.span()),
+            Some(name.to_string()),
+        );
     }
 
     /// A name not in the table: a function, `name=value`, or a command of

@@ -351,6 +351,8 @@ impl Eval<'_> {
         let head = p.head;
         self.charge_env_copy();
         let saved_env = self.contexts.clone();
+        let saved_flavour_vars = self.flavour_vars.clone();
+        let saved_path = self.entry_path.replace(head.path.clone());
         self.params.push(p.params);
         self.sinks.push(Sink::Entry(Vec::new()));
         self.set_var(
@@ -365,6 +367,8 @@ impl Eval<'_> {
         };
         self.params.pop();
         self.contexts = saved_env;
+        self.flavour_vars = saved_flavour_vars;
+        self.entry_path = saved_path;
         MenuNode::Entry(BootEntry { head, commands })
     }
 }

@@ -3,12 +3,16 @@
 //! variables `$?`, `$#`, `$*`, `$@`, and what `$root` and a `(dev)/path` word
 //! mean as devices and files.
 
+use std::collections::HashSet;
+
 use super::builtins::Call;
-use super::{Arg, Context, Eval, MAX_VALUE, MAX_VARS, Value, Var};
+use super::{Arg, Context, Eval, MAX_EFFECTS, MAX_VALUE, MAX_VARS, Value, Var};
 use crate::menu::default;
 use crate::menu::files::normalize;
-use crate::menu::model::{DeviceExpr, FileRef, NoteKind};
+use crate::menu::flavour::{FlavourEffect, Rule};
+use crate::menu::model::{DeviceExpr, FileRef, Flavour, Location, NoteKind};
 use crate::menu::truth::Truth;
+use crate::script::Span;
 
 impl Eval<'_> {
     /// What GRUB's normal mode has set before grub.cfg runs: `$root` and
@@ -145,6 +149,9 @@ impl Eval<'_> {
                 value.text = inner.to_string();
             }
         }
+        if let Some(decided) = self.flavour_vars.last_mut() {
+            decided.remove(name);
+        }
         let ctx = self.ctx_mut();
         let room = ctx.len() < MAX_VARS;
         match ctx.get_mut(name) {
@@ -189,21 +196,88 @@ impl Eval<'_> {
         );
     }
 
-    /// A new context holding only exported variables (submenu, configfile).
+    /// A new context (submenu, configfile): upstream's `grub_env_new_context (0)`
+    /// (normal/context.c) copies only exported variables; Red Hat's
+    /// `grub_env_context_open` passes 1 and copies every one (rhboot e71c7d4c2).
+    /// The variables that rule decided are remembered for `flavour_read`.
     pub(super) fn push_context(&mut self) {
-        let fresh: Context = self
-            .ctx()
-            .iter()
-            .filter(|(_, v)| v.exported)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let all = self.opts.flavour == Flavour::Fedora;
+        let mut fresh = Context::new();
+        let mut decided: HashSet<String> = HashSet::new();
+        for (k, v) in self.ctx() {
+            if v.exported || all {
+                fresh.insert(k.clone(), v.clone());
+            }
+            if !v.exported {
+                decided.insert(k.clone());
+            }
+        }
+        // Upstream: what a context above already kept away stays away.
+        if let Some(above) = self.flavour_vars.last() {
+            decided.extend(
+                above
+                    .iter()
+                    .filter(|n| !self.ctx().contains_key(*n))
+                    .cloned(),
+            );
+        }
         self.contexts.push(fresh);
+        self.flavour_vars.push(decided);
     }
 
     pub(super) fn pop_context(&mut self) {
         if self.contexts.len() > 1 {
             self.contexts.pop();
+            self.flavour_vars.pop();
         }
+    }
+
+    /// A variable read at `span`: when the flavour's submenu rule decided what
+    /// it holds here, that is an effect to show.
+    pub(super) fn flavour_read(&self, file: usize, name: &str, span: Span) {
+        if !self.flavour_vars.last().is_some_and(|s| s.contains(name)) {
+            return;
+        }
+        let message = if self.opts.flavour == Flavour::Fedora {
+            let value = self.get(name);
+            if value.text.is_empty() {
+                return;
+            }
+            format!(
+                "`${name}` is `{}` here although it is not exported: Red Hat's GRUB gives a submenu every variable (rhboot/grub2 e71c7d4c2); upstream GRUB would leave it empty",
+                value.text
+            )
+        } else {
+            format!(
+                "`${name}` is empty here: it is set above but not exported, and upstream GRUB gives a submenu only exported variables (normal/context.c); Red Hat's GRUB would pass it"
+            )
+        };
+        self.add_effect(Rule::SubmenuVariables, message, Self::loc(file, span), None);
+    }
+
+    /// Keeps one effect per rule and place.
+    pub(super) fn add_effect(
+        &self,
+        rule: Rule,
+        message: String,
+        location: Location,
+        command: Option<String>,
+    ) {
+        let mut effects = self.effects.borrow_mut();
+        if effects
+            .iter()
+            .any(|e| e.rule == rule && e.location == location && e.entry == self.entry_path)
+            || effects.len() >= MAX_EFFECTS
+        {
+            return;
+        }
+        effects.push(FlavourEffect {
+            rule,
+            message,
+            location,
+            entry: self.entry_path.clone(),
+            command,
+        });
     }
 
     /// The text standing for a device expression in variables and paths; two

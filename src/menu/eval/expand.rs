@@ -2,20 +2,60 @@
 //! strings, `$@` and `$*`, the way GRUB's `script/execute.c` builds arguments.
 //! An argument is known only when every part of it is.
 
+use std::borrow::Cow;
+
 use super::{Arg, Eval, MAX_VALUE, Value};
 use crate::menu::bls;
-use crate::script::{QuotedPart, Word, WordPart};
+use crate::menu::flavour::{self, Rule};
+use crate::menu::model::Flavour;
+use crate::script::{QuotedPart, Span, Word, WordPart};
 
 impl Eval<'_> {
-    pub(super) fn expand_words(&self, words: &[Word]) -> Vec<Arg> {
+    /// The words of a statement in file `file` (the index in the file table,
+    /// whose bytes hold the words' raw text).
+    pub(super) fn expand_words(&self, file: usize, words: &[Word]) -> Vec<Arg> {
         let mut out = Vec::new();
         for w in words {
-            self.expand_word(w, &mut out);
+            self.expand_word(file, w, &mut out);
         }
         out
     }
 
-    fn expand_word(&self, word: &Word, out: &mut Vec<Arg>) {
+    /// Unquoted text as the flavour leaves it: the parser resolved every
+    /// escape as upstream does; a `\xHH` in the raw text is where Red Hat's
+    /// GRUB differs (rhboot/grub2 ead577db9), so the raw text decides there.
+    fn unquoted_text<'v>(&self, file: usize, value: &'v str, span: Span) -> Cow<'v, str> {
+        // Every `\xHH` leaves an `x` in the upstream value.
+        if !value.contains('x') {
+            return Cow::Borrowed(value);
+        }
+        let raw = self
+            .out_files
+            .get(file)
+            .and_then(|f| f.bytes.get(span.start..span.end))
+            .and_then(|b| std::str::from_utf8(b).ok());
+        let Some(raw) = raw.filter(|r| flavour::has_hex_escape(r)) else {
+            return Cow::Borrowed(value);
+        };
+        let red_hat = flavour::unescape_unquoted(raw, true);
+        let message = if self.opts.flavour == Flavour::Fedora {
+            format!(
+                "`{raw}` reaches the command as written: Red Hat's GRUB passes `\\xHH` through as written (rhboot/grub2 ead577db9); upstream GRUB would give `{value}`"
+            )
+        } else {
+            format!(
+                "`{raw}` becomes `{value}`: upstream GRUB drops the backslash of `\\xHH` (script/execute.c); Red Hat's GRUB would keep `{red_hat}`"
+            )
+        };
+        self.add_effect(Rule::HexEscape, message, Self::loc(file, span), None);
+        if self.opts.flavour == Flavour::Fedora {
+            Cow::Owned(red_hat)
+        } else {
+            Cow::Borrowed(value)
+        }
+    }
+
+    fn expand_word(&self, file: usize, word: &Word, out: &mut Vec<Arg>) {
         fn append(cur: &mut Option<Arg>, text: &str, known: bool, creates: bool) {
             if text.is_empty() && !creates {
                 return;
@@ -31,7 +71,10 @@ impl Eval<'_> {
         let mut cur: Option<Arg> = None;
         for part in &word.parts {
             match part {
-                WordPart::Text { value, .. } => append(&mut cur, value, true, false),
+                WordPart::Text { value, span } => {
+                    let text = self.unquoted_text(file, value, *span);
+                    append(&mut cur, &text, true, false);
+                }
                 WordPart::SingleQuoted { value, .. } => append(&mut cur, value, true, true),
                 WordPart::Gettext { value, .. } => {
                     let mut known = true;
@@ -58,6 +101,7 @@ impl Eval<'_> {
                                 }
                             }
                             QuotedPart::Variable(v) => {
+                                self.flavour_read(file, &v.name, v.span);
                                 let value = self.get(&v.name);
                                 append(&mut cur, &value.text, value.known, true);
                             }
@@ -65,6 +109,7 @@ impl Eval<'_> {
                     }
                 }
                 WordPart::Variable(v) => {
+                    self.flavour_read(file, &v.name, v.span);
                     for (i, f) in self.fields(&v.name).iter().enumerate() {
                         if i > 0 {
                             out.extend(cur.take());

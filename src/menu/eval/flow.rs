@@ -49,7 +49,7 @@ impl Eval<'_> {
     }
 
     fn run_for(&mut self, file: usize, f: &ForLoop) {
-        let items = self.expand_words(&f.items);
+        let items = self.expand_words(file, &f.items);
         for item in items.into_iter().take(MAX_LOOP) {
             if self.halted {
                 break;

@@ -6,7 +6,7 @@
 use super::builtins::Call;
 use super::{Arg, Eval};
 use crate::menu::cmdline;
-use crate::menu::model::{CommandKind, DeviceExpr, NoteKind};
+use crate::menu::model::{CommandKind, DeviceExpr, Flavour, NoteKind};
 use crate::menu::truth::Truth;
 
 impl Eval<'_> {
@@ -36,7 +36,7 @@ impl Eval<'_> {
             return Truth::False;
         };
         let kargs = Self::texts(&rest[1..]);
-        let line = cmdline::grub_cmdline(&kargs);
+        let line = cmdline::grub_cmdline_for(&kargs, self.opts.flavour == Flavour::Fedora);
         let (params, init_args) = cmdline::kernel_params(&line);
         let kind = CommandKind::Linux {
             command: name.into(),

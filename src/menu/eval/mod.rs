@@ -23,11 +23,13 @@ mod load;
 mod loaders;
 mod search;
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use super::default;
 use super::files::FileSource;
+use super::flavour::{FlavourEffect, GrubBuild};
 use super::model::*;
 use super::truth::Truth;
 use crate::script::{self, Statement};
@@ -50,12 +52,17 @@ pub const MAX_READ_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_KEPT_BYTES: usize = 32 * 1024 * 1024;
 /// Variables in one context.
 pub const MAX_VARS: usize = 4_096;
+/// Flavour effects kept (`Menu::flavour_effects`).
+pub const MAX_EFFECTS: usize = 1_000;
 
 /// What the caller knows about the machine GRUB runs on.
 #[derive(Clone, Debug)]
 pub struct Options {
     pub platform: Platform,
     pub flavour: Flavour,
+    /// The GRUB build evaluated for (issue 21): its vendor decides which
+    /// commands exist; `None` or nothing known: no command is judged missing.
+    pub build: Option<GrubBuild>,
     /// `$prefix`'s path on the device grub.cfg was read from, e.g. `/boot/grub`.
     pub prefix: String,
     /// How the top config is named in output.
@@ -67,6 +74,7 @@ impl Default for Options {
         Options {
             platform: Platform::Pc,
             flavour: Flavour::Upstream,
+            build: None,
             prefix: "/boot/grub".into(),
             config_name: "grub.cfg".into(),
         }
@@ -142,6 +150,15 @@ struct Eval<'f> {
     opts: Options,
     /// The environment, innermost context last (env.rs).
     contexts: Vec<Context>,
+    /// Per context (same index): variables the flavour rule kept from it
+    /// (upstream: set but not exported above) or gave it (Red Hat: not
+    /// exported, seen all the same), until the context sets them itself.
+    flavour_vars: Vec<HashSet<String>>,
+    /// Where a flavour rule changed a result (`Menu::flavour_effects`); a
+    /// cell because word expansion reads the environment through `&self`.
+    effects: RefCell<Vec<FlavourEffect>>,
+    /// The index path of the entry whose body runs now.
+    entry_path: Option<Vec<usize>>,
     functions: HashMap<String, FunctionBody>,
     /// Positional parameters, one list per function call or entry body.
     params: Vec<Vec<Arg>>,
@@ -204,6 +221,9 @@ impl<'f> Eval<'f> {
             files,
             opts,
             contexts: vec![Context::new()],
+            flavour_vars: vec![HashSet::new()],
+            effects: RefCell::new(Vec::new()),
+            entry_path: None,
             functions: HashMap::new(),
             params: vec![Vec::new()],
             devices: HashMap::new(),
@@ -266,6 +286,8 @@ impl<'f> Eval<'f> {
             wait,
             platform: self.opts.platform,
             flavour: self.opts.flavour,
+            grub: self.opts.build.clone(),
+            flavour_effects: self.effects.take(),
             entries,
             default,
             fallback,
