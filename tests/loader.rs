@@ -124,6 +124,7 @@ const EFI_CASES: &[(&str, &str, &str)] = &[
 
 const PC_CASES: &[(&str, &str, &str)] = &[
     ("core-zeroed", "BV6002", ""),
+    ("core-corrupt", "BV6003", ""),
     (
         "boot-new-uuid",
         "BV6201",

@@ -56,6 +56,16 @@ pub fn chain(facts: &BootFacts, report: &Report) -> Vec<ChainLine> {
         detail: fw_detail,
     }];
     let Some(image) = &loader.image else {
+        // No image was parsed: a finding about the core (missing, damaged) still
+        // makes it the link that stops the boot, as the header must say.
+        let core_state = state(Link::Core, LinkState::Unknown);
+        if matches!(core_state, LinkState::Fail | LinkState::Warn) {
+            lines.push(ChainLine {
+                link: "core",
+                state: core_state,
+                detail: "no GRUB image could be read".to_string(),
+            });
+        }
         return lines;
     };
     let mut core = match &image.kind {
