@@ -1,6 +1,6 @@
 use super::loader_common::{BrokenBiosChain, broken_bios_chain};
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::inspect::grub_image::{FaultKind, Region};
+use crate::inspect::grub_image::FaultKind;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV6002",
@@ -34,27 +34,20 @@ Embed core.img again: `grub-install --target=i386-pc /dev/sda` (Debian:
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(BrokenBiosChain {
+    let Some(broken) = broken_bios_chain(cx) else {
+        return;
+    };
+    // BV6003 takes a core that is there but damaged.
+    if !broken.core_missing() {
+        return;
+    }
+    let BrokenBiosChain {
         disk,
         path,
         kernel_sector,
-        chain,
         fault,
-    }) = broken_bios_chain(cx)
-    else {
-        return;
-    };
-    // The first core sector is absent or not diskboot: BV6003 takes a core that
-    // is there but damaged.
-    let missing = chain.diskboot.is_none()
-        && matches!(fault.region, Region::Diskboot | Region::BootSector)
-        && matches!(
-            fault.kind,
-            FaultKind::Blank | FaultKind::NotGrub | FaultKind::Truncated
-        );
-    if !missing {
-        return;
-    }
+        ..
+    } = broken;
     let what = match fault.kind {
         FaultKind::Blank => "is all zeros",
         FaultKind::Truncated => "cannot be read",

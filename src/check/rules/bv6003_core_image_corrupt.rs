@@ -1,6 +1,6 @@
 use super::loader_common::{BrokenBiosChain, broken_bios_chain};
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::inspect::grub_image::{FaultKind, Region};
+use crate::inspect::grub_image::FaultKind;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV6003",
@@ -30,26 +30,20 @@ Write core.img again: `grub-install --target=i386-pc /dev/sda`.",
 };
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(BrokenBiosChain {
+    let Some(broken) = broken_bios_chain(cx) else {
+        return;
+    };
+    // What BV6002 reports: no core image at all.
+    if broken.core_missing() {
+        return;
+    }
+    let BrokenBiosChain {
         disk,
         path,
         kernel_sector,
-        chain,
         fault,
-    }) = broken_bios_chain(cx)
-    else {
-        return;
-    };
-    // What BV6002 reports: no diskboot sector at all.
-    if chain.diskboot.is_none()
-        && matches!(fault.region, Region::Diskboot | Region::BootSector)
-        && matches!(
-            fault.kind,
-            FaultKind::Blank | FaultKind::NotGrub | FaultKind::Truncated
-        )
-    {
-        return;
-    }
+        ..
+    } = broken;
     let mut finding = Finding::new(
         &INFO,
         format!(

@@ -59,6 +59,20 @@ pub(super) struct BrokenBiosChain<'a> {
     pub fault: &'a crate::inspect::grub_image::ImageFault,
 }
 
+impl BrokenBiosChain<'_> {
+    /// No core image where the MBR points (blank, foreign or unreadable first
+    /// sector, no diskboot read): BV6002's; anything else is BV6003's.
+    pub fn core_missing(&self) -> bool {
+        use crate::inspect::grub_image::{FaultKind, Region};
+        self.chain.diskboot.is_none()
+            && matches!(self.fault.region, Region::Diskboot | Region::BootSector)
+            && matches!(
+                self.fault.kind,
+                FaultKind::Blank | FaultKind::NotGrub | FaultKind::Truncated
+            )
+    }
+}
+
 pub(super) fn broken_bios_chain<'a>(cx: &Context<'a>) -> Option<BrokenBiosChain<'a>> {
     let crate::facts::loader::FirmwareStep::Bios {
         disk,
