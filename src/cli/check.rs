@@ -208,7 +208,10 @@ fn check(args: &CheckArgs) -> Result<u8, String> {
         }
         return report(args, &facts);
     }
-    let facts = plan::boot_facts(&plan_of(args))?;
+    let facts = {
+        let _progress = super::progress::ProgressLine::start(args.quiet);
+        plan::boot_facts(&plan_of(args))?
+    };
     // An image cut short (a `dd` that stopped) is said to be so before anything
     // is blamed on what is missing from it (`root=` matching no device).
     if matches!(facts.storage.source, crate::facts::storage::Source::Images)

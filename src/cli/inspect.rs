@@ -127,7 +127,13 @@ pub fn inspect_file(path: &Path, depth: Depth) -> std::io::Result<What> {
         return Ok(What::Kernel(kernel::inspect(file)?));
     }
     if head.starts_with(b"0707") || head.first() == Some(&0) || initrd::detect(&head).is_some() {
-        return Ok(What::Initrd(initrd::inspect(file, depth)?));
+        // An initrd is the one file read to its end (gigabytes, with --deep).
+        let size = file.metadata().map_or(0, |m| m.len());
+        crate::probe::progress::begin_step("reading", size);
+        let counted = crate::probe::progress::Counted::new(file, &path.display().to_string());
+        let report = initrd::inspect(counted, depth);
+        crate::probe::progress::finish();
+        return Ok(What::Initrd(report?));
     }
     let mut text = Vec::new();
     file.take(MAX_TEXT).read_to_end(&mut text)?;
@@ -163,15 +169,18 @@ pub fn inspect_file(path: &Path, depth: Depth) -> std::io::Result<What> {
 pub fn run(args: &InspectArgs) -> u8 {
     let depth = if args.deep { Depth::Deep } else { Depth::Quick };
     let mut results = Vec::new();
+    let progress = super::progress::ProgressLine::start(false);
     for path in &args.files {
         match inspect_file(path, depth) {
             Ok(what) => results.push((path.display().to_string(), what)),
             Err(err) => {
+                drop(progress);
                 eprintln!("bootvet: cannot read {}: {err}", path.display());
                 return exit::TROUBLE;
             }
         }
     }
+    drop(progress);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {

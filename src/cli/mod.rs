@@ -36,6 +36,7 @@ mod generate;
 mod hook;
 mod inspect;
 mod parse;
+mod progress;
 
 /// `bootvet --version`: the package version, the commit and the build date
 /// (build.rs).

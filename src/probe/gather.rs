@@ -90,9 +90,19 @@ pub fn gather(
             }
         }
     }
-    let file_facts: Vec<FileFact> = in_parallel(files, wanted.len(), |files, i| {
-        file_fact(files, wanted[i].0, wanted[i].1)
+    // Where each file is first (quick, on one thread), so that the reads after
+    // know their total; then their bytes, side by side.
+    let located: Vec<FileFact> = wanted
+        .iter()
+        .map(|(file, role)| locate(files, file, *role))
+        .collect();
+    super::progress::begin_step("reading", located.iter().map(bytes_to_read).sum());
+    let file_facts: Vec<FileFact> = in_parallel(files, located.len(), |files, i| {
+        let mut fact = located[i].clone();
+        read_through(files, &mut fact);
+        fact
     });
+    super::progress::finish();
     super::init_files::gather_inits(&menu, files, &mut roots);
     super::fstab_files::gather_tabs(files, &mut roots);
     let kernels = in_parallel(files, kernel_roots.len(), |files, k| {
@@ -237,7 +247,9 @@ fn kernel_side_of(
     side
 }
 
-fn file_fact(files: &DiskFiles<'_>, file: &FileRef, role: Role) -> FileFact {
+/// Where a file is and its size: the menu's device resolved, the file looked
+/// up. Its bytes are `read_through`'s.
+fn locate(files: &DiskFiles<'_>, file: &FileRef, role: Role) -> FileFact {
     let mut fact = FileFact {
         device: file.device.clone(),
         path: file.path.clone(),
@@ -329,20 +341,38 @@ fn file_fact(files: &DiskFiles<'_>, file: &FileRef, role: Role) -> FileFact {
         }
     };
     fact.lookup = FileLookup::Found { size: stat.size };
-    fact.stat = Some(stat.clone());
-    if stat.size == 0 {
-        return fact;
+    fact.stat = Some(stat);
+    fact
+}
+
+/// The bytes `read_through` will read of a located file.
+fn bytes_to_read(fact: &FileFact) -> u64 {
+    match (&fact.lookup, fact.role) {
+        (FileLookup::Found { size }, Role::Kernel | Role::Initrd | Role::Chainload) => *size,
+        _ => 0,
     }
-    let stream = match vf.open(&file.path) {
-        Ok(stream) => stream,
-        Err(err) => {
-            fact.lookup = FileLookup::Unreadable {
-                message: err.to_string(),
-            };
-            return fact;
+}
+
+/// What a located file's bytes are: a kernel's header, an initrd read to its
+/// end, a chainloaded image.
+fn read_through(files: &DiskFiles<'_>, fact: &mut FileFact) {
+    if bytes_to_read(fact) == 0 {
+        return;
+    }
+    let Some(volume) = fact.resolution.volume() else {
+        return;
+    };
+    let stream = match files
+        .volume(volume)
+        .and_then(|vf| vf.open(&fact.path).map_err(|err| err.to_string()))
+    {
+        Ok(stream) => super::progress::Counted::new(stream, &fact.path),
+        Err(message) => {
+            fact.lookup = FileLookup::Unreadable { message };
+            return;
         }
     };
-    match role {
+    match fact.role {
         Role::Kernel => match kernel::inspect(stream) {
             Ok(image) => fact.kernel = Some(image),
             Err(err) => fact.inspect_error = Some(err.to_string()),
@@ -365,7 +395,6 @@ fn file_fact(files: &DiskFiles<'_>, file: &FileRef, role: Role) -> FileFact {
         },
         Role::Other => {}
     }
-    fact
 }
 
 fn volume_filesystem(facts: &Storage, volume: &VolumeRef) -> Option<Filesystem> {

@@ -35,6 +35,7 @@ pub mod loader;
 pub mod modules_tree;
 pub mod partitions;
 pub mod plan;
+pub mod progress;
 pub mod raw_read;
 pub mod resolve;
 pub mod secure_boot;

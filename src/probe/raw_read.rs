@@ -59,6 +59,12 @@ pub fn verify(facts: &BootFacts) -> Vec<RawReadFact> {
         .filter(|(_, f)| matches!(f.role, Role::Kernel | Role::Initrd) && f.stat.is_some())
         .map(|(i, _)| i)
         .collect();
+    let total = jobs
+        .iter()
+        .filter_map(|&i| facts.files[i].stat.as_ref())
+        .map(|stat| stat.size)
+        .sum();
+    super::progress::begin_step("reading sectors raw", total);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -83,6 +89,7 @@ pub fn verify(facts: &BootFacts) -> Vec<RawReadFact> {
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
+    super::progress::finish();
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }
@@ -137,6 +144,7 @@ fn verify_one(facts: &BootFacts, index: usize) -> RawReadFact {
     };
     let sector = disk.logical_sector_size.max(512);
     let source = raw_source(disk, &stat.device);
+    super::progress::reading(&file.path);
     fact.state = match open(&source.path) {
         Ok((handle, _)) => {
             let size = if source.path == disk.path {
@@ -297,6 +305,7 @@ fn read_extents(target: &Target<'_>, extents: &[Extent], mounted: Option<&File>)
                 }
             }
             total += len as u64;
+            super::progress::advance(len as u64);
             at += len as u64;
         }
     }
