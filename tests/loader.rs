@@ -124,7 +124,7 @@ const EFI_CASES: &[(&str, &str, &str)] = &[
 
 const PC_CASES: &[(&str, &str, &str)] = &[
     ("core-zeroed", "BV6002", ""),
-    ("core-corrupt", "BV6003", ""),
+    ("core-blocklist-bad", "BV6003", ""),
     (
         "boot-new-uuid",
         "BV6201",
@@ -308,4 +308,58 @@ fn an_esp_with_only_the_removable_loader_is_detected_as_efi() {
         support::bootvet_output(&["check", "--json", "--image", img.to_str().expect("utf-8")]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["platform"], "efi", "{}", doc["platform"]);
+}
+
+/// Another loader's MBR code on the disk the BIOS boots (BV6001): syslinux's
+/// `gptmbr.bin` (Debian's syslinux-common), written over the 440 code bytes of a
+/// copy of the healthy pc install, as `dd bs=440 count=1` does. A warning, not an
+/// error: that code may still chain to a GRUB in a partition's boot record, which
+/// bootvet does not follow. The healthy install's own boot.img raises nothing.
+#[test]
+fn another_loaders_mbr_code_is_named() {
+    let Some(kernel) = inputs("pc") else {
+        return;
+    };
+    let Some(syslinux) = support::debian_package("syslinux-common") else {
+        return;
+    };
+    let healthy = image(&kernel, "healthy", "pc");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let img = dir.path().join("foreign-mbr-pc.img");
+    std::fs::copy(&healthy, &img).expect("copy the healthy image");
+    let code = std::fs::read(syslinux.join("usr/lib/syslinux/mbr/gptmbr.bin")).expect("gptmbr.bin");
+    assert!(code.len() <= 440, "gptmbr.bin is {} bytes", code.len());
+    let mut disk = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&img)
+        .expect("open the copy");
+    std::io::Write::write_all(&mut disk, &code).expect("write the MBR code");
+    drop(disk);
+    let (exit, codes, _, doc) = check(&img, "pc");
+    // A warning: exit 0 unless --strict.
+    assert_eq!(exit, 0, "{codes:?}");
+    assert_eq!(codes, ["BV6001"], "{doc}");
+    let (_, codes, _, _) = check(&healthy, "pc");
+    assert!(!codes.iter().any(|c| c == "BV6001"), "{codes:?}");
+}
+
+/// 4 KiB of the embedded core's LZMA payload overwritten: the payload no longer
+/// decodes as stored, but grub-install's Reed-Solomon codes are there and GRUB
+/// repairs it before decoding (tests/boot.rs boots it: it boots). bootvet does not
+/// apply the codes: a warning saying so (BV6004), never BV6003's "will fail".
+#[test]
+fn a_damaged_payload_with_reed_solomon_codes_is_a_warning() {
+    let Some(kernel) = inputs("pc") else {
+        return;
+    };
+    let img = image(&kernel, "core-corrupt", "pc");
+    let (exit, codes, _, doc) = check(&img, "pc");
+    // A warning: exit 0 unless --strict.
+    assert_eq!(exit, 0, "{codes:?}");
+    assert_eq!(codes, ["BV6004"], "{doc}");
+    let message = doc["findings"][0]["evidence"].to_string();
+    assert!(
+        message.contains("Reed-Solomon bytes grub-setup appended"),
+        "{message}"
+    );
 }

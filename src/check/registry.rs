@@ -138,6 +138,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv6001_mbr_not_grub::INFO,
     rules::bv6002_core_image_missing::INFO,
     rules::bv6003_core_image_corrupt::INFO,
+    rules::bv6004_core_image_needs_repair::INFO,
     rules::bv6101_efi_loader_missing::INFO,
     rules::bv6102_shim_without_second_stage::INFO,
     rules::bv6150_boot_entry_partition_missing::INFO,

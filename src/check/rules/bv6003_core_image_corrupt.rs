@@ -15,6 +15,8 @@ decompressor read it: the blocklist (12-byte entries down from 0x1F4) names
 readable sectors inside the disk, the `lzma_decompress.img` header's sizes are
 within GRUB's limits, the raw LZMA payload decodes to exactly the size the
 header claims, and the result ends in a well-formed `mimg` module area.
+A payload that does not decode but carries grub-setup's Reed-Solomon codes is
+BV6004's: GRUB repairs it before decoding.
 
 ## Why it breaks the boot
 diskboot prints `GRUB loading.` and copies the sectors its blocklist names; a
@@ -22,7 +24,7 @@ bad entry stops with `Read Error` or `Geom Error`, a damaged payload or module
 area runs garbage: the machine hangs or resets (reference §1.2–1.4, §8).
 
 ## Example
-    dd if=/dev/urandom of=/dev/sda1 bs=512 seek=10 count=4   # inside the BIOS boot partition
+    dd if=/dev/urandom of=/dev/sda1 bs=512 count=1   # diskboot's blocklist, inside the BIOS boot partition
 
 ## Fix
 Write core.img again: `grub-install --target=i386-pc /dev/sda`.",
@@ -33,8 +35,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(broken) = broken_bios_chain(cx) else {
         return;
     };
-    // What BV6002 reports: no core image at all.
-    if broken.core_missing() {
+    // What BV6002 reports (no core image at all) and BV6004 (damage GRUB may
+    // repair with its Reed-Solomon codes).
+    if broken.core_missing() || broken.fault.kind == FaultKind::NeedsRepair {
         return;
     }
     let BrokenBiosChain {

@@ -58,6 +58,7 @@ pub mod bv5011_not_on_disk_yet;
 pub mod bv6001_mbr_not_grub;
 pub mod bv6002_core_image_missing;
 pub mod bv6003_core_image_corrupt;
+pub mod bv6004_core_image_needs_repair;
 pub mod bv6101_efi_loader_missing;
 pub mod bv6102_shim_without_second_stage;
 pub mod bv6150_boot_entry_partition_missing;

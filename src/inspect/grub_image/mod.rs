@@ -74,6 +74,10 @@ pub enum FaultKind {
     TooBig,
     /// The LZMA payload does not decode to the size its header claims.
     Decompress,
+    /// The payload does not decode as stored, but grub-setup appended Reed-Solomon
+    /// bytes that GRUB applies before decoding (`startup_raw.S` calls
+    /// `grub_reed_solomon_recover`): whether they repair it is not known here.
+    NeedsRepair,
     /// No `mimg` header where the module area should be.
     NoModuleArea,
     /// An object of the module area is malformed (size below its header, past the end).
