@@ -78,6 +78,8 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("submenu-unexported-var", &["pc"], 512),
     // Issue 14: the links above grub.cfg.
     ("core-zeroed", &["pc"], 512),
+    ("core-corrupt", &["pc"], 512),
+    ("core-blocklist-bad", &["pc"], 512),
     ("efi-loader-missing", &["efi"], 512),
     ("boot-new-uuid", &["pc", "efi"], 512),
     ("boot-inline-data", &["pc", "efi"], 512),
@@ -94,6 +96,8 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("sb-sbat-grub", &["efi"], 512),
     ("sb-dbx-grub", &["efi"], 512),
     ("sb-unsigned-loader", &["efi"], 512),
+    // BV6102: shim as BOOTX64.EFI, no grubx64.efi beside it.
+    ("sb-shim-no-grub", &["efi"], 512),
     // Issue 14: the firmware's Boot#### entries (a variable store per scenario).
     ("entry-healthy", &["efi"], 512),
     ("entry-stale-fallback", &["efi"], 512),

@@ -34,6 +34,9 @@ pub enum Outcome {
     /// shim refused the second stage (its alert box `Verification failed: (0x1A)
     /// Security Violation`): GRUB never ran.
     ShimRefused,
+    /// shim could not open its second stage (`Failed to open \EFI\BOOT\grubx64.efi
+    /// - Not Found`) and went back to the firmware: GRUB never ran.
+    ShimFailed,
     /// The firmware refused the first loader (OVMF: `BdsDxe: failed to load
     /// Boot#### "…" from …: Access Denied`): nothing of shim or GRUB ran.
     FirmwareRefused,
@@ -53,6 +56,7 @@ impl Outcome {
             Outcome::KernelPanic => "kernel panic",
             Outcome::InitramfsShell => "initramfs shell",
             Outcome::ShimRefused => "shim refused",
+            Outcome::ShimFailed => "shim failed",
             Outcome::FirmwareRefused => "firmware refused",
             Outcome::Reset => "reset",
             Outcome::Hang => "hang",
@@ -69,6 +73,7 @@ impl Outcome {
                 | Outcome::KernelPanic
                 | Outcome::InitramfsShell
                 | Outcome::ShimRefused
+                | Outcome::ShimFailed
                 | Outcome::FirmwareRefused
         )
     }
@@ -178,6 +183,8 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
         (Outcome::FirmwareRefused, Some(l), false)
     } else if let Some(l) = shim_refusal(&lines[..kernel_start.unwrap_or(lines.len())]) {
         (Outcome::ShimRefused, Some(l), false)
+    } else if let Some(l) = shim_open_failure(&lines[..kernel_start.unwrap_or(lines.len())]) {
+        (Outcome::ShimFailed, Some(l), false)
     } else if any(&|l| l.contains("grub rescue>")) {
         let line = first_grub_error
             .clone()
@@ -238,6 +245,17 @@ fn shim_refusal(lines: &[&str]) -> Option<String> {
     })
 }
 
+/// shim's failure to open the loader it starts (shim.c `load_image()`: `perror(L"Failed
+/// to open %s - %r\n", …)`, then `start_image() returned Not Found`), seen on
+/// sb-shim-no-grub: shim tries its default loader twice, returns, and OVMF goes on
+/// to its next boot option.
+fn shim_open_failure(lines: &[&str]) -> Option<String> {
+    lines.iter().find_map(|l| {
+        let at = l.find("Failed to open \\")?;
+        l[at..].contains(" - ").then(|| l[at..].to_string())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +272,22 @@ mod tests {
             "reboot: Power down"
         );
         assert_eq!(without_timestamp("[x] y"), "[x] y");
+    }
+
+    #[test]
+    fn shim_without_its_second_stage() {
+        // OVMF's serial console on sb-shim-no-grub (Debian's shim 16.1, Secure Boot on).
+        let serial = "BdsDxe: starting Boot0001 \"UEFI Misc Device\" from PciRoot(0x0)/Pci(0x2,0x0)\r\n\
+            Failed to open \\EFI\\BOOT\\grubx64.efi - Not Found\r\n\
+            Failed to load image \\EFI\\BOOT\\grubx64.efi: Not Found\r\n\
+            start_image() returned Not Found, falling back to default loader\r\n\
+            BdsDxe: No bootable option or device was found.\r\n";
+        let seen = classify(serial, &[], true);
+        assert_eq!(seen.outcome, Outcome::ShimFailed);
+        assert_eq!(
+            seen.line.as_deref(),
+            Some("Failed to open \\EFI\\BOOT\\grubx64.efi - Not Found")
+        );
     }
 
     #[test]
