@@ -100,6 +100,13 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("entry-stale", &["efi"], 512),
     ("entry-file-missing", &["efi"], 512),
     ("entry-bootnext-missing", &["efi"], 512),
+    // GRUB waits for a person (fixtures/boot/waits.sh): the menu with no timeout,
+    // Ubuntu's recordfail branch, a password; and the twins that boot by themselves.
+    ("menu-timeout-forever", &["pc", "efi"], 512),
+    ("menu-recordfail", &["pc"], 512),
+    ("menu-recordfail-clear", &["pc"], 512),
+    ("menu-superusers", &["pc", "efi"], 512),
+    ("menu-superusers-unrestricted", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -155,6 +162,7 @@ fn images_dir(kernel: &Path) -> PathBuf {
         "build.sh",
         "matrix.sh",
         "secure_boot.sh",
+        "waits.sh",
         "dbx-add-hash.py",
         "initrd-init.sh",
         "root-init.sh",
