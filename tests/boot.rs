@@ -107,6 +107,11 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("menu-recordfail-clear", &["pc"], 512),
     ("menu-superusers", &["pc", "efi"], 512),
     ("menu-superusers-unrestricted", &["pc"], 512),
+    // Other partition tables (fixtures/boot/layouts.sh): a logical /boot on an
+    // msdos disk (BIOS), and a disk copied short inside the initrd.
+    ("mbr-logical-boot", &["pc"], 512),
+    ("mbr-logical-renumbered", &["pc"], 512),
+    ("partition-past-end", &["pc", "efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -163,6 +168,7 @@ fn images_dir(kernel: &Path) -> PathBuf {
         "matrix.sh",
         "secure_boot.sh",
         "waits.sh",
+        "layouts.sh",
         "dbx-add-hash.py",
         "initrd-init.sh",
         "root-init.sh",
