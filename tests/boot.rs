@@ -112,6 +112,15 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("mbr-logical-boot", &["pc"], 512),
     ("mbr-logical-renumbered", &["pc"], 512),
     ("partition-past-end", &["pc", "efi"], 512),
+    // fixtures/boot/deep.sh: GRUB's fallback to entry 0, initrds with the wrong
+    // content (the busybox initramfs's words: the verdict only).
+    ("default-points-nowhere", &["pc"], 512),
+    ("deep-other-kernel", &["pc"], 512),
+    ("deep-ext4-deps", &["pc"], 512),
+    ("deep-bomb", &["pc"], 512),
+    ("deep-lacks-ext4", &["pc"], 512),
+    ("deep-junk-after", &["pc"], 512),
+    ("deep-second-segment", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -169,6 +178,7 @@ fn images_dir(kernel: &Path) -> PathBuf {
         "secure_boot.sh",
         "waits.sh",
         "layouts.sh",
+        "deep.sh",
         "dbx-add-hash.py",
         "initrd-init.sh",
         "root-init.sh",

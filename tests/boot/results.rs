@@ -73,7 +73,9 @@ impl Row {
         let unattended_agrees = if waited {
             said.unattended_exit == 3 && said.unattended_waits
         } else if booted {
-            matches!(said.unattended_exit, 0 | 1)
+            // Only what --unattended changes: an exit 3 it shares with the plain
+            // run is the verdict gap's.
+            !said.unattended_waits && (said.exit == 3 || matches!(said.unattended_exit, 0 | 1))
         } else {
             true
         };
@@ -416,6 +418,8 @@ mod tests {
         );
         // Booted by itself: no wait may be predicted, and --unattended must pass.
         assert!(row(Outcome::Booted, None, 0, false, 0).gaps.is_empty());
+        // Said to fail both ways for another reason: the verdict's gap only.
+        assert_eq!(row(Outcome::Booted, None, 3, false, 3).gaps, [Gap::Verdict]);
         assert_eq!(
             row(Outcome::Booted, None, 0, true, 3).gaps,
             [Gap::Verdict, Gap::Unattended]
