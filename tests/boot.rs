@@ -104,6 +104,27 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("entry-stale", &["efi"], 512),
     ("entry-file-missing", &["efi"], 512),
     ("entry-bootnext-missing", &["efi"], 512),
+    // GRUB waits for a person (fixtures/boot/waits.sh): the menu with no timeout,
+    // Ubuntu's recordfail branch, a password; and the twins that boot by themselves.
+    ("menu-timeout-forever", &["pc", "efi"], 512),
+    ("menu-recordfail", &["pc"], 512),
+    ("menu-recordfail-clear", &["pc"], 512),
+    ("menu-superusers", &["pc", "efi"], 512),
+    ("menu-superusers-unrestricted", &["pc"], 512),
+    // Other partition tables (fixtures/boot/layouts.sh): a logical /boot on an
+    // msdos disk (BIOS), and a disk copied short inside the initrd.
+    ("mbr-logical-boot", &["pc"], 512),
+    ("mbr-logical-renumbered", &["pc"], 512),
+    ("partition-past-end", &["pc", "efi"], 512),
+    // fixtures/boot/deep.sh: GRUB's fallback to entry 0, initrds with the wrong
+    // content (the busybox initramfs's words: the verdict only).
+    ("default-points-nowhere", &["pc"], 512),
+    ("deep-other-kernel", &["pc"], 512),
+    ("deep-ext4-deps", &["pc"], 512),
+    ("deep-bomb", &["pc"], 512),
+    ("deep-lacks-ext4", &["pc"], 512),
+    ("deep-junk-after", &["pc"], 512),
+    ("deep-second-segment", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -159,6 +180,9 @@ fn images_dir(kernel: &Path) -> PathBuf {
         "build.sh",
         "matrix.sh",
         "secure_boot.sh",
+        "waits.sh",
+        "layouts.sh",
+        "deep.sh",
         "dbx-add-hash.py",
         "initrd-init.sh",
         "root-init.sh",

@@ -17,6 +17,20 @@ const DEBIAN_INITRAMFS: &[&str] = &[
     "No init found.",
     "(initramfs)",
 ];
+/// GRUB 2.06's menu (grub-core/normal/menu_text.c `print_message` and
+/// normal/main.c's banner `GNU GRUB  version %s`), drawn on the serial terminal
+/// through terminfo and on the pc screen.
+const MENU_BANNER: &str = "GNU GRUB  version ";
+/// menu_text.c `print_timeout`: the countdown under the menu. Seen, the menu does
+/// not wait: it boots when the count ends.
+const MENU_COUNTDOWN: &str = "The highlighted entry will be executed automatically in ";
+/// normal/auth.c `grub_auth_check_authentication`: the prompt of a restricted entry
+/// (`grub_puts_ (N_("Enter username: "))`), then `grub_username_get` reads keys until
+/// Enter, for ever.
+const USERNAME_PROMPT: &str = "Enter username:";
+/// What GRUB prints once something is on its way: menu.c `notify_booting`
+/// (`Booting `%s'`, an entry chosen from a drawn menu) and 10_linux's `echo`.
+const MENU_LEFT: &[&str] = &["Booting `", "Loading Linux "];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -42,6 +56,9 @@ pub enum Outcome {
     FirmwareRefused,
     /// The machine reset (QEMU runs with -no-reboot, so it exited) before any of the above.
     Reset,
+    /// GRUB waits for a person and nothing boots: its menu with no countdown, or a
+    /// restricted entry's `Enter username:` (the runner stops once it stayed so).
+    MenuWaits,
     /// Nothing of the above before the time limit.
     Hang,
 }
@@ -58,6 +75,7 @@ impl Outcome {
             Outcome::ShimRefused => "shim refused",
             Outcome::ShimFailed => "shim failed",
             Outcome::FirmwareRefused => "firmware refused",
+            Outcome::MenuWaits => "waits at the menu",
             Outcome::Reset => "reset",
             Outcome::Hang => "hang",
         }
@@ -75,6 +93,7 @@ impl Outcome {
                 | Outcome::ShimRefused
                 | Outcome::ShimFailed
                 | Outcome::FirmwareRefused
+                | Outcome::MenuWaits
         )
     }
 }
@@ -193,6 +212,8 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
     } else if any(&|l| l.starts_with("grub>")) {
         let line = first_grub_error.clone().or_else(|| Some("grub>".into()));
         (Outcome::GrubPrompt, line, false)
+    } else if let Some(l) = menu_waits(&grub_lines, kernel_start.is_some(), exited) {
+        (Outcome::MenuWaits, Some(l), false)
     } else if kernel_start.is_none() && first_grub_error.is_some() && !exited {
         (Outcome::GrubError, first_grub_error.clone(), false)
     } else if exited {
@@ -214,6 +235,37 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
         by_initramfs,
         gave_up,
     }
+}
+
+/// GRUB waiting for a person (BV2101, BV2102): its login prompt, or its menu drawn
+/// with no countdown under it, and nothing started after either; the line is the
+/// prompt, or the menu's banner (`GNU GRUB  version 2.06-…`). Not after GRUB gave
+/// up on its entries (`Failed to boot both default and fallback entries.`: its menu
+/// then waits too, but that boot failed on its own first) nor after an `error:`.
+fn menu_waits(grub_lines: &[&str], kernel_started: bool, exited: bool) -> Option<String> {
+    let seen = |m: &str| grub_lines.iter().any(|l| l.contains(m));
+    if kernel_started
+        || exited
+        || seen("Failed to boot both default and fallback entries")
+        || seen("error: ")
+        || seen("Loading Linux ")
+    {
+        return None;
+    }
+    // The entry's `Booting `…'` comes before its login prompt (menu.c
+    // `grub_menu_execute_with_fallback` notifies, then `grub_menu_execute_entry`
+    // checks the user).
+    // The prompt's own words: on efi GRUB writes it to the firmware's console
+    // and to the serial port, which OVMF's copy joins on one line.
+    if seen(USERNAME_PROMPT) {
+        return Some(USERNAME_PROMPT.to_string());
+    }
+    if seen(MENU_COUNTDOWN) || MENU_LEFT.iter().any(|m| seen(m)) {
+        return None;
+    }
+    grub_lines
+        .iter()
+        .find_map(|l| l.find(MENU_BANNER).map(|at| l[at..].trim_end().to_string()))
 }
 
 /// The firmware's refusal of the first loader under Secure Boot: edk2's
@@ -405,5 +457,43 @@ mod tests {
                 Some("Target filesystem doesn't have requested /sbin/init.")
             )
         );
+    }
+
+    #[test]
+    fn menu_that_waits_and_menus_that_do_not() {
+        // As GRUB's serial terminal wrote it (menu-timeout-forever pc): the banner
+        // placed by a cursor move, the frame, the help, no countdown.
+        let menu = "\u{1b}[H\u{1b}[J\u{1b}[1;1H\u{1b}[2;24HGNU GRUB  version 2.06-13+deb12u2\n\r\n\r\
+                    \u{1b}[m\u{1b}[4;2H+------+\u{1b}[19;2H\u{1b}[m     Use the ^ and v keys to select which entry is highlighted.\r\n";
+        let o = classify(menu, &[], false);
+        assert_eq!(o.outcome, Outcome::MenuWaits);
+        assert!(o.is_final());
+        assert_eq!(o.line.as_deref(), Some("GNU GRUB  version 2.06-13+deb12u2"));
+        // The same menu with its countdown boots by itself; and once it booted,
+        // or when it exited, it did not wait.
+        let counting =
+            format!("{menu}   The highlighted entry will be executed automatically in 5s.\r\n");
+        assert_eq!(classify(&counting, &[], false).outcome, Outcome::Hang);
+        let chosen = format!("{menu}  Booting `Debian GNU/Linux'\r\nLoading Linux 6.1 ...\r\n");
+        assert_eq!(classify(&chosen, &[], false).outcome, Outcome::Hang);
+        assert_eq!(classify(menu, &[], true).outcome, Outcome::Reset);
+        // GRUB's menu after it gave up on its entries: that boot failed first.
+        let gave_up = format!(
+            "error: file `/vmlinuz' not found.\n  Failed to boot both default and fallback entries.\n{menu}"
+        );
+        assert_eq!(classify(&gave_up, &[], false).outcome, Outcome::GrubError);
+        // A restricted entry (menu-superusers pc): `Booting`, then the login prompt
+        // with no newline after it.
+        let login = "SeaBIOS\r\n\u{1b}[H\u{1b}[J\u{1b}[1;1H  Booting `Debian GNU/Linux'\r\n\rEnter username: ";
+        let o = classify(login, &[], false);
+        assert_eq!(
+            (o.outcome, o.line.as_deref()),
+            (Outcome::MenuWaits, Some("Enter username:"))
+        );
+        let screen = vec![
+            "  Booting `Debian GNU/Linux'".to_string(),
+            "Enter username:".to_string(),
+        ];
+        assert_eq!(classify("", &screen, false).outcome, Outcome::MenuWaits);
     }
 }

@@ -33,6 +33,9 @@ const TOTAL: Duration = Duration::from_secs(420);
 const QUIET: Duration = Duration::from_secs(100);
 /// After a final state, a moment for the rest of its lines (a panic's trace).
 const SETTLE: Duration = Duration::from_secs(2);
+/// GRUB's menu (or its login prompt) on the screen with nothing after it for this
+/// long: it waits for a person (classify's MenuWaits), and the boot stops there.
+const MENU_STAYS: Duration = Duration::from_secs(10);
 const PRESS_ANY_KEY: &str = "Press any key to continue...";
 /// shim's alert box (`console_error()`), which waits for a key before shim says
 /// `Failed to load image: …` and returns to the firmware.
@@ -120,7 +123,7 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
     };
     let mut last_len = 0usize;
     let mut last_change = Instant::now();
-    let mut final_since: Option<Instant> = None;
+    let mut final_since: Option<(Outcome, Instant)> = None;
     let mut keys_sent = 0;
     let mut alert_answered = false;
     let exited = loop {
@@ -160,17 +163,29 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
         }
         let observed = classify(&serial, &watch.screen, false);
         if observed.is_final() {
-            let since = *final_since.get_or_insert_with(Instant::now);
+            // The clock starts again when the state changes: a menu drawn a moment
+            // before its countdown (or before `Booting`) is not a menu that waits.
+            if final_since.as_ref().map(|(o, _)| o) != Some(&observed.outcome) {
+                final_since = Some((observed.outcome.clone(), Instant::now()));
+            }
+            let since = final_since
+                .as_ref()
+                .map_or_else(Instant::now, |(_, at)| *at);
             // Booted: /sbin/init powers off by itself; give it the time to.
             // Refused by shim: the time for the key above and shim's next lines.
+            // Waiting at the menu: long enough that a countdown or a kernel would
+            // have shown (GRUB prints the countdown as soon as the menu is drawn).
             let settle = match observed.outcome {
                 Outcome::Booted => Duration::from_secs(20),
                 Outcome::ShimRefused => Duration::from_secs(10),
+                Outcome::MenuWaits => MENU_STAYS,
                 _ => SETTLE,
             };
             if since.elapsed() >= settle {
                 break false;
             }
+        } else {
+            final_since = None;
         }
         if start.elapsed() >= TOTAL || (last_len > 0 && last_change.elapsed() >= QUIET) {
             break false;

@@ -23,6 +23,10 @@ pub enum Gap {
     /// It failed, and bootvet's will-print lines do not hold the line it printed (or,
     /// when it printed none, they name lines it never printed).
     Line,
+    /// `check --unattended` disagrees: GRUB waited for a person and it did not
+    /// exit 3 with the wait as an error, or the machine booted by itself and it
+    /// did not say it boots.
+    Unattended,
 }
 
 impl Gap {
@@ -30,6 +34,7 @@ impl Gap {
         match self {
             Gap::Verdict => "verdict",
             Gap::Line => "line",
+            Gap::Unattended => "unattended",
         }
     }
 }
@@ -49,14 +54,33 @@ impl Row {
     /// `printed`: everything the machine printed (serial log and screen, cleaned).
     pub fn new(case: Case, observed: &Observed, said: &Said, printed: &str, wall: Duration) -> Row {
         let booted = observed.outcome == Outcome::Booted;
+        // GRUB waiting for a person (its menu, its login prompt) is a boot that
+        // would go on once someone answers, and never does unattended: bootvet's
+        // verdict as is must be "boots" (0 or 1) with a BV2101–BV2103 warning on
+        // the next boot, and `--unattended` must make it fail (exit 3, the wait an
+        // error). A boot that went on by itself must have no such warning.
+        let waited = observed.outcome == Outcome::MenuWaits;
         let mut gaps = Vec::new();
         let agrees = match said.exit {
-            0 | 1 => booted,
-            3 => !booted,
+            0 | 1 if waited => said.waits(),
+            0 | 1 => booted && !said.waits(),
+            3 => !booted && !waited,
             _ => false,
         };
         if !agrees {
             gaps.push(Gap::Verdict);
+        }
+        let unattended_agrees = if waited {
+            said.unattended_exit == 3 && said.unattended_waits
+        } else if booted {
+            // Only what --unattended changes: an exit 3 it shares with the plain
+            // run is the verdict gap's.
+            !said.unattended_waits && (said.exit == 3 || matches!(said.unattended_exit, 0 | 1))
+        } else {
+            true
+        };
+        if !unattended_agrees {
+            gaps.push(Gap::Unattended);
         }
         let mut line_note = None;
         match &observed.line {
@@ -88,6 +112,19 @@ impl Row {
         }
     }
 
+    /// bootvet's exit status, and `--unattended`'s where it differs (a boot that
+    /// waits for a person: `0, --unattended 3`).
+    fn exit(&self) -> String {
+        if self.said.unattended_exit == self.said.exit {
+            self.said.exit.to_string()
+        } else {
+            format!(
+                "{}, --unattended {}",
+                self.said.exit, self.said.unattended_exit
+            )
+        }
+    }
+
     pub fn summary(&self) -> String {
         format!(
             "{} {} {} MiB: {} ({}); bootvet exit {} [{}]; gaps: {:?} ({:.0} s)",
@@ -96,7 +133,7 @@ impl Row {
             self.case.memory_mib,
             self.outcome.name(),
             self.line.as_deref().unwrap_or("-"),
-            self.said.exit,
+            self.exit(),
             self.said.codes.join(" "),
             self.gaps,
             self.wall.as_secs_f64()
@@ -153,7 +190,7 @@ fn tsv(rows: &[Row], release: &str) -> String {
             r.case.memory_mib,
             r.outcome.name(),
             cell(r.line.as_deref().unwrap_or("-")),
-            r.said.exit,
+            r.exit(),
             r.said.codes.join(" "),
             r.gaps
                 .iter()
@@ -220,7 +257,7 @@ fn table(rows: &[Row], wall: Duration) -> String {
             r.case.memory_mib,
             r.outcome.name(),
             line,
-            r.said.exit,
+            r.exit(),
             r.said.codes.join(" "),
             agrees,
             r.wall.as_secs_f64()
@@ -327,4 +364,65 @@ pub fn judge(rows: &[Row], wall: Duration, full_matrix: bool, release: &str) {
         }
     }
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(outcome: Outcome, line: Option<&str>, exit: i32, waits: bool, unattended: i32) -> Row {
+        let case = Case {
+            scenario: "s".into(),
+            platform: "pc".into(),
+            memory_mib: 512,
+        };
+        let observed = Observed {
+            outcome,
+            line: line.map(str::to_string),
+            by_initramfs: false,
+            gave_up: false,
+        };
+        let said = Said {
+            exit,
+            codes: if waits { vec!["BV2101".into()] } else { vec![] },
+            will_print: if waits {
+                vec!["GNU GRUB  version …".into()]
+            } else {
+                vec![]
+            },
+            waits_at: if waits { vec!["warning"] } else { vec![] },
+            unattended_exit: unattended,
+            unattended_waits: waits && unattended == 3,
+            ..Said::default()
+        };
+        Row::new(case, &observed, &said, "", Duration::ZERO)
+    }
+
+    #[test]
+    fn a_menu_that_waits_agrees_only_with_a_wait_that_unattended_fails() {
+        let banner = Some("GNU GRUB  version 2.06-13+deb12u2");
+        assert!(row(Outcome::MenuWaits, banner, 0, true, 3).gaps.is_empty());
+        assert_eq!(
+            row(Outcome::MenuWaits, banner, 0, false, 0).gaps,
+            [Gap::Verdict, Gap::Unattended, Gap::Line]
+        );
+        // Said to wait, and --unattended not failing it.
+        assert_eq!(
+            row(Outcome::MenuWaits, banner, 0, true, 0).gaps,
+            [Gap::Unattended]
+        );
+        // "Will fail" for a machine that waits: not what happened.
+        assert_eq!(
+            row(Outcome::MenuWaits, banner, 3, true, 3).gaps,
+            [Gap::Verdict]
+        );
+        // Booted by itself: no wait may be predicted, and --unattended must pass.
+        assert!(row(Outcome::Booted, None, 0, false, 0).gaps.is_empty());
+        // Said to fail both ways for another reason: the verdict's gap only.
+        assert_eq!(row(Outcome::Booted, None, 3, false, 3).gaps, [Gap::Verdict]);
+        assert_eq!(
+            row(Outcome::Booted, None, 0, true, 3).gaps,
+            [Gap::Verdict, Gap::Unattended]
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Said {
     pub exit: i32,
     /// The index path of the entry bootvet says boots next (`next_boot`).
@@ -13,16 +13,48 @@ pub struct Said {
     pub codes: Vec<String>,
     /// Their will-print lines, in report order.
     pub will_print: Vec<String>,
+    /// The severities (`warning`, `error`) of its findings on the next boot that
+    /// say it waits for a person (BV2101–BV2103; an info finding, a finite
+    /// recordfail wait, boots by itself).
+    pub waits_at: Vec<&'static str>,
+    /// `--unattended`'s exit status, and whether it made a wait an error.
+    pub unattended_exit: i32,
+    pub unattended_waits: bool,
 }
+
+impl Said {
+    /// bootvet says the next boot stops for a person (a warning as is).
+    pub fn waits(&self) -> bool {
+        !self.waits_at.is_empty()
+    }
+}
+
+/// The checks that say the next boot waits for a person (the menu with no
+/// timeout, a password, `read`): warnings, errors with `--unattended`.
+const WAITS: [&str; 3] = ["BV2101", "BV2102", "BV2103"];
 
 /// `bootvet check --image DISK… --platform PLATFORM --memory MEM --json`, the disks
 /// in the firmware's order (as QEMU is given them); `--efi-vars STORE` when the image
-/// comes with the variable store QEMU boots it with (Secure Boot scenarios).
+/// comes with the variable store QEMU boots it with (Secure Boot scenarios). Run
+/// twice: as is, and with `--unattended` (nobody at the console, as under QEMU).
 pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
+    let mut said = check_with(disks, platform, memory_mib, false);
+    let unattended = check_with(disks, platform, memory_mib, true);
+    said.unattended_exit = unattended.exit;
+    said.unattended_waits = unattended.waits_at.contains(&"error");
+    said
+}
+
+/// One `bootvet check` run; `waits_at`: the severities of its findings on the
+/// next boot whose code is one of WAITS.
+fn check_with(disks: &[PathBuf], platform: &str, memory_mib: u32, unattended: bool) -> Said {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootvet"));
     cmd.args(["check", "--json", "--platform", platform])
         .arg("--memory")
         .arg(format!("{memory_mib}M"));
+    if unattended {
+        cmd.arg("--unattended");
+    }
     for disk in disks {
         cmd.arg("--image").arg(disk);
     }
@@ -45,14 +77,16 @@ pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
         let err = String::from_utf8_lossy(&out.stderr);
         return Said {
             exit,
-            next_boot: None,
-            codes: Vec::new(),
             will_print: err.lines().map(str::to_string).take(3).collect(),
+            ..Said::default()
         };
     };
     let next = doc["next_boot"].as_str().map(str::to_string);
-    let mut codes = Vec::new();
-    let mut will_print = Vec::new();
+    let mut said = Said {
+        exit,
+        next_boot: next.clone(),
+        ..Said::default()
+    };
     for finding in doc["findings"].as_array().into_iter().flatten() {
         let on_next = match finding.get("entry") {
             None => true,
@@ -62,20 +96,22 @@ pub fn check(disks: &[PathBuf], platform: &str, memory_mib: u32) -> Said {
             continue;
         }
         if let Some(code) = finding["code"].as_str() {
-            codes.push(code.to_string());
+            said.codes.push(code.to_string());
+            if WAITS.contains(&code) {
+                match finding["severity"].as_str() {
+                    Some("warning") => said.waits_at.push("warning"),
+                    Some("error") => said.waits_at.push("error"),
+                    _ => {}
+                }
+            }
         }
         for line in finding["will_print"].as_array().into_iter().flatten() {
             if let Some(l) = line.as_str() {
-                will_print.push(l.to_string());
+                said.will_print.push(l.to_string());
             }
         }
     }
-    Said {
-        exit,
-        next_boot: next,
-        codes,
-        will_print,
-    }
+    said
 }
 
 /// Normalised for comparison: GRUB's backtick-apostrophe quotes as plain

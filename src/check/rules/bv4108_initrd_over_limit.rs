@@ -19,7 +19,13 @@ The kernel unpacks the whole initramfs into RAM before it runs `/init`. An
 image that expands that far is either hostile (a decompression bomb) or larger
 than the memory of the machine: the unpacking fails with `write error` or the
 kernel runs out of memory. bootvet does not read past the limit, so what lies
-beyond is not checked.
+beyond is not checked. With the machine's memory known (`--memory SIZE`, or
+`MemTotal` live) and the limit at or past it, the image cannot fit: the kernel
+unpacks it into ramfs/tmpfs pages nothing can reclaim or swap, while no user
+process exists for the OOM killer to choose, so it panics (mm/oom_kill.c
+`out_of_memory`: `Out of memory and no killable processes...`, then `System is
+deadlocked on memory`; seen on a 512 MiB QEMU machine booting a zstd initrd that
+expands to 1.1 GiB). That is an error.
 
 ## Example
     /boot/initrd.img-6.11.0-rc1+: 24 KiB of zstd that expands past 1 GiB
@@ -30,6 +36,10 @@ modules installed stripped (`make INSTALL_MOD_STRIP=1 modules_install`); if the
 file is not yours, do not boot it.",
     run,
 };
+
+/// mm/oom_kill.c `out_of_memory` (Linux 6.1) when no process can be killed, as the
+/// kernel unpacking its initramfs is (seen on the QEMU suite's `deep-bomb`).
+const OUT_OF_MEMORY: &str = "Kernel panic - not syncing: System is deadlocked on memory";
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {
@@ -47,19 +57,31 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .get(hit.segment)
                 .map(|s| s.offset)
                 .unwrap_or_default();
-            out.push(
-                Finding::new(
-                    &INFO,
-                    format!("initrd '{}' {what}: bootvet stopped reading it", file.path),
-                )
-                .entry(entry)
-                .at(command.location)
-                .evidence(format!(
-                    "{} bytes on disk; segment {} at offset {offset}",
-                    report.size, hit.segment
-                ))
-                .evidence("what lies past the limit was not checked"),
-            );
+            let mut finding = Finding::new(
+                &INFO,
+                format!("initrd '{}' {what}: bootvet stopped reading it", file.path),
+            )
+            .entry(entry)
+            .at(command.location)
+            .evidence(format!(
+                "{} bytes on disk; segment {} at offset {offset}",
+                report.size, hit.segment
+            ))
+            .evidence("what lies past the limit was not checked");
+            // More output than the machine has memory: it cannot be unpacked.
+            if let (LimitKind::Output, Some(memory)) = (&hit.kind, &cx.facts.host.memory)
+                && hit.limit >= memory.bytes
+            {
+                finding = finding
+                    .severity(Severity::Error)
+                    .evidence(format!(
+                        "the machine has {} MiB of memory ({}): the kernel unpacks the initramfs into memory it cannot reclaim, and runs out before /init",
+                        memory.bytes >> 20,
+                        memory.source
+                    ))
+                    .prints(OUT_OF_MEMORY);
+            }
+            out.push(finding);
         }
     }
 }
