@@ -95,6 +95,7 @@ pub fn gather(
     });
     super::init_files::gather_inits(&menu, files, &mut roots);
     super::fstab_files::gather_tabs(files, &mut roots);
+    super::btrfs_subvols::gather_subvolumes(files.facts(), &mut roots);
     let kernels = in_parallel(files, kernel_roots.len(), |files, k| {
         let (index, wanted) = &kernel_roots[k];
         kernel_side_of(files, &file_facts, &roots, *index, wanted, options.deep)
@@ -386,6 +387,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             filesystems: Vec::new(),
             inits: Vec::new(),
             tabs: None,
+            btrfs: None,
         };
     }
     match Query::parse(value) {
@@ -403,6 +405,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
                 filesystems,
                 inits: Vec::new(),
                 tabs: None,
+                btrfs: None,
             }
         }
         Err(why) => RootFact {
@@ -412,6 +415,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             filesystems: Vec::new(),
             inits: Vec::new(),
             tabs: None,
+            btrfs: None,
         },
     }
 }
