@@ -100,6 +100,11 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("entry-stale", &["efi"], 512),
     ("entry-file-missing", &["efi"], 512),
     ("entry-bootnext-missing", &["efi"], 512),
+    // Issue 17, BV4209: a btrfs root in subvolume @ (rootflags=subvol=@), and the
+    // same with @ renamed since (Debian's initramfs: `Failed to mount … as root
+    // file system.`).
+    ("deb-root-btrfs-subvol", &["pc"], 512),
+    ("deb-root-btrfs-subvol-gone", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {

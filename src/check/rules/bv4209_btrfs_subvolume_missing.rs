@@ -18,7 +18,11 @@ the subvolume is looked up in the root filesystem's own trees (its root tree's
 `ROOT_REF` items, paths from the top level), read from the image or the disk.
 Both given: they must name the same subvolume. Without either, the default
 subvolume is mounted and nothing is checked. A filesystem that cannot be read
-(several devices, damage, no access) is not judged.
+(several devices, damage, no access) is not judged, nor a path with `..`.
+Limits: the path is matched against the subvolumes' own paths, so a `subvol=`
+reaching a subvolume through a symlinked directory would be reported missing;
+on a running system the disk is read, and a subvolume renamed or deleted
+within the last commit interval (30 s by default) is seen as it was.
 
 ## Why it breaks the boot
 The kernel resolves `subvol=` as a path from the top level (fs/btrfs/super.c
@@ -26,9 +30,11 @@ The kernel resolves `subvol=` as a path from the top level (fs/btrfs/super.c
 is a plain directory with EINVAL (`'…' is not a valid subvolume`); `subvolid=`
 of no subvolume fails with ENOENT, and both naming different subvolumes with
 EINVAL (`subvol '…' does not match subvolid N`). initramfs-tools then prints
-`Failed to mount /dev/… as root file system.` and stops at its `(initramfs)`
-shell; dracut's `sysroot.mount` fails and it opens the emergency shell; the
-kernel alone panics with `VFS: Unable to mount root fs`. Typical causes: the
+`mount: mounting /dev/vda4 on /root failed: No such file or directory` and
+`Failed to mount /dev/vda4 as root file system.` (seen in a QEMU boot of
+Debian 12's initramfs) and stops at its `(initramfs)` shell; dracut's
+`sysroot.mount` fails and it opens the emergency shell; the kernel alone
+panics with `VFS: Unable to mount root fs`. Typical causes: the
 root subvolume renamed or recreated by a rollback (`@` moved to `@old`), a
 snapshot deleted (snapper's cleanup) while grub-btrfs's menu still lists it.
 
@@ -84,10 +90,20 @@ fn id_of(named: &Named<'_>) -> Option<u64> {
 /// What the boot prints when the mount fails with `errno`.
 fn will_print(runner: &Runner, device: &str, errno: i32) -> Vec<String> {
     match runner {
-        // scripts/local `local_mount_root`: mount's own error, then
-        // panic "Failed to mount ${ROOT} as root file system." (ROOT resolved
-        // to the device node) and the shell.
+        // scripts/local `local_mount_root`: mount's own error (busybox's
+        // `mount: mounting /dev/vda4 on /root failed: No such file or
+        // directory`, klibc's shorter), then panic "Failed to mount ${ROOT} as
+        // root file system." (ROOT resolved to the device node) and the shell;
+        // seen word for word in the QEMU boot deb-root-btrfs-subvol-gone.
         Runner::InitramfsTools => vec![
+            format!(
+                "mount: … {}",
+                if errno == -2 {
+                    "No such file or directory"
+                } else {
+                    "Invalid argument"
+                }
+            ),
             format!("Failed to mount {device} as root file system."),
             "(initramfs) ".into(),
         ],
@@ -142,45 +158,44 @@ fn listed(subvolumes: &BtrfsSubvolumes) -> String {
     format!("subvolumes on the filesystem: {names}; default subvolume id {default_id}; {when}")
 }
 
+/// What is wrong with the subvolume these parameters mount, and the errno the
+/// mount fails with; `None` when nothing is (or nothing can be said).
+fn judge(subvols: &BtrfsSubvolumes, params: &[KernelParam]) -> Option<(String, i32)> {
+    let (path, id) = subvol_options(params);
+    // An id the kernel would refuse to parse is another failure, not this one.
+    let id = match id {
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return None,
+        None => None,
+    };
+    match (path, id) {
+        // The default subvolume: the kernel refuses to delete it, so it is there.
+        (None, None) => None,
+        (Some(p), id) => {
+            let named = subvols.by_path(p)?;
+            match (id_of(&named), id) {
+                (None, _) => Some((format!("rootflags=subvol={p}: no subvolume by that path"), -2)),
+                (Some(have), Some(want)) if have != want => Some((
+                    format!("rootflags=subvol={p} is subvolume id {have}, but subvolid={want}: the kernel refuses the pair (`subvol '{p}' does not match subvolid {want}`)"),
+                    -22,
+                )),
+                _ => None,
+            }
+        }
+        (None, Some(n)) => match subvols.by_id(n)? {
+            Named::Missing => Some((format!("rootflags=subvolid={n}: no subvolume has that id"), -2)),
+            _ => None,
+        },
+    }
+}
+
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for (entry, command, params, root, fact) in super::entries_with_root(cx) {
         let (Resolution::One(volume), Some(subvols)) = (&fact.resolution, &fact.btrfs) else {
             continue;
         };
-        let (path, id) = subvol_options(params);
-        // An id the kernel would refuse to parse is another failure, not this one.
-        let id = match id {
-            Some(Ok(n)) => Some(n),
-            Some(Err(_)) => continue,
-            None => None,
-        };
-        let (problem, errno) = match (path, id) {
-            (None, None) => continue,
-            (Some(p), id) => {
-                let Some(named) = subvols.by_path(p) else {
-                    continue;
-                };
-                match (id_of(&named), id) {
-                    (None, _) => (
-                        format!("rootflags=subvol={p}: no subvolume by that path"),
-                        -2,
-                    ),
-                    (Some(have), Some(want)) if have != want => (
-                        format!(
-                            "rootflags=subvol={p} is subvolume id {have}, but subvolid={want}: the kernel refuses the pair (`subvol '{p}' does not match subvolid {want}`)"
-                        ),
-                        -22,
-                    ),
-                    _ => continue,
-                }
-            }
-            (None, Some(n)) => match subvols.by_id(n) {
-                Some(Named::Missing) => (
-                    format!("rootflags=subvolid={n}: no subvolume has that id"),
-                    -2,
-                ),
-                _ => continue,
-            },
+        let Some((problem, errno)) = judge(subvols, params) else {
+            continue;
         };
         let device = volume.kernel_name.as_deref().unwrap_or("…");
         let lines = will_print(&runner(cx, entry), device, errno);
@@ -197,5 +212,87 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .evidence(listed(subvols))
             .prints_all(lines),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::btrfs::SubvolumeFact;
+
+    fn fs() -> BtrfsSubvolumes {
+        let sub = |id, parent, path: &str| SubvolumeFact {
+            id,
+            parent,
+            path: path.into(),
+        };
+        BtrfsSubvolumes::Read {
+            subvolumes: vec![
+                sub(256, 5, "@"),
+                sub(257, 5, "@home"),
+                sub(259, 256, "@/.snapshots/1/snapshot"),
+            ],
+            default_id: 5,
+            generation: 9,
+            live: false,
+        }
+    }
+
+    fn params(line: &str) -> Vec<KernelParam> {
+        line.split(' ')
+            .map(|w| match w.split_once('=') {
+                Some((k, v)) => KernelParam {
+                    key: k.into(),
+                    value: Some(v.into()),
+                },
+                None => KernelParam {
+                    key: w.into(),
+                    value: None,
+                },
+            })
+            .collect()
+    }
+
+    fn errno(line: &str) -> Option<i32> {
+        judge(&fs(), &params(line)).map(|(_, e)| e)
+    }
+
+    #[test]
+    fn subvol_paths_are_found_as_the_kernel_walks_them() {
+        assert_eq!(errno("root=UUID=x rootflags=subvol=@"), None);
+        assert_eq!(errno("rootflags=subvol=/@/"), None);
+        assert_eq!(errno("rootflags=subvol=//@/.snapshots/1/snapshot"), None);
+        assert_eq!(errno("rootflags=subvol=/"), None);
+        assert_eq!(errno("rootflags=subvol=@/.snapshots/2/snapshot"), Some(-2));
+        assert_eq!(errno("rootflags=compress=zstd,subvol=@root"), Some(-2));
+        // `..` needs the directories: not judged.
+        assert_eq!(errno("rootflags=subvol=@home/../@root"), None);
+        // The last rootflags= and the last subvol= in it count.
+        assert_eq!(errno("rootflags=subvol=@gone rootflags=subvol=@"), None);
+        assert_eq!(errno("rootflags=subvol=@,subvol=@gone"), Some(-2));
+        // No subvol=: the default subvolume, not judged.
+        assert_eq!(errno("root=UUID=x ro"), None);
+    }
+
+    #[test]
+    fn subvolid_alone_and_with_subvol() {
+        assert_eq!(errno("rootflags=subvolid=257"), None);
+        assert_eq!(errno("rootflags=subvolid=5"), None);
+        assert_eq!(errno("rootflags=subvolid=0"), None);
+        assert_eq!(errno("rootflags=subvolid=258"), Some(-2));
+        assert_eq!(errno("rootflags=subvol=@,subvolid=256"), None);
+        assert_eq!(errno("rootflags=subvol=@,subvolid=257"), Some(-22));
+        assert_eq!(errno("rootflags=subvol=/,subvolid=0"), None);
+        // Not a number: mount's own error, not this check's.
+        assert_eq!(errno("rootflags=subvolid=x"), None);
+    }
+
+    #[test]
+    fn an_unreadable_filesystem_is_never_judged() {
+        let unread = BtrfsSubvolumes::Unreadable {
+            why: "a btrfs of 2 devices".into(),
+        };
+        assert_eq!(judge(&unread, &params("rootflags=subvol=@gone")), None);
+        assert_eq!(judge(&unread, &params("rootflags=subvolid=999")), None);
     }
 }
