@@ -313,7 +313,10 @@ fn btrfs_subvolumes_are_in_the_facts() {
         .iter()
         .map(|s| s["path"].as_str().unwrap())
         .collect();
-    assert!(paths.contains(&"@old") && !paths.contains(&"@"), "{paths:?}");
+    assert!(
+        paths.contains(&"@old") && !paths.contains(&"@"),
+        "{paths:?}"
+    );
     let home = btrfs["subvolumes"]
         .as_array()
         .unwrap()

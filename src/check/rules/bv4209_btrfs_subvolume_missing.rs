@@ -174,16 +174,24 @@ fn judge(subvols: &BtrfsSubvolumes, params: &[KernelParam]) -> Option<(String, i
         (Some(p), id) => {
             let named = subvols.by_path(p)?;
             match (id_of(&named), id) {
-                (None, _) => Some((format!("rootflags=subvol={p}: no subvolume by that path"), -2)),
+                (None, _) => Some((
+                    format!("rootflags=subvol={p}: no subvolume by that path"),
+                    -2,
+                )),
                 (Some(have), Some(want)) if have != want => Some((
-                    format!("rootflags=subvol={p} is subvolume id {have}, but subvolid={want}: the kernel refuses the pair (`subvol '{p}' does not match subvolid {want}`)"),
+                    format!(
+                        "rootflags=subvol={p} is subvolume id {have}, but subvolid={want}: the kernel refuses the pair (`subvol '{p}' does not match subvolid {want}`)"
+                    ),
                     -22,
                 )),
                 _ => None,
             }
         }
         (None, Some(n)) => match subvols.by_id(n)? {
-            Named::Missing => Some((format!("rootflags=subvolid={n}: no subvolume has that id"), -2)),
+            Named::Missing => Some((
+                format!("rootflags=subvolid={n}: no subvolume has that id"),
+                -2,
+            )),
             _ => None,
         },
     }
