@@ -12,6 +12,17 @@ use crate::facts::storage::{Source, Storage};
 use crate::facts::volumes::{Resolution, VolumeRef};
 use crate::inspect::btrfs::{self, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE};
 
+/// Why files on a btrfs root are not read for its init or its fstab: which
+/// subvolume is `/` depends on each entry's `rootflags=`, and a mount point
+/// (the live system's) shows one subvolume, not necessarily that one; reading
+/// it would judge the wrong tree (issue 17). `None` for any other filesystem.
+pub fn files_not_read(root: &RootFact) -> Option<String> {
+    let fs = root.filesystems.first()?.as_ref()?;
+    (fs.fstype == "btrfs").then(|| {
+        "files on a btrfs root are not read: / is the subvolume each entry's rootflags=subvol= names (only the subvolumes are listed, for BV4209)".to_string()
+    })
+}
+
 /// Fills `btrfs` of every root that resolves to one btrfs volume.
 pub fn gather_subvolumes(storage: &Storage, roots: &mut [RootFact]) {
     for root in roots.iter_mut() {
@@ -91,5 +102,42 @@ pub fn list(storage: &Storage, volume: &VolumeRef) -> BtrfsSubvolumes {
             }
         }
         Err(e) => unreadable(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::storage::{Filesystem, OfflineAccess};
+
+    fn root(fstype: &str) -> RootFact {
+        RootFact {
+            value: "UUID=x".into(),
+            unparsed: None,
+            resolution: Resolution::None,
+            filesystems: vec![Some(Filesystem {
+                fstype: fstype.into(),
+                usage: None,
+                uuid: None,
+                uuid_sub: None,
+                label: None,
+                version: None,
+                block_size: None,
+                size_bytes: None,
+                offline: OfflineAccess::Readable,
+                blkid: Default::default(),
+            })],
+            inits: Vec::new(),
+            tabs: None,
+            btrfs: None,
+        }
+    }
+
+    /// A live btrfs mount shows one subvolume, perhaps not the one an entry
+    /// mounts as /: its init and fstab are never read through it.
+    #[test]
+    fn files_on_a_btrfs_root_are_never_read_for_init_or_fstab() {
+        assert!(files_not_read(&root("btrfs")).is_some());
+        assert!(files_not_read(&root("ext4")).is_none());
     }
 }
