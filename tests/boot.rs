@@ -125,6 +125,11 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("deep-lacks-ext4", &["pc"], 512),
     ("deep-junk-after", &["pc"], 512),
     ("deep-second-segment", &["pc"], 512),
+    // Issue 17, BV4209: a btrfs root in subvolume @ (rootflags=subvol=@), and the
+    // same with @ renamed since (Debian's initramfs: `Failed to mount … as root
+    // file system.`).
+    ("deb-root-btrfs-subvol", &["pc"], 512),
+    ("deb-root-btrfs-subvol-gone", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {

@@ -14,6 +14,7 @@ const SCENARIOS: &[&str] = &[
     "kernel-missing",
     "bls-fedora-broken",
     "multiboot-windows-missing",
+    "btrfs-subvol-gone",
 ];
 
 fn images() -> &'static Path {
@@ -287,4 +288,40 @@ fn flavour_fields_match_their_schemas() {
         assert_eq!(doc["grub"]["chosen_by"], "flag", "{doc}");
         validate(&doc, &format!("check --json --grub-flavour {flavour}"));
     }
+}
+
+/// A btrfs root's subvolumes in `--dump-facts` (issue 17): read from the
+/// filesystem gen.sh made (@ renamed to @old, @home the default), in the
+/// schema's shape.
+#[test]
+fn btrfs_subvolumes_are_in_the_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("btrfs.facts.json");
+    let facts_arg = facts.display().to_string();
+    let image = image("btrfs-subvol-gone");
+    let (code, _, err) =
+        support::bootvet(&["check", "--image", &image, "--dump-facts", &facts_arg]);
+    assert_eq!(code, 3, "{err}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    validate(&doc, "--dump-facts on btrfs-subvol-gone");
+    let btrfs = &doc["facts"]["roots"][0]["btrfs"];
+    assert_eq!(btrfs["state"], "read", "{btrfs}");
+    let paths: Vec<&str> = btrfs["subvolumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"@old") && !paths.contains(&"@"),
+        "{paths:?}"
+    );
+    let home = btrfs["subvolumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"] == "@home")
+        .unwrap();
+    assert_eq!(btrfs["default_id"], home["id"], "{btrfs}");
 }

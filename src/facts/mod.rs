@@ -10,6 +10,7 @@
 //! the boot files (`host`), and the links above grub.cfg (`loader`). `volumes` names a volume and what a device resolves to.
 //! Every field serialized with `skip_serializing_if` reads back with `default`.
 
+pub mod btrfs;
 pub mod files;
 pub mod firmware;
 pub mod fstab;
@@ -96,6 +97,9 @@ pub struct RootFact {
     /// `None` in facts files written before they were read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tabs: Option<fstab::TabsFact>,
+    /// The subvolumes, when the filesystem (one match only) is a btrfs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub btrfs: Option<btrfs::BtrfsSubvolumes>,
 }
 impl BootFacts {
     /// The fact for a file an entry names.

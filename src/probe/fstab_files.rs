@@ -58,7 +58,11 @@ pub fn gather_tabs(files: &DiskFiles<'_>, roots: &mut [RootFact]) {
         let Resolution::One(volume) = &root.resolution else {
             continue;
         };
-        root.tabs = Some(match files.volume(volume) {
+        let opened = match super::btrfs_subvols::files_not_read(root) {
+            Some(why) => Err(why),
+            None => files.volume(volume),
+        };
+        root.tabs = Some(match opened {
             Ok(vf) => {
                 let crypttab =
                     read_tab(vf.as_ref(), "/etc/crypttab", |f| crypttab_line(storage, f));

@@ -105,6 +105,7 @@ pub fn gather(
     super::progress::finish();
     super::init_files::gather_inits(&menu, files, &mut roots);
     super::fstab_files::gather_tabs(files, &mut roots);
+    super::btrfs_subvols::gather_subvolumes(files.facts(), &mut roots);
     let kernels = in_parallel(files, kernel_roots.len(), |files, k| {
         let (index, wanted) = &kernel_roots[k];
         kernel_side_of(files, &file_facts, &roots, *index, wanted, options.deep)
@@ -415,6 +416,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             filesystems: Vec::new(),
             inits: Vec::new(),
             tabs: None,
+            btrfs: None,
         };
     }
     match Query::parse(value) {
@@ -432,6 +434,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
                 filesystems,
                 inits: Vec::new(),
                 tabs: None,
+                btrfs: None,
             }
         }
         Err(why) => RootFact {
@@ -441,6 +444,7 @@ fn root_fact(facts: &Storage, value: &str) -> RootFact {
             filesystems: Vec::new(),
             inits: Vec::new(),
             tabs: None,
+            btrfs: None,
         },
     }
 }

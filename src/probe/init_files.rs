@@ -49,7 +49,11 @@ pub fn gather_inits(menu: &Menu, files: &DiskFiles<'_>, roots: &mut [RootFact]) 
                 paths.push(fallback.to_string());
             }
         }
-        root.inits = match files.volume(volume) {
+        let opened = match super::btrfs_subvols::files_not_read(root) {
+            Some(why) => Err(why),
+            None => files.volume(volume),
+        };
+        root.inits = match opened {
             Ok(vf) => paths.iter().map(|p| init_fact(vf.as_ref(), p)).collect(),
             Err(why) => paths
                 .iter()

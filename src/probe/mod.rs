@@ -17,6 +17,7 @@
 pub mod bds;
 pub mod blkid;
 pub mod boot_facts_file;
+pub mod btrfs_subvols;
 pub mod disk_files;
 pub mod efivars;
 pub mod fs;

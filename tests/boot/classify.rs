@@ -32,6 +32,14 @@ const USERNAME_PROMPT: &str = "Enter username:";
 /// (`Booting `%s'`, an entry chosen from a drawn menu) and 10_linux's `echo`.
 const MENU_LEFT: &[&str] = &["Booting `", "Loading Linux "];
 
+/// scripts/local's `panic "Failed to mount ${ROOT} as root file system."` (the
+/// root mount itself failed, as for a btrfs `subvol=` that is not there): where
+/// it starts. Matched whole, so systemd's own `Failed to mount` lines are not it.
+fn debian_mount_failure(line: &str) -> Option<usize> {
+    let at = line.find("Failed to mount ")?;
+    line[at..].contains(" as root file system.").then_some(at)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The root's /sbin/init ran.
@@ -189,6 +197,7 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
         DEBIAN_INITRAMFS
             .iter()
             .find_map(|m| l.find(m))
+            .or_else(|| debian_mount_failure(l))
             .map(|at| l[at..].to_string())
     }) {
         // Debian's own words: compared with bootvet's like GRUB's and the kernel's.
@@ -374,6 +383,21 @@ mod tests {
             o.line.as_deref(),
             Some("Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)")
         );
+    }
+
+    #[test]
+    fn debians_root_mount_failure_and_not_systemds_mount_lines() {
+        let serial = "Begin: Mounting root file system ... \n\
+                      mount: mounting /dev/vda4 on /root failed: No such file or directory\n\
+                      Failed to mount /dev/vda4 as root file system.\n\n\n(initramfs) ";
+        let o = classify(serial, &[], false);
+        assert_eq!(o.outcome, Outcome::InitramfsShell);
+        assert_eq!(
+            o.line.as_deref(),
+            Some("Failed to mount /dev/vda4 as root file system.")
+        );
+        let systemd = "[FAILED] Failed to mount boot-efi.mount - /boot/efi.\n";
+        assert_eq!(debian_mount_failure(systemd), None);
     }
 
     #[test]

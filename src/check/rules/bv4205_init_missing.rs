@@ -45,7 +45,7 @@ Reinstall the init system from a rescue shell or chroot (`apt-get install
 };
 
 /// Who executes init on this entry, which decides what is tried and printed.
-enum Runner {
+pub(super) enum Runner {
     Kernel,
     InitramfsTools,
     Dracut,
@@ -53,7 +53,7 @@ enum Runner {
     OtherInitrd,
 }
 
-fn runner(cx: &Context<'_>, entry: &BootEntry) -> Runner {
+pub(super) fn runner(cx: &Context<'_>, entry: &BootEntry) -> Runner {
     let has_initrd = entry
         .commands
         .iter()

@@ -32,6 +32,10 @@ const MAX_SUBVOLUMES: usize = 10_000;
 const MAX_PATH_PARTS: usize = 64;
 
 const INODE_REF_KEY: u8 = 12;
+const DIR_ITEM_KEY: u8 = 84;
+/// The root tree's directory (`BTRFS_ROOT_TREE_DIR_OBJECTID`), which holds the
+/// `default` item `btrfs subvolume set-default` rewrites.
+const ROOT_TREE_DIR: u64 = 6;
 const ROOT_ITEM_KEY: u8 = 132;
 const ROOT_REF_KEY: u8 = 156;
 const CHUNK_ITEM_KEY: u8 = 228;
@@ -350,6 +354,22 @@ pub struct Subvolume {
 
 /// The filesystem's subvolumes, below the top level (id 5, path "").
 pub fn subvolumes(sb: &Superblock, read: &mut ReadAt<'_>) -> Result<Vec<Subvolume>, BtrfsError> {
+    Ok(list(sb, read)?.subvolumes)
+}
+
+/// What a mount without `subvol=`/`subvolid=` needs too: the subvolumes and
+/// the default one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub subvolumes: Vec<Subvolume>,
+    /// The subvolume mounted when none is named: the root tree directory's
+    /// `default` item (fs/btrfs/super.c `get_default_subvol_objectid`; without
+    /// the item the kernel mounts the top level, 5, and so does this).
+    pub default_id: u64,
+}
+
+/// The subvolumes and the default one.
+pub fn list(sb: &Superblock, read: &mut ReadAt<'_>) -> Result<Listing, BtrfsError> {
     let mut trees = Trees {
         read,
         nodesize: sb.nodesize as usize,
@@ -372,8 +392,17 @@ pub fn subvolumes(sb: &Superblock, read: &mut ReadAt<'_>) -> Result<Vec<Subvolum
     let mut tree_roots: BTreeMap<u64, (u64, u8)> = BTreeMap::new();
     // child id → (parent id, directory inode in the parent, name).
     let mut refs: BTreeMap<u64, (u64, u64, String)> = BTreeMap::new();
+    let mut default_id = TOP_LEVEL;
     for (key, data) in &root_items {
         match key.kind {
+            // btrfs_dir_item: location key (17 bytes), transid, data_len (u16 at
+            // 25), name_len (u16 at 27), type, then the name at 30.
+            DIR_ITEM_KEY if key.objectid == ROOT_TREE_DIR => {
+                let len = usize::from(u16_at(data, 27).ok_or(BtrfsError::Malformed("dir item"))?);
+                if data.get(30..30 + len) == Some(b"default".as_slice()) {
+                    default_id = u64_at(data, 0).ok_or(BtrfsError::Malformed("dir item"))?;
+                }
+            }
             ROOT_ITEM_KEY => {
                 if let (Some(bytenr), Some(level)) = (u64_at(data, 176), data.get(238)) {
                     tree_roots.insert(key.objectid, (bytenr, *level));
@@ -428,7 +457,10 @@ pub fn subvolumes(sb: &Superblock, read: &mut ReadAt<'_>) -> Result<Vec<Subvolum
             path: parts.join("/"),
         });
     }
-    Ok(out)
+    Ok(Listing {
+        subvolumes: out,
+        default_id,
+    })
 }
 
 /// The directory names from a tree's top directory down to inode `dir`, by the
@@ -552,6 +584,39 @@ mod tests {
         assert!(find_subvolume(&subs, "@home").is_none());
         assert!(find_subvolume(&subs, "@/.snapshots/1/snapshot").is_none());
         assert_eq!(find_subvolume(&subs, "/"), Some(None));
+    }
+
+    #[test]
+    fn a_renamed_subvolume_moves_its_children_and_the_default_is_read() {
+        let img = image("moved");
+        assert_eq!(
+            paths(&img),
+            [
+                "@home",
+                "@old",
+                "@old/.snapshots",
+                "@old/.snapshots/1/snapshot",
+                "@old/srv/data/vol"
+            ]
+        );
+        let sb = parse_superblock(&img[SUPERBLOCK_OFFSET as usize..]).unwrap();
+        let mut read =
+            |at: u64, len: usize| img.get(at as usize..at as usize + len).map(<[u8]>::to_vec);
+        let listing = list(&sb, &mut read).unwrap();
+        let home = listing
+            .subvolumes
+            .iter()
+            .find(|s| s.path == "@home")
+            .unwrap();
+        // `btrfs subvolume set-default` rewrote the root tree's `default` item.
+        assert_eq!(listing.default_id, home.id);
+        assert_ne!(home.id, TOP_LEVEL);
+        // mkfs.btrfs's own `default` item names the top level.
+        let img = image("subvols");
+        let sb = parse_superblock(&img[SUPERBLOCK_OFFSET as usize..]).unwrap();
+        let mut read =
+            |at: u64, len: usize| img.get(at as usize..at as usize + len).map(<[u8]>::to_vec);
+        assert_eq!(list(&sb, &mut read).unwrap().default_id, TOP_LEVEL);
     }
 
     #[test]
