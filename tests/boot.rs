@@ -100,6 +100,12 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("entry-stale", &["efi"], 512),
     ("entry-file-missing", &["efi"], 512),
     ("entry-bootnext-missing", &["efi"], 512),
+    // Issue 17: a root with systemd 252 as init (fixtures/boot/systemd.sh), which
+    // reads /etc/fstab and /etc/crypttab; Debian's initramfs. pc only: the firmware
+    // plays no part once the kernel runs.
+    ("deb-fstab-esp-stale", &["pc"], 512),
+    ("deb-fstab-esp-nofail", &["pc"], 512),
+    ("deb-crypttab-missing", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -158,6 +164,8 @@ fn images_dir(kernel: &Path) -> PathBuf {
         "dbx-add-hash.py",
         "initrd-init.sh",
         "root-init.sh",
+        "systemd.sh",
+        "systemd-root.sh",
     ] {
         let text = std::fs::read_to_string(repo().join("fixtures/boot").join(f))
             .expect("read fixtures/boot scripts");
@@ -246,6 +254,7 @@ fn run_case(images: &Path, kernel: &Path, loaders: Option<&SignedLoaders>, case:
     );
     assert_booted_entry_is_next(case, &said, &printed);
     assert_cmdline_is_predicted(case, &disks, &said, &printed);
+    results::assert_emergency_named(case, &boot.observed, &said, &printed);
     Row::new(case.clone(), &boot.observed, &said, &printed, boot.wall)
 }
 
