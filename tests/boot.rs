@@ -105,6 +105,7 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     // plays no part once the kernel runs.
     ("deb-fstab-esp-stale", &["pc"], 512),
     ("deb-fstab-esp-nofail", &["pc"], 512),
+    ("deb-fstab-root-other", &["pc"], 512),
     ("deb-crypttab-missing", &["pc"], 512),
 ];
 
