@@ -57,7 +57,7 @@ packages=(
   cryptsetup-initramfs  # tests/boot.rs deb-root-luks: mkinitramfs's cryptroot hook (key file in the initrd)
   fuse3              # sectors tests (privileged): fusermount3 for the EIO view of an image
   lintian            # tests/fleets.rs (privileged): the .deb is lintian-clean
-  debootstrap        # tests/fleets.rs (privileged): the fresh Debian 12 root the .deb installs into
+  debootstrap        # tests/fleets.rs (privileged): the fresh Debian 12 root the .deb installs into; tests/boot.rs: the systemd root (fixtures/boot/systemd-root.sh)
   curl               # fixtures/boot/build.sh core-modules-mismatch: GRUB 2.12 from deb.debian.org
 )
 

@@ -22,6 +22,13 @@ pub struct Context<'a> {
     pub unattended: bool,
 }
 
+/// The `tabs` fuzz target's look at one fstab/crypttab line through what the
+/// checks make of it (`rules/mounts.rs`); panics when a promise breaks.
+#[doc(hidden)]
+pub fn fuzz_tab_line(line: &crate::facts::fstab::TabLine) {
+    rules::mounts::fuzz_line(line);
+}
+
 /// Runs every registered check, in code order.
 pub fn run(facts: &BootFacts) -> Vec<Finding> {
     run_checks(facts, false)

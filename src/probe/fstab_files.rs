@@ -22,7 +22,7 @@ use crate::facts::volumes::{Resolution, volumes};
 /// are not judged, never guessed).
 const MAX_TAB_BYTES: u64 = 1 << 20;
 /// Lines kept per file.
-const MAX_TAB_LINES: usize = 4096;
+pub(super) const MAX_TAB_LINES: usize = 4096;
 
 /// Filesystem types that name no block device (the source is a label for
 /// people, a server, or a directory).
@@ -157,7 +157,7 @@ fn options(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn fstab_line(storage: &Storage, f: Fields, crypttab: &[TabLine]) -> TabLine {
+pub(super) fn fstab_line(storage: &Storage, f: Fields, crypttab: &[TabLine]) -> TabLine {
     let source = field(&f, 0);
     let kind = field(&f, 2);
     let device = if VIRTUAL.contains(&kind.as_str()) || NETWORK_FS.contains(&kind.as_str()) {
@@ -197,7 +197,7 @@ fn fstab_line(storage: &Storage, f: Fields, crypttab: &[TabLine]) -> TabLine {
     }
 }
 
-fn crypttab_line(storage: &Storage, f: Fields) -> TabLine {
+pub(super) fn crypttab_line(storage: &Storage, f: Fields) -> TabLine {
     let source = field(&f, 1);
     TabLine {
         line: f.line,

@@ -89,6 +89,55 @@ pub fn fuzz_host_state(data: &[u8]) {
     }
 }
 
+/// The body of the `tabs` fuzz target: arbitrary bytes as /etc/crypttab and as
+/// /etc/fstab (`fstab_files`), each line resolved against disks that hold
+/// nothing, then what the checks make of it (`check::fuzz_tab_line`: the wait,
+/// the timeout, the unit names, the console lines).
+///
+/// Panics if lines come out of order or past the cap, a field is empty or a
+/// comment, an escape makes a field longer, or a name is found on no disks.
+pub fn fuzz_tabs(data: &[u8]) {
+    use super::fstab_files::{MAX_TAB_LINES, crypttab_line, fstab_line, parse, unescape_octal};
+    use crate::facts::fstab::TabDevice;
+    use crate::facts::storage::{Source, Storage};
+
+    let storage = Storage {
+        schema: String::new(),
+        source: Source::Images,
+        disks: Vec::new(),
+        problems: Vec::new(),
+    };
+    let fields = parse(data);
+    assert!(fields.len() <= MAX_TAB_LINES);
+    let mut last = 0;
+    for f in &fields {
+        assert!(f.line > last, "line {} after {last}", f.line);
+        last = f.line;
+        assert!(!f.fields.is_empty());
+        assert!(!f.fields[0].starts_with('#'), "a comment kept: {f:?}");
+        assert!(f.fields.iter().all(|x| !x.is_empty()), "{f:?}");
+    }
+    let text = String::from_utf8_lossy(data);
+    for word in text.split_whitespace().take(4096) {
+        assert!(unescape_octal(word).chars().count() <= word.chars().count());
+    }
+    let crypttab: Vec<_> = fields
+        .iter()
+        .map(|f| crypttab_line(&storage, f.clone()))
+        .collect();
+    let fstab: Vec<_> = fields
+        .iter()
+        .map(|f| fstab_line(&storage, f.clone(), &crypttab))
+        .collect();
+    for line in crypttab.iter().chain(&fstab) {
+        assert!(
+            !matches!(line.device, TabDevice::Found { .. }),
+            "found on no disks: {line:?}"
+        );
+        crate::check::fuzz_tab_line(line);
+    }
+}
+
 fn walk(v: &dyn VolumeFiles, dir: &str, depth: usize) {
     if depth > 4 {
         return;

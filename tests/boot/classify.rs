@@ -40,6 +40,15 @@ fn debian_mount_failure(line: &str) -> Option<usize> {
     line[at..].contains(" as root file system.").then_some(at)
 }
 
+/// systemd-sulogin-shell's `print_mode("emergency")` (systemd 252,
+/// src/sulogin-shell/sulogin-shell.c), printed by emergency.service on the console.
+const EMERGENCY: &str = "You are in emergency mode.";
+/// What systemd prints before it gives up on the boot: a job's timeout
+/// (src/core/device.c `finished_start_job[JOB_TIMEOUT]`, "Timed out waiting for
+/// device %s.") and each unit that needed it (src/core/job.c
+/// `job_get_done_status_message_format`, "Dependency failed for %s.").
+const SYSTEMD_GAVE_UP: &[&str] = &["Timed out waiting for ", "Dependency failed for "];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The root's /sbin/init ran.
@@ -53,6 +62,9 @@ pub enum Outcome {
     KernelPanic,
     /// The initramfs gave up and started a shell.
     InitramfsShell,
+    /// systemd (the root's init) stopped the boot at emergency.target: its
+    /// `You are in emergency mode.` on the console (issue 17).
+    EmergencyMode,
     /// shim refused the second stage (its alert box `Verification failed: (0x1A)
     /// Security Violation`): GRUB never ran.
     ShimRefused,
@@ -80,6 +92,7 @@ impl Outcome {
             Outcome::GrubPrompt => "grub>",
             Outcome::KernelPanic => "kernel panic",
             Outcome::InitramfsShell => "initramfs shell",
+            Outcome::EmergencyMode => "emergency mode",
             Outcome::ShimRefused => "shim refused",
             Outcome::ShimFailed => "shim failed",
             Outcome::FirmwareRefused => "firmware refused",
@@ -98,6 +111,7 @@ impl Outcome {
                 | Outcome::GrubPrompt
                 | Outcome::KernelPanic
                 | Outcome::InitramfsShell
+                | Outcome::EmergencyMode
                 | Outcome::ShimRefused
                 | Outcome::ShimFailed
                 | Outcome::FirmwareRefused
@@ -136,7 +150,10 @@ pub fn strip_ansi(text: &str) -> String {
             '\u{1b}' => match chars.next() {
                 Some('[') => {
                     // Parameters and intermediates, then one final byte in @..~.
-                    for c in chars.by_ref() {
+                    // Any other character ends the sequence unfinished and is
+                    // kept: systemd's status lines cut by `ellipsize()` can end
+                    // an escape with its `…` (`\e[0;1;…[0m`, see mend_cut).
+                    while let Some(c) = chars.next_if(|c| (' '..='~').contains(c)) {
                         if ('@'..='~').contains(&c) {
                             break;
                         }
@@ -191,6 +208,14 @@ pub fn classify(serial: &str, screen: &[String], exited: bool) -> Observed {
 
     let (outcome, line, by_initramfs) = if lines.iter().any(|l| l.contains(MARKER)) {
         (Outcome::Booted, None, false)
+    } else if lines.iter().any(|l| l.contains(EMERGENCY)) {
+        // The first line of systemd's giving up, with its `[ TIME ]`/`[DEPEND]`
+        // status prefix; else the emergency line itself.
+        let first = lines
+            .iter()
+            .find(|l| SYSTEMD_GAVE_UP.iter().any(|m| l.contains(m)))
+            .or_else(|| lines.iter().find(|l| l.contains(EMERGENCY)));
+        (Outcome::EmergencyMode, first.map(|l| mend_cut(l)), false)
     } else if let Some(l) = lines.iter().find(|l| l.contains(INITRAMFS)) {
         (Outcome::InitramfsShell, Some(l.to_string()), true)
     } else if let Some(l) = lines.iter().find_map(|l| {
@@ -275,6 +300,21 @@ fn menu_waits(grub_lines: &[&str], kernel_started: bool, exited: bool) -> Option
     grub_lines
         .iter()
         .find_map(|l| l.find(MENU_BANNER).map(|at| l[at..].trim_end().to_string()))
+}
+
+/// systemd 252's `ellipsize()` counts an escape sequence's bytes as characters
+/// and may cut through one (deb-fstab-esp-stale's console: `device
+/// \e[0;1;…[0m - /dev/disk/by-uuid/9A3F-11C2.`): strip_ansi keeps the `…` and
+/// drops the start; this drops the end that follows it (`[0m`).
+fn mend_cut(line: &str) -> String {
+    let Some((head, tail)) = line.split_once('…') else {
+        return line.to_string();
+    };
+    let rest = tail
+        .strip_prefix('[')
+        .map(|t| t.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';'))
+        .and_then(|t| t.strip_prefix('m'));
+    format!("{head}…{}", rest.unwrap_or(tail))
 }
 
 /// The firmware's refusal of the first loader under Secure Boot: edk2's
@@ -453,6 +493,31 @@ mod tests {
         // GRUB ran, then the kernel: not a refusal by shim.
         let grub = "Welcome to GRUB!\nerror: bad shim signature.\n";
         assert_eq!(classify(grub, &[], false).outcome, Outcome::GrubError);
+    }
+
+    #[test]
+    fn emergency_mode_and_systemds_cut_lines() {
+        // deb-fstab-esp-stale's serial log, as systemd 252 wrote it.
+        let serial = "\u{1b}M\r\u{1b}[K[\u{1b}[0;1;31m TIME \u{1b}[0m] Timed out waiting for device \u{1b}[0;1;\u{2026}[0m - /dev/disk/by-uuid/9A3F-11C2.\r\r\n\
+                      [\u{1b}[0;1;38;5;185mDEPEND\u{1b}[0m] Dependency failed for \u{1b}[0;1;39mboot-efi.mount\u{1b}[0m - /boot/efi.\r\r\n\
+                      You are in emergency mode. After logging in, type \"journalctl -xb\" to view\r\n\
+                      Give root password for maintenance\r\n(or press Control-D to continue): ";
+        let o = classify(serial, &[], false);
+        assert_eq!(o.outcome, Outcome::EmergencyMode);
+        assert!(o.is_final());
+        assert_eq!(
+            o.line.as_deref(),
+            Some("[ TIME ] Timed out waiting for device \u{2026} - /dev/disk/by-uuid/9A3F-11C2.")
+        );
+        assert_eq!(mend_cut("a …[0;1m b"), "a … b");
+        assert_eq!(mend_cut("a … [x"), "a … [x");
+        // No emergency mode: a boot that goes on after a timeout is not one.
+        let o = classify(
+            "[ TIME ] Timed out waiting for device x.\nbootvet-boot-marker: up\n",
+            &[],
+            true,
+        );
+        assert_eq!(o.outcome, Outcome::Booted);
     }
 
     #[test]

@@ -179,6 +179,8 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
                 Outcome::Booted => Duration::from_secs(20),
                 Outcome::ShimRefused => Duration::from_secs(10),
                 Outcome::MenuWaits => MENU_STAYS,
+                // sulogin's prompt, which comes after systemd's words (issue 17).
+                Outcome::EmergencyMode => Duration::from_secs(10),
                 _ => SETTLE,
             };
             if since.elapsed() >= settle {

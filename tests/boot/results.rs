@@ -141,6 +141,65 @@ impl Row {
     }
 }
 
+/// Issue 17: systemd's emergency mode, both ways. A boot that ended there is one
+/// bootvet said would (a BV4206 or BV4207 finding on the next entry whose lines
+/// end in emergency mode), the first line systemd printed (its `Timed out waiting
+/// for device` line) matches that finding's timeout line, and the emergency
+/// lines it names are on the console; a boot bootvet said would end there (and
+/// nothing else) did.
+pub fn assert_emergency_named(case: &Case, observed: &Observed, said: &Said, printed: &str) {
+    let name = format!("{}-{}", case.scenario, case.platform);
+    let emergency: Vec<&Vec<String>> = said
+        .by_finding
+        .iter()
+        .filter(|(code, lines)| {
+            matches!(code.as_str(), "BV4206" | "BV4207")
+                && lines
+                    .iter()
+                    .any(|l| l.starts_with("You are in emergency mode."))
+        })
+        .map(|(_, lines)| lines)
+        .collect();
+    let ended_there = observed.outcome == Outcome::EmergencyMode;
+    // The other way only when nothing else bootvet found stops the boot sooner.
+    let only_tabs = said
+        .codes
+        .iter()
+        .all(|c| matches!(c.as_str(), "BV4206" | "BV4207" | "BV4208"));
+    assert!(
+        if ended_there {
+            !emergency.is_empty()
+        } else {
+            emergency.is_empty() || !only_tabs
+        },
+        "{name}: the boot ended in {}, bootvet's emergency-mode findings: {emergency:?}",
+        observed.outcome.name()
+    );
+    if !ended_there {
+        return;
+    }
+    let seen = observed.line.as_deref().unwrap_or_default();
+    assert!(
+        seen.contains("Timed out waiting for device "),
+        "{name}: systemd's first line {seen:?}"
+    );
+    let lines = emergency.iter().flat_map(|l| l.iter());
+    let timeout: Vec<&String> = lines
+        .clone()
+        .filter(|l| l.contains("Timed out waiting for device "))
+        .collect();
+    assert!(
+        timeout.iter().any(|p| line_matches(p, seen)),
+        "{name}: systemd printed {seen:?}, bootvet's timeout lines {timeout:?}"
+    );
+    for p in lines.filter(|l| l.starts_with("You are in") || l.starts_with("Give root")) {
+        assert!(
+            printed.lines().any(|l| line_matches(p, l)),
+            "{name}: bootvet's {p:?} is not on the console"
+        );
+    }
+}
+
 /// Matrix order: scenario as listed, then pc before efi.
 pub fn order<'a>(case: &Case, scenarios: impl Iterator<Item = &'a str>) -> (usize, bool) {
     let i = scenarios

@@ -20,6 +20,8 @@ pub struct Said {
     /// `--unattended`'s exit status, and whether it made a wait an error.
     pub unattended_exit: i32,
     pub unattended_waits: bool,
+    /// The same lines by finding: (code, its lines).
+    pub by_finding: Vec<(String, Vec<String>)>,
 }
 
 impl Said {
@@ -95,9 +97,10 @@ fn check_with(disks: &[PathBuf], platform: &str, memory_mib: u32, unattended: bo
         if !on_next {
             continue;
         }
-        if let Some(code) = finding["code"].as_str() {
-            said.codes.push(code.to_string());
-            if WAITS.contains(&code) {
+        let code = finding["code"].as_str().unwrap_or_default().to_string();
+        if !code.is_empty() {
+            said.codes.push(code.clone());
+            if WAITS.contains(&code.as_str()) {
                 match finding["severity"].as_str() {
                     Some("warning") => said.waits_at.push("warning"),
                     Some("error") => said.waits_at.push("error"),
@@ -105,11 +108,14 @@ fn check_with(disks: &[PathBuf], platform: &str, memory_mib: u32, unattended: bo
                 }
             }
         }
-        for line in finding["will_print"].as_array().into_iter().flatten() {
-            if let Some(l) = line.as_str() {
-                said.will_print.push(l.to_string());
-            }
-        }
+        let lines: Vec<String> = finding["will_print"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.as_str().map(str::to_string))
+            .collect();
+        said.will_print.extend(lines.iter().cloned());
+        said.by_finding.push((code, lines));
     }
     said
 }
@@ -140,18 +146,74 @@ pub fn line_matches(predicted: &str, observed: &str) -> bool {
     if normalise(&predicted.replace('…', "")).len() < 12 {
         return false;
     }
+    let pieces: Vec<String> = predicted
+        .split('…')
+        .map(normalise)
+        .filter(|p| !p.is_empty())
+        .collect();
     let mut from = 0;
-    for piece in predicted.split('…') {
-        let piece = normalise(piece);
-        if piece.is_empty() {
-            continue;
-        }
-        match observed[from..].find(&piece) {
+    for piece in &pieces {
+        match observed[from..].find(piece.as_str()) {
             Some(at) => from += at + piece.len(),
-            None => return false,
+            None => return ellipsized_matches(&pieces, &observed),
         }
     }
     true
+}
+
+/// systemd cuts each status line to the console's width (src/core/show-status.c
+/// `status_vprintf`: `ellipsize(s, columns - 10, 50)`; a serial console reports no
+/// width, so 80): the line's start and end with `…` between (seen on
+/// deb-fstab-esp-stale: `Timed out waiting for device … - /dev/disk/by-uuid/…`).
+/// Such a line matches when the prediction's pieces, in order, lie in its start
+/// up to one piece, which the cut went through: the end starts with a part of
+/// that piece's tail, or holds it whole, and the pieces after it follow. At
+/// least 24 characters must have matched.
+fn ellipsized_matches(pieces: &[String], observed: &str) -> bool {
+    let Some((head, tail)) = observed.split_once('…') else {
+        return false;
+    };
+    let (head, tail) = (head.trim(), tail.trim());
+    if tail.contains('…') || head.is_empty() || tail.is_empty() {
+        return false;
+    }
+    let (mut from, mut i, mut matched) = (0, 0, 0);
+    while let Some(piece) = pieces.get(i) {
+        let Some(at) = head[from..].find(piece.as_str()) else {
+            break;
+        };
+        from += at + piece.len();
+        matched += piece.len();
+        i += 1;
+    }
+    let Some(cut) = pieces.get(i) else {
+        return false;
+    };
+    let mut from = match tail.find(cut.as_str()) {
+        Some(at) => at + cut.len(),
+        None => {
+            // The longest end of the cut piece the tail starts with.
+            let Some(len) = (1..cut.len())
+                .filter(|&k| cut.is_char_boundary(k))
+                .map(|k| cut.len() - k)
+                .find(|&len| tail.starts_with(&cut[cut.len() - len..]))
+            else {
+                return false;
+            };
+            matched += len;
+            len
+        }
+    };
+    for piece in &pieces[i + 1..] {
+        match tail[from..].find(piece.as_str()) {
+            Some(at) => {
+                from += at + piece.len();
+                matched += piece.len();
+            }
+            None => return false,
+        }
+    }
+    matched >= 24
 }
 
 /// `bootvet entries --json` on the disks: the GRUB build it chose and the
@@ -205,5 +267,38 @@ mod tests {
         assert!(line_matches("grub>", "grub>"));
         assert!(!line_matches("grub>", "grub rescue>"));
         assert!(!line_matches("grub>", seen));
+    }
+
+    #[test]
+    fn systemd_cuts_long_status_lines() {
+        let predicted = "[ TIME ] Timed out waiting for device …/dev/disk/by-uuid/9A3F-11C2.";
+        // deb-fstab-esp-stale's console: the cut took the whole unit name.
+        let seen = "[ TIME ] Timed out waiting for device … - /dev/disk/by-uuid/9A3F-11C2.";
+        assert!(line_matches(predicted, seen));
+        // A wider console: nothing cut.
+        assert!(line_matches(
+            predicted,
+            "[ TIME ] Timed out waiting for device dev-disk-by\\x2duuid-9A3F\\x2d11C2.device - /dev/disk/by-uuid/9A3F-11C2."
+        ));
+        // The cut inside the description: its end is the prediction's end.
+        let long = "[ TIME ] Timed out waiting for device …/dev/disk/by-uuid/0d1c5e7a-4b2f-4e11-9d3a-5c6b7a8e9f10.";
+        assert!(line_matches(
+            long,
+            "[ TIME ] Timed out waiting for device …7a-4b2f-4e11-9d3a-5c6b7a8e9f10."
+        ));
+        // Another device, another end.
+        assert!(!line_matches(
+            long,
+            "[ TIME ] Timed out waiting for device …7a-4b2f-4e11-9d3a-5c6b7a8e9f11."
+        ));
+        assert!(!line_matches(
+            predicted,
+            "[ TIME ] Timed out waiting for device … - /dev/disk/by-uuid/1234-ABCD."
+        ));
+        // Another message before the cut.
+        assert!(!line_matches(
+            predicted,
+            "[DEPEND] Dependency failed for … - /dev/disk/by-uuid/9A3F-11C2."
+        ));
     }
 }

@@ -26,13 +26,20 @@ does not open.
 The generator turns the line into a mount unit required by
 `local-fs.target`, which waits for the device unit
 (`dev-disk-by\\x2duuid-….device`). A device that never comes times out after
-`DefaultTimeoutStartSec` (90 s) or `x-systemd.device-timeout=`; the mount
-fails its dependency, `local-fs.target` fails, and its
-`OnFailure=emergency.target` stops the boot at the emergency shell: a server
-is not reachable, and a password is needed at the console. A swap line does
-not stop the boot (`swap.target` is only wanted): it costs the wait. With
-`x-systemd.device-timeout=0` the boot waits forever. newer systemd with
-`StatusUnitFormat=combined` prints `unit - description` in the status lines.
+`DefaultDeviceTimeoutSec` (systemd 252; `DefaultTimeoutStartSec` before:
+90 s either way) or `x-systemd.device-timeout=`; the mount fails its
+dependency, `local-fs.target` fails, and its `OnFailure=emergency.target`
+stops the boot at the emergency shell: a server is not reachable, and a
+password is needed at the console. A swap line does not stop the boot
+(`swap.target` is only wanted): it costs the wait. With
+`x-systemd.device-timeout=0` the boot waits forever. Booted on Debian 12
+(systemd 252, the QEMU suite's `deb-fstab-esp-stale`): 90 s of `Job
+dev-disk-by….device/start running (…s / 1min 30s)`, then `Timed out waiting for device
+dev-disk-by\\x2duuid-9A3F\\x2d11C2.device - /dev/disk/by-uuid/9A3F-11C2.`,
+`Dependency failed for boot-efi.mount - /boot/efi.` and emergency mode
+(Debian prints `unit - description`, `StatusUnitFormat=combined`; upstream's
+default prints the description alone; an 80-column console cuts the middle
+of a long line to `…`).
 
 ## Example
     UUID=1234-ABCD  /boot/efi  vfat  umask=0077  0 1     # the ESP was reformatted: its UUID changed

@@ -80,7 +80,7 @@ pub mod bv7004_sbat_revoked;
 pub mod bv7005_secure_boot_unknown;
 pub mod bv7006_kernel_key_not_enrolled;
 mod loader_common;
-mod mounts;
+pub(super) mod mounts;
 mod root_path;
 pub(crate) mod root_stack;
 mod sectors_common;

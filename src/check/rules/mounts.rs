@@ -9,8 +9,12 @@
 
 use crate::facts::fstab::{NETWORK_FS, TabLine};
 
-/// systemd's `DefaultTimeoutStartSec`, which device units take as their job
-/// timeout unless `x-systemd.device-timeout=` says otherwise.
+/// The job timeout of a device unit unless `x-systemd.device-timeout=` says
+/// otherwise: systemd 252's `DefaultDeviceTimeoutSec=` (device.c `device_init`:
+/// `job_running_timeout = default_device_timeout_usec`, 90 s by default,
+/// `DEFAULT_TIMEOUT_USEC`), before 252 `DefaultTimeoutStartSec=`, also 90 s.
+/// Measured on Debian 12 (QEMU suite, `deb-fstab-esp-stale`): the console
+/// counts `(1min 29s / 1min 30s)`, then the timeout line.
 pub(super) const DEFAULT_DEVICE_TIMEOUT: u64 = 90;
 
 /// How the boot treats a line whose device does not come.
@@ -146,16 +150,24 @@ pub(super) fn device_unit(source: &str) -> String {
 }
 
 /// What the console shows while and after a device does not come: the
-/// device job's timeout (`device.c`, `finished_start_job[JOB_TIMEOUT]`, with
-/// the unit's id as its description: a device never seen has no other), then
-/// each unit that needed it (`Dependency failed for %s.`).
+/// device job's timeout (`device.c`, `finished_start_job[JOB_TIMEOUT]`), then
+/// each unit that needed it (`job.c`, `Dependency failed for %s.`). The `%s` is
+/// `unit_status_string()` (unit.c): by `StatusUnitFormat=` the unit's id, its
+/// description, or `id - description`. Debian 12's systemd 252 prints the
+/// combined form (booted: `Timed out waiting for device
+/// dev-disk-by\x2duuid-9A3F\x2d11C2.device - /dev/disk/by-uuid/9A3F-11C2.`),
+/// upstream's default is the description; a device never seen has the path
+/// its name stands for as description (`device_load()`: `unit_name_to_path`).
+/// So each line names the description after a `…` (any text: the id and ` - `
+/// or nothing), which both forms print. `failed`: the descriptions of the
+/// units that fail with it (a mount unit's is its mount point).
 pub(super) fn timeout_lines(source: &str, failed: &[String]) -> Vec<String> {
     let mut lines = vec![format!(
-        "[ TIME ] Timed out waiting for device {}.",
-        device_unit(source)
+        "[ TIME ] Timed out waiting for device …{}.",
+        udev_node(source)
     )];
     for unit in failed {
-        lines.push(format!("[DEPEND] Dependency failed for {unit}."));
+        lines.push(format!("[DEPEND] Dependency failed for …{unit}."));
     }
     lines
 }
@@ -169,6 +181,36 @@ pub(super) fn emergency_lines() -> Vec<String> {
         "Give root password for maintenance".into(),
         "(or press Control-D to continue):".into(),
     ]
+}
+
+/// The fuzz body for one line (`check::fuzz_tab_line`): the wait, the
+/// timeout and the names must come out for any text, and the unit names must
+/// be names systemd could have made (no `/`, only `[A-Za-z0-9:_.\\-]`).
+pub(in crate::check) fn fuzz_line(line: &TabLine) {
+    let unit_chars = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":_.\\-".contains(&b))
+    };
+    for path in [&line.target, &line.source] {
+        let escaped = unit_name_path_escape(path);
+        assert!(
+            !escaped.is_empty() && unit_chars(&escaped),
+            "{path:?} → {escaped:?}"
+        );
+    }
+    let unit = device_unit(&line.source);
+    assert!(unit.ends_with(".device") && unit_chars(&unit), "{unit:?}");
+    let timeout = device_timeout(line);
+    if let Timeout::Seconds(s) = timeout {
+        assert!(s > 0);
+    }
+    match fstab_wait(line) {
+        Wait::Required { timeout: t } | Wait::Delay { timeout: t } => assert_eq!(t, timeout),
+        Wait::Not { why } => assert!(!why.is_empty()),
+    }
+    let lines = timeout_lines(&line.source, std::slice::from_ref(&line.target));
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with("[ TIME ] Timed out waiting for device …"));
 }
 
 #[cfg(test)]
