@@ -5,7 +5,7 @@
 //! A run shorter than [`DELAY`] draws nothing either; the line is erased before
 //! the verdict prints, so it never mixes with it.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -80,22 +80,11 @@ impl Drop for ProgressLine {
 
 /// The columns of stderr when it is a terminal that understands "erase line".
 fn stderr_width() -> Option<usize> {
-    if std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+    if std::env::var("TERM").is_ok_and(|t| t == "dumb") || !std::io::stderr().is_terminal() {
         return None;
     }
-    // SAFETY: isatty and TIOCGWINSZ only read the descriptor's state into the
-    // zeroed winsize owned here.
-    unsafe {
-        if libc::isatty(libc::STDERR_FILENO) != 1 {
-            return None;
-        }
-        let mut size: libc::winsize = std::mem::zeroed();
-        if libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) != 0 || size.ws_col == 0 {
-            // A terminal that does not say its size: the classic 80 columns.
-            return Some(80);
-        }
-        Some(usize::from(size.ws_col))
-    }
+    // A terminal that does not say its size: the classic 80 columns.
+    Some(crate::report::wrap::terminal_columns(libc::STDERR_FILENO).unwrap_or(80))
 }
 
 /// `reading sectors raw [=========>      ]  312/1024 MiB  initrd.img-6.1.0-13`,

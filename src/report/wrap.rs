@@ -17,14 +17,19 @@ pub fn width() -> Option<usize> {
 }
 
 fn terminal_width() -> Option<usize> {
+    terminal_columns(libc::STDOUT_FILENO)
+}
+
+/// The columns of the terminal `fd` is, when it is one that says its size.
+pub fn terminal_columns(fd: libc::c_int) -> Option<usize> {
     // SAFETY: isatty and TIOCGWINSZ only read the descriptor's state into the
     // zeroed winsize owned here.
     unsafe {
-        if libc::isatty(libc::STDOUT_FILENO) != 1 {
+        if libc::isatty(fd) != 1 {
             return None;
         }
         let mut size: libc::winsize = std::mem::zeroed();
-        if libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) != 0 {
+        if libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) != 0 {
             return None;
         }
         (size.ws_col > 0).then_some(usize::from(size.ws_col))

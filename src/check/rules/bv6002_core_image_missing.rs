@@ -1,4 +1,4 @@
-use super::loader_common::{BrokenBiosChain, broken_bios_chain};
+use super::loader_common::{BrokenBiosChain, CoreBreak, broken_bios_chain};
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::grub_image::FaultKind;
 
@@ -37,8 +37,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(broken) = broken_bios_chain(cx) else {
         return;
     };
-    // BV6003 takes a core that is there but damaged.
-    if !broken.core_missing() {
+    if broken.kind != CoreBreak::Missing {
         return;
     }
     let BrokenBiosChain {

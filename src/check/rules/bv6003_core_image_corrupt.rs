@@ -1,4 +1,4 @@
-use super::loader_common::{BrokenBiosChain, broken_bios_chain};
+use super::loader_common::{BrokenBiosChain, CoreBreak, broken_bios_chain};
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::grub_image::FaultKind;
 
@@ -35,9 +35,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(broken) = broken_bios_chain(cx) else {
         return;
     };
-    // What BV6002 reports (no core image at all) and BV6004 (damage GRUB may
-    // repair with its Reed-Solomon codes).
-    if broken.core_missing() || broken.fault.kind == FaultKind::NeedsRepair {
+    if broken.kind != CoreBreak::Damaged {
         return;
     }
     let BrokenBiosChain {

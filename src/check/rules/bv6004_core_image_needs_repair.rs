@@ -1,6 +1,5 @@
-use super::loader_common::broken_bios_chain;
+use super::loader_common::{CoreBreak, broken_bios_chain};
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::inspect::grub_image::FaultKind;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV6004",
@@ -39,7 +38,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(broken) = broken_bios_chain(cx) else {
         return;
     };
-    if broken.fault.kind != FaultKind::NeedsRepair {
+    if broken.kind != CoreBreak::NeedsRepair {
         return;
     }
     out.push(

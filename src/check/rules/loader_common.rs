@@ -49,27 +49,44 @@ pub(super) fn after_prefix(p: &PrefixFacts) -> Vec<String> {
 }
 
 /// A GRUB MBR whose way to the core image broke: the disk the BIOS boots, the
-/// sector the MBR loads, the chain as read and its first fault. BV6002 (no core
-/// image there) and BV6003 (a core image, damaged) split these between them.
+/// sector the MBR loads, the chain as read and its first fault. BV6002, BV6003
+/// and BV6004 split these between them by [`CoreBreak`].
 pub(super) struct BrokenBiosChain<'a> {
     pub disk: &'a str,
     pub path: &'a str,
     pub kernel_sector: u64,
-    pub chain: &'a crate::inspect::grub_image::BiosChain,
     pub fault: &'a crate::inspect::grub_image::ImageFault,
+    pub kind: CoreBreak,
 }
 
-impl BrokenBiosChain<'_> {
+/// How the way to the core image broke; each kind is one check's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CoreBreak {
     /// No core image where the MBR points (blank, foreign or unreadable first
-    /// sector, no diskboot read): BV6002's; anything else is BV6003's.
-    pub fn core_missing(&self) -> bool {
-        use crate::inspect::grub_image::{FaultKind, Region};
-        self.chain.diskboot.is_none()
-            && matches!(self.fault.region, Region::Diskboot | Region::BootSector)
-            && matches!(
-                self.fault.kind,
-                FaultKind::Blank | FaultKind::NotGrub | FaultKind::Truncated
-            )
+    /// sector, no diskboot read): BV6002.
+    Missing,
+    /// A payload that does not decode as stored, with the Reed-Solomon codes
+    /// GRUB repairs it with before decoding: BV6004.
+    NeedsRepair,
+    /// Anything else damaged (blocklist, sizes, a payload without codes): BV6003.
+    Damaged,
+}
+
+fn core_break(
+    chain: &crate::inspect::grub_image::BiosChain,
+    fault: &crate::inspect::grub_image::ImageFault,
+) -> CoreBreak {
+    use crate::inspect::grub_image::{FaultKind, Region};
+    let missing = chain.diskboot.is_none()
+        && matches!(fault.region, Region::Diskboot | Region::BootSector)
+        && matches!(
+            fault.kind,
+            FaultKind::Blank | FaultKind::NotGrub | FaultKind::Truncated
+        );
+    match fault.kind {
+        _ if missing => CoreBreak::Missing,
+        FaultKind::NeedsRepair => CoreBreak::NeedsRepair,
+        _ => CoreBreak::Damaged,
     }
 }
 
@@ -87,12 +104,13 @@ pub(super) fn broken_bios_chain<'a>(cx: &Context<'a>) -> Option<BrokenBiosChain<
     else {
         return None;
     };
+    let fault = chain.fault.as_ref()?;
     Some(BrokenBiosChain {
         disk,
         path,
         kernel_sector,
-        chain,
-        fault: chain.fault.as_ref()?,
+        fault,
+        kind: core_break(chain, fault),
     })
 }
 
