@@ -45,7 +45,21 @@ bind() { # bind SRC DEST [ro]
   if [ "${3:-}" = ro ]; then mount -o remount,bind,ro "$2"; fi
 }
 
-rm -rf "$root"
+# A run killed before its trap ran leaves its binds (the host's /dev among them)
+# mounted under $root: unmount them first, deepest first, and never let rm cross
+# into a mounted filesystem (it once emptied the host's /dev through such a bind).
+mounts_under() { awk -v r="$1" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo; }
+# Unmounting one mount can uncover another it hid (the self-bind of $root over
+# the binds inside it): go round until none is left.
+for _ in 1 2 3 4 5 6 7 8; do
+  [ -n "$(mounts_under "$root")" ] || break
+  mounts_under "$root" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+done
+if [ -n "$(mounts_under "$root")" ]; then
+  echo "fresh-root.sh: $root still has mounts under it; not removing it" >&2
+  exit 1
+fi
+rm -rf --one-file-system "$root"
 cp -a "$base" "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # A machine's / is a mount point; a chroot's directory is not, and `unshare -m`
