@@ -79,6 +79,7 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     // Issue 14: the links above grub.cfg.
     ("core-zeroed", &["pc"], 512),
     ("core-corrupt", &["pc"], 512),
+    ("core-corrupt-beyond", &["pc"], 512),
     ("core-blocklist-bad", &["pc"], 512),
     ("efi-loader-missing", &["efi"], 512),
     ("boot-new-uuid", &["pc", "efi"], 512),

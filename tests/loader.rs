@@ -125,6 +125,7 @@ const EFI_CASES: &[(&str, &str, &str)] = &[
 const PC_CASES: &[(&str, &str, &str)] = &[
     ("core-zeroed", "BV6002", ""),
     ("core-blocklist-bad", "BV6003", ""),
+    ("core-corrupt-beyond", "BV6003", ""),
     (
         "boot-new-uuid",
         "BV6201",
@@ -345,10 +346,11 @@ fn another_loaders_mbr_code_is_named() {
 
 /// 4 KiB of the embedded core's LZMA payload overwritten: the payload no longer
 /// decodes as stored, but grub-install's Reed-Solomon codes are there and GRUB
-/// repairs it before decoding (tests/boot.rs boots it: it boots). bootvet does not
-/// apply the codes: a warning saying so (BV6004), never BV6003's "will fail".
+/// repairs it before decoding (tests/boot.rs boots it: it boots). bootvet applies
+/// the codes as GRUB's startup code does: exactly the 8 overwritten sectors are
+/// put right, the core decodes, and the finding is a warning (BV6004) naming them.
 #[test]
-fn a_damaged_payload_with_reed_solomon_codes_is_a_warning() {
+fn a_payload_the_reed_solomon_codes_repair_is_a_warning_naming_the_sectors() {
     let Some(kernel) = inputs("pc") else {
         return;
     };
@@ -357,9 +359,9 @@ fn a_damaged_payload_with_reed_solomon_codes_is_a_warning() {
     // A warning: exit 0 unless --strict.
     assert_eq!(exit, 0, "{codes:?}");
     assert_eq!(codes, ["BV6004"], "{doc}");
-    let message = doc["findings"][0]["evidence"].to_string();
+    let evidence = doc["findings"][0]["evidence"].to_string();
     assert!(
-        message.contains("Reed-Solomon bytes grub-setup appended"),
-        "{message}"
+        evidence.contains("damaged core sectors 20-27 (LBA 2068-2075)"),
+        "{evidence}"
     );
 }

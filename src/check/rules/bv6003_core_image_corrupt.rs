@@ -15,13 +15,18 @@ decompressor read it: the blocklist (12-byte entries down from 0x1F4) names
 readable sectors inside the disk, the `lzma_decompress.img` header's sizes are
 within GRUB's limits, the raw LZMA payload decodes to exactly the size the
 header claims, and the result ends in a well-formed `mimg` module area.
-A payload that does not decode but carries grub-setup's Reed-Solomon codes is
-BV6004's: GRUB repairs it before decoding.
+An embedded core carries the Reed-Solomon codes grub-setup appended over the
+decompressor and the payload: bootvet first applies them exactly as GRUB's
+startup code does (grub-core/lib/reed_solomon.c), and judges the bytes GRUB
+will decode. Damage the codes put right is BV6004's; damage beyond them is
+this check's (the codewords are still wrong after the repair).
 
 ## Why it breaks the boot
 diskboot prints `GRUB loading.` and copies the sectors its blocklist names; a
 bad entry stops with `Read Error` or `Geom Error`, a damaged payload or module
-area runs garbage: the machine hangs or resets (reference §1.2–1.4, §8).
+area runs garbage: the machine hangs or resets (reference §1.2–1.4, §8). The
+QEMU suite boots both: `core-blocklist-bad` (a blocklist entry past the disk's
+end) and `core-corrupt-beyond` (more damaged sectors than the codes repair).
 
 ## Example
     dd if=/dev/urandom of=/dev/sda1 bs=512 count=1   # diskboot's blocklist, inside the BIOS boot partition

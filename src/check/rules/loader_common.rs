@@ -65,8 +65,8 @@ pub(super) enum CoreBreak {
     /// No core image where the MBR points (blank, foreign or unreadable first
     /// sector, no diskboot read): BV6002.
     Missing,
-    /// A payload that does not decode as stored, with the Reed-Solomon codes
-    /// GRUB repairs it with before decoding: BV6004.
+    /// A payload that does not decode as stored, with Reed-Solomon codes placed
+    /// where bootvet cannot apply them as GRUB does: BV6004.
     NeedsRepair,
     /// Anything else damaged (blocklist, sizes, a payload without codes): BV6003.
     Damaged,
@@ -90,15 +90,46 @@ fn core_break(
     }
 }
 
-pub(super) fn broken_bios_chain<'a>(cx: &Context<'a>) -> Option<BrokenBiosChain<'a>> {
-    let crate::facts::loader::FirmwareStep::Bios {
-        disk,
-        path,
-        chain: crate::facts::loader::BiosRead::Read(chain),
-    } = &loader(cx)?.firmware
+/// The BIOS chain as read from the disk the firmware boots: (disk, path, chain).
+pub(super) fn bios_chain<'a>(
+    cx: &Context<'a>,
+) -> Option<(&'a str, &'a str, &'a crate::inspect::grub_image::BiosChain)> {
+    match &loader(cx)?.firmware {
+        crate::facts::loader::FirmwareStep::Bios {
+            disk,
+            path,
+            chain: crate::facts::loader::BiosRead::Read(chain),
+        } => Some((disk, path, chain)),
+        _ => None,
+    }
+}
+
+/// The disk sector holding sector `index` of the core image (0 = the diskboot
+/// sector at `kernel_sector`, then the blocklist's runs in the order diskboot reads them).
+pub(super) fn core_sector_lba(
+    chain: &crate::inspect::grub_image::BiosChain,
+    index: u64,
+) -> Option<u64> {
+    let crate::inspect::grub_image::BootSectorKind::Grub { kernel_sector, .. } =
+        chain.boot_sector.kind
     else {
         return None;
     };
+    let Some(mut rest) = index.checked_sub(1) else {
+        return Some(kernel_sector);
+    };
+    for entry in &chain.diskboot.as_ref()?.blocklist {
+        let len = u64::from(entry.len);
+        if rest < len {
+            return entry.start.checked_add(rest);
+        }
+        rest -= len;
+    }
+    None
+}
+
+pub(super) fn broken_bios_chain<'a>(cx: &Context<'a>) -> Option<BrokenBiosChain<'a>> {
+    let (disk, path, chain) = bios_chain(cx)?;
     let crate::inspect::grub_image::BootSectorKind::Grub { kernel_sector, .. } =
         chain.boot_sector.kind
     else {

@@ -3,6 +3,8 @@
 //! `grub_install_generate_image`, `compress_kernel_lzma`; `grub-core/boot/i386/pc/
 //! startup_raw.S`; header offsets from `include/grub/offsets.h`).
 
+use std::borrow::Cow;
+
 use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::take;
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::boot_sector::SECTOR;
 use super::module_area::{self, ModuleArea, Word};
+use super::reed_solomon::{self, RsOutcome};
 use super::symbols;
 use super::version::KernelSeries;
 use super::{FaultKind, GrubImage, GrubImageKind, ImageFault, Region};
@@ -40,6 +43,17 @@ pub struct CoreImage {
     pub kernel_size: u64,
     pub kernel_series: Option<KernelSeries>,
     pub area: ModuleArea,
+    /// What GRUB's Reed-Solomon repair changes before decoding, when it changes anything.
+    pub repair: Option<CoreRepair>,
+}
+
+/// Bytes of an embedded core that differ from what grub-setup wrote and that GRUB's
+/// Reed-Solomon codes put right at every boot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoreRepair {
+    pub bytes: u32,
+    /// Sectors of the core image (0 = the diskboot sector) holding them.
+    pub sectors: Vec<u32>,
 }
 
 impl CoreImage {
@@ -49,6 +63,7 @@ impl CoreImage {
                 header: self.header,
                 decompressor_size: self.decompressor_size,
                 kernel_size: self.kernel_size,
+                repair: self.repair,
             },
             self.area,
             Vec::new(),
@@ -146,9 +161,125 @@ pub fn parse_core(core: &[u8]) -> Result<CoreImage, ImageFault> {
             ),
         ));
     }
+    let (bytes, repair, codes) = match repair_as_grub_does(core, &header) {
+        Protected::Repaired { bytes, repair } => (Cow::Owned(bytes), Some(repair), Codes::Checked),
+        Protected::Unrepairable(fault) => return Err(fault),
+        Protected::As(codes) => (Cow::Borrowed(core), None, codes),
+    };
+    let mut error = match decode_payload(&bytes, &header) {
+        Ok(mut image) => {
+            image.repair = repair;
+            return Ok(image);
+        }
+        Err(e) => e,
+    };
+    match codes {
+        // Sizes that do not let bootvet place the codes as grub-setup did: GRUB may
+        // still repair what bootvet cannot decode.
+        Codes::Unmodelled
+            if matches!(error.kind, FaultKind::Decompress | FaultKind::NoModuleArea) =>
+        {
+            error.kind = FaultKind::NeedsRepair;
+            error.message = format!(
+                "{}; GRUB first applies the {} Reed-Solomon bytes grub-setup appended, placed where bootvet cannot follow",
+                error.message, header.rs_redundancy
+            );
+        }
+        Codes::Skipped => {
+            error.message = format!(
+                "{} (GRUB skips its Reed-Solomon repair: more than half of the {} code bytes end in zeros)",
+                error.message, header.rs_redundancy
+            );
+        }
+        _ => {}
+    }
+    Err(error)
+}
+
+/// Whether GRUB's Reed-Solomon codes were applied before decoding.
+enum Codes {
+    /// No codes (a grub-mkimage file, or `--no-rs-codes`).
+    None,
+    /// Applied as GRUB applies them, and nothing to repair: the bytes decoded are GRUB's.
+    Checked,
+    /// Present, but GRUB skips them (code area mostly zeros).
+    Skipped,
+    /// Present, but the sizes do not place them where grub-setup writes them.
+    Unmodelled,
+}
+
+enum Protected {
+    /// Decode the core as read.
+    As(Codes),
+    Repaired {
+        bytes: Vec<u8>,
+        repair: CoreRepair,
+    },
+    Unrepairable(ImageFault),
+}
+
+/// Applies the Reed-Solomon repair startup_raw.S runs before decompressing
+/// (`grub_reed_solomon_recover(_start + no_rs_length, compressed_size +
+/// decompressor_end - reed_solomon_part, reed_solomon_redundancy)`): the protected
+/// region runs from `no_rs_length` bytes into the decompressor to the payload's end,
+/// and grub-setup wrote the codes right after it (util/setup.c). The decompressor's
+/// size is not recorded, but the codes end the embedded sectors: the core read
+/// through the blocklist is exactly region + codes long.
+fn repair_as_grub_does(core: &[u8], h: &CoreHeader) -> Protected {
+    let rs = h.rs_redundancy as usize;
+    if rs == 0 {
+        return Protected::As(Codes::None);
+    }
+    let no_rs = usize::from(h.no_rs_length);
+    let Some(payload_end) = core.len().checked_sub(rs) else {
+        return Protected::As(Codes::Unmodelled);
+    };
+    let start = SECTOR + no_rs;
+    let decompressor = payload_end.checked_sub(SECTOR + h.compressed_size as usize);
+    let placed = decompressor.is_some_and(|d| d > no_rs && d <= MAX_DECOMPRESSOR as usize);
+    if !placed || start >= payload_end {
+        return Protected::As(Codes::Unmodelled);
+    }
+    let mut bytes = core.to_vec();
+    let (region, code) = bytes.split_at_mut(payload_end);
+    let fault = |message| {
+        Protected::Unrepairable(ImageFault::new(
+            FaultKind::Unrepairable,
+            Region::CoreImage,
+            start as u64,
+            message,
+        ))
+    };
+    match reed_solomon::recover(&mut region[start..], code, start) {
+        RsOutcome::Intact => Protected::As(Codes::Checked),
+        RsOutcome::Skipped => Protected::As(Codes::Skipped),
+        RsOutcome::Repaired { bytes: n, sectors } => Protected::Repaired {
+            bytes,
+            repair: CoreRepair {
+                bytes: n as u32,
+                sectors: sectors.into_iter().map(|s| s as u32).collect(),
+            },
+        },
+        RsOutcome::Unrepairable {
+            bad_words,
+            repairable_sectors,
+        } => fault(format!(
+            "{bad_words} of the core's Reed-Solomon codewords are still wrong after GRUB's repair: more sectors are damaged than its {rs} code bytes repair ({repairable_sectors} at most), so GRUB decompresses and runs damaged bytes"
+        )),
+        RsOutcome::Endless => fault(format!(
+            "GRUB's Reed-Solomon repair never ends on these sizes ({rs} code bytes for {} protected bytes): its startup code loops for ever",
+            payload_end - start
+        )),
+    }
+}
+
+/// Decodes the payload: the decompressor's size is searched (see `candidates`).
+fn decode_payload(core: &[u8], header: &CoreHeader) -> Result<CoreImage, ImageFault> {
+    let fault = |kind, off: u64, msg: String| ImageFault::new(kind, Region::CoreImage, off, msg);
+    let (compressed, uncompressed) = (header.compressed_size, header.uncompressed_size);
     let mut spent = 0u64;
     let mut first_error = None;
-    for d in candidates(core, &header).into_iter().take(MAX_ATTEMPTS) {
+    for d in candidates(core, header).into_iter().take(MAX_ATTEMPTS) {
         if spent >= ATTEMPT_BUDGET {
             break;
         }
@@ -174,11 +305,12 @@ pub fn parse_core(core: &[u8]) -> Result<CoreImage, ImageFault> {
             Ok((at, image)) => {
                 let area = module_area::walk(&image[at..], Word::W32);
                 return Ok(CoreImage {
-                    header,
+                    header: header.clone(),
                     decompressor_size: d,
                     kernel_size: at as u64,
                     kernel_series: KernelSeries::of(&symbols::kernel_names(&image[..at])),
                     area,
+                    repair: None,
                 });
             }
             Err(e) => {
@@ -186,27 +318,13 @@ pub fn parse_core(core: &[u8]) -> Result<CoreImage, ImageFault> {
             }
         }
     }
-    let mut error = first_error.unwrap_or_else(|| {
+    Err(first_error.unwrap_or_else(|| {
         fault(
             FaultKind::Decompress,
             SECTOR as u64,
             "no LZMA payload start fits the core's length and sizes".into(),
         )
-    });
-    // An embedded core carries Reed-Solomon codes over everything after the
-    // decompressor's first `no_rs_length` bytes; GRUB repairs the payload with
-    // them before decoding it. A 4 KiB burst inside the payload of a real
-    // grub-install was repaired so and booted (the QEMU suite's core-corrupt).
-    if header.rs_redundancy > 0
-        && matches!(error.kind, FaultKind::Decompress | FaultKind::NoModuleArea)
-    {
-        error.kind = FaultKind::NeedsRepair;
-        error.message = format!(
-            "{}; GRUB first repairs it with the {} Reed-Solomon bytes grub-setup appended",
-            error.message, header.rs_redundancy
-        );
-    }
-    Err(error)
+    }))
 }
 
 /// Where the payload may start, as sizes of lzma_decompress.img, most likely first.

@@ -29,6 +29,7 @@ pub mod early_config;
 pub mod efi;
 pub mod fuzz;
 pub mod module_area;
+pub mod reed_solomon;
 pub mod symbols;
 pub mod version;
 
@@ -74,10 +75,14 @@ pub enum FaultKind {
     TooBig,
     /// The LZMA payload does not decode to the size its header claims.
     Decompress,
-    /// The payload does not decode as stored, but grub-setup appended Reed-Solomon
+    /// The payload does not decode as stored, and grub-setup appended Reed-Solomon
     /// bytes that GRUB applies before decoding (`startup_raw.S` calls
-    /// `grub_reed_solomon_recover`): whether they repair it is not known here.
+    /// `grub_reed_solomon_recover`), placed where bootvet cannot follow them:
+    /// whether they repair it is not known here.
     NeedsRepair,
+    /// Damaged beyond what the Reed-Solomon codes repair, as GRUB's own repair
+    /// computes it (`reed_solomon`): GRUB goes on with damaged bytes.
+    Unrepairable,
     /// No `mimg` header where the module area should be.
     NoModuleArea,
     /// An object of the module area is malformed (size below its header, past the end).
@@ -161,6 +166,9 @@ pub enum GrubImageKind {
         decompressor_size: u32,
         /// Bytes of the decompressed kernel before its module area.
         kernel_size: u64,
+        /// Damage GRUB's Reed-Solomon codes repair at every boot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repair: Option<core::CoreRepair>,
     },
     /// x86_64-efi (or another PE) GRUB image.
     Efi {
