@@ -909,7 +909,9 @@ fn scenarios_give_their_findings_and_exit_statuses() {
     assert!(
         doc.findings[0]
             .message
-            .contains("GRUB boots entry 0 instead")
+            .contains("GRUB boots entry 1>0 instead"),
+        "{}",
+        doc.findings[0].message
     );
 }
 

@@ -43,9 +43,15 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let value = default.value.clone().unwrap_or_default();
+    // GRUB falls back to index 0; when that is a submenu, what boots is the
+    // entry the menu model resolved it to (1>0 and the like).
+    let instead = default
+        .path
+        .as_deref()
+        .map_or_else(|| "0".to_string(), path_text);
     let mut finding = Finding::new(
         &INFO,
-        format!("default \"{value}\" matches no entry; GRUB boots entry 0 instead"),
+        format!("default \"{value}\" matches no entry; GRUB boots entry {instead} instead"),
     )
     .evidence(why.clone());
     if let Some(path) = &default.path
