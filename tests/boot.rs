@@ -99,6 +99,8 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("sb-unsigned-loader", &["efi"], 512),
     // BV6102: shim as BOOTX64.EFI, no grubx64.efi beside it.
     ("sb-shim-no-grub", &["efi"], 512),
+    // BV7007: a Xen-shaped entry; multiboot2.mod is not in the signed GRUB.
+    ("sb-multiboot2", &["efi"], 512),
     // Issue 14: the firmware's Boot#### entries (a variable store per scenario).
     ("entry-healthy", &["efi"], 512),
     ("entry-stale-fallback", &["efi"], 512),

@@ -159,6 +159,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv7004_sbat_revoked::INFO,
     rules::bv7005_secure_boot_unknown::INFO,
     rules::bv7006_kernel_key_not_enrolled::INFO,
+    rules::bv7007_secure_boot_module_refused::INFO,
 ];
 
 /// A check by code, case-insensitively.

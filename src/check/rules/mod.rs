@@ -79,6 +79,7 @@ pub mod bv7003_kernel_rejected;
 pub mod bv7004_sbat_revoked;
 pub mod bv7005_secure_boot_unknown;
 pub mod bv7006_kernel_key_not_enrolled;
+pub mod bv7007_secure_boot_module_refused;
 mod loader_common;
 pub(super) mod mounts;
 mod root_path;
