@@ -273,6 +273,21 @@ mod tests {
         assert_eq!(decode(&block, &mut small, 999), Err(Corrupt));
     }
 
+    /// A block that ends in a match and an empty last literal run breaks the
+    /// format's end-of-block rules. The kernel refuses it when its general path
+    /// reads that match, and decodes it when its shortcut does (14 literals, at
+    /// least 16 input bytes left): so does this decoder.
+    #[test]
+    fn the_shortcut_skips_the_end_of_block_rules_as_the_kernel_does() {
+        // General path: 1 literal, a 4-byte match at offset 1, an empty run.
+        assert_eq!(dec(&[0x10, b'a', 1, 0, 0x00]), Err(Corrupt));
+        // Shortcut: 14 literals, a 4-byte match at offset 8, an empty run.
+        let mut src = vec![0xe0];
+        src.extend(b"abcdefghijklmn");
+        src.extend([8, 0, 0x00]);
+        assert_eq!(dec(&src).as_deref(), Ok(&b"abcdefghijklmnghij"[..]));
+    }
+
     #[test]
     fn never_panics_on_mutated_blocks() {
         let data = sample(9, 20_000);
