@@ -16,6 +16,8 @@
 # Usage: benches/table.sh            (as root on Debian 12)
 # Env:   WORK  inputs and results (default /var/tmp/bootvet-table, kept)
 #        RUNS  hyperfine runs per row (default 5; medians are reported)
+#        BOOTVET  the binary to time (default target/release/bootvet): an older build
+#              gives the "before" table of a change
 #        PRIO  1 (default): every command, bootvet's and its peers', runs in a session
 #              of its own at autogroup nice -19 (root). With autogroup scheduling a
 #              session's threads share one CPU quota: on a machine where other
@@ -27,8 +29,8 @@ WORK=${WORK:-/var/tmp/bootvet-table}
 RUNS=${RUNS:-5}
 mkdir -p "$WORK"
 [ -s "$WORK/initrd.img" ] || benches/debian-initrd.sh "$WORK"
-[ -x target/release/bootvet ] || cargo build --release --quiet
-bootvet=$PWD/target/release/bootvet
+[ -n "${BOOTVET:-}" ] || [ -x target/release/bootvet ] || cargo build --release --quiet
+bootvet=${BOOTVET:-$PWD/target/release/bootvet}
 ver=$(cat "$WORK/release")
 initrd=$WORK/initrd.img
 

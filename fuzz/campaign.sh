@@ -102,7 +102,7 @@ make_seeds() {
 seed_dir() {
     case "$1" in
     parse | menu) echo text ;;
-    initrd_walk) echo initrd ;;
+    initrd_walk | lz4_block) echo initrd ;;
     disk_image | filesystems | host_state) echo disk ;;
     text_and_elf) echo elf ;;
     kernel_image) echo kernel ;;

@@ -41,3 +41,17 @@ pub fn text_and_elf(data: &[u8]) {
     let _ = kconfig::extract_ikconfig(data);
     let _ = modules::inspect_ko(data);
 }
+
+/// The lz4 block decoder (the kernel's `LZ4_decompress_safe`) over arbitrary bytes,
+/// at a capacity the input's first bytes choose (so that the decoder's paths near
+/// the end of the output run too), and on the whole input at the legacy frame's.
+pub fn lz4_block(data: &[u8]) {
+    let cap = match data {
+        [a, b, ..] => usize::from(u16::from_le_bytes([*a, *b])),
+        _ => 0,
+    };
+    let mut out = vec![0u8; cap + super::lz4_block::SLACK];
+    let _ = super::lz4_block::decode(data.get(2..).unwrap_or(&[]), &mut out, cap);
+    let mut big = vec![0u8; (1 << 20) + super::lz4_block::SLACK];
+    let _ = super::lz4_block::decode(data, &mut big, 1 << 20);
+}

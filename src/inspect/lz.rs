@@ -5,6 +5,8 @@
 
 use std::io::{self, BufRead, Read};
 
+use super::lz4_block;
+
 const LZ4_LEGACY_MAGIC: u32 = 0x184c_2102;
 /// The legacy format's fixed uncompressed block size.
 const LZ4_BLOCK: usize = 8 << 20;
@@ -83,42 +85,50 @@ fn read_blocks(decoder: &mut impl BlockDecoder, buf: &mut [u8]) -> io::Result<us
 /// input or at a zero chunk size (padding), as the kernel treats it.
 pub struct Lz4Legacy<B> {
     input: B,
-    state: Blocks,
+    /// The stream header has been read.
+    started: bool,
+    /// The end of the stream was seen.
+    done: bool,
+    /// The compressed bytes of the current chunk.
+    chunk: Vec<u8>,
+    /// The decoded block in `out[..out_len]` (the rest is the block decoder's
+    /// scratch, kept between blocks so that it is allocated and zeroed once), and
+    /// how much of it has been served.
+    out: Vec<u8>,
+    out_len: usize,
+    out_pos: usize,
 }
 
 impl<B: BufRead> Lz4Legacy<B> {
     pub fn new(input: B) -> Self {
         Lz4Legacy {
             input,
-            state: Blocks::default(),
+            started: false,
+            done: false,
+            chunk: Vec::new(),
+            out: Vec::new(),
+            out_len: 0,
+            out_pos: 0,
         }
     }
-}
 
-impl<B: BufRead> BlockDecoder for Lz4Legacy<B> {
-    fn output(&mut self) -> (&[u8], &mut usize, bool) {
-        (&self.state.out, &mut self.state.out_pos, self.state.done)
-    }
-
+    /// Decodes the next chunk into `out` (or marks the end of the stream), as
+    /// lib/decompress_unlz4.c walks the chunks.
     fn next_block(&mut self) -> io::Result<()> {
-        if !self.state.started {
+        if !self.started {
             let mut m = [0u8; 4];
             exact(&mut self.input, &mut m)?;
             if u32::from_le_bytes(m) != LZ4_LEGACY_MAGIC {
                 return Err(kernel_says("invalid header"));
             }
-            self.state.started = true;
+            self.started = true;
         }
         loop {
             // Peek the size word so that padding after the last block is left for the
             // caller (the kernel skips it as padding between segments).
             let buf = self.input.fill_buf()?;
-            if buf.is_empty() {
-                self.state.done = true;
-                return Ok(());
-            }
-            if buf.len() >= 4 && buf[..4] == [0, 0, 0, 0] {
-                self.state.done = true;
+            if buf.is_empty() || (buf.len() >= 4 && buf[..4] == [0, 0, 0, 0]) {
+                self.done = true;
                 return Ok(());
             }
             let mut w = [0u8; 4];
@@ -128,20 +138,22 @@ impl<B: BufRead> BlockDecoder for Lz4Legacy<B> {
                 continue;
             }
             if size == 0 {
-                self.state.done = true;
+                self.done = true;
                 return Ok(());
             }
             let size = size as usize;
             if size > LZ4_BOUND {
                 return Err(invalid("lz4 chunk length is longer than allocated"));
             }
-            self.state.chunk.resize(size, 0);
-            exact(&mut self.input, &mut self.state.chunk)?;
-            self.state.out.resize(LZ4_BLOCK, 0);
-            let n = lz4_flex::block::decompress_into(&self.state.chunk, &mut self.state.out)
+            self.chunk.resize(size, 0);
+            exact(&mut self.input, &mut self.chunk)?;
+            if self.out.len() < LZ4_BLOCK + lz4_block::SLACK {
+                self.out.resize(LZ4_BLOCK + lz4_block::SLACK, 0);
+            }
+            // The kernel's output capacity for a chunk is the legacy block size.
+            self.out_len = lz4_block::decode(&self.chunk, &mut self.out, LZ4_BLOCK)
                 .map_err(|_| kernel_says("Decoding failed"))?;
-            self.state.out.truncate(n);
-            self.state.out_pos = 0;
+            self.out_pos = 0;
             return Ok(());
         }
     }
@@ -149,7 +161,11 @@ impl<B: BufRead> BlockDecoder for Lz4Legacy<B> {
 
 impl<B: BufRead> Read for Lz4Legacy<B> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read_blocks(self, buf)
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
     }
 }
 
@@ -159,14 +175,14 @@ impl<B: BufRead> Read for Lz4Legacy<B> {
 /// the errors come in the same order as through `read`.
 impl<B: BufRead> BufRead for Lz4Legacy<B> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        while self.state.out_pos >= self.state.out.len() && !self.state.done {
+        while self.out_pos >= self.out_len && !self.done {
             self.next_block()?;
         }
-        Ok(&self.state.out[self.state.out_pos.min(self.state.out.len())..])
+        Ok(&self.out[self.out_pos.min(self.out_len)..self.out_len])
     }
 
     fn consume(&mut self, n: usize) {
-        self.state.out_pos = (self.state.out_pos + n).min(self.state.out.len());
+        self.out_pos = (self.out_pos + n).min(self.out_len);
     }
 }
 

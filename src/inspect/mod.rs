@@ -4,7 +4,7 @@
 //! whatever the input claims. Hostile input gives a report with a fault, never a panic.
 //!
 //! - `kernel`: x86 bzImage setup header, PE/EFI stub, UKI sections, truncation, version.
-//! - `initrd` (+ `cpio`, `lz`): segments, compressions, entries, modules, first fault
+//! - `initrd` (+ `cpio`, `lz`, `lz4_block`): segments, compressions, entries, modules, first fault
 //!   with the kernel's own message; `compression`: the methods and their magics.
 //! - `kconfig`: `/boot/config-*` and IKCONFIG; the root-path driver table.
 //! - `modules`: `modules.dep`, `modules.builtin`, `.ko` ELF (debug info, vermagic).
@@ -27,6 +27,7 @@ pub mod initrd;
 pub mod kconfig;
 pub mod kernel;
 mod lz;
+mod lz4_block;
 pub mod modules;
 pub mod secure_boot;
 

@@ -196,11 +196,10 @@ pub fn vermagic_release(vermagic: &str) -> Option<&str> {
 pub fn find_vermagic(bytes: &[u8]) -> Option<String> {
     const KEY: &[u8] = b"vermagic=";
     // A `.modinfo` field starts the section or follows the previous one's NUL.
-    let at = bytes
-        .windows(KEY.len())
-        .enumerate()
-        .position(|(i, w)| w == KEY && (i == 0 || bytes[i - 1] == 0))?
-        + KEY.len();
+    // memmem rather than a window compare at every byte (issue 19: the scan was 4 %
+    // of `inspect --deep` on an lz4 initrd).
+    let at =
+        memchr::memmem::find_iter(bytes, KEY).find(|&i| i == 0 || bytes[i - 1] == 0)? + KEY.len();
     let rest = &bytes[at..];
     let end = rest.iter().position(|&b| b == 0)?;
     // Kept as the kernel prints it (`version magic '%s'`): with its trailing space.
