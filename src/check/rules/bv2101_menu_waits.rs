@@ -2,7 +2,10 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::menu::BootEntry;
 
 /// GRUB 2.06's text menu (grub-core/normal/menu_text.c `print_message`, the
-/// top-level menu): the banner, then the help under the entry list.
+/// top-level menu): the banner, then the help under the entry list. The arrows
+/// are GRUB_UNICODE_UPARROW/DOWNARROW as the message holds them; a terminal
+/// without those glyphs draws them in its own way (a serial console, terminfo:
+/// `^` and `v`, as the QEMU suite's serial logs show).
 pub const MENU_SCREEN: [&str; 3] = [
     "GNU GRUB  version …",
     "Use the ↑ and ↓ keys to select which entry is highlighted.",
