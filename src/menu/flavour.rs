@@ -216,10 +216,10 @@ pub fn why_missing(build: &GrubBuild, platform: Platform, name: &str) -> &'stati
             "upstream never had it; its `linux` starts EFI-stub kernels since 2.04"
         }
         ("linuxefi" | "initrdefi", Vendor::Debian) if platform != Platform::Efi => {
-            "Debian builds linuxefi.mod for x86_64-efi only (i386-pc command.lst)"
+            "Debian builds linuxefi.mod for x86_64-efi only, says its i386-pc command.lst"
         }
         ("linuxefi" | "initrdefi", _) => {
-            "Debian dropped linuxefi.mod with 2.12 (2.12-9+deb13u4's x86_64-efi command.lst)"
+            "Debian dropped linuxefi.mod with 2.12, says the x86_64-efi command.lst of 2.12-9+deb13u4"
         }
         ("bls_import", _) => "only Red Hat's commands/blscfg.c registers it",
         _ => "Red Hat's commands/blscfg.c, upstream's commands/blsuki.c from 2.14",
