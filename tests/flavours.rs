@@ -408,3 +408,51 @@ fn versions_table_matches_debian_binaries() {
         assert_eq!(module("blscfg").is_some(), have >= (2, 14), "{version}");
     }
 }
+
+/// rhboot e71c7d4c2 is in Fedora 30+ and RHEL 9, not RHEL 7/8 (branches
+/// rhel-7.9 and rhel-8-main keep `grub_env_new_context (0)`): the Fedora 43
+/// live ISO's Troubleshooting entry gets `nomodeset vga=791` under RHEL 9's
+/// GRUB and not under RHEL 8's.
+#[test]
+fn submenu_variables_only_from_rhel9_and_fedora30() {
+    let cfg = fixture("fedora43-live-grub2.cfg");
+    let rhel9 = entries_at(&cfg, "pc", "redhat", "2.06-77.el9");
+    assert!(cmdline(&rhel9, &[2, 0]).ends_with("nomodeset vga=791"));
+    for old in ["2.02-106.el8", "2.02-0.87.el7_9.6", "2.02-62.fc29"] {
+        let doc = entries_at(&cfg, "pc", "redhat", old);
+        let line = cmdline(&doc, &[2, 0]);
+        assert!(!line.contains("nomodeset"), "{old}: {line}");
+    }
+}
+
+/// rhboot e71c7d4c2 also stops `grub_menu_execute_entry` unsetting `default`
+/// when a submenu opens without a `>` rest: the submenu's `run_menu` matches
+/// the same value again. `default=1` naming the Advanced submenu (Debian's
+/// grub-mkconfig layout, as in the corpus's Kali 2015 grub.cfg) boots its
+/// entry 1 on Fedora 30+/RHEL 9, its entry 0 upstream and on RHEL 8.
+#[test]
+fn red_hat_keeps_default_inside_a_submenu() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("grub.cfg");
+    std::fs::write(
+        &cfg,
+        "set default=\"1\"\n\
+         menuentry 'Linux' --id gnulinux-simple { linux /vmlinuz-6 }\n\
+         submenu 'Advanced options' --id gnulinux-advanced {\n\
+         \tmenuentry 'Linux 6' --id gnulinux-6 { linux /vmlinuz-6 }\n\
+         \tmenuentry 'Linux 5' --id gnulinux-5 { linux /vmlinuz-5 }\n\
+         }\n",
+    )
+    .unwrap();
+    let path = |doc: &serde_json::Value| doc["default"]["path"].clone();
+    let rhel9 = entries_at(&cfg, "pc", "redhat", "2.06-77.el9");
+    assert_eq!(path(&rhel9), serde_json::json!([1, 1]), "{rhel9}");
+    let effect = effects(&rhel9, "submenu_default");
+    assert_eq!(effect.len(), 1, "{rhel9}");
+    assert!(effect[0]["message"].as_str().unwrap().contains("e71c7d4c2"));
+    let rhel8 = entries_at(&cfg, "pc", "redhat", "2.02-106.el8");
+    assert_eq!(path(&rhel8), serde_json::json!([1, 0]), "{rhel8}");
+    assert!(effects(&rhel8, "submenu_default").is_empty());
+    let upstream = entries_at(&cfg, "pc", "upstream", "2.06");
+    assert_eq!(path(&upstream), serde_json::json!([1, 0]), "{upstream}");
+}

@@ -120,6 +120,29 @@ impl GrubBuild {
         self.version.as_deref().is_some_and(said) || said(&self.evidence)
     }
 
+    /// Whether rhboot/grub2 e71c7d4c2 is in this build: submenus and
+    /// `configfile` see every variable, and `default` is kept when a submenu
+    /// opens. Red Hat's builds from Fedora 30 and RHEL 9 on (the
+    /// `grub_env_new_context (1)` in normal/context.c of branches fedora-30…
+    /// and rhel-9-main); not RHEL 7 or 8 (rhel-7.9, rhel-8-main: `(0)` and
+    /// the unset), nor Fedora 29 and older. A Red Hat build whose version is
+    /// not known is taken to have it.
+    pub fn keeps_all_variables(&self) -> bool {
+        if self.vendor != Vendor::RedHat {
+            return false;
+        }
+        let Some(v) = self.version.as_deref() else {
+            return true;
+        };
+        let release = v.split_once('-').map_or("", |(_, r)| r);
+        let old = release.split(['.', '_', '+']).any(|part| {
+            let num = |p: Option<&str>| p.and_then(|n| n.parse::<u32>().ok());
+            num(part.strip_prefix("el")).is_some_and(|n| n < 9)
+                || num(part.strip_prefix("fc")).is_some_and(|n| n < 30)
+        });
+        !old
+    }
+
     /// `--grub-version`: the version the user says, over any read one.
     pub fn with_version(mut self, version: Option<&str>) -> Self {
         if let Some(v) = version {
@@ -140,6 +163,8 @@ pub enum Rule {
     HexEscape,
     /// A command the build does not have.
     MissingCommand,
+    /// Which entry of a submenu `default` boots (Red Hat keeps `default`).
+    SubmenuDefault,
     /// An option the build's command rejects (`unknown argument`): the
     /// command does not run.
     MissingOption,
@@ -152,6 +177,7 @@ impl Rule {
             Rule::HexEscape => "hex-escape",
             Rule::MissingCommand => "missing-command",
             Rule::MissingOption => "missing-option",
+            Rule::SubmenuDefault => "submenu-default",
         }
     }
 }
