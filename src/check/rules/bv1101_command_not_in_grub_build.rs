@@ -9,7 +9,7 @@ pub const INFO: CheckInfo = CheckInfo {
     severity: Severity::Error,
     link: Link::Config,
     summary: "grub.cfg runs a command or option the installed GRUB build does not have (`linuxefi` on upstream GRUB or Debian's 2.12, `blscfg` before 2.14, `search --efidisk-only` before 2.12): GRUB prints `can't find command` or `unknown argument`",
-    fix: "regenerate grub.cfg with the installed GRUB's own grub-mkconfig (`update-grub`, `grub2-mkconfig -o …`), or write `linux`/`initrd` instead of `linuxefi`/`initrdefi`",
+    fix: "regenerate grub.cfg with the installed GRUB's own grub-mkconfig (`update-grub`, `grub2-mkconfig -o …`), write `linux`/`initrd` instead of `linuxefi`/`initrdefi`, or install a GRUB at least as new as the release the message names (`grub-install`)",
     doc: "## What it checks
 Every command grub.cfg runs that exists only in some GRUB builds, against the
 build that will run it (issue 21; chosen from the GRUB image's `.sbat`, the
