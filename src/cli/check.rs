@@ -42,6 +42,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = FlavourArg::Auto)]
     pub grub_flavour: FlavourArg,
 
+    /// The installed GRUB's version [default: read from its image or modules]
+    #[arg(long, value_name = "VERSION")]
+    pub grub_version: Option<String>,
+
     /// Only these entries: an index path (`1>0`), a title or an id; repeatable.
     #[arg(long = "entry", value_name = "SEL")]
     pub entries: Vec<String>,
@@ -121,7 +125,7 @@ pub struct CheckArgs {
     /// A directory: every *.json facts file in it, one line per machine and a
     /// summary (JSON schema `bootvet.fleet/1`); the exit status is the worst.
     #[arg(long, value_name = "FILE|DIR", conflicts_with_all = [
-        "config", "images", "boot_dir", "platform", "grub_flavour", "deep",
+        "config", "images", "boot_dir", "platform", "grub_flavour", "grub_version", "deep",
         "root_bus", "bios_lba_limit", "memory", "dump_facts", "efi_vars",
     ])]
     pub facts: Option<PathBuf>,
@@ -260,6 +264,7 @@ fn plan_of(args: &CheckArgs) -> Plan {
             &args.images,
             args.platform,
             args.grub_flavour,
+            args.grub_version.as_deref(),
         )
     }
 }

@@ -85,6 +85,11 @@ pub struct EntriesArgs {
     #[arg(long, value_enum, default_value_t = FlavourArg::Auto)]
     pub grub_flavour: FlavourArg,
 
+    /// The installed GRUB's version (`2.06`, `2.12-9+deb13u4`) [default: read
+    /// from its image or modules]: commands and options newer than it fail.
+    #[arg(long, value_name = "VERSION")]
+    pub grub_version: Option<String>,
+
     /// Print the menu as one JSON document (schema `bootvet.entries/1`).
     #[arg(long)]
     pub json: bool,
@@ -147,6 +152,7 @@ fn plan_of(args: &EntriesArgs) -> Plan {
         &args.images,
         args.platform,
         args.grub_flavour,
+        args.grub_version.as_deref(),
     )
 }
 
@@ -158,6 +164,7 @@ pub fn menu_plan(
     images: &[PathBuf],
     platform: Option<PlatformArg>,
     flavour: FlavourArg,
+    grub_version: Option<&str>,
 ) -> Plan {
     let target = match boot_dir {
         Some(dir) => Target::BootDir(dir.clone()),
@@ -168,6 +175,7 @@ pub fn menu_plan(
         config: config.cloned(),
         platform: platform.map(PlatformArg::platform),
         vendor: flavour.vendor(),
+        grub_version: grub_version.map(str::to_string),
         ..Plan::new(target)
     }
 }

@@ -118,6 +118,37 @@ pub fn resolve(
     uncertain: bool,
     flavour: Flavour,
 ) -> DefaultChoice {
+    resolve_with(nodes, value, uncertain, flavour, flavour == Flavour::Fedora)
+}
+
+/// Where Red Hat's GRUB boots another entry than upstream's would with the
+/// same matching, because it keeps `default` when it opens a submenu: the
+/// path it boots and the one upstream's rule gives.
+pub fn kept_default_differs(
+    nodes: &[MenuNode],
+    value: Option<&str>,
+    flavour: Flavour,
+) -> Option<(Vec<usize>, Vec<usize>)> {
+    let kept = resolve_with(nodes, value, false, flavour, true).path?;
+    let unset = resolve_with(nodes, value, false, flavour, false).path?;
+    (kept != unset).then_some((kept, unset))
+}
+
+/// `keep`: a submenu opened by a `default` with no `>` rest keeps `default`
+/// as it was. Upstream (normal/menu.c `grub_menu_execute_entry`, 2.06 and
+/// 2.12) unsets it there, so the submenu boots its entry 0; rhboot/grub2
+/// e71c7d4c2 ("Also, don't unset the default variable when a new submenu is
+/// created", rhel-9-main, Fedora 34+) drops the unset, and the submenu's own
+/// `run_menu` matches the same value again (`get_entry_number`): `default=1`
+/// naming a submenu boots that submenu's entry 1. A kept value that matches
+/// nothing there is entry 0 without a word (`run_menu`: out of range → 0).
+pub fn resolve_with(
+    nodes: &[MenuNode],
+    value: Option<&str>,
+    uncertain: bool,
+    flavour: Flavour,
+    keep: bool,
+) -> DefaultChoice {
     let mut choice = DefaultChoice {
         value: value.map(str::to_string),
         uncertain,
@@ -127,6 +158,7 @@ pub fn resolve(
     };
     let mut level = nodes;
     let mut spec = value.filter(|v| !v.is_empty());
+    let mut kept = false;
     let mut path = Vec::new();
     loop {
         if level.is_empty() {
@@ -170,7 +202,21 @@ pub fn resolve(
                         // none: the submenu's entry 0 boots then.
                         level = &sub.entries;
                         spec = rest.filter(|r| !r.is_empty());
+                        kept = spec.is_none() && keep;
+                        if kept {
+                            spec = Some(s);
+                        }
                     }
+                    MenuNode::Entry(_) => break,
+                }
+            }
+            None if kept => {
+                // Red Hat's kept `default` that names nothing in the submenu.
+                choice.matched_by.push(MatchedBy::NoDefault);
+                spec = None;
+                path.push(0);
+                match &level[0] {
+                    MenuNode::Submenu(sub) => level = &sub.entries,
                     MenuNode::Entry(_) => break,
                 }
             }

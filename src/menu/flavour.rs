@@ -19,11 +19,16 @@
 //!   loader/i386/efi/linux.c registers both; Debian 2.06-13's x86_64-efi
 //!   command.lst lists them from its linuxefi.mod; upstream has neither),
 //!   `blscfg`/`bls_import` (Red Hat's commands/blscfg.c; absent from Debian's
-//!   command.lst and from upstream up to 2.12).
+//!   command.lst and from upstream up to 2.12);
+//! - Debian dropped `linuxefi`/`initrdefi` with 2.12: 2.12-9+deb13u4's
+//!   x86_64-efi command.lst (trixie) has neither, 2.06-13's has both; upstream
+//!   2.14 (commands/blsuki.c) and Debian's 2.14-4 have `blscfg`. Versions by
+//!   release: `super::versions`.
 
 use serde::{Deserialize, Serialize};
 
 use super::model::{Flavour, Location, Platform};
+use super::versions;
 
 /// Whose GRUB it is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +112,45 @@ impl GrubBuild {
             .unwrap_or_default();
         format!("{}{version} ({})", self.vendor.name(), self.evidence)
     }
+
+    /// Ubuntu's build (its version or `.sbat` row says so): Debian's rules
+    /// apply, but its backports and later dropped patches were not read here.
+    pub fn is_ubuntu(&self) -> bool {
+        let said = |t: &str| t.to_ascii_lowercase().contains("ubuntu");
+        self.version.as_deref().is_some_and(said) || said(&self.evidence)
+    }
+
+    /// Whether rhboot/grub2 e71c7d4c2 is in this build: submenus and
+    /// `configfile` see every variable, and `default` is kept when a submenu
+    /// opens. Red Hat's builds from Fedora 30 and RHEL 9 on (the
+    /// `grub_env_new_context (1)` in normal/context.c of branches fedora-30…
+    /// and rhel-9-main); not RHEL 7 or 8 (rhel-7.9, rhel-8-main: `(0)` and
+    /// the unset), nor Fedora 29 and older. A Red Hat build whose version is
+    /// not known is taken to have it.
+    pub fn keeps_all_variables(&self) -> bool {
+        if self.vendor != Vendor::RedHat {
+            return false;
+        }
+        let Some(v) = self.version.as_deref() else {
+            return true;
+        };
+        let release = v.split_once('-').map_or("", |(_, r)| r);
+        let old = release.split(['.', '_', '+']).any(|part| {
+            let num = |p: Option<&str>| p.and_then(|n| n.parse::<u32>().ok());
+            num(part.strip_prefix("el")).is_some_and(|n| n < 9)
+                || num(part.strip_prefix("fc")).is_some_and(|n| n < 30)
+        });
+        !old
+    }
+
+    /// `--grub-version`: the version the user says, over any read one.
+    pub fn with_version(mut self, version: Option<&str>) -> Self {
+        if let Some(v) = version {
+            self.version = Some(v.to_string());
+            self.evidence = format!("{}; version from --grub-version", self.evidence);
+        }
+        self
+    }
 }
 
 /// A flavour rule that decided something.
@@ -119,6 +163,11 @@ pub enum Rule {
     HexEscape,
     /// A command the build does not have.
     MissingCommand,
+    /// Which entry of a submenu `default` boots (Red Hat keeps `default`).
+    SubmenuDefault,
+    /// An option the build's command rejects (`unknown argument`): the
+    /// command does not run.
+    MissingOption,
 }
 
 impl Rule {
@@ -127,6 +176,8 @@ impl Rule {
             Rule::SubmenuVariables => "submenu-variables",
             Rule::HexEscape => "hex-escape",
             Rule::MissingCommand => "missing-command",
+            Rule::MissingOption => "missing-option",
+            Rule::SubmenuDefault => "submenu-default",
         }
     }
 }
@@ -140,26 +191,64 @@ pub struct FlavourEffect {
     /// The entry whose body ran it (index path); `None` outside entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<Vec<usize>>,
-    /// For `MissingCommand`: the command's name.
+    /// For `MissingCommand`: the command's name; for `MissingOption`: the
+    /// command and the word GRUB rejects (`search --efidisk-only`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
 }
 
-/// Whether `name` exists in `vendor`'s GRUB on `platform`: `None` for the
-/// commands every build has (or that bootvet has no table for).
-pub fn has_command(vendor: Vendor, platform: Platform, name: &str) -> Option<bool> {
+/// Whether `name` exists in `build`'s GRUB on `platform`: `None` for the
+/// commands every build has, or where bootvet cannot tell (version unknown,
+/// a build whose patches were not read).
+pub fn has_command(build: &GrubBuild, platform: Platform, name: &str) -> Option<bool> {
+    let release = build.version.as_deref().and_then(versions::release);
     match name {
         // Registered by Red Hat's loader/i386/efi/linux.c and Debian's
-        // linuxefi.mod (x86_64-efi command.lst: `linuxefi: linuxefi`,
-        // `initrdefi: linuxefi`); neither build has them on i386-pc
-        // (Debian's i386-pc command.lst), upstream nowhere.
-        "linuxefi" | "initrdefi" => Some(match vendor {
-            Vendor::Upstream => false,
-            Vendor::Debian | Vendor::RedHat => platform == Platform::Efi,
-        }),
-        // Red Hat's commands/blscfg.c registers both names.
-        "blscfg" | "bls_import" => Some(vendor == Vendor::RedHat),
+        // linuxefi.mod up to 2.06 (x86_64-efi command.lst: `linuxefi:
+        // linuxefi`, `initrdefi: linuxefi`); gone from Debian's 2.12 and 2.14;
+        // never on i386-pc (Debian's i386-pc command.lst), upstream nowhere.
+        "linuxefi" | "initrdefi" => match build.vendor {
+            Vendor::Upstream => Some(false),
+            Vendor::RedHat => Some(platform == Platform::Efi),
+            Vendor::Debian if platform != Platform::Efi => Some(false),
+            Vendor::Debian => match release {
+                Some(r) if r < (2, 12) => Some(true),
+                Some(_) if build.is_ubuntu() => None,
+                Some(_) => Some(false),
+                None => None,
+            },
+        },
+        // Red Hat's commands/blscfg.c registers both names; upstream's
+        // commands/blsuki.c registers `blscfg` from 2.14 (Debian's 2.14 too).
+        "blscfg" | "bls_import" => match build.vendor {
+            Vendor::RedHat => Some(true),
+            _ if name == "bls_import" => Some(false),
+            _ => match release {
+                Some(r) if r >= (2, 14) => Some(true),
+                Some(_) if build.is_ubuntu() => None,
+                Some(_) => Some(false),
+                None if build.vendor == Vendor::Debian => Some(false),
+                None => None,
+            },
+        },
         _ => None,
+    }
+}
+
+/// Why `has_command` said no, with its source, for the report.
+pub fn why_missing(build: &GrubBuild, platform: Platform, name: &str) -> &'static str {
+    match (name, build.vendor) {
+        ("linuxefi" | "initrdefi", Vendor::Upstream) => {
+            "upstream never had it; its `linux` starts EFI-stub kernels since 2.04"
+        }
+        ("linuxefi" | "initrdefi", Vendor::Debian) if platform != Platform::Efi => {
+            "Debian builds linuxefi.mod for x86_64-efi only, says its i386-pc command.lst"
+        }
+        ("linuxefi" | "initrdefi", _) => {
+            "Debian dropped linuxefi.mod with 2.12, says the x86_64-efi command.lst of 2.12-9+deb13u4"
+        }
+        ("bls_import", _) => "only Red Hat's commands/blscfg.c registers it",
+        _ => "Red Hat's commands/blscfg.c, upstream's commands/blsuki.c from 2.14",
     }
 }
 
@@ -237,15 +326,40 @@ mod tests {
         }
     }
 
+    fn build(vendor: Vendor, version: Option<&str>) -> GrubBuild {
+        GrubBuild::from_flag(vendor).with_version(version)
+    }
+
     #[test]
     fn command_table() {
         use Platform::*;
-        assert_eq!(has_command(Vendor::Upstream, Efi, "linuxefi"), Some(false));
-        assert_eq!(has_command(Vendor::Debian, Efi, "linuxefi"), Some(true));
-        assert_eq!(has_command(Vendor::Debian, Pc, "initrdefi"), Some(false));
-        assert_eq!(has_command(Vendor::RedHat, Efi, "initrdefi"), Some(true));
-        assert_eq!(has_command(Vendor::Debian, Efi, "blscfg"), Some(false));
-        assert_eq!(has_command(Vendor::RedHat, Pc, "blscfg"), Some(true));
-        assert_eq!(has_command(Vendor::Upstream, Pc, "linux"), None);
+        let up = build(Vendor::Upstream, None);
+        let deb = build(Vendor::Debian, Some("2.06-13+deb12u2"));
+        let trixie = build(Vendor::Debian, Some("2.12-9+deb13u4"));
+        let noble = build(Vendor::Debian, Some("2.12-1ubuntu7"));
+        let rh = build(Vendor::RedHat, None);
+        assert_eq!(has_command(&up, Efi, "linuxefi"), Some(false));
+        assert_eq!(has_command(&deb, Efi, "linuxefi"), Some(true));
+        assert_eq!(has_command(&trixie, Efi, "linuxefi"), Some(false));
+        assert_eq!(has_command(&noble, Efi, "linuxefi"), None);
+        assert_eq!(
+            has_command(&build(Vendor::Debian, None), Efi, "linuxefi"),
+            None
+        );
+        assert_eq!(has_command(&deb, Pc, "initrdefi"), Some(false));
+        assert_eq!(has_command(&rh, Efi, "initrdefi"), Some(true));
+        assert_eq!(has_command(&deb, Efi, "blscfg"), Some(false));
+        assert_eq!(has_command(&trixie, Efi, "blscfg"), Some(false));
+        assert_eq!(
+            has_command(&build(Vendor::Debian, Some("2.14-4")), Efi, "blscfg"),
+            Some(true)
+        );
+        assert_eq!(has_command(&up, Efi, "blscfg"), None);
+        assert_eq!(
+            has_command(&build(Vendor::Upstream, Some("2.12")), Efi, "blscfg"),
+            Some(false)
+        );
+        assert_eq!(has_command(&rh, Pc, "blscfg"), Some(true));
+        assert_eq!(has_command(&up, Pc, "linux"), None);
     }
 }

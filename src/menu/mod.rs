@@ -25,6 +25,7 @@ pub mod grubenv;
 pub mod model;
 mod test_expr;
 mod truth;
+pub mod versions;
 
 pub use eval::{MAX_DEPTH, MAX_LOOP, MAX_STEPS, Options, evaluate};
 pub use files::{FileError, FileSource, FileStat, MemoryFiles, NoFiles};

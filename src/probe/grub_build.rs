@@ -17,20 +17,36 @@ pub fn choose(
     prefix_dir: &str,
     os_release: Option<&str>,
 ) -> GrubBuild {
-    if let Some(vendor) = flag {
-        return GrubBuild::from_flag(vendor);
+    let mut build = match flag {
+        Some(vendor) => GrubBuild::from_flag(vendor),
+        None => loader
+            .and_then(from_sbat)
+            .or_else(|| loader.and_then(from_modules))
+            .or_else(|| from_layout(loader, prefix_dir))
+            .or_else(|| os_release.and_then(from_os_release))
+            .unwrap_or_else(|| GrubBuild {
+                vendor: Vendor::Upstream,
+                version: None,
+                chosen_by: ChosenBy::Nothing,
+                evidence: "no GRUB build or os-release read: upstream rules".into(),
+            }),
+    };
+    // The version decides which commands and options exist (menu::versions):
+    // when the vendor's evidence named none, the modules that run grub.cfg
+    // (modinfo.sh, normal.mod), else the image's own.
+    if build.version.is_none() {
+        build.version = loader.and_then(loaded_version);
     }
-    loader
-        .and_then(from_sbat)
-        .or_else(|| loader.and_then(from_modules))
-        .or_else(|| from_layout(loader, prefix_dir))
-        .or_else(|| os_release.and_then(from_os_release))
-        .unwrap_or_else(|| GrubBuild {
-            vendor: Vendor::Upstream,
-            version: None,
-            chosen_by: ChosenBy::Nothing,
-            evidence: "no GRUB build or os-release read: upstream rules".into(),
-        })
+    build
+}
+
+/// The GRUB version the loader chain shows: the modules at `$prefix` (what
+/// runs grub.cfg), else the GRUB image.
+fn loaded_version(loader: &LoaderFacts) -> Option<String> {
+    loader.modules_version().or_else(|| {
+        let v = loader.image.as_ref()?.version.as_ref()?;
+        v.package_version.clone().or_else(|| v.version.clone())
+    })
 }
 
 /// `.sbat` rows of the GRUB image: the vendor's own `grub.VENDOR` row.

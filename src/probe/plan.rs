@@ -55,6 +55,8 @@ pub struct Plan {
     pub platform: Option<Platform>,
     /// `--grub-flavour`; `None`: chosen from the installed GRUB (`grub_build`).
     pub vendor: Option<Vendor>,
+    /// `--grub-version`: the installed GRUB's version, over any read one.
+    pub grub_version: Option<String>,
     /// Decompress initrds to their end and read every sector raw (`--deep`).
     pub deep: bool,
     /// The root disk's storage drivers (`--root-bus`); empty: sysfs or assumed.
@@ -75,6 +77,7 @@ impl Plan {
             config: None,
             platform: None,
             vendor: None,
+            grub_version: None,
             deep: false,
             root_bus: Vec::new(),
             bios_lba_limit: None,
@@ -181,7 +184,8 @@ pub fn grub_build(
     loader: Option<&crate::facts::loader::LoaderFacts>,
 ) -> GrubBuild {
     if plan.vendor.is_some() {
-        return super::grub_build::choose(plan.vendor, None, &system.prefix_dir, None);
+        return super::grub_build::choose(plan.vendor, None, &system.prefix_dir, None)
+            .with_version(plan.grub_version.as_deref());
     }
     let read;
     let loader = match loader {
@@ -200,6 +204,7 @@ pub fn grub_build(
     };
     let os_release = os_release(plan, files);
     super::grub_build::choose(None, loader, &system.prefix_dir, os_release.as_deref())
+        .with_version(plan.grub_version.as_deref())
 }
 
 /// `/etc/os-release` of the system: live, the running one; images, the one on
@@ -324,7 +329,8 @@ fn without_config(plan: &Plan, error: String) -> Result<BootFacts, String> {
             prefix: config.volume.clone(),
         },
     );
-    let build = super::grub_build::choose(plan.vendor, Some(&loader), &prefix_dir, None);
+    let build = super::grub_build::choose(plan.vendor, Some(&loader), &prefix_dir, None)
+        .with_version(plan.grub_version.as_deref());
     let options = Options {
         platform,
         flavour: build.vendor.flavour(),

@@ -162,7 +162,10 @@ pub fn flavour_effects(menu: &Menu, with_missing: bool) -> String {
     let shown: Vec<_> = menu
         .flavour_effects
         .iter()
-        .filter(|e| with_missing || e.rule != crate::menu::flavour::Rule::MissingCommand)
+        .filter(|e| {
+            use crate::menu::flavour::Rule;
+            with_missing || !matches!(e.rule, Rule::MissingCommand | Rule::MissingOption)
+        })
         .collect();
     if shown.is_empty() {
         return out;

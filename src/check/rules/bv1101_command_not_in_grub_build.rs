@@ -8,8 +8,8 @@ pub const INFO: CheckInfo = CheckInfo {
     name: "command-not-in-grub-build",
     severity: Severity::Error,
     link: Link::Config,
-    summary: "grub.cfg runs a command the installed GRUB build does not have (`linuxefi` on upstream GRUB, `blscfg` on Debian's): GRUB prints `can't find command`",
-    fix: "regenerate grub.cfg with the installed GRUB's own grub-mkconfig (`update-grub`, `grub2-mkconfig -o …`), or write `linux`/`initrd` instead of `linuxefi`/`initrdefi`",
+    summary: "grub.cfg runs a command or option the installed GRUB build does not have (`linuxefi` on upstream GRUB or Debian's 2.12, `blscfg` before 2.14, `search --efidisk-only` before 2.12): GRUB prints `can't find command` or `unknown argument`",
+    fix: "regenerate grub.cfg with the installed GRUB's own grub-mkconfig (`update-grub`, `grub2-mkconfig -o …`), write `linux`/`initrd` instead of `linuxefi`/`initrdefi`, or install a GRUB at least as new as the release the message names (`grub-install`)",
     doc: "## What it checks
 Every command grub.cfg runs that exists only in some GRUB builds, against the
 build that will run it (issue 21; chosen from the GRUB image's `.sbat`, the
@@ -17,7 +17,13 @@ modules' version, a /boot/grub2 layout or /etc/os-release, or
 `--grub-flavour`): `linuxefi`/`initrdefi` exist in Red Hat's GRUB
 (loader/i386/efi/linux.c) and Debian's x86_64-efi build (its linuxefi.mod),
 never on i386-pc and never upstream; `blscfg` exists only in Red Hat's GRUB
-(commands/blscfg.c). When the build is not known, nothing is judged.
+(commands/blscfg.c) and upstream's from 2.14 (commands/blsuki.c); Debian's
+linuxefi.mod is gone from its 2.12. Commands and options that appeared in a
+later release than the installed one (src/menu/versions.rs: `smbios` 2.06,
+`search --efidisk-only`, `cryptomount --key-file`/`--password`, `plainmount`
+2.12, `tpm2_key_protector_init`, `cryptomount --protector` 2.14), judged for
+upstream's and Debian's builds whose version is known (Red Hat's and Ubuntu's
+backport). When the build is not known, nothing is judged.
 
 ## Why it breaks the boot
 GRUB looks the name up when the line runs and prints ``error: can't find
@@ -26,7 +32,13 @@ loaded, and `boot` ends with `error: you need to load the kernel first.`. A
 top-level `blscfg` that does not exist adds no entries: every entry the BLS
 snippets describe is missing from the menu. This happens when a grub.cfg is
 copied between distributions, or written by another distribution's
-grub-mkconfig (a chroot, a multi-boot USB stick).
+grub-mkconfig (a chroot, a multi-boot USB stick). An option the command does
+not know stops it before it runs: `grub_arg_parse` (lib/arg.c) fails with
+``unknown argument `--efidisk-only'`` and the extcmd dispatcher
+(commands/extcmd.c) returns, so `search … --set=root` sets nothing and
+`cryptomount --key-file …` unlocks nothing. A command that loads nothing
+(`smbios`, `tpm2_key_protector_init`) only fails itself: the entry goes on,
+and whether it boots depends on what the command was there for.
 
 ## Example
     menuentry 'Install CentOS 7' {
@@ -51,16 +63,33 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for effect in menu
         .flavour_effects
         .iter()
-        .filter(|e| e.rule == Rule::MissingCommand)
+        .filter(|e| matches!(e.rule, Rule::MissingCommand | Rule::MissingOption))
     {
-        let Some(name) = effect.command.as_deref() else {
+        let Some(words) = effect.command.as_deref() else {
             continue;
         };
+        let (name, rejected) = match effect.rule {
+            Rule::MissingOption => words.split_once(' ').unwrap_or((words, "")),
+            _ => (words, ""),
+        };
+        let loads = matches!(name, "linuxefi" | "initrdefi" | "blscfg" | "bls_import");
         let finding = |message: String| {
-            Finding::new(&INFO, message)
+            let printed = if effect.rule == Rule::MissingOption {
+                grub_error(&format!("unknown argument `{rejected}'"))
+            } else {
+                grub_error(&format!("can't find command `{name}'"))
+            };
+            let f = Finding::new(&INFO, message)
                 .at(effect.location)
                 .evidence(format!("GRUB build: {build}"))
-                .prints(grub_error(&format!("can't find command `{name}'")))
+                .prints(printed);
+            // Only a loader (or blscfg) missing breaks the boot by itself;
+            // otherwise the later links say whether what it did was needed.
+            if loads {
+                f
+            } else {
+                f.severity(Severity::Warning)
+            }
         };
         match &effect.entry {
             Some(path) => {
@@ -68,15 +97,13 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     continue;
                 };
                 let what = if name.starts_with("initrd") {
-                    "initrd"
+                    "the entry's initrd is not loaded"
+                } else if loads {
+                    "the entry's kernel is not loaded"
                 } else {
-                    "kernel"
+                    "the entry goes on without it"
                 };
-                let mut f = finding(format!(
-                    "{}: the entry's {what} is not loaded",
-                    effect.message
-                ))
-                .entry(entry);
+                let mut f = finding(format!("{}: {what}", effect.message)).entry(entry);
                 f.location = Some(effect.location);
                 if matches!(name, "linuxefi") {
                     f = f.prints(grub_error("you need to load the kernel first"));

@@ -43,7 +43,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let version = loader(cx).and_then(|l| l.modules_version());
-    let older = match version.as_deref().and_then(upstream) {
+    let older = match version.as_deref().and_then(crate::menu::versions::release) {
         Some((major, minor)) => (major, minor) < (2, 12),
         None => true,
     };
@@ -82,11 +82,4 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             offset += line.len();
         }
     }
-}
-
-/// `2.06-13+deb12u2` → (2, 6).
-fn upstream(v: &str) -> Option<(u32, u32)> {
-    let head = v.split(['-', '+', '~']).next()?;
-    let mut parts = head.split('.');
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }

@@ -9,6 +9,7 @@ use crate::menu::flavour::{self, ChosenBy, Rule};
 use crate::menu::model::DeviceExpr;
 use crate::menu::test_expr::{self, FileProbe, TestArg};
 use crate::menu::truth::Truth;
+use crate::menu::versions;
 use crate::script::{Command, Span};
 
 /// One command about to run: as written, and its words after expansion.
@@ -33,6 +34,13 @@ impl Call<'_> {
     pub(super) fn span(&self) -> Span {
         self.command.span
     }
+}
+
+/// Whether the installed GRUB has a command and the options it is given.
+enum Exists {
+    Yes,
+    Missing,
+    OptionRejected,
 }
 
 /// Runs one builtin and gives its status (`$?`).
@@ -140,10 +148,27 @@ impl Eval<'_> {
             }
             Truth::Unknown
         } else {
-            self.check_command_exists(&call);
-            match BUILTINS.iter().find(|(name, _)| *name == call.name()) {
-                Some((_, run)) => run(self, &call),
-                None => self.not_builtin(&call),
+            match self.check_command_exists(&call) {
+                // GRUB's extcmd rejects an option it does not know and never
+                // runs the command (commands/extcmd.c): nothing is set.
+                Exists::OptionRejected => {
+                    if self.in_entry() {
+                        self.record_other(&call);
+                    }
+                    Truth::False
+                }
+                // `can't find command`: the status is an error; a command
+                // bootvet models still runs, so the entry shows what it meant.
+                Exists::Missing if !BUILTINS.iter().any(|(n, _)| *n == call.name()) => {
+                    if self.in_entry() {
+                        self.record_other(&call);
+                    }
+                    Truth::False
+                }
+                _ => match BUILTINS.iter().find(|(name, _)| *name == call.name()) {
+                    Some((_, run)) => run(self, &call),
+                    None => self.not_builtin(&call),
+                },
             }
         };
         self.status = if negate { !status } else { status };
@@ -151,30 +176,69 @@ impl Eval<'_> {
 
     /// A command the installed GRUB build does not have (a function of that
     /// name would run instead): GRUB prints ``can't find command `X'`` there
-    /// (script/function.c). Judged only when the build is known; the command
-    /// is still modelled, so the entry shows what it meant to load.
-    fn check_command_exists(&mut self, call: &Call) {
+    /// (script/function.c). Or an option newer than its release
+    /// (`versions::INTRODUCED`): ``unknown argument `--X'`` (lib/arg.c), and
+    /// the command does not run. Judged only when the build is known.
+    fn check_command_exists(&mut self, call: &Call) -> Exists {
         let name = call.name();
-        let Some(build) = &self.opts.build else {
-            return;
+        let Some(build) = self.opts.build.clone() else {
+            return Exists::Yes;
         };
         if build.chosen_by == ChosenBy::Nothing || self.functions.contains_key(name) {
-            return;
+            return Exists::Yes;
         }
-        if flavour::has_command(build.vendor, self.opts.platform, name) != Some(false) {
-            return;
+        let at = Self::loc(call.file, call.span());
+        let which = build
+            .version
+            .as_deref()
+            .map_or_else(String::new, |v| format!(" {v}"));
+        let judged = versions::judged_release(&build);
+        let row = judged.and_then(|have| versions::missing_command(have, name));
+        if flavour::has_command(&build, self.opts.platform, name) == Some(false) || row.is_some() {
+            let since = match row {
+                Some(r) => format!(
+                    " (it appeared in GRUB {}: {})",
+                    versions::release_name(r.release),
+                    r.source
+                ),
+                None => format!(
+                    " ({})",
+                    flavour::why_missing(&build, self.opts.platform, name)
+                ),
+            };
+            let message = format!(
+                "`{name}` does not exist in {} GRUB{which} on {}{since}",
+                build.vendor.name(),
+                self.opts.platform.name()
+            );
+            self.add_effect(Rule::MissingCommand, message, at, Some(name.to_string()));
+            return Exists::Missing;
         }
+        let Some(have) = judged else {
+            return Exists::Yes;
+        };
+        let words = call
+            .rest()
+            .iter()
+            .take_while(|a| a.known)
+            .map(|a| a.text.as_str());
+        let Some((arg, row)) = versions::missing_option(have, name, words) else {
+            return Exists::Yes;
+        };
         let message = format!(
-            "`{name}` does not exist in {} GRUB on {}",
+            "`{name} {arg}`: {} GRUB{which} has no such option (it appeared in GRUB {}: {}); \
+             `{name}` stops with `unknown argument` and does nothing",
             build.vendor.name(),
-            self.opts.platform.name()
+            versions::release_name(row.release),
+            row.source
         );
         self.add_effect(
-            Rule::MissingCommand,
+            Rule::MissingOption,
             message,
-            Self::loc(call.file, call.span()),
-            Some(name.to_string()),
+            at,
+            Some(format!("{name} {arg}")),
         );
+        Exists::OptionRejected
     }
 
     /// A name not in the table: a function, `name=value`, or a command of

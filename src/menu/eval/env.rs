@@ -196,12 +196,23 @@ impl Eval<'_> {
         );
     }
 
+    /// Red Hat's e71c7d4c2 rule in force (`GrubBuild::keeps_all_variables`);
+    /// the Fedora flavour without a build (library callers) has it.
+    pub(super) fn keeps_all_variables(&self) -> bool {
+        self.opts.flavour == Flavour::Fedora
+            && self
+                .opts
+                .build
+                .as_ref()
+                .is_none_or(|b| b.keeps_all_variables())
+    }
+
     /// A new context (submenu, configfile): upstream's `grub_env_new_context (0)`
     /// (normal/context.c) copies only exported variables; Red Hat's
     /// `grub_env_context_open` passes 1 and copies every one (rhboot e71c7d4c2).
     /// The variables that rule decided are remembered for `flavour_read`.
     pub(super) fn push_context(&mut self) {
-        let all = self.opts.flavour == Flavour::Fedora;
+        let all = self.keeps_all_variables();
         let mut fresh = Context::new();
         let mut decided: HashSet<String> = HashSet::new();
         for (k, v) in self.ctx() {
@@ -238,7 +249,7 @@ impl Eval<'_> {
         if !self.flavour_vars.last().is_some_and(|s| s.contains(name)) {
             return;
         }
-        let message = if self.opts.flavour == Flavour::Fedora {
+        let message = if self.keeps_all_variables() {
             let value = self.get(name);
             if value.text.is_empty() {
                 return;

@@ -29,10 +29,10 @@ use std::rc::Rc;
 
 use super::default;
 use super::files::FileSource;
-use super::flavour::{FlavourEffect, GrubBuild};
+use super::flavour::{FlavourEffect, GrubBuild, Rule};
 use super::model::*;
 use super::truth::Truth;
-use crate::script::{self, Statement};
+use crate::script::{self, Span, Statement};
 
 /// Statements run in total (entry bodies included) before evaluation stops.
 pub const MAX_STEPS: usize = 200_000;
@@ -258,12 +258,36 @@ impl<'f> Eval<'f> {
             .last()
             .and_then(|c| c.get("default"))
             .map(|v| v.value.clone());
-        let default = default::resolve(
+        let keep = self.keeps_all_variables();
+        let default = default::resolve_with(
             &entries,
             default_value.as_ref().map(|v| v.text.as_str()),
             default_value.as_ref().is_some_and(|v| !v.known),
             self.opts.flavour,
+            keep,
         );
+        if let Some((kept, unset)) = keep
+            .then(|| {
+                default::kept_default_differs(
+                    &entries,
+                    default_value.as_ref().map(|v| v.text.as_str()),
+                    self.opts.flavour,
+                )
+            })
+            .flatten()
+        {
+            let message = format!(
+                "`default` is kept when its submenu opens (rhboot/grub2 e71c7d4c2, `grub_menu_execute_entry` no longer unsets it): entry {} boots; upstream GRUB unsets it and boots entry {}",
+                super::model::path_text(&kept),
+                super::model::path_text(&unset)
+            );
+            self.add_effect(
+                Rule::SubmenuDefault,
+                message,
+                Self::loc(0, Span::default()),
+                None,
+            );
+        }
         let timeout = self.get("timeout");
         let timeout_text = self.is_set("timeout").then(|| timeout.text.clone());
         let timeout_seconds = timeout_text
