@@ -154,10 +154,12 @@ impl Field {
         self.solve(&mut eq, half, half, &mut sigma);
         let mut located: Vec<(u8, usize)> = Vec::new();
         for i in 0..len {
+            // GRUB evaluates at α^(255 - i); codewords stay under 255 symbols
+            // (≤ 200-sector blocks), and the modulo keeps any length in range.
             let x = if half == 0 {
                 0
             } else {
-                self.evaluate(&sigma, FIELD - i)
+                self.evaluate(&sigma, FIELD - i % FIELD)
             };
             if x == self.pow[i] {
                 located.push((self.pow[i], len - i - 1));
