@@ -527,6 +527,29 @@ fn entry_selection_limits_the_report_and_the_status() {
     assert_eq!(doc.entries[0].path, "1>1");
 }
 
+/// Secure Boot's state unknown (no variables): an entry whose loader command
+/// lockdown would refuse (BV7007 with the variables) may fail, and says why.
+#[test]
+fn an_entry_lockdown_would_refuse_may_fail_when_secure_boot_is_unknown() {
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/checks/BV7007/fail.cfg");
+    let (code, doc) = check_json(&["sb-debian"], Some(&cfg), &[]);
+    assert_eq!(code, 0, "{:?}", codes(&doc));
+    let entry_findings: Vec<_> = doc
+        .findings
+        .iter()
+        .filter(|f| f.code == "BV7005" && f.message.contains("`multiboot2` fails"))
+        .collect();
+    assert_eq!(entry_findings.len(), 1, "{:?}", codes(&doc));
+    assert_eq!(entry_findings[0].severity, "warning");
+    let (code, doc) = check_json(&["sb-debian"], Some(&cfg), &["--secure-boot", "off"]);
+    assert_eq!(code, 0);
+    assert!(
+        !codes(&doc).iter().any(|c| c.starts_with("BV700")),
+        "{:?}",
+        codes(&doc)
+    );
+}
+
 #[test]
 fn checking_never_writes_to_the_images() {
     let names = [

@@ -16,6 +16,9 @@ efivarfs, a variable store passed with `--efi-vars`, or `--secure-boot on|off`).
 A disk image alone does not say which firmware boots it. The chain is still
 read: this finding lists each binary that would be refused if Secure Boot were
 on, with the keys bootvet could check (shim's built-in vendor certificate).
+An entry whose loader command lockdown would refuse (BV7007: `multiboot2` and
+the like, from a module the signed GRUB image does not hold) gets a warning of
+its own when the state is unknown: it may fail.
 
 ## Why it breaks the boot
 It does not by itself; but with Secure Boot on, a binary listed here stops the
@@ -81,8 +84,35 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+    // What lockdown would refuse inside GRUB (BV7007's): the entry itself may
+    // fail, so the finding is the entry's.
+    let mut per_entry = Vec::new();
+    let grub = super::bv7007_secure_boot_module_refused::grub_under_shim(cx.facts)
+        .filter(|_| sb.policy.state == SbState::Unknown);
+    if let Some(grub) = grub {
+        for entry in super::entries(cx) {
+            let refused = super::bv7007_secure_boot_module_refused::refused_commands(grub, entry);
+            let Some(&(command, name, module)) = refused.first() else {
+                continue;
+            };
+            per_entry.push(
+                Finding::new(
+                    &INFO,
+                    format!(
+                        "Secure Boot state unknown: with it on, `{name}` fails (it needs {module}.mod, which the signed GRUB image does not hold, and lockdown refuses modules from disk)"
+                    ),
+                )
+                .severity(Severity::Warning)
+                .entry(entry)
+                .at(command.location)
+                .evidence(sb.policy.why.clone())
+                .evidence("with Secure Boot on GRUB prints `error: prohibited by secure boot policy.` (BV7007)"),
+            );
+        }
+    }
     if would_fail {
         f = f.severity(Severity::Warning);
     }
     out.push(f);
+    out.extend(per_entry);
 }

@@ -1,7 +1,9 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::BootFacts;
 use crate::facts::secure_boot::Stage;
 use crate::inspect::grub_image::{GrubImage, GrubImageKind};
-use crate::menu::model::CommandKind;
+use crate::menu::BootEntry;
+use crate::menu::model::{CommandKind, EntryCommand};
 
 use super::grub_error;
 use super::secure_boot::{loader_blocked, shim_enforces};
@@ -77,41 +79,54 @@ fn module_of(command: &str) -> Option<&'static str> {
         .map(|(_, m)| *m)
 }
 
+/// The GRUB image shim starts, when there is one: the image whose built-in
+/// modules are all GRUB has under lockdown. shim's verifier is the one that
+/// refuses modules (kern/efi/sb.c); GRUB started without shim defers to no one
+/// and words it otherwise (not modelled).
+pub(super) fn grub_under_shim(facts: &BootFacts) -> Option<&GrubImage> {
+    facts.secure_boot.stage(Stage::SecondStage).next()?;
+    match facts.loader.as_ref()?.image.as_ref()? {
+        grub @ GrubImage {
+            kind: GrubImageKind::Efi { .. },
+            ..
+        } => Some(grub),
+        _ => None,
+    }
+}
+
+/// The entry's loader commands whose module `grub` does not hold: (command,
+/// its name, its module), in the entry's order.
+pub(super) fn refused_commands<'a>(
+    grub: &GrubImage,
+    entry: &'a BootEntry,
+) -> Vec<(&'a EntryCommand, &'a str, &'static str)> {
+    entry
+        .commands
+        .iter()
+        .filter_map(|c| {
+            let name = match &c.kind {
+                CommandKind::Linux { command, .. }
+                | CommandKind::Initrd { command, .. }
+                | CommandKind::Load { command, .. } => command.as_str(),
+                CommandKind::Chainloader { .. } => "chainloader",
+                _ => return None,
+            };
+            let module = module_of(name)?;
+            (!grub.modules.iter().any(|m| m == module)).then_some((c, name, module))
+        })
+        .collect()
+}
+
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let facts = cx.facts;
     if !shim_enforces(&facts.secure_boot.policy) || loader_blocked(facts) {
         return;
     }
-    // shim's verifier is the one that refuses (kern/efi/sb.c); GRUB started
-    // without shim defers to no one and words it otherwise.
-    if facts.secure_boot.stage(Stage::SecondStage).next().is_none() {
-        return;
-    }
-    let Some(
-        grub @ GrubImage {
-            kind: GrubImageKind::Efi { .. },
-            ..
-        },
-    ) = facts.loader.as_ref().and_then(|l| l.image.as_ref())
-    else {
+    let Some(grub) = grub_under_shim(facts) else {
         return;
     };
     for entry in super::entries(cx) {
-        let refused: Vec<(&crate::menu::model::EntryCommand, &str, &str)> = entry
-            .commands
-            .iter()
-            .filter_map(|c| {
-                let name = match &c.kind {
-                    CommandKind::Linux { command, .. }
-                    | CommandKind::Initrd { command, .. }
-                    | CommandKind::Load { command, .. } => command.as_str(),
-                    CommandKind::Chainloader { .. } => "chainloader",
-                    _ => return None,
-                };
-                let module = module_of(name)?;
-                (!grub.modules.iter().any(|m| m == module)).then_some((c, name, module))
-            })
-            .collect();
+        let refused = refused_commands(grub, entry);
         let Some(&(first, name, module)) = refused.first() else {
             continue;
         };
