@@ -77,6 +77,14 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   mkdir -p "$root/usr/local/share/ca-certificates"
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
 fi
+# A Debian 12 machine's own sources (updates and security beside main), as CI's
+# fresh machine has them: debootstrap's root knows only main, whose older kernel
+# package would make the tests download another kernel than CI's.
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+  mkdir -p "$root/etc/apt/sources.list.d"
+  cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+  rm -f "$root/etc/apt/sources.list"
+fi
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
   'apt-get update -qq && apt-get install -y -qq --no-install-recommends git ca-certificates >/dev/null && update-ca-certificates >/dev/null'
 git clone -q "$repo" "$root/src/bootvet"

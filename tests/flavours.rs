@@ -330,12 +330,15 @@ fn newer_commands_and_options_by_release() {
 /// A Debian package of another release, through apt with a private list of
 /// that suite (the machine's own sources are left alone), extracted once into
 /// the package cache.
+// The archive reachable here (and from CI) may be a frozen snapshot: sid's
+// InRelease then carries a Valid-Until in the past, and apt refuses it as
+// expired. Its signature is still checked; only the expiry is not.
 fn debian_suite_package(suite: &str, pkg: &str) -> Option<PathBuf> {
     let dir = support::package_cache().join(format!("suite-{suite}"));
     let script = r#"set -e; d="$1"; suite="$2"; pkg="$3"; mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
         [ -d "$d/x-$pkg" ] && exit 0
         echo "deb http://deb.debian.org/debian $suite main" > "$d/sources.list"
-        A="-o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache -o Dir::State::status=/dev/null -o APT::Sandbox::User=root"
+        A="-o Acquire::Check-Valid-Until=false -o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache -o Dir::State::status=/dev/null -o APT::Sandbox::User=root"
         apt-get $A update >/dev/null 2>&1
         t=$(mktemp -d -p "$d"); (cd "$t" && apt-get $A download "$pkg" >/dev/null 2>&1)
         x=$(mktemp -d -p "$d"); dpkg-deb -x "$t"/*.deb "$x"; dpkg-deb -f "$t"/*.deb Version > "$x/VERSION"
