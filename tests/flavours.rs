@@ -15,10 +15,16 @@ fn fixture(name: &str) -> PathBuf {
 
 /// `bootvet entries --json` of a fixture, against an empty boot directory.
 fn entries(config: &str, platform: &str, flavour: &str) -> serde_json::Value {
+    run_entries(&fixture(config), platform, flavour, &[])
+}
+
+/// `bootvet entries --json` of `config` against an empty boot directory, with
+/// `extra` arguments after the flavour.
+fn run_entries(config: &Path, platform: &str, flavour: &str, extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let config = fixture(config).display().to_string();
+    let config = config.display().to_string();
     let boot_dir = dir.path().display().to_string();
-    let (code, out, err) = support::bootvet(&[
+    let mut args = vec![
         "entries",
         "--json",
         "--config",
@@ -29,7 +35,9 @@ fn entries(config: &str, platform: &str, flavour: &str) -> serde_json::Value {
         platform,
         "--grub-flavour",
         flavour,
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = support::bootvet(&args);
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).unwrap()
 }
@@ -228,23 +236,7 @@ fn debian_command_table_matches_the_installed_command_lst() {
 
 /// `entries --json` with `--grub-flavour` and `--grub-version`.
 fn entries_at(config: &Path, platform: &str, flavour: &str, version: &str) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = support::bootvet(&[
-        "entries",
-        "--json",
-        "--config",
-        &config.display().to_string(),
-        "--boot-dir",
-        &dir.path().display().to_string(),
-        "--platform",
-        platform,
-        "--grub-flavour",
-        flavour,
-        "--grub-version",
-        version,
-    ]);
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str(&out).unwrap()
+    run_entries(config, platform, flavour, &["--grub-version", version])
 }
 
 /// Debian dropped linuxefi.mod with 2.12 (trixie's command.lst, re-read by
