@@ -80,6 +80,7 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("core-zeroed", &["pc"], 512),
     ("core-corrupt", &["pc"], 512),
     ("core-corrupt-beyond", &["pc"], 512),
+    ("core-unprotected", &["pc"], 512),
     ("core-blocklist-bad", &["pc"], 512),
     ("efi-loader-missing", &["efi"], 512),
     ("boot-new-uuid", &["pc", "efi"], 512),

@@ -126,6 +126,7 @@ const PC_CASES: &[(&str, &str, &str)] = &[
     ("core-zeroed", "BV6002", ""),
     ("core-blocklist-bad", "BV6003", ""),
     ("core-corrupt-beyond", "BV6003", ""),
+    ("core-unprotected", "BV6003", ""),
     (
         "boot-new-uuid",
         "BV6201",
@@ -363,5 +364,28 @@ fn a_payload_the_reed_solomon_codes_repair_is_a_warning_naming_the_sectors() {
     assert!(
         evidence.contains("damaged core sectors 20-27 (LBA 2068-2075)"),
         "{evidence}"
+    );
+}
+
+/// Core sector 2 overwritten: bytes of lzma_decompress.img before its
+/// `no_rs_length`, which GRUB's Reed-Solomon codes do not cover, so the payload
+/// still decodes and the codes find nothing. bootvet compares the core with the
+/// /grub/i386-pc/core.img grub-install wrote (everything the codes cover still
+/// matches it) and names the damaged sector; the healthy twin matches it exactly
+/// (run_cases). tests/boot.rs boots it.
+#[test]
+fn damage_the_codes_do_not_cover_is_found_against_the_installed_core_img() {
+    let Some(kernel) = inputs("pc") else {
+        return;
+    };
+    let img = image(&kernel, "core-unprotected", "pc");
+    let (exit, codes, _, doc) = check(&img, "pc");
+    assert_eq!(exit, 3, "{codes:?}");
+    assert_eq!(codes, ["BV6003"], "{doc}");
+    let message = doc["findings"][0]["message"].to_string();
+    assert!(
+        message
+            .contains("in core sector 2 (LBA 2050), differ from (hd0,gpt3)/grub/i386-pc/core.img"),
+        "{message}"
     );
 }

@@ -20,13 +20,24 @@ decompressor and the payload: bootvet first applies them exactly as GRUB's
 startup code does (grub-core/lib/reed_solomon.c), and judges the bytes GRUB
 will decode. Damage the codes put right is BV6004's; damage beyond them is
 this check's (the codewords are still wrong after the repair).
+The codes do not cover diskboot's code nor the first `no_rs_length` bytes of
+`lzma_decompress.img` (its header, its real-mode start and the Reed-Solomon
+decoder itself: 1883 bytes in Debian's 2.06). Those are compared with
+`PLATFORM/core.img` at the prefix, the file grub-bios-setup embedded: setup
+changes only diskboot's blocklist, the code-size field and the appended codes
+(util/setup.c), so when every byte the codes cover matches that file and some
+of these do not, they were damaged after the install. A core.img from another
+install (the protected bytes differ too) proves nothing and is not reported.
 
 ## Why it breaks the boot
 diskboot prints `GRUB loading.` and copies the sectors its blocklist names; a
 bad entry stops with `Read Error` or `Geom Error`, a damaged payload or module
 area runs garbage: the machine hangs or resets (reference §1.2–1.4, §8). The
-QEMU suite boots both: `core-blocklist-bad` (a blocklist entry past the disk's
-end) and `core-corrupt-beyond` (more damaged sectors than the codes repair).
+QEMU suite boots all three: `core-blocklist-bad` (a blocklist entry past the
+disk's end), `core-corrupt-beyond` (more damaged sectors than the codes repair)
+and `core-unprotected` (one sector of the decompressor's unprotected start: the
+machine resets at once). Programs that write into the sectors after the MBR
+(licence managers, some disk tools) are the usual cause on an MBR disk.
 
 ## Example
     dd if=/dev/urandom of=/dev/sda1 bs=512 count=1   # diskboot's blocklist, inside the BIOS boot partition

@@ -1,4 +1,4 @@
-use super::loader_common::{CoreBreak, bios_chain, broken_bios_chain, core_sector_lba};
+use super::loader_common::{CoreBreak, bios_chain, broken_bios_chain};
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::grub_image::{GrubImage, GrubImageKind};
 
@@ -75,7 +75,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let lbas: Vec<u64> = repair
         .sectors
         .iter()
-        .filter_map(|&s| core_sector_lba(chain, u64::from(s)))
+        .filter_map(|&s| chain.core_sector_lba(u64::from(s)))
         .collect();
     out.push(
         Finding::new(

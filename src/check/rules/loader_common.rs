@@ -104,30 +104,6 @@ pub(super) fn bios_chain<'a>(
     }
 }
 
-/// The disk sector holding sector `index` of the core image (0 = the diskboot
-/// sector at `kernel_sector`, then the blocklist's runs in the order diskboot reads them).
-pub(super) fn core_sector_lba(
-    chain: &crate::inspect::grub_image::BiosChain,
-    index: u64,
-) -> Option<u64> {
-    let crate::inspect::grub_image::BootSectorKind::Grub { kernel_sector, .. } =
-        chain.boot_sector.kind
-    else {
-        return None;
-    };
-    let Some(mut rest) = index.checked_sub(1) else {
-        return Some(kernel_sector);
-    };
-    for entry in &chain.diskboot.as_ref()?.blocklist {
-        let len = u64::from(entry.len);
-        if rest < len {
-            return entry.start.checked_add(rest);
-        }
-        rest -= len;
-    }
-    None
-}
-
 pub(super) fn broken_bios_chain<'a>(cx: &Context<'a>) -> Option<BrokenBiosChain<'a>> {
     let (disk, path, chain) = bios_chain(cx)?;
     let crate::inspect::grub_image::BootSectorKind::Grub { kernel_sector, .. } =

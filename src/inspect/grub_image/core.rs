@@ -45,6 +45,8 @@ pub struct CoreImage {
     pub area: ModuleArea,
     /// What GRUB's Reed-Solomon repair changes before decoding, when it changes anything.
     pub repair: Option<CoreRepair>,
+    /// The bytes GRUB decodes: the core as read, with that repair applied.
+    pub bytes: Vec<u8>,
 }
 
 /// Bytes of an embedded core that differ from what grub-setup wrote and that GRUB's
@@ -169,6 +171,7 @@ pub fn parse_core(core: &[u8]) -> Result<CoreImage, ImageFault> {
     let mut error = match decode_payload(&bytes, &header) {
         Ok(mut image) => {
             image.repair = repair;
+            image.bytes = bytes.into_owned();
             return Ok(image);
         }
         Err(e) => e,
@@ -194,6 +197,71 @@ pub fn parse_core(core: &[u8]) -> Result<CoreImage, ImageFault> {
         _ => {}
     }
     Err(error)
+}
+
+/// The embedded core beside the `core.img` file grub-install left at the prefix
+/// (`PLATFORM/core.img`), which grub-bios-setup read and embedded (util/setup.c).
+/// Setup changes three things only: diskboot's blocklist entries and terminator at
+/// the end of sector 0, the Reed-Solomon size field (0x210), and the codes it
+/// appends. Every other byte of a core embedded from that file is the file's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstalledCore {
+    Same,
+    /// Bytes the Reed-Solomon codes do not cover (diskboot's code, the first
+    /// `no_rs_length` bytes of lzma_decompress.img) differ, while every byte the
+    /// codes cover is the file's: the same install, damaged since.
+    UnprotectedDiffers {
+        /// Core offsets of the first and last differing byte, and how many differ.
+        first: usize,
+        last: usize,
+        bytes: usize,
+        /// Core sectors holding them (0 = the diskboot sector).
+        sectors: Vec<u32>,
+    },
+    /// Another core (a later grub-install, another build): nothing follows.
+    Other(String),
+}
+
+/// Compares `embedded` (the bytes GRUB decodes, repaired as it repairs them) with
+/// the installed `file`. `blocklist_entries`: the entries diskboot reads before its
+/// terminator, which setup wrote over the file's sector 0 (12 bytes each, down from
+/// 0x1F4, the terminator below them).
+pub fn compare_installed(embedded: &[u8], file: &[u8], blocklist_entries: usize) -> InstalledCore {
+    let other = |why: &str| InstalledCore::Other(why.to_string());
+    let Ok((_, h)) = header(file.get(SECTOR..).unwrap_or(&[])) else {
+        return other("the installed core.img is too short for GRUB's decompressor header");
+    };
+    if !file[SECTOR..].starts_with(&DECOMPRESSOR_START) || h.no_rs_length == 0xffff {
+        return other("the installed core.img is not an i386-pc core image");
+    }
+    let protected_from = SECTOR + usize::from(h.no_rs_length);
+    if protected_from > file.len() || embedded.len() < file.len() {
+        return other("the installed core.img is longer than the embedded core");
+    }
+    if embedded[protected_from..file.len()] != file[protected_from..] {
+        return other(
+            "the bytes GRUB's Reed-Solomon codes protect differ: another install or build",
+        );
+    }
+    let setup_wrote = SECTOR.saturating_sub((blocklist_entries + 1) * 12);
+    let rs_field = SECTOR + 0x10..SECTOR + 0x14;
+    let differing: Vec<usize> = (0..protected_from)
+        .filter(|&i| (i < setup_wrote || i >= SECTOR) && !rs_field.contains(&i))
+        .filter(|&i| embedded[i] != file[i])
+        .collect();
+    match (differing.first(), differing.last()) {
+        (Some(&first), Some(&last)) => {
+            let mut sectors: Vec<u32> = differing.iter().map(|&i| (i / SECTOR) as u32).collect();
+            sectors.dedup();
+            InstalledCore::UnprotectedDiffers {
+                first,
+                last,
+                bytes: differing.len(),
+                sectors,
+            }
+        }
+        _ => InstalledCore::Same,
+    }
 }
 
 /// Whether GRUB's Reed-Solomon codes were applied before decoding.
@@ -311,6 +379,7 @@ fn decode_payload(core: &[u8], header: &CoreHeader) -> Result<CoreImage, ImageFa
                     kernel_series: KernelSeries::of(&symbols::kernel_names(&image[..at])),
                     area,
                     repair: None,
+                    bytes: Vec::new(),
                 });
             }
             Err(e) => {

@@ -83,6 +83,9 @@ pub enum FaultKind {
     /// Damaged beyond what the Reed-Solomon codes repair, as GRUB's own repair
     /// computes it (`reed_solomon`): GRUB goes on with damaged bytes.
     Unrepairable,
+    /// Bytes the Reed-Solomon codes do not cover (diskboot's code, the decompressor's
+    /// start) differ from the installed core.img the rest of the core matches.
+    Unprotected,
     /// No `mimg` header where the module area should be.
     NoModuleArea,
     /// An object of the module area is malformed (size below its header, past the end).
@@ -219,6 +222,32 @@ pub struct BiosChain {
     pub core: Option<GrubImage>,
     /// The link that broke, if any (the first one; later links are then absent).
     pub fault: Option<ImageFault>,
+    /// The core's bytes as GRUB decodes them (Reed-Solomon repair applied), kept
+    /// for comparing with the installed core.img; not part of the facts.
+    #[serde(skip)]
+    pub core_bytes: Vec<u8>,
+}
+
+impl BiosChain {
+    /// The disk sector holding sector `index` of the core image (0 = the diskboot
+    /// sector at `kernel_sector`, then the blocklist's runs in the order diskboot
+    /// reads them).
+    pub fn core_sector_lba(&self, index: u64) -> Option<u64> {
+        let BootSectorKind::Grub { kernel_sector, .. } = self.boot_sector.kind else {
+            return None;
+        };
+        let Some(mut rest) = index.checked_sub(1) else {
+            return Some(kernel_sector);
+        };
+        for entry in &self.diskboot.as_ref()?.blocklist {
+            let len = u64::from(entry.len);
+            if rest < len {
+                return entry.start.checked_add(rest);
+            }
+            rest -= len;
+        }
+        None
+    }
 }
 
 /// Most sectors the BIOS chain reads in one run (GRUB's own limit, see
@@ -241,6 +270,7 @@ pub fn follow_bios_chain(
         diskboot: None,
         core: None,
         fault: None,
+        core_bytes: Vec::new(),
     };
     match boot_sector::parse_boot_sector(mbr) {
         Ok(b) => chain.boot_sector = b,
@@ -293,7 +323,10 @@ pub fn follow_bios_chain(
     }
     chain.diskboot = Some(diskboot);
     match core::parse_core(&core) {
-        Ok(c) => chain.core = Some(c.into_image()),
+        Ok(mut c) => {
+            chain.core_bytes = std::mem::take(&mut c.bytes);
+            chain.core = Some(c.into_image());
+        }
         Err(e) => chain.fault = Some(e),
     }
     chain
