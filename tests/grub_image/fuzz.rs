@@ -74,7 +74,13 @@ fn fuzz_bios_chain_and_core_on_mutated_images() {
         } else if i % 2 == 0 {
             fuzz::bios_disk(&mutate(&mut rng, &disk, &hot_disk));
         } else {
-            fuzz::core_image(&mutate(&mut rng, &core, &hot_core));
+            let mutated = mutate(&mut rng, &core, &hot_core);
+            fuzz::core_image(&mutated);
+            // The mutated core as the installed core.img, against the real one.
+            let mut pair = vec![128u8];
+            pair.extend_from_slice(&core);
+            pair.extend_from_slice(&mutated[..mutated.len().min(core.len())]);
+            fuzz::installed_core(&pair);
         }
     }
     eprintln!("{} inputs in {:?}", fuzz_iterations(), started.elapsed());

@@ -26,6 +26,29 @@ pub fn bios_disk(data: &[u8]) {
         assert!(chain.diskboot.is_some());
         assert!(core.modules.len() <= data.len() / 8);
     }
+    // The same bytes as the installed core.img, whole and cut short.
+    if !chain.core_bytes.is_empty() {
+        for file in [
+            &chain.core_bytes[..],
+            &chain.core_bytes[..chain.core_bytes.len() / 2],
+        ] {
+            let entries = chain.diskboot.as_ref().map_or(0, |d| d.blocklist.len());
+            if let core::InstalledCore::UnprotectedDiffers { first, last, .. } =
+                core::compare_installed(&chain.core_bytes, file, entries)
+            {
+                assert!(first <= last && last < file.len());
+            }
+        }
+    }
+}
+
+/// A core and an installed core.img: the input split at its first byte's share.
+pub fn installed_core(data: &[u8]) {
+    let Some((&cut, rest)) = data.split_first() else {
+        return;
+    };
+    let (embedded, file) = rest.split_at(rest.len() * usize::from(cut) / 256);
+    let _ = core::compare_installed(embedded, file, usize::from(cut % 40));
 }
 
 /// A core.img file, and a module area read at the start of the bytes.
@@ -89,11 +112,12 @@ pub fn grub_image(data: &[u8]) {
     let Some((&which, rest)) = data.split_first() else {
         return;
     };
-    match which % 5 {
+    match which % 6 {
         0 => bios_disk(rest),
         1 => core_image(rest),
         2 => efi_image(rest),
         3 => modinfo(rest),
+        4 => installed_core(rest),
         _ => early_config(rest),
     }
 }
