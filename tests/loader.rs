@@ -134,6 +134,11 @@ const PC_CASES: &[(&str, &str, &str)] = &[
     ),
     ("boot-inline-data", "BV6201", "error: unknown filesystem."),
     (
+        "samedisk-inline-data",
+        "BV6202",
+        "error: unknown filesystem.",
+    ),
+    (
         "modules-missing",
         "BV6203",
         "error: file `/grub/i386-pc/normal.mod' not found.",
@@ -387,5 +392,29 @@ fn damage_the_codes_do_not_cover_is_found_against_the_installed_core_img() {
         message
             .contains("in core sector 2 (LBA 2050), differ from (hd0,gpt3)/grub/i386-pc/core.img"),
         "{message}"
+    );
+}
+
+/// The core a same-disk BIOS install writes (`(,gpt3)/grub`, no embedded search;
+/// fixtures/boot/build.sh `samedisk_core`): healthy, it boots with nothing said;
+/// with /boot made again under a new UUID it still finds its prefix by partition,
+/// so the chain above grub.cfg holds and only grub.cfg's own `search` fails (a
+/// warning: GRUB keeps $root and boots after its 10-second pause), where the
+/// search-by-UUID core of `boot-new-uuid` stops at `grub rescue>`. tests/boot.rs
+/// boots all three samedisk images.
+#[test]
+fn a_core_that_finds_its_prefix_by_partition_survives_a_new_boot_uuid() {
+    let Some(kernel) = inputs("pc") else {
+        return;
+    };
+    let (exit, codes, _, doc) = check(&image(&kernel, "samedisk-healthy", "pc"), "pc");
+    assert_eq!((exit, codes.len()), (0, 0), "{doc}");
+    let (exit, codes, prints, doc) = check(&image(&kernel, "samedisk-new-uuid", "pc"), "pc");
+    assert_eq!(exit, 0, "{doc}");
+    assert_eq!(codes, ["BV3001"], "{doc}");
+    assert!(doc["stops_before_menu"].is_null(), "{doc}");
+    assert!(
+        prints.iter().any(|p| p == "Press any key to continue..."),
+        "{prints:?}"
     );
 }

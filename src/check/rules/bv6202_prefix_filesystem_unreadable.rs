@@ -23,7 +23,11 @@ and prints `error: unknown filesystem.`; a device that is not there gives
 it cannot load `normal.mod` and stops at `grub rescue>`. grub-install itself
 refuses such a /boot, so this appears when /boot is recreated after the
 install (`mkfs.ext4 -O inline_data`, a restore onto a new filesystem, a
-partition renumbered).
+partition renumbered). A core that finds its prefix by an embedded
+`search.fs_uuid` never sees such a filesystem (BV6201's case); this check is
+for the core a same-disk BIOS install writes, whose prefix names the partition
+(`(,gpt3)/grub`): the QEMU suite's `samedisk-inline-data` stops at `grub
+rescue>` after `error: unknown filesystem.`
 
 ## Example
     mkfs.ext4 -O inline_data -U OLD-UUID /dev/sda3 && restore /boot
