@@ -418,3 +418,62 @@ fn a_core_that_finds_its_prefix_by_partition_survives_a_new_boot_uuid() {
         "{prints:?}"
     );
 }
+
+/// One module gone or cut short at the prefix, on both platforms (tests/boot.rs
+/// boots all six: the verdicts are what GRUB did). `linux.mod` missing: both
+/// `linux` and `initrd` print its error and nothing boots (BV6207, an error);
+/// `gzio.mod` empty: the entry's `insmod gzio` prints the loader's refusal, GRUB
+/// waits and boots (a warning, exit 0); `crypto.mod` cut to half: normal.mod
+/// needs it, so GRUB stops at `grub rescue>` (BV6203). The healthy twin has none
+/// of these (run_cases).
+#[test]
+fn modules_missing_or_cut_short_at_the_prefix() {
+    for platform in ["pc", "efi"] {
+        let Some(kernel) = inputs(platform) else {
+            return;
+        };
+        let dir = if platform == "pc" {
+            "i386-pc"
+        } else {
+            "x86_64-efi"
+        };
+        let img = image(&kernel, "module-linux-missing", platform);
+        let (exit, codes, prints, doc) = check(&img, platform);
+        assert_eq!(exit, 3, "{doc}");
+        assert!(codes.iter().any(|c| c == "BV6207"), "{codes:?}");
+        let missing = format!("error: file `/grub/{dir}/linux.mod' not found.");
+        assert_eq!(
+            prints.iter().filter(|p| **p == missing).count(),
+            2,
+            "{prints:?}"
+        );
+
+        let img = image(&kernel, "module-gzio-empty", platform);
+        let (exit, codes, prints, doc) = check(&img, platform);
+        assert_eq!(exit, 0, "{doc}");
+        assert!(codes.iter().any(|c| c == "BV6207"), "{codes:?}");
+        let finding = doc["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["code"] == "BV6207"))
+            .expect("a BV6207 finding");
+        assert_eq!(finding["severity"], "warning", "{platform}: {doc}");
+        assert!(
+            prints
+                .iter()
+                .any(|p| p == "error: ELF header smaller than expected."),
+            "{prints:?}"
+        );
+
+        let img = image(&kernel, "module-crypto-cut", platform);
+        let (exit, codes, prints, doc) = check(&img, platform);
+        assert_eq!(exit, 3, "{doc}");
+        assert!(codes.iter().any(|c| c == "BV6203"), "{codes:?}");
+        assert!(doc["stops_before_menu"].is_number(), "{doc}");
+        assert!(
+            prints
+                .iter()
+                .any(|p| p == "error: ELF sections outside core."),
+            "{prints:?}"
+        );
+    }
+}

@@ -152,6 +152,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv6204_grub_cfg_missing::INFO,
     rules::bv6205_grub_version_mismatch::INFO,
     rules::bv6206_fwsetup_is_supported::INFO,
+    rules::bv6207_module_unloadable::INFO,
     rules::bv6301_loader_out_of_memory::INFO,
     rules::bv7001_firmware_rejects_loader::INFO,
     rules::bv7002_shim_rejects_grub::INFO,

@@ -7,6 +7,8 @@
 //! checks and the report read it. "Unknown" is a state of its own everywhere:
 //! bootvet says what it could not read rather than guess.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::volumes::VolumeRef;
@@ -204,6 +206,32 @@ pub struct PrefixFacts {
     pub modules_version: Option<GrubVersion>,
     /// `grub.cfg` at the prefix.
     pub grub_cfg: Presence,
+    /// The module directory `PLATFORM/` at the prefix, when it was listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_dir: Option<ModuleDir>,
+}
+
+/// What GRUB can load from `$prefix/PLATFORM/` (kern/dl.c `grub_dl_load`), and
+/// how it finds what to load: `moddep.lst` (each module's dependencies, loaded
+/// first) and `command.lst` (normal/dyncmd.c: a command's module, loaded on its
+/// first use).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleDir {
+    /// `NAME` of each `NAME.mod` whose header GRUB's loader accepts.
+    pub loadable: Vec<String>,
+    /// `NAME.mod` files GRUB refuses, with what it prints (`ELF header smaller
+    /// than expected`, `ELF sections outside core`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refused: BTreeMap<String, String>,
+    /// `moddep.lst`: module → the modules it needs loaded first.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deps: BTreeMap<String, Vec<String>>,
+    /// `command.lst`: command → its module.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub commands: BTreeMap<String, String>,
+    /// The listing stopped at bootvet's bound: names past it are not known.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
 }
 
 /// How `$prefix`'s device came to be.
@@ -284,6 +312,66 @@ pub enum Presence {
     },
 }
 
+/// A module GRUB cannot load, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModuleFailure {
+    /// No `NAME.mod` at the prefix: ``file `…/NAME.mod' not found``.
+    Missing { module: String },
+    /// GRUB's loader refuses the file: what it prints.
+    Refused { module: String, message: String },
+}
+
+impl ModuleFailure {
+    pub fn module(&self) -> &str {
+        match self {
+            ModuleFailure::Missing { module } | ModuleFailure::Refused { module, .. } => module,
+        }
+    }
+}
+
+/// Bounds the dependency walk (GRUB's deepest chain is a handful of modules).
+const MAX_DEP_WALK: usize = 512;
+
+impl ModuleDir {
+    /// The first module that loading `name` needs and GRUB cannot load, in the
+    /// order `grub_dl_load` meets them (kern/dl.c: a module already loaded or
+    /// built into the image is taken as it is; else its file, its header, then
+    /// each dependency in turn, depth first). `None`: it loads, or the listing
+    /// was cut and the answer is not known.
+    pub fn first_failure(&self, name: &str, built_in: &[String]) -> Option<ModuleFailure> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack = vec![name];
+        while let Some(m) = stack.pop() {
+            if seen.len() >= MAX_DEP_WALK {
+                return None;
+            }
+            if seen.contains(&m) || built_in.iter().any(|b| b == m) {
+                continue;
+            }
+            seen.push(m);
+            if let Some(message) = self.refused.get(m) {
+                return Some(ModuleFailure::Refused {
+                    module: m.to_string(),
+                    message: message.clone(),
+                });
+            }
+            if self
+                .loadable
+                .binary_search_by(|l| l.as_str().cmp(m))
+                .is_err()
+            {
+                return (!self.cut).then(|| ModuleFailure::Missing {
+                    module: m.to_string(),
+                });
+            }
+            if let Some(deps) = self.deps.get(m) {
+                stack.extend(deps.iter().rev().map(String::as_str));
+            }
+        }
+        None
+    }
+}
+
 impl LoaderFacts {
     /// GRUB certainly never reads grub.cfg: a link above it is broken (the
     /// boot code names a core that is not there or not whole, the firmware's
@@ -317,8 +405,20 @@ impl LoaderFacts {
                         FsReadable::No { .. } | FsReadable::NoDevice { .. }
                     )
                     || p.normal_mod == Presence::Missing
+                    || self.normal_failure().is_some()
                     || p.grub_cfg == Presence::Missing
             })
+    }
+
+    /// What stops GRUB loading `normal` from the prefix when its file is there:
+    /// the file itself refused, or a module it needs missing or refused.
+    pub fn normal_failure(&self) -> Option<ModuleFailure> {
+        let p = self.prefix.as_ref()?;
+        if p.normal_mod != Presence::Found {
+            return None;
+        }
+        let built_in = self.image.as_ref().map_or(&[][..], |i| &i.modules[..]);
+        p.module_dir.as_ref()?.first_failure("normal", built_in)
     }
 
     /// The GRUB version the modules at the prefix carry (modinfo.sh, else normal.mod).

@@ -36,7 +36,7 @@ use crate::menu::{DeviceExpr, Platform};
 const MAX_EFI_FILE: u64 = 64 << 20;
 /// Largest normal.mod read for its version string (Debian's is ~200 KiB).
 const MAX_MODULE: u64 = 8 << 20;
-const MAX_MODINFO: u64 = 256 << 10;
+pub(super) const MAX_MODINFO: u64 = 256 << 10;
 
 /// ext2 `feature_incompat` bits GRUB's ext2 driver refuses in 2.06 and 2.12
 /// (grub-core/fs/ext2.c `EXT2_DRIVER_SUPPORTED_INCOMPAT` and
@@ -87,7 +87,7 @@ pub fn gather(
         ..
     } = &mut firmware
     {
-        check_against_installed(chain, prefix.as_ref(), files);
+        super::prefix_files::check_against_installed(chain, prefix.as_ref(), files);
     }
     LoaderFacts {
         platform,
@@ -95,76 +95,6 @@ pub fn gather(
         image,
         prefix,
     }
-}
-
-/// Largest core.img read at the prefix (GRUB's own limit on a core is 0x6f000 bytes
-/// after diskboot; `core::MAX_COMPRESSED`).
-const MAX_CORE_FILE: u64 = 1 << 20;
-
-/// The bytes of an embedded core that GRUB's Reed-Solomon codes do not cover
-/// (diskboot's code, the decompressor's first `no_rs_length` bytes) are checked
-/// against the `core.img` grub-install left at the prefix, from which grub-bios-setup
-/// embedded it: when everything the codes cover matches that file and these bytes
-/// do not, they were damaged after the install (a program writing to the sectors
-/// after the MBR, the usual culprit), and GRUB runs damaged code before it reads
-/// anything: the chain's fault. The core's bytes are dropped here either way: they
-/// are not facts.
-fn check_against_installed(
-    chain: &mut grub_image::BiosChain,
-    prefix: Option<&PrefixFacts>,
-    files: &DiskFiles<'_>,
-) {
-    use crate::inspect::grub_image::core::{InstalledCore, compare_installed};
-    use crate::inspect::grub_image::{FaultKind, ImageFault, Region};
-    let embedded = std::mem::take(&mut chain.core_bytes);
-    let (Some(p), Some(diskboot)) = (prefix, &chain.diskboot) else {
-        return;
-    };
-    if chain.fault.is_some() || embedded.is_empty() || p.platform_dir != "i386-pc" {
-        return;
-    }
-    let Some(Ok(vf)) = p.volume.as_ref().map(|v| files.volume(v)) else {
-        return;
-    };
-    let path = format!("{}/i386-pc/core.img", p.dir.trim_end_matches('/'));
-    let Ok(file) = read_bounded(vf.as_ref(), &path, MAX_CORE_FILE) else {
-        return;
-    };
-    let InstalledCore::UnprotectedDiffers {
-        first,
-        last,
-        bytes,
-        sectors,
-    } = compare_installed(&embedded, &file, diskboot.blocklist.len())
-    else {
-        return;
-    };
-    let no_rs = match chain.core.as_ref().map(|c| &c.kind) {
-        Some(GrubImageKind::Bios { header, .. }) => header.no_rs_length,
-        _ => 0,
-    };
-    let at: Vec<String> = sectors
-        .iter()
-        .map(|&s| match chain.core_sector_lba(u64::from(s)) {
-            Some(lba) => format!("{s} (LBA {lba})"),
-            None => s.to_string(),
-        })
-        .collect();
-    chain.fault = Some(ImageFault::new(
-        FaultKind::Unprotected,
-        Region::CoreImage,
-        first as u64,
-        format!(
-            "{bytes} byte{} at core offsets {first:#x}–{last:#x}, in core sector{} {}, differ from ({}){path}, from which this core was embedded; GRUB's Reed-Solomon codes do not cover them (diskboot's code and the decompressor's first {no_rs} bytes)",
-            if bytes == 1 { "" } else { "s" },
-            if sectors.len() == 1 { "" } else { "s" },
-            at.join(", "),
-            p.value
-                .split_once(')')
-                .map_or("", |(d, _)| d)
-                .trim_start_matches('('),
-        ),
-    ));
 }
 
 /// The disk the BIOS boots: the first image; live, the disk holding /boot (else /).
@@ -308,7 +238,7 @@ pub fn firmware_efi_choice(
     (EfiChoice::File { esp, path, why }, Vec::new())
 }
 
-fn read_bounded(vf: &dyn VolumeFiles, path: &str, max: u64) -> Result<Vec<u8>, String> {
+pub(super) fn read_bounded(vf: &dyn VolumeFiles, path: &str, max: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     vf.open(path)
         .map_err(|e| e.to_string())?
@@ -566,6 +496,7 @@ fn prefix_facts(
         normal_version: None,
         modules_version: None,
         grub_cfg: Presence::Unknown { why: String::new() },
+        module_dir: None,
     };
     if let PrefixDevice::Unknown { why } = &facts.device {
         facts.filesystem = FsReadable::Unknown { why: why.clone() };
@@ -752,6 +683,7 @@ fn at_prefix(
         read_bounded(vf.as_ref(), &format!("{platform}/modinfo.sh"), MAX_MODINFO)
             .ok()
             .and_then(|b| version::parse_modinfo(&String::from_utf8_lossy(&b)).version());
+    facts.module_dir = super::prefix_files::module_dir(vf.as_ref(), &platform, &facts.platform_dir);
     // A monolithic image with a memdisk (Debian's signed grubx64.efi) runs its
     // own script, which picks among several grub.cfg paths.
     facts.grub_cfg = if image.memdisk.is_some() {

@@ -36,6 +36,7 @@ pub mod loader;
 pub mod modules_tree;
 pub mod partitions;
 pub mod plan;
+pub mod prefix_files;
 pub mod progress;
 pub mod raw_read;
 pub mod resolve;

@@ -7,7 +7,7 @@
 //! maybe-quiet patch prints it only in quiet builds; reference §3.3).
 
 use crate::check::Context;
-use crate::facts::loader::{LoaderFacts, PrefixFacts};
+use crate::facts::loader::{LoaderFacts, ModuleFailure, PrefixFacts};
 
 pub(super) const RESCUE_PROMPT: &str = "grub rescue>";
 
@@ -27,6 +27,14 @@ pub(super) fn module_not_found(dir: &str, platform_dir: &str, module: &str) -> S
         "file `{}/{platform_dir}/{module}.mod' not found",
         dir.trim_end_matches('/')
     ))
+}
+
+/// The line `grub_dl_load` leaves on the screen for a module it cannot load.
+pub(super) fn module_failure_line(p: &PrefixFacts, failure: &ModuleFailure) -> String {
+    match failure {
+        ModuleFailure::Missing { module } => module_not_found(&p.dir, &p.platform_dir, module),
+        ModuleFailure::Refused { message, .. } => super::grub_error(message),
+    }
 }
 
 /// What GRUB prints once `$prefix` is set, loading `normal` from it

@@ -72,6 +72,7 @@ pub mod bv6203_normal_mod_missing;
 pub mod bv6204_grub_cfg_missing;
 pub mod bv6205_grub_version_mismatch;
 pub mod bv6206_fwsetup_is_supported;
+pub mod bv6207_module_unloadable;
 pub mod bv6301_loader_out_of_memory;
 pub mod bv7001_firmware_rejects_loader;
 pub mod bv7002_shim_rejects_grub;

@@ -4,7 +4,9 @@
 //! parsers promise about their results.
 
 use super::boot_sector::SECTOR;
-use super::{core, early_config, efi, follow_bios_chain, module_area, symbols, version};
+use super::{
+    core, early_config, efi, follow_bios_chain, module_area, module_file, symbols, version,
+};
 
 /// The BIOS chain over a byte string taken as a disk image: LBA 0 is the MBR, and the
 /// chain's reads are served from the same bytes (past the end: unreadable).
@@ -89,6 +91,14 @@ pub fn modinfo(data: &[u8]) {
     }
     let text = String::from_utf8_lossy(data);
     let _ = version::upstream_of(&text);
+    for (name, _) in module_file::parse_moddep(&text) {
+        assert!(!name.is_empty());
+    }
+    for arch in [module_file::ModuleArch::I386, module_file::ModuleArch::X86_64] {
+        let head = &data[..data.len().min(module_file::HEADER_BYTES)];
+        let _ = module_file::refusal(head, data.len() as u64, arch);
+        let _ = module_file::refusal(head, u64::MAX, arch);
+    }
     for c in version::parse_command_lst(&text) {
         assert!(!c.command.is_empty() && !c.module.is_empty());
     }

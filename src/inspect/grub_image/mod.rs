@@ -11,6 +11,8 @@
 //!   payload → kernel + module area.
 //! - `module_area`: the `mimg` area every platform shares: embedded modules (`.modname`,
 //!   `.moddeps`, `.module_license`), config, prefix, memdisk, pubkeys, flags.
+//! - `module_file`: a module file at the prefix as GRUB's loader first checks it
+//!   (the ELF header refusals of kern/dl.c), and `moddep.lst`.
 //! - `efi`: PE images: a GRUB image (`mods` section), shim, or another EFI application;
 //!   `.sbat` rows.
 //! - `early_config`: the embedded config (`load.cfg`) as the rescue parser runs it:
@@ -29,6 +31,7 @@ pub mod early_config;
 pub mod efi;
 pub mod fuzz;
 pub mod module_area;
+pub mod module_file;
 pub mod reed_solomon;
 pub mod symbols;
 pub mod version;
