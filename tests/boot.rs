@@ -103,11 +103,17 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("sb-multiboot2", &["efi"], 512),
     // `insmod` of a module the signed GRUB lacks: refused, and the entry boots.
     ("sb-insmod-unused", &["efi"], 512),
+    // 00_header's `loadfont unicode` with the font on /boot.
+    ("sb-loadfont", &["efi"], 512),
+    // ... and a theme's font by its path on /boot.
+    ("sb-loadfont-theme", &["efi"], 512),
     // grub-reboot into an entry chainloading another GRUB: signed by Debian's
     // key, unsigned, signed by a MOK key.
     ("sb-chain-signed", &["efi"], 512),
     ("sb-chain-unsigned", &["efi"], 512),
     ("sb-chain-mok", &["efi"], 512),
+    // ... and chainloading another shim (Microsoft's signature, db).
+    ("sb-chain-db", &["efi"], 512),
     // Debian's signed GRUB started by the firmware (its CA in db), no shim.
     ("sb-grub-no-shim", &["efi"], 512),
     // Issue 14: the firmware's Boot#### entries (a variable store per scenario).
@@ -335,28 +341,31 @@ fn assert_booted_entry_is_next(case: &Case, said: &verdict::Said, printed: &str)
     }
 }
 
-/// A boot that went on past a refused `insmod` (BV7008, a warning): the
-/// results compare no line for a boot, so here each line bootvet says the
-/// warning prints must be on the screen, and the warning must be there.
+/// A boot that went on past a refused `insmod` (BV7008) or `loadfont` (BV7011),
+/// both warnings: the results compare no line for a boot, so here each line
+/// bootvet says the warning prints must be on the screen, and the warning must
+/// be there.
 fn assert_warning_lines_shown(case: &Case, said: &verdict::Said, printed: &str) {
-    if !case.scenario.starts_with("sb-insmod-") {
-        return;
-    }
+    let code = match case.scenario.as_str() {
+        "sb-insmod-unused" => "BV7008",
+        "sb-loadfont-theme" => "BV7011",
+        _ => return,
+    };
     let lines: Vec<&String> = said
         .by_finding
         .iter()
-        .filter(|(code, _)| code == "BV7008")
+        .filter(|(c, _)| c == code)
         .flat_map(|(_, lines)| lines)
         .collect();
     assert!(
         !lines.is_empty(),
-        "{}: bootvet gave no BV7008 warning",
+        "{}: bootvet gave no {code} warning",
         case.scenario
     );
     for line in lines {
         assert!(
             printed.lines().any(|l| verdict::line_matches(line, l)),
-            "{}: BV7008 says GRUB prints {line:?}, the screen never showed it",
+            "{}: {code} says GRUB prints {line:?}, the screen never showed it",
             case.scenario
         );
     }

@@ -83,6 +83,7 @@ pub mod bv7007_secure_boot_module_refused;
 pub mod bv7008_secure_boot_insmod_refused;
 pub mod bv7009_secure_boot_chainload_rejected;
 pub mod bv7010_secure_boot_grub_without_shim;
+pub mod bv7011_secure_boot_font_refused;
 mod loader_common;
 pub(super) mod mounts;
 mod root_path;
