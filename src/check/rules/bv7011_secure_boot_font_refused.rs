@@ -58,6 +58,15 @@ fn from_disk(command: &EntryCommand) -> Option<&str> {
         .find(|a| (a.starts_with('(') || a.starts_with('/')) && !a.starts_with("(memdisk)"))
 }
 
+/// The file's path without its `(device)`: the device is often `$root`, which
+/// bootvet evaluates to its own placeholder at the top level.
+fn file_part(path: &str) -> &str {
+    match path.strip_prefix('(').and_then(|p| p.split_once(')')) {
+        Some((_, file)) => file,
+        None => path,
+    }
+}
+
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let facts = cx.facts;
     if !shim_enforces(&facts.secure_boot.policy) || loader_blocked(facts) {
@@ -69,7 +78,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let finding = |path: &str, command: &EntryCommand| {
         Finding::new(
             &INFO,
-            format!("`loadfont {path}`: under Secure Boot GRUB refuses a font file from disk"),
+            format!(
+                "`loadfont` of {}: under Secure Boot GRUB refuses a font file from disk",
+                file_part(path)
+            ),
         )
         .at(command.location)
         .evidence("fonts are not verified by shim: only those in the signed image's memdisk load under lockdown".to_string())
