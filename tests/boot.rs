@@ -108,6 +108,21 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("sb-shim-no-grub", &["efi"], 512),
     // BV7007: a Xen-shaped entry; multiboot2.mod is not in the signed GRUB.
     ("sb-multiboot2", &["efi"], 512),
+    // `insmod` of a module the signed GRUB lacks: refused, and the entry boots.
+    ("sb-insmod-unused", &["efi"], 512),
+    // 00_header's `loadfont unicode` with the font on /boot.
+    ("sb-loadfont", &["efi"], 512),
+    // ... and a theme's font by its path on /boot.
+    ("sb-loadfont-theme", &["efi"], 512),
+    // grub-reboot into an entry chainloading another GRUB: signed by Debian's
+    // key, unsigned, signed by a MOK key.
+    ("sb-chain-signed", &["efi"], 512),
+    ("sb-chain-unsigned", &["efi"], 512),
+    ("sb-chain-mok", &["efi"], 512),
+    // ... and chainloading another shim (Microsoft's signature, db).
+    ("sb-chain-db", &["efi"], 512),
+    // Debian's signed GRUB started by the firmware (its CA in db), no shim.
+    ("sb-grub-no-shim", &["efi"], 512),
     // Issue 14: the firmware's Boot#### entries (a variable store per scenario).
     ("entry-healthy", &["efi"], 512),
     ("entry-stale-fallback", &["efi"], 512),
@@ -298,6 +313,7 @@ fn run_case(images: &Path, kernel: &Path, loaders: Option<&SignedLoaders>, case:
     );
     assert_booted_entry_is_next(case, &said, &printed);
     assert_cmdline_is_predicted(case, &disks, &said, &printed);
+    assert_warning_lines_shown(case, &said, &printed);
     results::assert_emergency_named(case, &boot.observed, &said, &printed);
     Row::new(case.clone(), &boot.observed, &said, &printed, boot.wall)
 }
@@ -328,6 +344,36 @@ fn assert_booted_entry_is_next(case: &Case, said: &verdict::Said, printed: &str)
             case.scenario,
             case.platform,
             said.next_boot
+        );
+    }
+}
+
+/// A boot that went on past a refused `insmod` (BV7008) or `loadfont` (BV7011),
+/// both warnings: the results compare no line for a boot, so here each line
+/// bootvet says the warning prints must be on the screen, and the warning must
+/// be there.
+fn assert_warning_lines_shown(case: &Case, said: &verdict::Said, printed: &str) {
+    let code = match case.scenario.as_str() {
+        "sb-insmod-unused" => "BV7008",
+        "sb-loadfont-theme" => "BV7011",
+        _ => return,
+    };
+    let lines: Vec<&String> = said
+        .by_finding
+        .iter()
+        .filter(|(c, _)| c == code)
+        .flat_map(|(_, lines)| lines)
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        "{}: bootvet gave no {code} warning",
+        case.scenario
+    );
+    for line in lines {
+        assert!(
+            printed.lines().any(|l| verdict::line_matches(line, l)),
+            "{}: {code} says GRUB prints {line:?}, the screen never showed it",
+            case.scenario
         );
     }
 }

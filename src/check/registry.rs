@@ -161,6 +161,10 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv7005_secure_boot_unknown::INFO,
     rules::bv7006_kernel_key_not_enrolled::INFO,
     rules::bv7007_secure_boot_module_refused::INFO,
+    rules::bv7008_secure_boot_insmod_refused::INFO,
+    rules::bv7009_secure_boot_chainload_rejected::INFO,
+    rules::bv7010_secure_boot_grub_without_shim::INFO,
+    rules::bv7011_secure_boot_font_refused::INFO,
 ];
 
 /// A check by code, case-insensitively.

@@ -386,6 +386,10 @@ pub struct Menu {
     /// Modules `insmod` loads while grub.cfg is read (entries list their own).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modules: Vec<String>,
+    /// `loadfont` commands run while grub.cfg is read (00_header's
+    /// `loadfont unicode`, a theme's fonts): what Secure Boot's lockdown judges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fonts: Vec<EntryCommand>,
     pub files: Vec<ConfigFile>,
     pub notes: Vec<Note>,
     /// What decides whether the next boot waits for a person (GRUB's

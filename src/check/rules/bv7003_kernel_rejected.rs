@@ -39,7 +39,11 @@ MokManager at the next boot. Disabling Secure Boot (or `mokutil
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let policy = &cx.facts.secure_boot.policy;
-    if !shim_enforces(policy) || loader_blocked(cx.facts) {
+    // No shim before GRUB: shim's lists decide nothing (BV7010).
+    if !shim_enforces(policy)
+        || super::secure_boot::grub_without_shim(cx.facts).is_some()
+        || loader_blocked(cx.facts)
+    {
         return;
     }
     for kernel in cx.facts.secure_boot.stage(Stage::Kernel) {

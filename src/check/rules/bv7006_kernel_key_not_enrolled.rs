@@ -36,7 +36,11 @@ type that password. Skipping the screen (it times out in 10 s) drops the request
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let policy = &cx.facts.secure_boot.policy;
-    if !shim_enforces(policy) || loader_blocked(cx.facts) {
+    // No shim before GRUB: shim's lists decide nothing (BV7010).
+    if !shim_enforces(policy)
+        || super::secure_boot::grub_without_shim(cx.facts).is_some()
+        || loader_blocked(cx.facts)
+    {
         return;
     }
     for kernel in cx.facts.secure_boot.stage(Stage::Kernel) {

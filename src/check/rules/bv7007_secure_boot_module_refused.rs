@@ -142,7 +142,18 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             "the GRUB image shim starts holds {} modules, not {module}",
             grub.modules.len()
         ));
-        for _ in &refused {
+        // An explicit `insmod` of the same module fails first, with the same
+        // words (BV7008 leaves it to this finding); then each command retries
+        // the load through normal/dyncmd.c and fails again.
+        let insmods = entry
+            .commands
+            .iter()
+            .filter(|c| {
+                matches!(&c.kind, CommandKind::Insmod { module }
+                    if refused.iter().any(|(_, _, m)| m == module))
+            })
+            .count();
+        for _ in 0..refused.len() + insmods {
             finding = finding.prints(grub_error("prohibited by secure boot policy"));
         }
         // Errors were printed while the entry ran: GRUB waits for a key

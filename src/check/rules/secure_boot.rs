@@ -287,3 +287,28 @@ pub(super) fn named(b: &BinaryFact) -> String {
         None => b.path.clone(),
     }
 }
+
+/// The GRUB image the firmware starts itself under Secure Boot, with no shim
+/// before it (the first loader is a GRUB EFI image, nothing second): GRUB then
+/// has no shim_lock protocol to verify with (kern/efi/sb.c), and shim's lists
+/// decide nothing. `None` when shim (or nothing known) starts GRUB.
+pub(super) fn grub_without_shim(
+    facts: &BootFacts,
+) -> Option<&crate::inspect::grub_image::GrubImage> {
+    use crate::inspect::grub_image::GrubImageKind;
+    let first = first_loader(facts)?;
+    let img = first.image.as_ref()?;
+    if img.vendor.is_some()
+        || img.sbat.iter().any(|r| r.component == "shim")
+        || facts.secure_boot.stage(Stage::SecondStage).next().is_some()
+    {
+        return None;
+    }
+    match facts.loader.as_ref()?.image.as_ref()? {
+        grub @ crate::inspect::grub_image::GrubImage {
+            kind: GrubImageKind::Efi { .. },
+            ..
+        } => Some(grub),
+        _ => None,
+    }
+}

@@ -87,6 +87,7 @@ const BUILTINS: &[(&str, Handler)] = &[
     ("read", |ev, c| ev.cmd_read(c)),
     // What an entry loads (loaders.rs).
     ("insmod", |ev, c| ev.cmd_insmod(c)),
+    ("loadfont", |ev, c| ev.cmd_loadfont(c)),
     ("loopback", |ev, c| ev.cmd_loopback(c)),
     ("linux", |ev, c| ev.cmd_linux(c)),
     ("linux16", |ev, c| ev.cmd_linux(c)),

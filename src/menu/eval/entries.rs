@@ -129,10 +129,14 @@ impl Eval<'_> {
                         | CommandKind::Load { .. }
                 );
                 let waits = matches!(&cmd.kind, CommandKind::Other { name, .. } if name == "read" || name == "sleep");
+                let font =
+                    matches!(&cmd.kind, CommandKind::Other { name, .. } if name == "loadfont");
                 if loads && self.top_level.len() < 1_000 {
                     self.top_level.push(cmd);
                 } else if waits && self.waits.len() < 1_000 {
                     self.waits.push(cmd);
+                } else if font && self.fonts.len() < 1_000 {
+                    self.fonts.push(cmd);
                 }
             }
         }

@@ -24,6 +24,15 @@ impl Eval<'_> {
         Truth::True
     }
 
+    /// `loadfont FILE…`: recorded outside entries too (Secure Boot refuses a
+    /// font file from disk, BV7011); whether it loads is decided at boot.
+    pub(super) fn cmd_loadfont(&mut self, call: &Call) -> Truth {
+        if !self.in_entry() {
+            self.record_other(call);
+        }
+        self.not_builtin(call)
+    }
+
     /// `linux FILE ARGS…` and its `linux16`/`linuxefi` forms.
     pub(super) fn cmd_linux(&mut self, call: &Call) -> Truth {
         let (file, span, rest, name) = (call.file, call.span(), call.rest(), call.name());

@@ -194,6 +194,8 @@ struct Eval<'f> {
     waits: Vec<EntryCommand>,
     /// Modules `insmod`ed outside any entry.
     modules: Vec<String>,
+    /// `loadfont` outside any entry (`Menu::fonts`).
+    fonts: Vec<EntryCommand>,
     /// Set when a top-level `configfile` showed its own menu.
     replaced: Option<Vec<Pending>>,
 }
@@ -243,6 +245,7 @@ impl<'f> Eval<'f> {
             sinks: Vec::new(),
             top_level: Vec::new(),
             waits: Vec::new(),
+            fonts: Vec::new(),
             modules: Vec::new(),
             replaced: None,
         };
@@ -319,6 +322,7 @@ impl<'f> Eval<'f> {
             timeout_seconds,
             top_level: self.top_level,
             modules: self.modules,
+            fonts: std::mem::take(&mut self.fonts),
             files: self.out_files,
             notes: self.notes,
         }
