@@ -5,7 +5,7 @@ use crate::inspect::grub_image::{GrubImage, GrubImageKind};
 use crate::menu::BootEntry;
 use crate::menu::model::{CommandKind, EntryCommand};
 
-use super::grub_error;
+use super::loader_common::lockdown_module_line;
 use super::secure_boot::{loader_blocked, shim_enforces};
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -145,16 +145,20 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         // An explicit `insmod` of the same module fails first, with the same
         // words (BV7008 leaves it to this finding); then each command retries
         // the load through normal/dyncmd.c and fails again.
-        let insmods = entry
-            .commands
-            .iter()
-            .filter(|c| {
-                matches!(&c.kind, CommandKind::Insmod { module }
-                    if refused.iter().any(|(_, _, m)| m == module))
-            })
-            .count();
-        for _ in 0..refused.len() + insmods {
-            finding = finding.prints(grub_error("prohibited by secure boot policy"));
+        for c in &entry.commands {
+            let module = match &c.kind {
+                CommandKind::Insmod { module } => refused
+                    .iter()
+                    .find(|(_, _, m)| m == module)
+                    .map(|(_, _, m)| *m),
+                _ => refused
+                    .iter()
+                    .find(|(rc, _, _)| std::ptr::eq(*rc, c))
+                    .map(|(_, _, m)| *m),
+            };
+            if let Some(module) = module {
+                finding = finding.prints(lockdown_module_line(cx, module));
+            }
         }
         // Errors were printed while the entry ran: GRUB waits for a key
         // (normal/menu.c) and, with nothing loaded, does not try `boot`.

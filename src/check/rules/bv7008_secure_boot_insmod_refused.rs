@@ -6,7 +6,7 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::menu::model::CommandKind;
 
 use super::bv7007_secure_boot_module_refused::{grub_under_shim, refused_commands};
-use super::grub_error;
+use super::loader_common::lockdown_module_line;
 use super::secure_boot::{loader_blocked, shim_enforces};
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -75,7 +75,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Finding::new(&INFO, message(module))
                 .evidence(evidence(module))
                 .evidence("outside any entry: GRUB goes on to the menu".to_string())
-                .prints(grub_error("prohibited by secure boot policy")),
+                .prints(lockdown_module_line(cx, module)),
         );
     }
     for entry in super::entries(cx) {
@@ -95,7 +95,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     .entry(entry)
                     .at(command.location)
                     .evidence(evidence(module))
-                    .prints(grub_error("prohibited by secure boot policy"))
+                    .prints(lockdown_module_line(cx, module))
                     // The entry printed an error: GRUB waits before `boot`.
                     .prints("Press any key to continue..."),
             );

@@ -203,3 +203,17 @@ pub(super) fn failed_entry(
         None => f,
     }
 }
+
+/// What GRUB under lockdown prints for loading `module` from the prefix: the
+/// verifiers see a file only once it is open (kern/file.c opens it through the
+/// filesystem first), so a module that is not there is ``file `…' not found``;
+/// one that is there is refused by shim's verifier.
+pub(super) fn lockdown_module_line(cx: &Context<'_>, module: &str) -> String {
+    let missing = prefix(cx).and_then(|p| {
+        let dir = p.module_dir.as_ref()?;
+        let there = dir.refused.contains_key(module)
+            || dir.loadable.binary_search_by(|l| l.as_str().cmp(module)).is_ok();
+        (!there && !dir.cut).then(|| module_not_found(&p.dir, &p.platform_dir, module))
+    });
+    missing.unwrap_or_else(|| super::grub_error("prohibited by secure boot policy"))
+}
