@@ -2,7 +2,8 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::fstab::{TabDevice, TabLine};
 
 use super::mounts::{
-    Timeout, Wait, emergency_lines, fstab_wait, timeout_lines, unit_name_path_escape,
+    Timeout, Wait, emergency_lines, fsck_unit, fstab_wait, root_password_evidence, timeout_lines,
+    unit_name_path_escape,
 };
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -75,11 +76,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 Wait::Required {
                     timeout: Timeout::Seconds(s),
                 } => {
-                    let mut lines = timeout_lines(
-                        &line.source,
-                        &[line.target.clone(), "Local File Systems".into()],
-                    );
-                    lines.extend(emergency_lines());
+                    // systemd fails the units bound to the device depth
+                    // first (job.c `job_fail_dependencies`): the mount, then
+                    // what requires it, then the device's check. Booted:
+                    // deb-fstab-esp-stale (no fsck.vfat there: no check line).
+                    let mut failed = vec![line.target.clone(), "Local File Systems".into()];
+                    failed.extend(fsck_unit(line, &tabs.fsck));
+                    let mut lines = timeout_lines(&line.source, &failed);
+                    lines.extend(emergency_lines(&tabs.root_password));
                     (
                         Severity::Error,
                         format!("after {s} s the boot stops in emergency mode"),
@@ -123,6 +127,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 super::mounts::device_unit(&line.source)
             ))
             .prints_all(lines);
+            if matches!(
+                fstab_wait(line),
+                Wait::Required {
+                    timeout: Timeout::Seconds(_)
+                }
+            ) {
+                finding = finding.evidence(root_password_evidence(&tabs.root_password));
+            }
             finding = finding.fix(format!(
                 "in /etc/fstab line {}, put the device's current UUID (`blkid`) instead of {}, or add `nofail` to its options ({}) so the boot goes on without it",
                 line.line,
