@@ -945,6 +945,34 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         ]
     );
     assert!(bv4207.will_print[6].starts_with("You are in emergency mode."));
+    // A self-built kernel with no config-RELEASE beside it and no
+    // lib/modules/RELEASE/modules.builtin on root, its initrd without a disk
+    // driver: whether the kernel builds one in is unknown, and bootvet says so
+    // (a warning naming what it looked for) instead of nothing.
+    let (_, doc) = check_json(&["initrd-outlier"], None, &[]);
+    let unknown = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV4107")
+        .expect("BV4107");
+    assert_eq!(unknown.severity, "warning");
+    assert!(
+        unknown.message.contains("is unknown"),
+        "{}",
+        unknown.message
+    );
+    assert!(
+        unknown
+            .evidence
+            .iter()
+            .any(|e| e.contains("no config-6.11.0-rc1+") && e.contains("modules.builtin")),
+        "{:?}",
+        unknown.evidence
+    );
+    // modules.builtin without the driver proves it is not built in: an error
+    // without any config (deep-lacks-ext4's root has the package's modules.builtin).
+    let (code, doc) = check_json(&["deep-lacks-ext4"], None, &[]);
+    assert_eq!(code, 3, "{:?}", codes(&doc));
     // Nobody at the console: the waits that never end fail the next boot.
     for (name, exit) in [
         ("menu-recordfail", 3),

@@ -435,6 +435,10 @@ mod tests {
                     .collect();
                 let _ = parse(&bytes);
                 let _ = unescape_octal(&String::from_utf8_lossy(&bytes));
+                crate::probe::fuzz_support::fuzz_tabs(&bytes);
+                let mut shadow = b"root:".to_vec();
+                shadow.extend_from_slice(&bytes);
+                crate::probe::fuzz_support::fuzz_tabs(&shadow);
             }
         }
         let big = "UUID=x / ext4 defaults 0 1\n".repeat(100_000);

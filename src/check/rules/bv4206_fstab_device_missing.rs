@@ -31,7 +31,12 @@ The generator turns the line into a mount unit required by
 90 s either way) or `x-systemd.device-timeout=`; the mount fails its
 dependency, `local-fs.target` fails, and its `OnFailure=emergency.target`
 stops the boot at the emergency shell: a server is not reachable, and a
-password is needed at the console. A swap line does not stop the boot
+password is needed at the console. There sulogin asks for root's password as
+/etc/shadow holds it; a locked root (`root:*:` or `root:!…`, Ubuntu's and
+debootstrap's default) gets `Cannot open access to console, the root account
+is locked.` and no shell at all (booted: `deb-fstab-esp-locked`). A line with
+a pass number whose `fsck.TYPE` the root has also fails its
+`systemd-fsck@` check (`File System Check on …`). A swap line does not stop the boot
 (`swap.target` is only wanted): it costs the wait. With
 `x-systemd.device-timeout=0` the boot waits forever. Booted on Debian 12
 (systemd 252, the QEMU suite's `deb-fstab-esp-stale`): 90 s of `Job

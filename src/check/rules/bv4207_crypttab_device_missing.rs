@@ -24,7 +24,11 @@ names and names inside containers bootvet does not open are not judged.
 (90 s, or `x-systemd.device-timeout=`). When the device never comes, the
 service fails its dependency, and so does `cryptsetup.target` (Local Encrypted
 Volumes). When an fstab line the boot requires mounts `/dev/mapper/NAME`,
-`local-fs.target` fails too and the boot stops in emergency mode; otherwise
+`local-fs.target` fails too and the boot stops in emergency mode (systemd 252
+prints a `Dependency failed for` line for each: the service, the
+`/dev/mapper/NAME` device, the mount, Local File Systems, the mount's check
+when the root has its `fsck.TYPE`, Local Encrypted Volumes; booted:
+`deb-crypttab-missing`), whose console a locked root cannot open; otherwise
 (encrypted swap, a `nofail` mount) the boot goes on after the wait.
 
 ## Example
@@ -128,11 +132,13 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 /// (generator's `dev-mapper-NAME.device.requires/`), when a mount pulls that
 /// device in; each mount of it, then `local-fs.target` when the mount is
 /// required; the mount's `systemd-fsck@` check; last `cryptsetup.target`,
-/// which requires the service. Booted (deb-crypttab-missing): `Cryptography
+/// which requires the service. Booted twice (deb-crypttab-missing): `Cryptography
 /// Setup for cryptdata`, `/dev/mapper/cryptdata`, `/srv`, `Local File
 /// Systems`, `File System Check on /dev/mapper/cryptdata`, `Local Encrypted
-/// Volumes`. Among units failed by the same unit the order is that of
-/// systemd's hashmaps, whose hash key is random at each boot.
+/// Volumes`; and with `Local Encrypted Volumes` second, right after the
+/// service. Among units failed by the same unit the order is that of
+/// systemd's hashmaps (unit dependencies keyed by pointer, siphash with a key
+/// drawn at each boot), so this order is one of those systemd prints.
 fn failed_units(line: &TabLine, users: &[&TabLine], checkers: &[String]) -> Vec<String> {
     let mut failed = vec![format!("Cryptography Setup for {}", line.target)];
     if !users.is_empty() {

@@ -220,7 +220,7 @@ pub(super) fn root_password_evidence(root: &RootPassword) -> String {
             "root's password field is empty (/etc/shadow): sulogin opens a shell on Enter".into()
         }
         RootPassword::Locked { marker } => format!(
-            "root is locked (/etc/shadow's field starts with `{marker}`): sulogin refuses the console, so the emergency shell cannot be used; only a boot with `systemd.unit=rescue.target`/`init=/bin/sh` or another system can fix it"
+            "root is locked (/etc/shadow's field starts with `{marker}`): sulogin refuses the console, so the emergency shell cannot be used (rescue.target runs the same sulogin): only `init=/bin/sh` on the kernel line (GRUB's `e`) or other media reach the disk then"
         ),
         RootPassword::Unknown => {
             "root's password was not read (/etc/shadow): what sulogin prints after the emergency-mode lines is not known".into()
