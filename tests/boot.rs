@@ -155,6 +155,10 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     // file system.`).
     ("deb-root-btrfs-subvol", &["pc"], 512),
     ("deb-root-btrfs-subvol-gone", &["pc"], 512),
+    // Issue 17: grub-btrfs's snapshot entry chosen with grub-reboot, the snapshot
+    // there, and deleted by snapper since (fixtures/scenarios' btrfs-snapshot-deleted).
+    ("deb-btrfs-snapshot", &["pc"], 512),
+    ("deb-btrfs-snapshot-deleted", &["pc"], 512),
     // Issue 17: a root with systemd 252 as init (fixtures/boot/systemd.sh), which
     // reads /etc/fstab and /etc/crypttab; Debian's initramfs. pc only: the firmware
     // plays no part once the kernel runs.
@@ -162,6 +166,9 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("deb-fstab-esp-nofail", &["pc"], 512),
     ("deb-fstab-root-other", &["pc"], 512),
     ("deb-crypttab-missing", &["pc"], 512),
+    // Issue 17: the ESP line of deb-fstab-esp-stale on a root whose account is
+    // locked (`root:*:`): sulogin refuses the emergency console.
+    ("deb-fstab-esp-locked", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {

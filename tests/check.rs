@@ -914,7 +914,65 @@ fn scenarios_give_their_findings_and_exit_statuses() {
         ]
     );
     assert!(doc.findings[0].will_print[3].starts_with("You are in emergency mode."));
+    // Its root account is locked (/etc/shadow `root:*:`): sulogin's refusal.
+    assert_eq!(
+        doc.findings[0].will_print[6..],
+        [
+            "Cannot open access to console, the root account is locked.",
+            "See sulogin(8) man page for more details.",
+            "Press Enter to continue.",
+        ]
+    );
     assert!(doc.findings[0].fix.contains("nofail"));
+    // A crypttab device that never comes: every unit systemd 252 fails with it,
+    // in the order it printed them in deb-crypttab-missing (tests/boot.rs; that
+    // root also has fsck.ext4, so its /srv check fails too: not this image's).
+    let (_, doc) = check_json(&["crypttab-missing"], None, &[]);
+    let bv4207 = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV4207")
+        .expect("BV4207");
+    assert_eq!(
+        bv4207.will_print[..6],
+        [
+            "[ TIME ] Timed out waiting for device …/dev/disk/by-uuid/0d1c5e7a-4b2f-4e11-9d3a-5c6b7a8e9f10.",
+            "[DEPEND] Dependency failed for …Cryptography Setup for cryptdata.",
+            "[DEPEND] Dependency failed for …/dev/mapper/cryptdata.",
+            "[DEPEND] Dependency failed for …/srv.",
+            "[DEPEND] Dependency failed for …Local File Systems.",
+            "[DEPEND] Dependency failed for …Local Encrypted Volumes.",
+        ]
+    );
+    assert!(bv4207.will_print[6].starts_with("You are in emergency mode."));
+    // A self-built kernel with no config-RELEASE beside it and no
+    // lib/modules/RELEASE/modules.builtin on root, its initrd without a disk
+    // driver: whether the kernel builds one in is unknown, and bootvet says so
+    // (a warning naming what it looked for) instead of nothing.
+    let (_, doc) = check_json(&["initrd-outlier"], None, &[]);
+    let unknown = doc
+        .findings
+        .iter()
+        .find(|f| f.code == "BV4107")
+        .expect("BV4107");
+    assert_eq!(unknown.severity, "warning");
+    assert!(
+        unknown.message.contains("is unknown"),
+        "{}",
+        unknown.message
+    );
+    assert!(
+        unknown
+            .evidence
+            .iter()
+            .any(|e| e.contains("no config-6.11.0-rc1+") && e.contains("modules.builtin")),
+        "{:?}",
+        unknown.evidence
+    );
+    // modules.builtin without the driver proves it is not built in: an error
+    // without any config (deep-lacks-ext4's root has the package's modules.builtin).
+    let (code, doc) = check_json(&["deep-lacks-ext4"], None, &[]);
+    assert_eq!(code, 3, "{:?}", codes(&doc));
     // Nobody at the console: the waits that never end fail the next boot.
     for (name, exit) in [
         ("menu-recordfail", 3),

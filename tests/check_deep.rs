@@ -664,3 +664,87 @@ fn quick_depth_sees_junk_right_after_the_first_compressed_segment() {
     assert_eq!(r.error, None);
     assert_eq!(r.segments.len(), 1);
 }
+
+/// `check --facts` on deep-lacks-ext4's facts with parts taken out, as a
+/// machine without them would give: its JSON findings and exit status.
+fn replay_without(name: &str, strip: impl Fn(&mut serde_json::Map<String, Value>)) -> Run {
+    let dir = images();
+    let facts = dir.join(format!("deep-lacks-ext4.{name}.facts.json"));
+    let dumped = support::bootvet_command()
+        .arg("check")
+        .arg("--image")
+        .arg(dir.join("deep-lacks-ext4.img"))
+        .arg("--dump-facts")
+        .arg(&facts)
+        .output()
+        .expect("run bootvet");
+    assert!(dumped.status.code().is_some(), "{dumped:?}");
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(&facts).expect("read facts")).expect("facts JSON");
+    for kernel in doc["facts"]["kernels"].as_array_mut().expect("kernels") {
+        strip(kernel.as_object_mut().expect("kernel side"));
+    }
+    std::fs::write(&facts, serde_json::to_vec(&doc).expect("JSON")).expect("write facts");
+    let out = support::bootvet_command()
+        .arg("check")
+        .arg("--facts")
+        .arg(&facts)
+        .arg("--json")
+        .output()
+        .expect("run bootvet");
+    Run {
+        status: out.status.code().expect("exit status"),
+        json: serde_json::from_slice(&out.stdout).expect("check JSON"),
+    }
+}
+
+/// Issue 17: without config-RELEASE, the root's modules.builtin decides (a
+/// driver it does not list is not built in: the initrd must bring it), and with
+/// neither file BV4107 says the answer is unknown instead of nothing.
+#[test]
+fn without_a_config_modules_builtin_decides_and_without_both_it_is_unknown() {
+    let run = replay_without("no-config", |k| {
+        k.remove("config");
+    });
+    assert_eq!(run.status, 3);
+    let f = run.findings("BV4107");
+    // 1>1 boots 6.5.0-35-generic, whose config said EXT4_FS=y: without it, its
+    // root's modules.builtin (empty) says ext4 is not built in.
+    assert_eq!(
+        run.paths("BV4107"),
+        ["0", "1>0", "1>1"],
+        "{:?}",
+        run.codes()
+    );
+    assert_eq!(f[0]["severity"], "error");
+    assert!(
+        f[0]["evidence"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("not in (hd0,gpt4)/lib/modules/6.11.0-rc1+/modules.builtin"),
+        "{}",
+        f[0]["evidence"]
+    );
+    let run = replay_without("no-config-no-builtin", |k| {
+        k.remove("config");
+        for m in k["modules"].as_array_mut().expect("modules") {
+            m.as_object_mut()
+                .expect("modules on root")
+                .remove("builtin");
+        }
+    });
+    let f = run.findings("BV4107");
+    assert!(!f.is_empty(), "{:?}", run.codes());
+    for finding in &f {
+        assert_eq!(finding["severity"], "warning");
+        assert!(
+            finding["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("is unknown"),
+            "{}",
+            finding["message"]
+        );
+    }
+    assert_ne!(run.status, 3, "{:?}", run.codes());
+}

@@ -29,11 +29,39 @@ pub const NETWORK_FS: &[&str] = &[
     "ocfs2",
 ];
 
-/// Both tables of one root filesystem.
+/// Both tables of one root filesystem, and the two other files that decide
+/// what the console shows when a line's device never comes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TabsFact {
     pub fstab: TabFile,
     pub crypttab: TabFile,
+    /// The filesystem types of fstab lines with a pass number whose checker
+    /// systemd's fstab-generator finds on this root (`fsck` and `fsck.TYPE`
+    /// in /usr/sbin, /usr/bin, /sbin or /bin: systemd's `fsck_exists_for_fstype`);
+    /// only those lines get a `systemd-fsck@.service`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fsck: Vec<String>,
+    /// root's password as util-linux's sulogin (systemd's emergency shell)
+    /// reads it; never the hash itself.
+    #[serde(default)]
+    pub root_password: RootPassword,
+}
+
+/// root's password field, from /etc/shadow (or /etc/passwd's own field when it
+/// is not `x`), as sulogin's `getrootpwent` and `locked_account_password` see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RootPassword {
+    /// A password hash: sulogin asks for it.
+    Set,
+    /// An empty field: sulogin asks for Enter.
+    Empty,
+    /// Starts with `*` or `!` (`marker`: the first character): sulogin refuses
+    /// the console (Ubuntu's and debootstrap's default root).
+    Locked { marker: String },
+    /// Not told: no readable /etc/passwd or /etc/shadow, or no root line.
+    #[default]
+    Unknown,
 }
 
 /// One table file: not there (nothing to wait for), unreadable, or its lines.
@@ -74,6 +102,13 @@ pub struct TabLine {
     pub kind: String,
     pub options: Vec<String>,
     pub device: TabDevice,
+    /// fstab's sixth field (fsck pass; 0 when absent); 0 for crypttab.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pass: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl TabLine {

@@ -14,7 +14,7 @@ use super::disk_files::DiskFiles;
 use super::fs::{FileError, VolumeFiles};
 use super::resolve::{Query, resolve};
 use crate::facts::RootFact;
-use crate::facts::fstab::{NETWORK_FS, TabDevice, TabFile, TabLine, TabsFact};
+use crate::facts::fstab::{NETWORK_FS, RootPassword, TabDevice, TabFile, TabLine, TabsFact};
 use crate::facts::storage::Storage;
 use crate::facts::volumes::{Resolution, volumes};
 
@@ -69,13 +69,100 @@ pub fn gather_tabs(files: &DiskFiles<'_>, roots: &mut [RootFact]) {
                 let fstab = read_tab(vf.as_ref(), "/etc/fstab", |f| {
                     fstab_line(storage, f, crypttab.lines())
                 });
-                TabsFact { fstab, crypttab }
+                let fsck = checkers(vf.as_ref(), fstab.lines());
+                let root_password = root_password(vf.as_ref());
+                TabsFact {
+                    fstab,
+                    crypttab,
+                    fsck,
+                    root_password,
+                }
             }
             Err(why) => TabsFact {
                 fstab: TabFile::Unknown { why: why.clone() },
                 crypttab: TabFile::Unknown { why },
+                fsck: Vec::new(),
+                root_password: RootPassword::Unknown,
             },
         });
+    }
+}
+
+/// Where systemd (PID 1's default PATH, systemd 252 `DEFAULT_PATH`, with the
+/// split-usr pair) looks for `fsck` and `fsck.TYPE`.
+const FSCK_DIRS: [&str; 4] = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/// The types of fstab lines with a pass number for which this root has a
+/// checker: systemd's `fsck_exists_for_fstype` wants `fsck` and `fsck.TYPE`
+/// (symlinks followed inside the root, as `init_files` does). Its refusal of a
+/// checker linked to /bin/true is not modelled (no distribution ships one).
+fn checkers(vf: &dyn VolumeFiles, fstab: &[TabLine]) -> Vec<String> {
+    let found = |name: &str| {
+        FSCK_DIRS.iter().any(|d| {
+            matches!(
+                super::init_files::init_fact(vf, &format!("{d}/{name}")).state,
+                crate::facts::init::InitState::Executable { .. }
+            )
+        })
+    };
+    let mut out: Vec<String> = Vec::new();
+    if !found("fsck") {
+        return out;
+    }
+    for line in fstab {
+        let kind = line.kind.as_str();
+        if line.pass == 0 || kind == "auto" || out.iter().any(|k| k == kind) {
+            continue;
+        }
+        if found(&format!("fsck.{kind}")) {
+            out.push(kind.to_string());
+        }
+    }
+    out
+}
+
+/// root's password field as util-linux's sulogin reads it (`getrootpwent`
+/// without `-e`, which is how systemd-sulogin-shell runs it): getpwnam's
+/// field, replaced by getspnam's when it is `x`; `*` or `!` first is locked
+/// (`locked_account_password`). Only the field's state is kept, never a hash.
+pub fn root_password(vf: &dyn VolumeFiles) -> RootPassword {
+    let field = |path: &str| -> Option<String> {
+        let mut bytes = Vec::new();
+        vf.open(path)
+            .ok()?
+            .take(MAX_TAB_BYTES)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        root_field(&bytes)
+    };
+    let Some(mut pw) = field("/etc/passwd") else {
+        return RootPassword::Unknown;
+    };
+    if pw == "x" {
+        match field("/etc/shadow") {
+            Some(sp) => pw = sp,
+            // getspnam fails: sulogin keeps `x`, a hash no password matches.
+            None => return RootPassword::Set,
+        }
+    }
+    password_state(&pw)
+}
+
+/// The second field of the first `root:` line.
+pub fn root_field(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let line = text.lines().find(|l| l.starts_with("root:"))?;
+    Some(line.split(':').nth(1).unwrap_or("").to_string())
+}
+
+/// sulogin's reading of a password field.
+pub fn password_state(field: &str) -> RootPassword {
+    match field.chars().next() {
+        None => RootPassword::Empty,
+        Some(c @ ('*' | '!')) => RootPassword::Locked {
+            marker: c.to_string(),
+        },
+        Some(_) => RootPassword::Set,
     }
 }
 
@@ -194,6 +281,7 @@ pub(super) fn fstab_line(storage: &Storage, f: Fields, crypttab: &[TabLine]) -> 
         options: options(&field(&f, 3)),
         source,
         device,
+        pass: field(&f, 5).parse().unwrap_or(0),
     }
 }
 
@@ -206,6 +294,7 @@ pub(super) fn crypttab_line(storage: &Storage, f: Fields) -> TabLine {
         options: options(&field(&f, 3)),
         device: device(storage, &source),
         source,
+        pass: 0,
     }
 }
 
@@ -293,6 +382,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn root_password_is_read_as_sulogin_reads_it() {
+        // debootstrap's root, Ubuntu's, a hash, an empty field, no root line.
+        let state = |t: &[u8]| root_field(t).map(|f| password_state(&f));
+        assert_eq!(
+            state(b"daemon:*:19000::::::\nroot:*:19000:0:99999:7:::\n"),
+            Some(RootPassword::Locked { marker: "*".into() })
+        );
+        assert_eq!(
+            state(b"root:!:19000:0:99999:7:::\n"),
+            Some(RootPassword::Locked { marker: "!".into() })
+        );
+        assert_eq!(
+            state(b"root:!$y$j9T$abc:19000:0:99999:7:::\n"),
+            Some(RootPassword::Locked { marker: "!".into() })
+        );
+        assert_eq!(
+            state(b"root:$y$j9T$4gmF$enuo:20793:0:99999:7:::\n"),
+            Some(RootPassword::Set)
+        );
+        assert_eq!(
+            state(b"root::20793:0:99999:7:::\n"),
+            Some(RootPassword::Empty)
+        );
+        assert_eq!(state(b"rooter:x:0:0::/:/bin/sh\n"), None);
+        // A line with no second field is sulogin's empty password.
+        assert_eq!(state(b"root\n"), None);
+        assert_eq!(state(b"root:"), Some(RootPassword::Empty));
+    }
+
+    #[test]
     fn fields_escapes_and_comments() {
         let t = parse(b"# c\n\nUUID=ab /mnt/my\\040disk ext4 defaults,nofail 0 2\n  LABEL=\"x y\"\t/x vfat umask=0077\n");
         assert_eq!(t.len(), 2);
@@ -316,6 +435,10 @@ mod tests {
                     .collect();
                 let _ = parse(&bytes);
                 let _ = unescape_octal(&String::from_utf8_lossy(&bytes));
+                crate::probe::fuzz_support::fuzz_tabs(&bytes);
+                let mut shadow = b"root:".to_vec();
+                shadow.extend_from_slice(&bytes);
+                crate::probe::fuzz_support::fuzz_tabs(&shadow);
             }
         }
         let big = "UUID=x / ext4 defaults 0 1\n".repeat(100_000);

@@ -136,6 +136,16 @@ pub fn fuzz_tabs(data: &[u8]) {
         );
         crate::check::fuzz_tab_line(line);
     }
+    // The same bytes as /etc/passwd or /etc/shadow: root's field, as sulogin
+    // reads it, is a part of one `root:` line and never spans lines.
+    if let Some(field) = super::fstab_files::root_field(data) {
+        assert!(!field.contains('\n') && !field.contains(':'), "{field:?}");
+        let state = super::fstab_files::password_state(&field);
+        assert_eq!(
+            field.is_empty(),
+            state == crate::facts::fstab::RootPassword::Empty
+        );
+    }
 }
 
 fn walk(v: &dyn VolumeFiles, dir: &str, depth: usize) {

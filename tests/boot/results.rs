@@ -192,12 +192,49 @@ pub fn assert_emergency_named(case: &Case, observed: &Observed, said: &Said, pri
         timeout.iter().any(|p| line_matches(p, seen)),
         "{name}: systemd printed {seen:?}, bootvet's timeout lines {timeout:?}"
     );
-    for p in lines.filter(|l| l.starts_with("You are in") || l.starts_with("Give root")) {
+    // The emergency shell's lines: systemd-sulogin-shell's, then sulogin's
+    // prompt for root's password as /etc/shadow has it (locked or not).
+    let shell = [
+        "You are in",
+        "Give root",
+        "Press Enter",
+        "Cannot open access",
+        "See sulogin",
+    ];
+    for p in lines
+        .clone()
+        .filter(|l| shell.iter().any(|s| l.starts_with(s)))
+    {
         assert!(
             printed.lines().any(|l| line_matches(p, l)),
             "{name}: bootvet's {p:?} is not on the console"
         );
     }
+    // Every `Dependency failed for` line systemd printed, and only those. Their
+    // order is not compared: units failed by the same unit come in the order
+    // of systemd's hashmaps, keyed at random at each boot.
+    let depend: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.contains("Dependency failed for "))
+        .collect();
+    let predicted: Vec<&String> = lines
+        .filter(|l| l.contains("Dependency failed for "))
+        .collect();
+    let mut unmatched = depend.clone();
+    for p in &predicted {
+        let at = unmatched.iter().position(|l| line_matches(p, l));
+        assert!(
+            at.is_some(),
+            "{name}: bootvet's {p:?} is not among systemd's {depend:?}"
+        );
+        if let Some(at) = at {
+            unmatched.remove(at);
+        }
+    }
+    assert!(
+        unmatched.is_empty(),
+        "{name}: systemd also printed {unmatched:?}; bootvet's lines: {predicted:?}"
+    );
 }
 
 /// Matrix order: scenario as listed, then pc before efi.

@@ -138,7 +138,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         // A root= the kernel parses: it still needs its drivers built in.
         let unmet = unmet_needs(cx.facts, &booted, |need| {
-            matches!(need.have, Have::BuiltIn(_) | Have::Unknown)
+            matches!(need.have, Have::BuiltIn(_) | Have::Unknown { .. })
         });
         if unmet.is_empty() {
             continue;

@@ -1,5 +1,5 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::inspect::kconfig::NeedKind;
+use crate::inspect::kconfig::{NeedKind, provider};
 
 use super::root_path::{
     Booted, Have, InitrdModules, Lack, Need, bus_origin, describe, unmet_needs, whole_initrds,
@@ -22,6 +22,10 @@ on the root filesystem) or the entry's initrd holds the module (`ext4.ko`,
 closure of `modules.dep`, read from the initrd's own `lib/modules/RELEASE` and
 from the root filesystem's (ext4 needs jbd2 and mbcache, nvme needs nvme_core).
 The drivers of a storage layer under root (dm-crypt, LVM, md) count the same way.
+A driver `modules.builtin` does not list is not built in, config or not. When
+neither file is there (a kernel installed by hand, a root bootvet cannot read)
+and the initrd lacks the module, bootvet cannot tell whether the boot works: a
+warning says so, and what it looked for.
 
 ## Why it breaks the boot
 A module lives on the root filesystem it is needed to mount. Only the initramfs
@@ -56,12 +60,21 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let held = InitrdModules::of(&booted, &loaded);
+        // A need the kernel may meet only with a module, and the initrds lack
+        // it: proven (a module) or possible (unknown whether it is built in).
+        // A driver missing from the kernel is not the initrd's.
         let lack = |need: &Need| match &need.have {
             Have::Module { modules, .. } => held.lacks(modules),
+            Have::Unknown { .. } => {
+                let modules: Vec<String> = provider(&need.what)?
+                    .modules
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect();
+                held.lacks(&modules)
+            }
             _ => None,
         };
-        // Unknown and absent needs are not this check's: without a config it
-        // cannot tell, and a driver missing from the kernel is not the initrd's.
         let unmet: Vec<(Need, Lack)> = unmet_needs(cx.facts, &booted, |need| lack(need).is_none())
             .into_iter()
             .filter_map(|need| {
@@ -72,68 +85,107 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if unmet.is_empty() {
             continue;
         }
-        let mut missing: Vec<&str> = Vec::new();
-        for (_, l) in &unmet {
-            for m in &l.missing {
-                if !missing.contains(&m.as_str()) {
-                    missing.push(m);
-                }
+        let proven = unmet
+            .iter()
+            .any(|(n, _)| matches!(n.have, Have::Module { .. }));
+        out.push(finding(
+            cx, entry, &booted, command, &loaded, &held, &unmet, proven,
+        ));
+    }
+}
+
+/// The finding for one entry: an error when a module is proven needed and
+/// missing, a warning when bootvet cannot tell whether the kernel builds the
+/// driver in (no config-RELEASE, no modules.builtin): the boot then fails
+/// unless it is built in.
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    cx: &Context<'_>,
+    entry: &crate::menu::BootEntry,
+    booted: &Booted<'_>,
+    command: &crate::menu::EntryCommand,
+    loaded: &[super::root_path::LoadedInitrd<'_>],
+    held: &InitrdModules<'_>,
+    unmet: &[(Need, Lack)],
+    proven: bool,
+) -> Finding {
+    let mut missing: Vec<&str> = Vec::new();
+    for (_, l) in unmet {
+        for m in &l.missing {
+            if !missing.contains(&m.as_str()) {
+                missing.push(m);
             }
         }
-        let ko = |names: &[&str]| {
-            names
-                .iter()
-                .map(|n| format!("{n}.ko"))
-                .collect::<Vec<_>>()
-                .join(" and ")
-        };
-        let paths: Vec<&str> = loaded.iter().map(|(_, f, _)| f.path.as_str()).collect();
-        let mut finding = Finding::new(
-            &INFO,
-            format!(
-                "initrd '{}' lacks {} for the root path of kernel '{}'",
-                paths.join("' + '"),
-                ko(&missing),
-                booted.file.path
-            ),
+    }
+    let ko = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("{n}.ko"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let paths: Vec<&str> = loaded.iter().map(|(_, f, _)| f.path.as_str()).collect();
+    let message = if proven {
+        format!(
+            "initrd '{}' lacks {} for the root path of kernel '{}'",
+            paths.join("' + '"),
+            ko(&missing),
+            booted.file.path
         )
+    } else {
+        format!(
+            "initrd '{}' has no {} for the root path of kernel '{}', and whether the kernel builds {} in is unknown",
+            paths.join("' + '"),
+            ko(&missing),
+            booted.file.path,
+            if missing.len() == 1 { "it" } else { "them" }
+        )
+    };
+    let mut finding = Finding::new(&INFO, message)
         .entry(entry)
         .at(command.location);
-        for (need, l) in &unmet {
-            finding = finding.evidence(describe(need));
-            if l.only_dependencies() {
-                let needs = held.dependencies(&l.module);
-                let absent: Vec<&str> = l.missing.iter().map(String::as_str).collect();
-                finding = finding.evidence(format!(
-                    "the initrd has {}.ko, which needs {}; {} {} not there: modprobe cannot load {} (\"Unknown symbol\" in the kernel log)",
-                    l.module,
-                    needs.join(", "),
-                    ko(&absent),
-                    if absent.len() == 1 { "is" } else { "are" },
-                    l.module
-                ));
-            }
-        }
-        if !held.dep_sources.is_empty() && unmet.iter().any(|(_, l)| l.only_dependencies()) {
+    if !proven {
+        finding = finding.severity(Severity::Warning);
+    }
+    for (need, l) in unmet {
+        finding = finding.evidence(describe(need));
+        if l.only_dependencies() {
+            let needs = held.dependencies(&l.module);
+            let absent: Vec<&str> = l.missing.iter().map(String::as_str).collect();
             finding = finding.evidence(format!(
-                "dependencies from {}",
-                held.dep_sources.join(" and ")
+                "the initrd has {}.ko, which needs {}; {} {} not there: modprobe cannot load {} (\"Unknown symbol\" in the kernel log)",
+                l.module,
+                needs.join(", "),
+                ko(&absent),
+                if absent.len() == 1 { "is" } else { "are" },
+                l.module
             ));
         }
-        if unmet.iter().any(|(n, _)| n.kind == NeedKind::Bus) {
-            finding = finding.evidence(bus_origin(cx.facts));
-        }
-        finding = finding.evidence(format!(
-            "the initrd holds {} modules, none of them {}",
-            held.count(),
-            missing.join(" or ")
-        ));
-        out.push(finding.fix(format!(
-            "add {} to /etc/initramfs-tools/modules (dracut: add_drivers+=\" {} \") and run `update-initramfs -u -k {}` (both tools add what a module depends on); or build {} into the kernel",
-            missing.join(", "),
-            missing.join(" "),
-            booted.release.as_deref().unwrap_or("VERSION"),
-            if missing.len() == 1 { "it" } else { "them" }
-        )));
     }
+    if !held.dep_sources.is_empty() && unmet.iter().any(|(_, l)| l.only_dependencies()) {
+        finding = finding.evidence(format!(
+            "dependencies from {}",
+            held.dep_sources.join(" and ")
+        ));
+    }
+    if unmet.iter().any(|(n, _)| n.kind == NeedKind::Bus) {
+        finding = finding.evidence(bus_origin(cx.facts));
+    }
+    finding = finding.evidence(format!(
+        "the initrd holds {} modules, none of them {}",
+        held.count(),
+        missing.join(" or ")
+    ));
+    if !proven {
+        finding = finding.evidence(
+            "the boot fails as with a missing module unless the kernel builds the driver in: put config-RELEASE beside the kernel (Debian's and Ubuntu's packages ship it) or modules.builtin in /lib/modules/RELEASE for bootvet to tell",
+        );
+    }
+    finding.fix(format!(
+        "add {} to /etc/initramfs-tools/modules (dracut: add_drivers+=\" {} \") and run `update-initramfs -u -k {}` (both tools add what a module depends on); or build {} into the kernel",
+        missing.join(", "),
+        missing.join(" "),
+        booted.release.as_deref().unwrap_or("VERSION"),
+        if missing.len() == 1 { "it" } else { "them" }
+    ))
 }

@@ -2,7 +2,8 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::fstab::{TabDevice, TabLine};
 
 use super::mounts::{
-    Timeout, Wait, emergency_lines, fstab_wait, timeout_lines, unit_name_path_escape,
+    Timeout, Wait, emergency_lines, fsck_unit, fstab_wait, root_password_evidence, timeout_lines,
+    unit_name_path_escape,
 };
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -30,7 +31,12 @@ The generator turns the line into a mount unit required by
 90 s either way) or `x-systemd.device-timeout=`; the mount fails its
 dependency, `local-fs.target` fails, and its `OnFailure=emergency.target`
 stops the boot at the emergency shell: a server is not reachable, and a
-password is needed at the console. A swap line does not stop the boot
+password is needed at the console. There sulogin asks for root's password as
+/etc/shadow holds it; a locked root (`root:*:` or `root:!…`, Ubuntu's and
+debootstrap's default) gets `Cannot open access to console, the root account
+is locked.` and no shell at all (booted: `deb-fstab-esp-locked`). A line with
+a pass number whose `fsck.TYPE` the root has also fails its
+`systemd-fsck@` check (`File System Check on …`). A swap line does not stop the boot
 (`swap.target` is only wanted): it costs the wait. With
 `x-systemd.device-timeout=0` the boot waits forever. Booted on Debian 12
 (systemd 252, the QEMU suite's `deb-fstab-esp-stale`): 90 s of `Job
@@ -75,11 +81,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 Wait::Required {
                     timeout: Timeout::Seconds(s),
                 } => {
-                    let mut lines = timeout_lines(
-                        &line.source,
-                        &[line.target.clone(), "Local File Systems".into()],
-                    );
-                    lines.extend(emergency_lines());
+                    // systemd fails the units bound to the device depth
+                    // first (job.c `job_fail_dependencies`): the mount, then
+                    // what requires it, then the device's check. Booted:
+                    // deb-fstab-esp-stale (no fsck.vfat there: no check line).
+                    let mut failed = vec![line.target.clone(), "Local File Systems".into()];
+                    failed.extend(fsck_unit(line, &tabs.fsck));
+                    let mut lines = timeout_lines(&line.source, &failed);
+                    lines.extend(emergency_lines(&tabs.root_password));
                     (
                         Severity::Error,
                         format!("after {s} s the boot stops in emergency mode"),
@@ -123,6 +132,14 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 super::mounts::device_unit(&line.source)
             ))
             .prints_all(lines);
+            if matches!(
+                fstab_wait(line),
+                Wait::Required {
+                    timeout: Timeout::Seconds(_)
+                }
+            ) {
+                finding = finding.evidence(root_password_evidence(&tabs.root_password));
+            }
             finding = finding.fix(format!(
                 "in /etc/fstab line {}, put the device's current UUID (`blkid`) instead of {}, or add `nofail` to its options ({}) so the boot goes on without it",
                 line.line,

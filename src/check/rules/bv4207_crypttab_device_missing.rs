@@ -1,7 +1,10 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::fstab::{TabDevice, TabLine};
 
-use super::mounts::{Timeout, Wait, device_timeout, emergency_lines, fstab_wait, timeout_lines};
+use super::mounts::{
+    Timeout, Wait, device_timeout, emergency_lines, fsck_unit, fstab_wait, root_password_evidence,
+    timeout_lines,
+};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4207",
@@ -21,7 +24,11 @@ names and names inside containers bootvet does not open are not judged.
 (90 s, or `x-systemd.device-timeout=`). When the device never comes, the
 service fails its dependency, and so does `cryptsetup.target` (Local Encrypted
 Volumes). When an fstab line the boot requires mounts `/dev/mapper/NAME`,
-`local-fs.target` fails too and the boot stops in emergency mode; otherwise
+`local-fs.target` fails too and the boot stops in emergency mode (systemd 252
+prints a `Dependency failed for` line for each: the service, the
+`/dev/mapper/NAME` device, the mount, Local File Systems, the mount's check
+when the root has its `fsck.TYPE`, Local Encrypted Volumes; booted:
+`deb-crypttab-missing`), whose console a locked root cannot open; otherwise
 (encrypted swap, a `nofail` mount) the boot goes on after the wait.
 
 ## Example
@@ -54,26 +61,19 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .iter()
                 .find(|f| matches!(fstab_wait(f), Wait::Required { .. }));
             let timeout = device_timeout(line);
-            let mut failed = vec![
-                format!("Cryptography Setup for {}", line.target),
-                "Local Encrypted Volumes".to_string(),
-            ];
+            let failed = failed_units(line, &users, &tabs.fsck);
             let (severity, ending) = match (timeout, required) {
                 (Timeout::Forever, _) => (
                     Severity::Error,
                     "the boot waits for it forever (no device timeout)".to_string(),
                 ),
-                (Timeout::Seconds(s), Some(f)) => {
-                    failed.push(f.target.clone());
-                    failed.push("Local File Systems".into());
-                    (
-                        Severity::Error,
-                        format!(
-                            "{} is mounted from it, so after {s} s the boot stops in emergency mode",
-                            f.target
-                        ),
-                    )
-                }
+                (Timeout::Seconds(s), Some(f)) => (
+                    Severity::Error,
+                    format!(
+                        "{} is mounted from it, so after {s} s the boot stops in emergency mode",
+                        f.target
+                    ),
+                ),
                 (Timeout::Seconds(s), None) => (
                     Severity::Warning,
                     format!("the boot waits {s} s for it, then goes on without {mapper}"),
@@ -83,7 +83,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             if let Timeout::Seconds(_) = timeout {
                 lines = timeout_lines(&line.source, &failed);
                 if required.is_some() {
-                    lines.extend(emergency_lines());
+                    lines.extend(emergency_lines(&tabs.root_password));
                 }
             }
             let mut finding = Finding::new(
@@ -110,6 +110,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     f.line, f.source, f.target
                 ));
             }
+            if required.is_some() && timeout != Timeout::Forever {
+                finding = finding.evidence(root_password_evidence(&tabs.root_password));
+            }
             finding = finding.prints_all(lines).fix(format!(
                 "in /etc/crypttab line {}, put the encrypted device's current UUID (`blkid`) instead of {}, or add `nofail` to it{}",
                 line.line,
@@ -119,4 +122,39 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
+}
+
+/// The units whose jobs fail, in the order systemd 252 prints `Dependency
+/// failed for` when the crypttab device never comes. job.c's
+/// `job_finish_and_invalidate` prints a unit's line, then fails the jobs of
+/// the units that need it (`job_fail_dependencies`), depth first: the
+/// cryptsetup service; the `/dev/mapper/NAME` device that requires it
+/// (generator's `dev-mapper-NAME.device.requires/`), when a mount pulls that
+/// device in; each mount of it, then `local-fs.target` when the mount is
+/// required; the mount's `systemd-fsck@` check; last `cryptsetup.target`,
+/// which requires the service. Booted twice (deb-crypttab-missing): `Cryptography
+/// Setup for cryptdata`, `/dev/mapper/cryptdata`, `/srv`, `Local File
+/// Systems`, `File System Check on /dev/mapper/cryptdata`, `Local Encrypted
+/// Volumes`; and with `Local Encrypted Volumes` second, right after the
+/// service. Among units failed by the same unit the order is that of
+/// systemd's hashmaps (unit dependencies keyed by pointer, siphash with a key
+/// drawn at each boot), so this order is one of those systemd prints.
+fn failed_units(line: &TabLine, users: &[&TabLine], checkers: &[String]) -> Vec<String> {
+    let mut failed = vec![format!("Cryptography Setup for {}", line.target)];
+    if !users.is_empty() {
+        failed.push(format!("/dev/mapper/{}", line.target));
+    }
+    let mut local_fs = false;
+    let mut checks = Vec::new();
+    for f in users {
+        failed.push(f.target.clone());
+        if !local_fs && matches!(fstab_wait(f), Wait::Required { .. }) {
+            failed.push("Local File Systems".into());
+            local_fs = true;
+        }
+        checks.extend(fsck_unit(f, checkers));
+    }
+    failed.extend(checks);
+    failed.push("Local Encrypted Volumes".into());
+    failed
 }

@@ -7,7 +7,7 @@
 //! filesystems under `remote-fs.target`), `cryptsetup-generator.c` and
 //! `unit-name.c` (`unit_name_path_escape`).
 
-use crate::facts::fstab::{NETWORK_FS, TabLine};
+use crate::facts::fstab::{NETWORK_FS, RootPassword, TabLine};
 
 /// The job timeout of a device unit unless `x-systemd.device-timeout=` says
 /// otherwise: systemd 252's `DefaultDeviceTimeoutSec=` (device.c `device_init`:
@@ -172,15 +172,60 @@ pub(super) fn timeout_lines(source: &str, failed: &[String]) -> Vec<String> {
     lines
 }
 
-/// systemd-sulogin-shell's `print_mode("emergency")` (systemd ≥ 240).
-pub(super) fn emergency_lines() -> Vec<String> {
-    vec![
+/// The `Dependency failed` line of the `systemd-fsck@.service` instance the
+/// fstab-generator adds for `line` (a pass number, and a checker on the root:
+/// `TabsFact::fsck`); its description is `File System Check on %f`, the
+/// device's path. None when no such unit is made.
+pub(super) fn fsck_unit(line: &TabLine, checkers: &[String]) -> Option<String> {
+    (line.pass > 0 && checkers.contains(&line.kind))
+        .then(|| format!("File System Check on {}", udev_node(&line.source)))
+}
+
+/// What the console shows once the emergency shell starts:
+/// systemd-sulogin-shell's `print_mode("emergency")` (systemd ≥ 240), then
+/// util-linux sulogin's prompt for root's password field (login-utils/sulogin.c,
+/// `doprompt`: systemd runs it without `-e`, so a locked root is refused, and
+/// Enter then ends sulogin with nothing opened). Unknown: the common part only.
+pub(super) fn emergency_lines(root: &RootPassword) -> Vec<String> {
+    let mut lines: Vec<String> = vec![
         "You are in emergency mode. After logging in, type \"journalctl -xb\" to view".into(),
         "system logs, \"systemctl reboot\" to reboot, \"systemctl default\" or \"exit\"".into(),
         "to boot into default mode.".into(),
-        "Give root password for maintenance".into(),
-        "(or press Control-D to continue):".into(),
-    ]
+    ];
+    let prompt: &[&str] = match root {
+        RootPassword::Set => &[
+            "Give root password for maintenance",
+            "(or press Control-D to continue):",
+        ],
+        RootPassword::Empty => &[
+            "Press Enter for maintenance",
+            "(or press Control-D to continue):",
+        ],
+        RootPassword::Locked { .. } => &[
+            "Cannot open access to console, the root account is locked.",
+            "See sulogin(8) man page for more details.",
+            "Press Enter to continue.",
+        ],
+        RootPassword::Unknown => &[],
+    };
+    lines.extend(prompt.iter().map(|l| l.to_string()));
+    lines
+}
+
+/// One evidence line on how the emergency shell will treat the console.
+pub(super) fn root_password_evidence(root: &RootPassword) -> String {
+    match root {
+        RootPassword::Set => "root has a password (/etc/shadow): sulogin asks for it".into(),
+        RootPassword::Empty => {
+            "root's password field is empty (/etc/shadow): sulogin opens a shell on Enter".into()
+        }
+        RootPassword::Locked { marker } => format!(
+            "root is locked (/etc/shadow's field starts with `{marker}`): sulogin refuses the console, so the emergency shell cannot be used (rescue.target runs the same sulogin): only `init=/bin/sh` on the kernel line (GRUB's `e`) or other media reach the disk then"
+        ),
+        RootPassword::Unknown => {
+            "root's password was not read (/etc/shadow): what sulogin prints after the emergency-mode lines is not known".into()
+        }
+    }
 }
 
 /// The fuzz body for one line (`check::fuzz_tab_line`): the wait, the
@@ -216,6 +261,54 @@ pub(in crate::check) fn fuzz_line(line: &TabLine) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_emergency_shell_prompts_by_roots_password() {
+        // util-linux 2.38 sulogin.c `doprompt`; the locked lines as a locked
+        // root's console shows them (deb-fstab-esp-locked, booted).
+        let tail = |r: RootPassword| emergency_lines(&r)[3..].to_vec();
+        assert_eq!(
+            tail(RootPassword::Set),
+            [
+                "Give root password for maintenance",
+                "(or press Control-D to continue):"
+            ]
+        );
+        assert_eq!(
+            tail(RootPassword::Locked { marker: "*".into() }),
+            [
+                "Cannot open access to console, the root account is locked.",
+                "See sulogin(8) man page for more details.",
+                "Press Enter to continue."
+            ]
+        );
+        assert_eq!(tail(RootPassword::Empty)[0], "Press Enter for maintenance");
+        assert!(tail(RootPassword::Unknown).is_empty());
+        assert!(
+            emergency_lines(&RootPassword::Unknown)[0].starts_with("You are in emergency mode.")
+        );
+    }
+
+    #[test]
+    fn a_check_unit_needs_a_pass_number_and_a_checker() {
+        let line = |kind: &str, pass: u32| TabLine {
+            line: 1,
+            source: "UUID=1234-ABCD".into(),
+            target: "/boot/efi".into(),
+            kind: kind.into(),
+            options: vec![],
+            device: crate::facts::fstab::TabDevice::Missing,
+            pass,
+        };
+        let ext4 = vec!["ext4".to_string()];
+        assert_eq!(
+            fsck_unit(&line("ext4", 2), &ext4).as_deref(),
+            Some("File System Check on /dev/disk/by-uuid/1234-ABCD")
+        );
+        assert_eq!(fsck_unit(&line("ext4", 0), &ext4), None);
+        // No fsck.vfat on the root (minbase): no unit (deb-fstab-esp-stale).
+        assert_eq!(fsck_unit(&line("vfat", 1), &ext4), None);
+    }
 
     #[test]
     fn unit_names_are_escaped_as_systemd_escape_path_does() {

@@ -258,15 +258,15 @@ fn merge(dep: &mut ModulesDep, lines: impl IntoIterator<Item = (String, Vec<Stri
 pub(super) enum Have {
     /// Built in; the evidence says how bootvet knows.
     BuiltIn(String),
-    /// Only as a module: one of `modules` must be in the initramfs.
-    Module {
-        symbol: String,
-        modules: Vec<String>,
-    },
+    /// Only as a module: one of `modules` must be in the initramfs. `how`
+    /// says how bootvet knows: `CONFIG_EXT4_FS=m`, or the driver missing from
+    /// `modules.builtin` when no config was read.
+    Module { how: String, modules: Vec<String> },
     /// The kernel cannot provide it at all (config says not set).
     Absent(String),
-    /// Neither a config nor modules.builtin tells.
-    Unknown,
+    /// Neither a config nor modules.builtin tells; `looked` says what was
+    /// looked for and why it told nothing.
+    Unknown { looked: String },
 }
 
 /// One need of the root path (filesystem, bus driver) and how the kernel meets it.
@@ -279,7 +279,9 @@ pub(super) struct Need {
 
 fn have(booted: &Booted<'_>, need: &str) -> Have {
     let Some(p) = provider(need) else {
-        return Have::Unknown;
+        return Have::Unknown {
+            looked: format!("bootvet has no table row for {need}"),
+        };
     };
     let builtin_list = booted.modules_on_root().and_then(|m| m.builtin.as_ref());
     if let Some(list) = builtin_list
@@ -291,7 +293,7 @@ fn have(booted: &Booted<'_>, need: &str) -> Have {
     match config.and_then(|c| c.provision(need)) {
         Some(Provision::BuiltIn { symbol }) => Have::BuiltIn(format!("{symbol}=y")),
         Some(Provision::Module { symbol, modules }) => Have::Module {
-            symbol: symbol.clone(),
+            how: format!("{symbol}=m"),
             modules: modules.clone(),
         },
         Some(Provision::Missing) => Have::Absent(format!(
@@ -302,8 +304,49 @@ fn have(booted: &Booted<'_>, need: &str) -> Have {
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
-        None => Have::Unknown,
+        // kbuild writes every built-in module's name to modules.builtin
+        // (scripts/Makefile.modfinal's modules.builtin from modules.order of
+        // obj-y): a driver missing from it is not built in, so without a
+        // config it is a module or not in this kernel, and either way only an
+        // initramfs can bring it.
+        None if builtin_list.is_some() => Have::Module {
+            how: format!(
+                "not in ({})/lib/modules/{}/modules.builtin",
+                booted.modules_on_root().map_or("?", |m| m.volume.as_str()),
+                booted.release.as_deref().unwrap_or("RELEASE")
+            ),
+            modules: p.modules.iter().map(|m| m.to_string()).collect(),
+        },
+        None => Have::Unknown {
+            looked: looked_for(booted),
+        },
     }
+}
+
+/// What was looked for to tell a built-in driver from a module, and why each
+/// told nothing: `config-RELEASE` beside the kernel, `modules.builtin` on root.
+fn looked_for(booted: &Booted<'_>) -> String {
+    let release = booted.release.as_deref().unwrap_or("RELEASE");
+    let config = match booted.side {
+        Some(side) => match (&side.config, &side.config_missing) {
+            (Some(c), _) => format!("{} has no line for it", c.path),
+            (None, Some(why)) => format!("no config-{release} ({why})"),
+            (None, None) => format!("no config-{release}"),
+        },
+        None => format!("config-{release} was not looked for (the kernel was not read)"),
+    };
+    let builtin = match booted.modules_on_root() {
+        Some(m) if !m.dir_found => format!(
+            "no /lib/modules/{release} on ({}) to read modules.builtin from",
+            m.volume
+        ),
+        Some(m) => format!(
+            "no /lib/modules/{release}/modules.builtin on ({})",
+            m.volume
+        ),
+        None => "root= is not a filesystem bootvet read, so no modules.builtin".to_string(),
+    };
+    format!("{config}; {builtin}")
 }
 
 /// The root filesystem's type, when root= resolves to exactly one volume.
@@ -397,14 +440,14 @@ pub(super) fn describe(need: &Need) -> String {
     };
     match &need.have {
         Have::BuiltIn(how) => format!("{kind} {}: built in ({how})", need.what),
-        Have::Module { symbol, modules } => format!(
-            "{kind} {}: {symbol}=m, a module ({}.ko) only an initramfs can load",
+        Have::Module { how, modules } => format!(
+            "{kind} {}: {how}, a module ({}.ko) only an initramfs can load",
             need.what,
             modules.join(".ko or ")
         ),
         Have::Absent(how) => format!("{kind} {}: not in this kernel ({how})", need.what),
-        Have::Unknown => format!(
-            "{kind} {}: unknown (no config-RELEASE, no modules.builtin)",
+        Have::Unknown { looked } => format!(
+            "{kind} {}: built in or a module is unknown ({looked})",
             need.what
         ),
     }
