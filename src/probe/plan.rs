@@ -171,6 +171,9 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
     );
     facts.firmware = firmware;
     facts.loader = loader;
+    if matches!(plan.target, Target::Live) {
+        facts.root_stack = super::sysfs_stack::live_root_stack();
+    }
     with_secure_boot(plan, &files, &mut facts);
     Ok(facts)
 }
