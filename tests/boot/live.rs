@@ -160,6 +160,14 @@ pub fn assert_live(case: &Case, serial: &str, work: &Path) {
             let policy = &facts["secure_boot"]["policy"];
             assert_eq!(policy["from"], "efivarfs", "{name}: {policy}");
             assert_eq!(policy["state"], "off", "{name}: {policy}");
+            let line = secure_boot_line(&name, &run.report);
+            assert!(
+                line["detail"]
+                    .as_str()
+                    .is_some_and(|d| d
+                        .starts_with("off (SecureBoot=0); keys from /sys/firmware/efi/efivars")),
+                "{name}: {line}"
+            );
         }
         "live-sb" => {
             assert_plain_root(&name, stack);
@@ -299,11 +307,25 @@ fn assert_secure_boot_live(name: &str, facts: &Value, report: &Value) {
         .as_array()
         .unwrap_or_else(|| panic!("{name}: no chain"));
     assert!(chain.len() >= 3, "{name}: chain {chain:?}");
-    let text = report.to_string();
-    assert!(
-        text.contains("efivarfs"),
-        "{name}: the report does not say the keys came from efivarfs: {text}"
-    );
+    let line = secure_boot_line(name, report);
+    assert_eq!(line["state"], "pass", "{name}: {line}");
+    let detail = line["detail"].as_str().unwrap_or_default();
+    for want in [
+        "on (SecureBoot=1); keys from /sys/firmware/efi/efivars: db 2 certificates",
+        "dbx ",
+        "MokListRT 1 certificate",
+        "SbatLevelRT ",
+    ] {
+        assert!(detail.contains(want), "{name}: {detail:?} lacks {want:?}");
+    }
+}
+
+/// The report's `secure boot` line above the menu (live only).
+fn secure_boot_line<'a>(name: &str, report: &'a Value) -> &'a Value {
+    report["chain"]
+        .as_array()
+        .and_then(|c| c.iter().find(|l| l["link"] == "secure boot"))
+        .unwrap_or_else(|| panic!("{name}: no `secure boot` line in the report's chain: {report}"))
 }
 
 #[cfg(test)]
