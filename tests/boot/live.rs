@@ -141,6 +141,7 @@ pub fn assert_live(case: &Case, serial: &str, work: &Path) {
         "live-root-lvm" => {
             assert_stack(&name, stack, "lvm", "LVM-", "vgbootmatrix-root", None);
             assert_root_link(&name, root_link, "LVM");
+            assert_stack_bus(&name, facts);
         }
         "live-root-luks" => {
             assert_stack(
@@ -153,6 +154,7 @@ pub fn assert_live(case: &Case, serial: &str, work: &Path) {
                 Some("LUKS2"),
             );
             assert_root_link(&name, root_link, "dm-crypt LUKS2");
+            assert_stack_bus(&name, facts);
         }
         "live-efi" => {
             assert_plain_root(&name, stack);
@@ -230,6 +232,19 @@ fn assert_stack(
         stack["top"]
     );
     assert!(stack.get("faults").is_none(), "{name}: {stack}");
+}
+
+/// The root's bus, read from sysfs under the stack's partition (a root inside
+/// dm resolves to no volume; it was "assumed" before the walk).
+fn assert_stack_bus(name: &str, facts: &Value) {
+    let bus = &facts["root_bus"];
+    assert_eq!(
+        bus["drivers"],
+        serde_json::json!(["virtio_blk"]),
+        "{name}: {bus}"
+    );
+    assert_eq!(bus["need"], "all", "{name}: {bus}");
+    assert_eq!(bus["source"], "sysfs, under / (dm-0)", "{name}: {bus}");
 }
 
 fn assert_root_link(name: &str, link: &Value, what: &str) {
