@@ -19,6 +19,8 @@
 
 #[path = "boot/classify.rs"]
 mod classify;
+#[path = "boot/live.rs"]
+mod live;
 #[path = "boot/qemu.rs"]
 mod qemu;
 #[path = "boot/results.rs"]
@@ -169,6 +171,13 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     // Issue 17: the ESP line of deb-fstab-esp-stale on a root whose account is
     // locked (`root:*:`): sulogin refuses the emergency console.
     ("deb-fstab-esp-locked", &["pc"], 512),
+    // bootvet run live inside the guest (fixtures/boot/live.sh, issues 14, 15, 17):
+    // the root's dm stack walked through sysfs, the firmware's entries and the
+    // Secure Boot state read from efivarfs (tests/boot/live.rs).
+    ("live-root-lvm", &["pc"], 512),
+    ("live-root-luks", &["pc"], 512),
+    ("live-efi", &["efi"], 512),
+    ("live-sb", &["efi"], 512),
 ];
 
 fn cases() -> Vec<Case> {
@@ -232,6 +241,9 @@ fn images_dir(kernel: &Path) -> PathBuf {
         "root-init.sh",
         "systemd.sh",
         "systemd-root.sh",
+        "live.sh",
+        "live-init.sh",
+        "../live-sysfs/capture.sh",
     ] {
         let text = std::fs::read_to_string(repo().join("fixtures/boot").join(f))
             .expect("read fixtures/boot scripts");
@@ -278,10 +290,15 @@ fn build(
     case: &Case,
 ) -> Vec<PathBuf> {
     let img = images.join(format!("{}-{}.img", case.scenario, case.platform));
-    if img.exists() {
+    // A live-* image holds the bootvet just built: made again every run.
+    let live = case.scenario.starts_with("live-");
+    if img.exists() && !live {
         return disks(&img);
     }
     let mut cmd = Command::new("bash");
+    if live {
+        cmd.env("BOOTVET_LIVE_BIN", env!("CARGO_BIN_EXE_bootvet"));
+    }
     if let Some(l) = loaders {
         cmd.env("BOOTVET_SB_SHIM", &l.shim)
             .env("BOOTVET_SB_GRUB", &l.grub);
@@ -322,6 +339,9 @@ fn run_case(images: &Path, kernel: &Path, loaders: Option<&SignedLoaders>, case:
     assert_cmdline_is_predicted(case, &disks, &said, &printed);
     assert_warning_lines_shown(case, &said, &printed);
     results::assert_emergency_named(case, &boot.observed, &said, &printed);
+    if case.scenario.starts_with("live-") {
+        live::assert_live(case, &boot.serial, &work);
+    }
     Row::new(case.clone(), &boot.observed, &said, &printed, boot.wall)
 }
 
@@ -460,7 +480,10 @@ fn bootvet_predicts_real_boots() {
     };
     let images = images_dir(&kernel);
     let cases = cases();
-    let loaders = if cases.iter().any(|c| c.scenario.starts_with("sb-")) {
+    let loaders = if cases
+        .iter()
+        .any(|c| c.scenario.starts_with("sb-") || c.scenario == "live-sb")
+    {
         for file in [
             qemu::OVMF_CODE_SECBOOT,
             "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",

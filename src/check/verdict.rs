@@ -113,6 +113,12 @@ pub enum RootEvidence {
         value: String,
         layers: Vec<&'static str>,
     },
+    /// Live: the device mounted at `/` now, its stack walked through sysfs.
+    Running {
+        value: String,
+        stack: String,
+        fstype: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -343,7 +349,9 @@ fn links(
     };
     let root_state = match &root {
         RootEvidence::NotLinux => LinkState::None,
-        RootEvidence::One { .. } | RootEvidence::Several { .. } => LinkState::Pass,
+        RootEvidence::One { .. } | RootEvidence::Several { .. } | RootEvidence::Running { .. } => {
+            LinkState::Pass
+        }
         RootEvidence::NoDevice { .. } => LinkState::Fail,
         RootEvidence::NoRoot | RootEvidence::Unverified { .. } | RootEvidence::Inside { .. } => {
             LinkState::Unknown
@@ -413,6 +421,13 @@ fn root_evidence(
                 Some(CommandKind::Linux { params, .. }) => params.as_slice(),
                 _ => &[],
             };
+            if let Some(walked) = super::rules::root_stack::walked(facts, &value) {
+                return RootEvidence::Running {
+                    stack: super::rules::root_stack::describe_walk(walked),
+                    fstype: walked.fstype.clone(),
+                    value,
+                };
+            }
             let stack = super::rules::root_stack::layers(facts, params, &value);
             if !stack.is_empty() {
                 // The filesystem is inside a layer bootvet cannot open.

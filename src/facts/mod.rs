@@ -20,6 +20,7 @@ pub mod kernel;
 pub mod loader;
 pub mod replay;
 pub mod secure_boot;
+pub mod stack;
 pub mod storage;
 pub mod volumes;
 
@@ -68,6 +69,10 @@ pub struct BootFacts {
     /// `None`: not looked at (a `--boot-dir` directory, older facts files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loader: Option<loader::LoaderFacts>,
+    /// The live root filesystem's block stack walked through sysfs (dm, md,
+    /// partitions); `None`: not live, or `/` is on no block device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_stack: Option<stack::RootStack>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -126,6 +126,7 @@ pub fn gather(
         firmware: Default::default(),
         secure_boot: Default::default(),
         loader: None,
+        root_stack: None,
     };
     facts.host = host::gather_host(&facts, files, host_options);
     facts

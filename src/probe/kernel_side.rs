@@ -175,6 +175,28 @@ pub fn root_bus(files: &DiskFiles<'_>, given: &[String], roots: &[&Resolution]) 
     }
 }
 
+/// Live, the bus drivers under the running root's stack (the partitions and
+/// disks at its bottom): for a root inside dm/md, which resolves to no volume,
+/// the root bus is then what sysfs says instead of assumed.
+pub fn stack_bus(stack: &crate::facts::stack::RootStack) -> Option<RootBus> {
+    use crate::facts::stack::StackKind;
+    let mut drivers: Vec<String> = Vec::new();
+    for d in &stack.devices {
+        if matches!(d.kind, StackKind::Partition | StackKind::Disk) {
+            for driver in sysfs_drivers(&d.name) {
+                if !drivers.contains(&driver) {
+                    drivers.push(driver);
+                }
+            }
+        }
+    }
+    (!drivers.is_empty()).then(|| RootBus {
+        drivers,
+        need: BusNeed::All,
+        source: format!("sysfs, under / ({})", stack.top),
+    })
+}
+
 /// Bus drivers bound to the devices above a block device (`/dev/nvme0n1p2` →
 /// `nvme`; `/dev/sda2` → `sd`, `ahci`), as far as the root-path table knows them.
 fn sysfs_drivers(dev: &str) -> Vec<String> {

@@ -41,6 +41,7 @@ pub mod progress;
 pub mod raw_read;
 pub mod resolve;
 pub mod secure_boot;
+pub mod sysfs_stack;
 pub mod zfs_tree;
 
 use std::path::{Path, PathBuf};

@@ -171,6 +171,18 @@ pub fn boot_facts(plan: &Plan) -> Result<BootFacts, String> {
     );
     facts.firmware = firmware;
     facts.loader = loader;
+    if matches!(plan.target, Target::Live) {
+        facts.root_stack = super::sysfs_stack::live_root_stack();
+        // A root inside dm/md resolves to no volume: its bus is the stack's.
+        if facts.root_bus.source == "assumed"
+            && let Some(bus) = facts
+                .root_stack
+                .as_ref()
+                .and_then(super::kernel_side::stack_bus)
+        {
+            facts.root_bus = bus;
+        }
+    }
     with_secure_boot(plan, &files, &mut facts);
     Ok(facts)
 }

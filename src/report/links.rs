@@ -102,5 +102,13 @@ fn root_detail(root: &RootEvidence) -> String {
         RootEvidence::Inside { value, layers } => {
             format!("root={value} inside {}", layers.join(" + "))
         }
+        RootEvidence::Running {
+            value,
+            stack,
+            fstype,
+        } => {
+            let fs = fstype.as_ref().map(|t| format!(" {t}"));
+            format!("root={value} → / now: {stack}{}", fs.unwrap_or_default())
+        }
     }
 }

@@ -21,6 +21,55 @@ pub struct ChainLine {
     pub detail: String,
 }
 
+/// Live, the Secure Boot state this boot runs under and the keys it rests on,
+/// each named by the efivarfs variable it was read from (the checks of the
+/// chain's binaries read these; their findings say what fails).
+fn secure_boot_line(facts: &BootFacts) -> Option<ChainLine> {
+    use crate::facts::secure_boot::{PolicyFrom, SbState};
+    let p = &facts.secure_boot.policy;
+    if p.from != PolicyFrom::Efivarfs {
+        return None;
+    }
+    let state = match p.state {
+        SbState::On => "on",
+        SbState::Off => "off",
+        SbState::Unknown => return None,
+    };
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let list = |name: &str, l: &Option<crate::facts::secure_boot::KeyList>| match l {
+        Some(l) if l.fault.is_some() => format!("{name} unreadable"),
+        Some(l) => format!(
+            "{name} {}, {}",
+            count(l.certs.len(), "certificate", "certificates"),
+            count(l.hashes.len() + l.tbs_hashes.len(), "hash", "hashes")
+        ),
+        None => format!("{name} absent"),
+    };
+    let level = match &p.sbat_level {
+        Some(l) => format!(
+            "SbatLevelRT {}",
+            l.datestamp
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "without datestamp".into())
+        ),
+        None => "no SbatLevelRT".into(),
+    };
+    Some(ChainLine {
+        link: "secure boot",
+        state: LinkState::Pass,
+        detail: format!(
+            "{state} ({}); keys from {}: {}; {}; {}; {}",
+            p.why,
+            p.source.as_deref().unwrap_or("efivarfs"),
+            list("db", &p.db),
+            list("dbx", &p.dbx),
+            list("MokListRT", &p.mok),
+            level
+        ),
+    })
+}
+
 /// The findings about the links above grub.cfg (indexes into `report.findings`).
 pub fn findings(report: &Report) -> Vec<usize> {
     report
@@ -55,6 +104,7 @@ pub fn chain(facts: &BootFacts, report: &Report) -> Vec<ChainLine> {
         state: state(Link::Firmware, fw_state),
         detail: fw_detail,
     }];
+    lines.extend(secure_boot_line(facts));
     let Some(image) = &loader.image else {
         // No image was parsed: a finding about the core (missing, damaged) still
         // makes it the link that stops the boot, as the header must say.

@@ -351,10 +351,15 @@ fn looked_for(booted: &Booted<'_>) -> String {
 
 /// The root filesystem's type, when root= resolves to exactly one volume.
 pub(super) fn root_fstype<'a>(facts: &'a BootFacts, root: &str) -> Option<&'a str> {
-    let fact = facts.root(root)?;
+    let walked = || super::root_stack::walked(facts, root).and_then(|s| s.fstype.as_deref());
+    let Some(fact) = facts.root(root) else {
+        return walked();
+    };
     match fact.filesystems.as_slice() {
         [Some(fs)] => Some(fs.fstype.as_str()),
-        _ => None,
+        // Live, a root inside dm/md is on no disk bootvet lists: the type
+        // mountinfo gives for `/` (when root= names it) is the one to load.
+        _ => walked(),
     }
 }
 
@@ -385,7 +390,7 @@ pub(super) fn unmet_needs(
         }
     }
     for layer in super::root_stack::layers(facts, booted.params, root) {
-        for what in layer.kind.needs() {
+        for what in layer.needs() {
             let need = Need {
                 what: what.to_string(),
                 kind: NeedKind::Layer,

@@ -5,8 +5,13 @@
 //! member on the disks (libblkid's type, and sysfs holders on the live system)
 //! makes it likely when `root=` matches no volume bootvet can read, since the root
 //! filesystem is then presumably inside it. Pure functions over the facts.
+//!
+//! On the live system, when `root=` names the device mounted at `/`, the stack
+//! walked through sysfs (`facts::stack`, dm uuids and md levels) replaces all of
+//! that inference: it is what the running kernel opened.
 
 use crate::facts::BootFacts;
+use crate::facts::stack::{RootStack, StackKind};
 use crate::facts::volumes::{Resolution, volumes};
 use crate::menu::KernelParam;
 
@@ -61,6 +66,22 @@ pub(crate) struct Layer {
     /// The command line names what to open (`rd.luks.uuid=`, `cryptdevice=`…),
     /// so an initramfs needs no configuration file of its own for it.
     pub named_on_cmdline: bool,
+    /// Root-path rows this layer needs beyond its kind's (`needs`): the md
+    /// level's personality (`raid1`, `raid456`), read live from `md/level`.
+    pub extra_needs: Vec<&'static str>,
+}
+
+impl Layer {
+    /// Every row of the root-path table this layer needs.
+    pub(crate) fn needs(&self) -> Vec<&'static str> {
+        let mut v = self.kind.needs().to_vec();
+        for n in &self.extra_needs {
+            if !v.contains(n) {
+                v.push(n);
+            }
+        }
+        v
+    }
 }
 
 /// What a `/dev/mapper/NAME` is, by the names distributions give: `sda3_crypt`
@@ -132,6 +153,9 @@ fn named_uuid(p: &KernelParam) -> Option<String> {
 
 /// The layers under `root` for an entry booted with `params`.
 pub(crate) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> Vec<Layer> {
+    if let Some(stack) = walked(facts, root) {
+        return walked_layers(stack, params, root);
+    }
     let mut out: Vec<Layer> = Vec::new();
     let mut add = |kind: LayerKind, line: String, inferred: bool, named: bool| match out
         .iter_mut()
@@ -149,6 +173,7 @@ pub(crate) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> V
             evidence: vec![line],
             inferred,
             named_on_cmdline: named,
+            extra_needs: Vec::new(),
         }),
     };
     if let Some((kind, line)) = root_form(root) {
@@ -225,6 +250,195 @@ pub(crate) fn layers(facts: &BootFacts, params: &[KernelParam], root: &str) -> V
         .any(|l| matches!(l.kind, LayerKind::Crypt | LayerKind::Lvm))
     {
         out.retain(|l| l.kind != LayerKind::Dm);
+    }
+    out.sort_by_key(|l| l.kind);
+    out
+}
+
+/// The live stack, when `root` names the device it was walked from: by kernel
+/// name, /dev/mapper name, LVM's /dev/VG/LV, the filesystem's UUID or label, or
+/// the partition `root=` resolved to.
+pub(crate) fn walked<'a>(facts: &'a BootFacts, root: &str) -> Option<&'a RootStack> {
+    let stack = facts.root_stack.as_ref()?;
+    let top = stack.top_device();
+    let mut names = vec![format!("/dev/{}", stack.top)];
+    if let Some(dm) = top.and_then(|t| t.dm_name.as_deref()) {
+        names.push(format!("/dev/mapper/{dm}"));
+        if top.is_some_and(|t| t.kind == StackKind::Lvm)
+            && let Some((vg, lv)) = split_lvm_name(dm)
+        {
+            names.push(format!("/dev/{vg}/{lv}"));
+        }
+    }
+    let tag = |prefix: &str, dir: &str| {
+        root.strip_prefix(prefix)
+            .or_else(|| root.strip_prefix(dir))
+            .map(str::to_string)
+    };
+    let by_uuid = tag("UUID=", "/dev/disk/by-uuid/").is_some_and(|u| {
+        stack
+            .fs_uuid
+            .as_ref()
+            .is_some_and(|f| f.eq_ignore_ascii_case(&u))
+    });
+    let by_label = tag("LABEL=", "/dev/disk/by-label/")
+        .is_some_and(|l| stack.fs_label.as_deref() == Some(l.as_str()));
+    let resolved = facts.root(root).is_some_and(|r| match &r.resolution {
+        crate::facts::volumes::Resolution::One(v) => {
+            v.kernel_name.as_deref() == Some(names[0].as_str())
+        }
+        _ => false,
+    });
+    (names.iter().any(|n| n == root) || by_uuid || by_label || resolved).then_some(stack)
+}
+
+/// The walked stack in one line, top down: `dm-1 cryptroot (CRYPT-LUKS2) → vda4`.
+pub(crate) fn describe_walk(stack: &RootStack) -> String {
+    let mut parts: Vec<String> = stack
+        .devices
+        .iter()
+        .map(|d| {
+            let what = match d.kind {
+                StackKind::DmCrypt => format!(
+                    "dm-crypt{}",
+                    d.detail
+                        .as_ref()
+                        .map(|f| format!(" {f}"))
+                        .unwrap_or_default()
+                ),
+                StackKind::Lvm => "LVM".into(),
+                StackKind::Multipath => "multipath".into(),
+                StackKind::Kpartx => "kpartx".into(),
+                StackKind::DmUnknown => "device-mapper, target unknown".into(),
+                StackKind::Md => format!("md {}", d.md_level.as_deref().unwrap_or("?")),
+                StackKind::Partition | StackKind::Disk => return d.name.clone(),
+            };
+            match &d.dm_name {
+                Some(n) => format!("{} {n} ({what})", d.name),
+                None => format!("{} ({what})", d.name),
+            }
+        })
+        .collect();
+    if !stack.faults.is_empty() {
+        parts.push("… (walk incomplete)".into());
+    }
+    parts.join(" → ")
+}
+
+/// LVM's device-mapper name `VG-LV` split back (a `-` inside either is doubled).
+fn split_lvm_name(dm: &str) -> Option<(String, String)> {
+    let bytes = dm.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'-' {
+            if bytes.get(i + 1) == Some(&b'-') {
+                i += 2;
+                continue;
+            }
+            let (vg, lv) = (&dm[..i], &dm[i + 1..]);
+            return (!vg.is_empty() && !lv.is_empty())
+                .then(|| (vg.replace("--", "-"), lv.replace("--", "-")));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The layers the walked stack shows, top first by kind order.
+fn walked_layers(stack: &RootStack, params: &[KernelParam], root: &str) -> Vec<Layer> {
+    let mut out: Vec<Layer> = Vec::new();
+    for d in &stack.devices {
+        let node = d
+            .dm_name
+            .as_ref()
+            .map(|n| format!("{} (/dev/mapper/{n})", d.name))
+            .unwrap_or_else(|| d.name.clone());
+        let (kind, line, extra): (LayerKind, String, Option<&'static str>) = match d.kind {
+            StackKind::DmCrypt => (
+                LayerKind::Crypt,
+                format!(
+                    "sysfs: {node} has dm uuid {}: a {}dm-crypt mapping",
+                    d.dm_uuid.as_deref().unwrap_or(""),
+                    d.detail
+                        .as_ref()
+                        .map(|f| format!("{f} "))
+                        .unwrap_or_default()
+                ),
+                None,
+            ),
+            StackKind::Lvm => (
+                LayerKind::Lvm,
+                format!(
+                    "sysfs: {node} has dm uuid {}: an LVM logical volume",
+                    d.dm_uuid.as_deref().unwrap_or("")
+                ),
+                None,
+            ),
+            StackKind::Multipath | StackKind::Kpartx | StackKind::DmUnknown => (
+                LayerKind::Dm,
+                format!(
+                    "sysfs: {node} is a device-mapper device ({}): {}",
+                    d.dm_uuid
+                        .as_deref()
+                        .map(|u| format!("dm uuid {u}"))
+                        .unwrap_or_else(|| "no dm uuid".into()),
+                    match d.kind {
+                        StackKind::Multipath =>
+                            "multipath; its own module and userspace are not checked",
+                        StackKind::Kpartx => "a kpartx partition",
+                        _ => "its target is unknown",
+                    }
+                ),
+                None,
+            ),
+            StackKind::Md => {
+                let level = d.md_level.as_deref().unwrap_or("unknown");
+                let module = StackKind::md_module(level)
+                    .filter(|m| crate::inspect::kconfig::provider(m).is_some());
+                (
+                    LayerKind::Md,
+                    format!(
+                        "sysfs: {node} is md RAID, md/level {level}{}",
+                        match module {
+                            Some(m) => format!(": the {m} personality"),
+                            None => ": its personality module is not checked".into(),
+                        }
+                    ),
+                    module,
+                )
+            }
+            StackKind::Partition | StackKind::Disk => continue,
+        };
+        match out.iter_mut().find(|l| l.kind == kind) {
+            Some(l) => {
+                l.evidence.push(line);
+                l.extra_needs
+                    .extend(extra.filter(|e| !l.extra_needs.contains(e)));
+            }
+            None => out.push(Layer {
+                kind,
+                evidence: vec![line],
+                inferred: false,
+                named_on_cmdline: false,
+                extra_needs: extra.into_iter().collect(),
+            }),
+        }
+    }
+    for l in &mut out {
+        l.evidence.insert(
+            0,
+            format!(
+                "root={root} is the running system's / ({}), walked down through /sys/class/block/*/slaves",
+                stack.top
+            ),
+        );
+        if !stack.faults.is_empty() {
+            l.evidence.push(format!(
+                "the walk is incomplete: {}",
+                stack.faults.join("; ")
+            ));
+        }
+        l.named_on_cmdline = params.iter().any(|p| param_kind(p) == Some(l.kind));
     }
     out.sort_by_key(|l| l.kind);
     out
