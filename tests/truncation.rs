@@ -139,7 +139,19 @@ fn debian_kernel_cut_in_its_crc_or_fill_boots_on_both_platforms() {
             let dir = boot_dir(&k[..declared - missing], "");
             let doc = check(dir.path(), platform);
             assert_eq!(doc.exit_status, 0, "{platform} -{missing}: {doc:?}");
-            assert_eq!(doc.entries[0].verdict, "boots");
+            // The kernel is judged bootable; the only doubt left is the toy
+            // initrd's: it holds no modules, and with no config-RELEASE beside
+            // this kernel whether virtio_blk is built in is unknown (BV4107's
+            // warning); on efi, with Secure Boot's state unknown, that the cut
+            // took the signature with it (BV7005's warning). Nothing on the
+            // kernel link is more than a note.
+            assert_ne!(doc.entries[0].verdict, "will_fail", "{platform} -{missing}");
+            for f in doc.findings.iter().filter(|f| f.severity != "info") {
+                assert!(
+                    f.severity == "warning" && ["BV4107", "BV7005"].contains(&f.code.as_str()),
+                    "{platform} -{missing}: {f:?}"
+                );
+            }
             let note = bv4003(&doc).expect("a note on the kernel link");
             assert_eq!(note.severity, "info");
             assert_eq!(

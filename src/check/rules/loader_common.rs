@@ -212,7 +212,10 @@ pub(super) fn lockdown_module_line(cx: &Context<'_>, module: &str) -> String {
     let missing = prefix(cx).and_then(|p| {
         let dir = p.module_dir.as_ref()?;
         let there = dir.refused.contains_key(module)
-            || dir.loadable.binary_search_by(|l| l.as_str().cmp(module)).is_ok();
+            || dir
+                .loadable
+                .binary_search_by(|l| l.as_str().cmp(module))
+                .is_ok();
         (!there && !dir.cut).then(|| module_not_found(&p.dir, &p.platform_dir, module))
     });
     missing.unwrap_or_else(|| super::grub_error("prohibited by secure boot policy"))

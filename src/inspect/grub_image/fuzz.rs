@@ -94,7 +94,10 @@ pub fn modinfo(data: &[u8]) {
     for (name, _) in module_file::parse_moddep(&text) {
         assert!(!name.is_empty());
     }
-    for arch in [module_file::ModuleArch::I386, module_file::ModuleArch::X86_64] {
+    for arch in [
+        module_file::ModuleArch::I386,
+        module_file::ModuleArch::X86_64,
+    ] {
         let head = &data[..data.len().min(module_file::HEADER_BYTES)];
         let _ = module_file::refusal(head, data.len() as u64, arch);
         let _ = module_file::refusal(head, u64::MAX, arch);
