@@ -48,7 +48,7 @@ fn read_num(p: &Path) -> Option<u64> {
     read_trim(p)?.parse().ok()
 }
 
-fn list_names(dir: &Path) -> Vec<String> {
+pub(super) fn list_names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -67,13 +67,7 @@ fn read_trim(p: &Path) -> Option<String> {
 
 /// The kernel name whose `dev` is `devno` under `class_block`.
 fn name_of(class_block: &Path, devno: &str) -> Option<String> {
-    let mut names: Vec<String> = fs::read_dir(class_block)
-        .ok()?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    super::live::list_names(class_block)
         .into_iter()
         .find(|n| read_trim(&class_block.join(n).join("dev")).as_deref() == Some(devno))
 }
@@ -129,14 +123,8 @@ pub fn walk(class_block: &Path, devno: &str) -> Option<RootStack> {
 }
 
 fn read_device(dir: &Path, name: &str, depth: u32, faults: &mut Vec<String>) -> StackDevice {
-    let mut slaves: Vec<String> = fs::read_dir(dir.join("slaves"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| plain_name(n))
-        .collect();
-    slaves.sort();
+    let mut slaves = super::live::list_names(&dir.join("slaves"));
+    slaves.retain(|n| plain_name(n));
     if slaves.len() > MAX_SLAVES {
         faults.push(format!(
             "{name} has {} slaves: only the first {MAX_SLAVES} were walked",

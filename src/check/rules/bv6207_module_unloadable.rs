@@ -1,7 +1,6 @@
 //! BV6207: a command of an entry needs a GRUB module the prefix cannot give.
 
 use super::loader_common::{loader, module_failure_line};
-use super::secure_boot::shim_enforces;
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::loader::{ModuleDir, ModuleFailure, PrefixFacts};
 use crate::menu::{BootEntry, CommandKind, EntryCommand};
@@ -85,8 +84,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     };
     if loader.stops_before_config()
-        || shim_enforces(&cx.facts.secure_boot.policy)
-            && super::bv7007_secure_boot_module_refused::grub_under_shim(cx.facts).is_some()
+        || super::bv7007_secure_boot_module_refused::lockdown_grub(cx.facts).is_some()
     {
         return;
     }
@@ -112,23 +110,22 @@ fn failures<'a>(
         .collect();
     let mut out = Vec::new();
     for command in &entry.commands {
-        let (name, module, loads) = match &command.kind {
-            CommandKind::Insmod { module } => ("insmod", module.as_str(), false),
+        let (name, loads) = match &command.kind {
+            CommandKind::Insmod { .. } => ("insmod", false),
             CommandKind::Linux { command: c, .. }
             | CommandKind::Initrd { command: c, .. }
-            | CommandKind::Load { command: c, .. } => match dir.commands.get(c) {
-                Some(m) => (c.as_str(), m.as_str(), true),
-                None => continue,
-            },
-            CommandKind::Chainloader { .. } => match dir.commands.get("chainloader") {
-                Some(m) => ("chainloader", m.as_str(), true),
-                None => continue,
-            },
-            CommandKind::Other { name, .. } => match dir.commands.get(name) {
-                Some(m) => (name.as_str(), m.as_str(), false),
-                None => continue,
-            },
+            | CommandKind::Load { command: c, .. } => (c.as_str(), true),
+            CommandKind::Chainloader { .. } => ("chainloader", true),
+            CommandKind::Other { name, .. } => (name.as_str(), false),
             _ => continue,
+        };
+        // insmod names its module; any other command's comes from command.lst.
+        let module = match &command.kind {
+            CommandKind::Insmod { module } => module.as_str(),
+            _ => match dir.commands.get(name) {
+                Some(m) => m.as_str(),
+                None => continue,
+            },
         };
         if let Some(failure) = dir.first_failure(module, built_in) {
             let reads_through = read_through.contains(&module);

@@ -94,6 +94,14 @@ pub(super) fn grub_under_shim(facts: &BootFacts) -> Option<&GrubImage> {
     }
 }
 
+/// The signed GRUB image lockdown runs: shim enforcing Secure Boot and starting
+/// a GRUB EFI image, which then loads no module from the disk.
+pub(super) fn lockdown_grub(facts: &BootFacts) -> Option<&GrubImage> {
+    shim_enforces(&facts.secure_boot.policy)
+        .then(|| grub_under_shim(facts))
+        .flatten()
+}
+
 /// The entry's loader commands whose module `grub` does not hold: (command,
 /// its name, its module), in the entry's order.
 pub(super) fn refused_commands<'a>(
@@ -119,10 +127,7 @@ pub(super) fn refused_commands<'a>(
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let facts = cx.facts;
-    if !shim_enforces(&facts.secure_boot.policy) || loader_blocked(facts) {
-        return;
-    }
-    let Some(grub) = grub_under_shim(facts) else {
+    let Some(grub) = lockdown_grub(facts).filter(|_| !loader_blocked(facts)) else {
         return;
     };
     for entry in super::entries(cx) {

@@ -5,9 +5,9 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::menu::model::CommandKind;
 
-use super::bv7007_secure_boot_module_refused::{grub_under_shim, refused_commands};
+use super::bv7007_secure_boot_module_refused::{lockdown_grub, refused_commands};
 use super::loader_common::lockdown_module_line;
-use super::secure_boot::{loader_blocked, shim_enforces};
+use super::secure_boot::loader_blocked;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV7008",
@@ -56,10 +56,7 @@ disk needs Secure Boot off (`mokutil --disable-validation`), by design.",
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let facts = cx.facts;
-    if !shim_enforces(&facts.secure_boot.policy) || loader_blocked(facts) {
-        return;
-    }
-    let Some(grub) = grub_under_shim(facts) else {
+    let Some(grub) = lockdown_grub(facts).filter(|_| !loader_blocked(facts)) else {
         return;
     };
     let held = |m: &str| grub.modules.iter().any(|g| g == m);
