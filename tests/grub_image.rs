@@ -389,7 +389,11 @@ fn flipped_payload_bytes_never_pass_silently() {
 fn recompressed_core(image: &[u8]) -> Vec<u8> {
     let good = pc_core();
     let c = parse_core(good).unwrap();
-    let d = tmp("recompress");
+    // Two tests recompress at once: each call gets its own directory, or one test's
+    // cleanup deletes the other's input mid-run.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = tmp(&format!("recompress-{call}"));
     std::fs::write(d.join("image"), image).unwrap();
     sh(
         &d,
