@@ -57,6 +57,9 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("kernel-cut-tail", &["pc", "efi"], 512),
     ("kernel-cut-payload", &["pc", "efi"], 512),
     ("big-initrd", &["pc", "efi"], 256),
+    ("big-initrd-grub-oom", &["pc"], 136),
+    ("big-initrd-unpack-oom", &["pc"], 192),
+    ("big-initrd-unpack-close", &["pc"], 208),
     // fixtures/boot/matrix.sh: Debian's own initramfs (mkinitramfs), then machines
     // that differ. The initramfs and the root's stack do not depend on the firmware:
     // those run on pc only; memory and disk order do, so both.

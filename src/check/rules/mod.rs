@@ -36,6 +36,7 @@ pub mod bv4108_initrd_over_limit;
 pub mod bv4109_initrd_lacks_layer_userspace;
 pub mod bv4110_initrd_module_vermagic_mismatch;
 pub mod bv4111_initrd_cannot_import_zfs_root;
+pub mod bv4112_initramfs_out_of_memory;
 pub mod bv4201_no_root_parameter;
 pub mod bv4202_root_not_found;
 pub mod bv4203_root_ambiguous;

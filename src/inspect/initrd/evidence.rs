@@ -17,11 +17,31 @@ fn is_root_path_module(name: &str) -> bool {
         .any(|p| p.modules.contains(&name))
 }
 
+/// The kernel's page size: unpacked file data sits in whole pages.
+const PAGE: u64 = 4096;
+/// An inode and a dentry in the slab for each entry (ramfs/tmpfs, Linux 6.1 on
+/// x86_64: `struct inode` ≈ 600 bytes, `struct dentry` 192, plus the name).
+const ENTRY_COST: u64 = 1024;
+
+/// What one cpio entry costs in RAM once unpacked into the rootfs (ramfs or
+/// tmpfs: page cache with no backing store, never reclaimed or swapped):
+/// init/initramfs.c writes a regular file's data into its pages, a symlink's
+/// target takes a page (`page_symlink`), and every entry has its inode.
+fn ram_cost(header: &cpio::Header) -> u64 {
+    let data = match header.mode & cpio::S_IFMT {
+        cpio::S_IFREG => header.filesize.div_ceil(PAGE).saturating_mul(PAGE),
+        cpio::S_IFLNK => PAGE,
+        _ => 0,
+    };
+    data.saturating_add(ENTRY_COST)
+}
+
 /// Visits every entry of every segment; what it keeps goes into the report.
 pub(super) struct Collector<'l> {
     limits: &'l Limits,
     names: Option<&'l mut Vec<String>>,
     pub(super) entries: u64,
+    pub(super) ram_bytes: u64,
     pub(super) module_versions: BTreeSet<String>,
     pub(super) modules: BTreeMap<String, String>,
     pub(super) module_files: BTreeMap<String, String>,
@@ -40,6 +60,7 @@ impl<'l> Collector<'l> {
             limits,
             names,
             entries: 0,
+            ram_bytes: 0,
             module_versions: BTreeSet::new(),
             modules: BTreeMap::new(),
             module_files: BTreeMap::new(),
@@ -86,6 +107,7 @@ impl Visitor for Collector<'_> {
         if e.name == b"TRAILER!!!" {
             return Some(Body::Skip);
         }
+        self.ram_bytes = self.ram_bytes.saturating_add(ram_cost(&e.header));
         let path = normalise(e.name);
         if let Some(names) = self.names.as_deref_mut() {
             names.push(if path.is_empty() {

@@ -200,6 +200,11 @@ pub struct InitrdReport {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub module_vermagic: BTreeMap<String, String>,
     pub entries: u64,
+    /// RAM the unpacked archive takes in the rootfs (`evidence::ram_cost` of every
+    /// entry walked): what the kernel must find free before `/init` runs. A lower
+    /// bound when the walk stopped early (quick mode, a fault, a limit).
+    #[serde(default)]
+    pub ram_bytes: u64,
     /// More modules, module directories or microcode files than
     /// `Limits::max_evidence` (or captured bodies past their budget): the lists are
     /// partial.

@@ -384,6 +384,7 @@ impl<R: Read> Walk<'_, R> {
             layer_files: col.layer_files,
             module_vermagic: col.module_vermagic,
             entries: col.entries,
+            ram_bytes: col.ram_bytes,
             evidence_cut: col.evidence_cut,
             error: self.error,
             limit: self.limit,
