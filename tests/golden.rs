@@ -10,12 +10,26 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+/// fixtures/scenarios/build.sh and the parts it sources, which hold the scenarios.
+fn scenario_scripts() -> Vec<String> {
+    let dir = support::repo().join("fixtures/scenarios");
+    let mut paths: Vec<_> = std::fs::read_dir(dir.join("parts"))
+        .expect("read fixtures/scenarios/parts")
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    paths.sort();
+    paths.insert(0, dir.join("build.sh"));
+    paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display())))
+        .collect()
+}
+
 /// The scenarios build.sh builds only when named: they need root and a loop device.
 fn privileged_scenarios() -> Vec<String> {
-    let script = std::fs::read_to_string(support::repo().join("fixtures/scenarios/build.sh"))
-        .expect("read fixtures/scenarios/build.sh");
-    script
-        .lines()
+    scenario_scripts()
+        .iter()
+        .flat_map(|script| script.lines())
         .filter_map(|l| l.strip_prefix("if named ")?.strip_suffix("; then"))
         .map(str::to_string)
         .collect()

@@ -56,8 +56,8 @@ if [ "${BOOTVET_PRIVILEGED_TESTS:-}" = 1 ] && [ "$(id -u)" = 0 ]; then privilege
 # The scenario names, in build.sh's order; `named` ones need root.
 # (`if wanted NAME; then`, or one line of a block that builds several: `  wanted NAME && …`,
 # the sb-* images: signed with the committed test key fixtures/keys/, fixed GUIDs).
-mapfile -t scenarios < <(sed -n -E 's/^if wanted ([a-z0-9-]+); then$/\1/p; s/^  wanted ([a-z0-9-]+) && .*$/\1/p' "$repo/fixtures/scenarios/build.sh")
-mapfile -t privileged_scenarios < <(sed -n -E 's/^if named ([a-z0-9-]+); then$/\1/p' "$repo/fixtures/scenarios/build.sh")
+mapfile -t scenarios < <(sed -n -E 's/^if wanted ([a-z0-9-]+); then$/\1/p; s/^  wanted ([a-z0-9-]+) && .*$/\1/p' "$repo/fixtures/scenarios/build.sh" "$repo"/fixtures/scenarios/parts/*.sh)
+mapfile -t privileged_scenarios < <(sed -n -E 's/^if named ([a-z0-9-]+); then$/\1/p' "$repo/fixtures/scenarios/build.sh" "$repo"/fixtures/scenarios/parts/*.sh)
 [ $privileged = yes ] && scenarios+=("${privileged_scenarios[@]}")
 
 if [ -z "$imagedir" ]; then imagedir=$work/images; fi
