@@ -128,6 +128,7 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("sb-chain-db", &["efi"], 512),
     // Debian's signed GRUB started by the firmware (its CA in db), no shim.
     ("sb-grub-no-shim", &["efi"], 512),
+    ("sb-unsigned-module", &["efi"], 512),
     // Issue 14: the firmware's Boot#### entries (a variable store per scenario).
     ("entry-healthy", &["efi"], 512),
     ("entry-stale-fallback", &["efi"], 512),

@@ -25,7 +25,16 @@ fn image(kernel: &Path, scenario: &str, platform: &str) -> PathBuf {
     if img.exists() {
         return img;
     }
-    let out = Command::new("bash")
+    let mut build = Command::new("bash");
+    // The sb-* scenarios take Debian's signed shim and GRUB.
+    if scenario.starts_with("sb-") {
+        let shim = support::debian_package("shim-signed").expect("shim-signed");
+        let grub = support::debian_package("grub-efi-amd64-signed").expect("grub-efi-amd64-signed");
+        build
+            .env("BOOTVET_SB_SHIM", shim)
+            .env("BOOTVET_SB_GRUB", grub);
+    }
+    let out = build
         .arg(repo().join("fixtures/boot/build.sh"))
         .arg(&dir)
         .arg(kernel)
@@ -476,4 +485,63 @@ fn modules_missing_or_cut_short_at_the_prefix() {
             "{prints:?}"
         );
     }
+}
+
+/// BV7012: Debian's signed chain under Secure Boot (Microsoft's keys), its initrd's
+/// ext4.ko stripped of its signature. The QEMU suite's `sb-unsigned-module` shows
+/// `Loading of unsigned module is rejected` and the initramfs shell; the twin with
+/// Debian's signed modules (`sb-signed-chain`) boots. Without the variables the
+/// state is unknown: a warning.
+#[test]
+fn an_unsigned_root_module_is_refused_under_secure_boot() {
+    let Some(kernel) = inputs("efi") else {
+        return;
+    };
+    let unsigned = image(&kernel, "sb-unsigned-module", "efi");
+    let vars = unsigned.with_extension("vars");
+    let vars = vars.to_str().expect("utf-8 path");
+    let json = |img: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--json",
+            "--image",
+            img.to_str().expect("utf-8 path"),
+        ];
+        args.extend(extra);
+        let out = support::bootvet_output(&args);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check JSON");
+        (out.status.code(), doc)
+    };
+    let bv7012 = |doc: &serde_json::Value| -> Vec<serde_json::Value> {
+        doc["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["code"] == "BV7012")
+            .cloned()
+            .collect()
+    };
+    let (exit, doc) = json(&unsigned, &["--efi-vars", vars]);
+    assert_eq!(exit, Some(3), "{doc}");
+    let found = bv7012(&doc);
+    assert_eq!(found.len(), 1, "{doc}");
+    assert_eq!(found[0]["severity"], "error");
+    assert_eq!(
+        found[0]["will_print"][0], "Loading of unsigned module is rejected",
+        "{doc}"
+    );
+    assert!(
+        found[0]["message"].as_str().unwrap_or("").contains("ext4"),
+        "{doc}"
+    );
+    let (_, doc) = json(&unsigned, &[]);
+    assert_eq!(bv7012(&doc)[0]["severity"], "warning", "{doc}");
+    let (_, doc) = json(&unsigned, &["--secure-boot", "off"]);
+    assert!(bv7012(&doc).is_empty(), "{doc}");
+
+    let signed = image(&kernel, "sb-signed-chain", "efi");
+    let vars = signed.with_extension("vars");
+    let (exit, doc) = json(&signed, &["--efi-vars", vars.to_str().expect("utf-8 path")]);
+    assert!(bv7012(&doc).is_empty(), "{doc}");
+    assert_eq!(exit, Some(0), "{doc}");
 }

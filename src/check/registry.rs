@@ -166,6 +166,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv7009_secure_boot_chainload_rejected::INFO,
     rules::bv7010_secure_boot_grub_without_shim::INFO,
     rules::bv7011_secure_boot_font_refused::INFO,
+    rules::bv7012_secure_boot_module_unsigned::INFO,
 ];
 
 /// A check by code, case-insensitively.

@@ -21,6 +21,43 @@ pub struct ConfigSummary {
     pub initrd_compressions: Vec<Compression>,
     /// For every need of the root-path table, how this kernel provides it.
     pub root_path: Vec<(String, Provision)>,
+    /// When the kernel refuses a module without a signature (`None`: facts
+    /// recorded before bootvet read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsigned_modules: Option<UnsignedModules>,
+}
+
+/// When a kernel refuses to load a module that carries no signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsignedModules {
+    /// No `CONFIG_MODULE_SIG`, or nothing enforces it.
+    Loaded,
+    /// `CONFIG_MODULE_SIG_FORCE`, or lockdown forced on at build time.
+    RefusedAlways,
+    /// `CONFIG_LOCK_DOWN_IN_EFI_SECURE_BOOT` (Debian's, Ubuntu's and Fedora's
+    /// kernels): lockdown, and with it module signature enforcement, when the
+    /// firmware booted with Secure Boot on.
+    RefusedUnderSecureBoot,
+}
+
+impl UnsignedModules {
+    /// security/lockdown (`lockdown_is_locked_down`) and kernel/module/signing.c
+    /// (`module_sig_check`, Linux 6.1): without `MODULE_SIG` nothing is checked.
+    pub fn from_config(config: &KernelConfig) -> Self {
+        if !config.is_builtin("MODULE_SIG") {
+            UnsignedModules::Loaded
+        } else if config.is_builtin("MODULE_SIG_FORCE")
+            || config.is_builtin("LOCK_DOWN_KERNEL_FORCE_INTEGRITY")
+            || config.is_builtin("LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY")
+        {
+            UnsignedModules::RefusedAlways
+        } else if config.is_builtin("LOCK_DOWN_IN_EFI_SECURE_BOOT") {
+            UnsignedModules::RefusedUnderSecureBoot
+        } else {
+            UnsignedModules::Loaded
+        }
+    }
 }
 
 impl ConfigSummary {
@@ -33,6 +70,7 @@ impl ConfigSummary {
                 .iter()
                 .map(|p| (p.need.to_string(), config.provision(p)))
                 .collect(),
+            unsigned_modules: Some(UnsignedModules::from_config(config)),
         }
     }
 

@@ -181,7 +181,7 @@ pub fn inspect_ko(bytes: &[u8]) -> Result<KoInfo, String> {
         debug_file_bytes,
         vermagic,
         name,
-        signed: bytes.ends_with(b"~Module signature appended~\n"),
+        signed: bytes.ends_with(SIGNATURE_MARKER),
     })
 }
 
@@ -214,6 +214,26 @@ pub fn vermagic_of(body: &[u8], method: Option<Compression>, max: u64) -> Option
     let Some(method) = method else {
         return find_vermagic(body);
     };
+    find_vermagic(&decompressed_prefix(body, method, max)?.0)
+}
+
+/// The marker `scripts/sign-file` appends after a module's signature, which the
+/// kernel looks for at the very end (kernel/module/signing.c `mod_verify_sig`).
+const SIGNATURE_MARKER: &[u8] = b"~Module signature appended~\n";
+
+/// Whether a whole module body (compressed or not) ends with an appended
+/// signature. `None` when that cannot be told: the body is compressed past `max`
+/// or its stream is broken.
+pub fn signed_of(body: &[u8], method: Option<Compression>, max: u64) -> Option<bool> {
+    let Some(method) = method else {
+        return Some(body.ends_with(SIGNATURE_MARKER));
+    };
+    let (plain, whole) = decompressed_prefix(body, method, max)?;
+    whole.then(|| plain.ends_with(SIGNATURE_MARKER))
+}
+
+/// Up to `max` bytes of a compressed module, and whether that is all of it.
+fn decompressed_prefix(body: &[u8], method: Compression, max: u64) -> Option<(Vec<u8>, bool)> {
     let mut dec: Box<dyn Read> = match method {
         Compression::Xz => Box::new(liblzma::read::XzDecoder::new_stream(
             body,
@@ -231,13 +251,18 @@ pub fn vermagic_of(body: &[u8], method: Option<Compression>, max: u64) -> Option
     };
     let mut out = Vec::new();
     let mut buf = [0u8; 64 << 10];
+    let mut whole = false;
     while (out.len() as u64) < max {
         match dec.read(&mut buf) {
-            Ok(0) | Err(_) => break,
+            Ok(0) => {
+                whole = true;
+                break;
+            }
+            Err(_) => break,
             Ok(n) => out.extend_from_slice(&buf[..n]),
         }
     }
-    find_vermagic(&out)
+    Some((out, whole))
 }
 
 /// Decompresses a `.ko.xz`/`.ko.zst`/`.ko.gz` read from `input`, up to `max` bytes

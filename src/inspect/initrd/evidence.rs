@@ -6,10 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{LAYER_FILES, Limits};
 use crate::inspect::cpio::{self, Body, Entry, Visitor};
-use crate::inspect::modules::{ko_compression, module_name_from_path, vermagic_of};
+use crate::inspect::modules::{ko_compression, module_name_from_path, signed_of, vermagic_of};
 
-/// Bytes of a root-path module read for its vermagic (compressed or not).
+/// Bytes of a root-path module read for its vermagic and signature (compressed or
+/// not).
 const KO_PREFIX: usize = 4 << 20;
+/// A compressed root-path module is decompressed this far to reach its end.
+const MAX_KO: u64 = 64 << 20;
 
 fn is_root_path_module(name: &str) -> bool {
     crate::inspect::kconfig::ROOT_PATH
@@ -48,6 +51,7 @@ pub(super) struct Collector<'l> {
     pub(super) microcode: Vec<String>,
     pub(super) layer_files: BTreeSet<String>,
     pub(super) module_vermagic: BTreeMap<String, String>,
+    pub(super) module_signed: BTreeMap<String, bool>,
     captured: usize,
     pub(super) evidence_cut: bool,
     pub(super) entry_limit_hit: bool,
@@ -67,6 +71,7 @@ impl<'l> Collector<'l> {
             microcode: Vec::new(),
             layer_files: BTreeSet::new(),
             module_vermagic: BTreeMap::new(),
+            module_signed: BTreeMap::new(),
             captured: 0,
             evidence_cut: false,
             entry_limit_hit: false,
@@ -170,7 +175,12 @@ impl Visitor for Collector<'_> {
     fn body(&mut self, e: &Entry<'_>, body: &[u8], cut: bool) {
         let path = normalise(e.name);
         if let Some(name) = module_name_from_path(&path) {
-            if let Some(v) = vermagic_of(body, ko_compression(&path), KO_PREFIX as u64) {
+            let method = ko_compression(&path);
+            // Only a whole body shows its end, where the signature is.
+            if !cut && let Some(signed) = signed_of(body, method, MAX_KO) {
+                self.module_signed.insert(name.clone(), signed);
+            }
+            if let Some(v) = vermagic_of(body, method, KO_PREFIX as u64) {
                 self.module_vermagic.insert(name, v);
             }
             return;

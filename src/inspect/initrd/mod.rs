@@ -199,6 +199,10 @@ pub struct InitrdReport {
     /// module name: the kernel release and build options each was built for.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub module_vermagic: BTreeMap<String, String>,
+    /// Whether each root-path module read whole ends with an appended signature
+    /// (`~Module signature appended~`), by module name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub module_signed: BTreeMap<String, bool>,
     pub entries: u64,
     /// RAM the unpacked archive takes in the rootfs (`evidence::ram_cost` of every
     /// entry walked): what the kernel must find free before `/init` runs. A lower

@@ -383,6 +383,7 @@ impl<R: Read> Walk<'_, R> {
             microcode: col.microcode,
             layer_files: col.layer_files,
             module_vermagic: col.module_vermagic,
+            module_signed: col.module_signed,
             entries: col.entries,
             ram_bytes: col.ram_bytes,
             evidence_cut: col.evidence_cut,
