@@ -172,6 +172,78 @@ fn fast_path_equals_pest_on_mutated_configs_and_random_bytes() {
     }
 }
 
+/// Every sequence of three of these tokens, alone or inside a block, an `if` or
+/// a loop: small enough to try them all, and between them they reach
+/// each rule of the grammar next to each other one.
+const TOKENS: &[&str] = &[
+    "echo",
+    " ",
+    "\t",
+    "\n",
+    ";",
+    "{",
+    "}",
+    "a",
+    "#c",
+    "\\",
+    "\\\n",
+    "'q'",
+    "'",
+    "\"",
+    "\"d$x\\\"\"",
+    "$",
+    "$a",
+    "${b}",
+    "${",
+    "$?",
+    "$1",
+    "$\"g\\\"\"",
+    "if",
+    "then",
+    "else",
+    "elif",
+    "fi",
+    "for",
+    "x",
+    "in",
+    "do",
+    "done",
+    "while",
+    "until",
+    "function",
+    "f",
+    "[[",
+    "]]",
+    "|",
+    "\r",
+    "=",
+];
+
+#[test]
+fn fast_path_equals_pest_on_every_short_token_sequence() {
+    let contexts = ["", "menuentry t {\n", "if true; then\n", "while a; do "];
+    let ends = ["", "\n}\n", "\nfi\n", "; done\n"];
+    let n = TOKENS.len();
+    for i in 0..n * n * n {
+        let tokens = [i % n, i / n % n, i / n / n];
+        let text: String = tokens.iter().map(|t| TOKENS[*t]).collect();
+        // Each sequence alone or in one of the contexts, in turn (check() is
+        // compared on the other inputs; here it would only double the time).
+        let input = match i % 5 {
+            4 => text,
+            k => format!("{}{text}{}", contexts[k], ends[k]),
+        };
+        let fast = script::parse(input.as_bytes());
+        let pest = script::parse_without_fast_path(input.as_bytes());
+        assert_eq!(fast.errors, pest.errors, "{input:?}");
+        assert_eq!(
+            format!("{:?}", fast.statements),
+            format!("{:?}", pest.statements),
+            "{input:?}"
+        );
+    }
+}
+
 /// The 10 MB grub-mkconfig-shaped config the benchmarks time.
 fn benchmark_config() -> Option<Vec<u8>> {
     let output = Command::new("python3")
