@@ -6,10 +6,9 @@
 //! The answer is either exactly what `parse.rs` gets from pest and `Lowering` for
 //! the unit (its end, its statements with the same spans, whether it holds a
 //! command), or "not sure" (`Bail`), and the caller then runs pest on the unit.
-//! Anything not modelled bails: a `\r` outside '…' and comments, `[[`/`]]`
-//! starting a word, a word part that does not close (an unterminated quote, a bad
-//! `$`), nesting deeper than `MAX_FAST_DEPTH`, and a unit that does not parse —
-//! syntax errors always come from pest, whose messages they are.
+//! Anything not modelled bails: a word part that does not close (an unterminated
+//! quote, a bad `$`), nesting deeper than `MAX_FAST_DEPTH`, and a unit that does
+//! not parse — syntax errors always come from pest, whose messages they are.
 //!
 //! Why: pest's per-rule overhead (its stack guard, literal memcmp, PUSH/POP
 //! snapshots) made `bootvet parse` no faster than grub-script-check on one core;
@@ -127,15 +126,12 @@ impl Fast<'_> {
             && RESERVED.iter().any(|w| self.kw(i, w))
     }
 
-    /// `sp_nocomment` (and `blanks` when it moved). A `\r` is not modelled.
+    /// `sp_nocomment` (and `blanks` when it moved): ' ', '\t' and '\r'.
     fn blanks(&self, mut i: usize) -> Result<usize, Bail> {
-        loop {
-            match self.at(i) {
-                Some(b' ' | b'\t') => i += 1,
-                Some(b'\r') => return Err(Bail),
-                _ => return Ok(i),
-            }
+        while let Some(b' ' | b'\t' | b'\r') = self.at(i) {
+            i += 1;
         }
+        Ok(i)
     }
 
     /// `sp`: blanks and an optional comment up to (not including) the newline.
@@ -189,23 +185,22 @@ impl Fast<'_> {
         let Some(first) = self.at(i) else {
             return Ok(None);
         };
-        // !"#" ~ !(("[[" | "]]") ~ token_end): `[[`/`]]` are not modelled at all.
+        // !"#" ~ !(("[[" | "]]") ~ token_end): `[[`/`]]` alone are no word.
         if first == b'#' {
             return Ok(None);
         }
-        if matches!(self.bytes[i..], [b'[', b'[', ..] | [b']', b']', ..]) {
-            return Err(Bail);
+        if matches!(self.bytes[i..], [b'[', b'[', ..] | [b']', b']', ..]) && self.token_end(i + 2) {
+            return Ok(None);
         }
         if is_term(first) {
             // No word part starts with a terminator (`bare` excludes them all).
-            return if first == b'\r' { Err(Bail) } else { Ok(None) };
+            return Ok(None);
         }
         let mut j = i;
         loop {
             j = self.word_part(j)?;
             match self.at(j) {
                 None => return Ok(Some(j)),
-                Some(b'\r') => return Err(Bail),
                 Some(b) if is_term(b) => return Ok(Some(j)),
                 Some(_) => {}
             }
@@ -220,8 +215,10 @@ impl Fast<'_> {
             b'\\' => match self.at(j + 1) {
                 // line_continuation = "\\" ~ "\r"? ~ "\n" ~ !EOI
                 Some(b'\n') if j + 2 < bytes.len() => Ok(j + 2),
-                // escape = "\\" ~ (!"\n" ~ ANY)
-                Some(b'\n' | b'\r') | None => Err(Bail),
+                Some(b'\r') if self.at(j + 2) == Some(b'\n') && j + 3 < bytes.len() => Ok(j + 3),
+                Some(b'\n') | None => Err(Bail),
+                // escape = "\\" ~ (!"\n" ~ ANY), also of a '\r' that no
+                // continuation follows.
                 Some(c) => Ok(j + 1 + char_len(c)),
             },
             // sq_string = "'" ~ (!"'" ~ ANY)* ~ "'"
@@ -265,13 +262,13 @@ impl Fast<'_> {
     fn dq(&self, mut j: usize) -> Result<usize, Bail> {
         loop {
             match self.at(j) {
-                None | Some(b'\r') => return Err(Bail),
+                None => return Err(Bail),
                 Some(b'"') => return Ok(j + 1),
                 Some(b'\\') => match self.at(j + 1) {
                     // dq_escape
                     Some(b'$' | b'"' | b'\\') => j += 2,
-                    Some(b'\n') if j + 2 < self.bytes.len() => j += 2,
-                    Some(b'\n' | b'\r') | None => return Err(Bail),
+                    Some(b'\n' | b'\r') => j = self.quoted_backslash(j)?,
+                    None => return Err(Bail),
                     // dq_text: "\\" ~ !(…) keeps the backslash alone.
                     Some(_) => j += 1,
                 },
@@ -286,17 +283,40 @@ impl Fast<'_> {
     fn gettext(&self, mut j: usize) -> Result<usize, Bail> {
         loop {
             match self.at(j) {
-                None | Some(b'\r') => return Err(Bail),
+                None => return Err(Bail),
                 Some(b'"') => return Ok(j + 1),
                 Some(b'\\') => match self.at(j + 1) {
                     // gettext_escape "\\\"", and "\\\\" in gettext_text
                     Some(b'"' | b'\\') => j += 2,
-                    Some(b'\n') if j + 2 < self.bytes.len() => j += 2,
-                    Some(b'\n' | b'\r') | None => return Err(Bail),
+                    Some(b'\n' | b'\r') => j = self.quoted_backslash(j)?,
+                    None => return Err(Bail),
                     Some(_) => j += 1,
                 },
                 Some(_) => j += 1,
             }
+        }
+    }
+
+    /// `line_continuation = "\\" ~ "\r"? ~ "\n" ~ !EOI` at the backslash `j`.
+    fn continuation(&self, j: usize) -> Option<usize> {
+        let newline = j + 1 + usize::from(self.at(j + 1) == Some(b'\r'));
+        let end = newline + 1;
+        (self.at(newline) == Some(b'\n') && end < self.bytes.len()).then_some(end)
+    }
+
+    /// Inside "…" or $"…", a backslash at `j` before '\n' or '\r': the end of a
+    /// continuation; else, before a '\r' alone, the backslash by itself (the
+    /// `"\\" ~ !(…)` branch of dq_text and gettext_text). A backslash-newline
+    /// that ends the text is neither, and the string fails.
+    fn quoted_backslash(&self, j: usize) -> Result<usize, Bail> {
+        if let Some(end) = self.continuation(j) {
+            return Ok(end);
+        }
+        let newline = j + 1 + usize::from(self.at(j + 1) == Some(b'\r'));
+        if self.at(newline) == Some(b'\n') {
+            Err(Bail)
+        } else {
+            Ok(j + 1)
         }
     }
 
