@@ -39,6 +39,11 @@ pub fn parse(data: &[u8]) {
         let spans = |s: &script::Script| s.statements.iter().map(|s| s.span()).collect::<Vec<_>>();
         assert_eq!(spans(&parsed), spans(&whole), "windowed parse differs");
     }
+    // The fast path must give exactly what pest alone gives (statements with
+    // every span, errors), in both modes.
+    if data.len() <= 64 << 10 {
+        assert_same_as_pest(data, &parsed, &checked);
+    }
     let mut last_end = 0;
     for statement in &parsed.statements {
         let span = statement.span();
@@ -49,6 +54,38 @@ pub fn parse(data: &[u8]) {
         last_end = span.end;
         assert_nested_spans(statement, data.len());
     }
+}
+
+/// `parse`/`check` (`parsed`, `checked`) against the pest-only parse of `data`.
+pub fn assert_same_as_pest(data: &[u8], parsed: &script::Script, checked: &script::SyntaxCheck) {
+    let pest = script::parse_without_fast_path(data);
+    assert_eq!(parsed.errors, pest.errors, "fast path: errors differ");
+    assert_eq!(parsed.more_errors, pest.more_errors);
+    // The AST has no PartialEq; its Debug form shows every field and span.
+    let tree = |s: &script::Script| format!("{:#?}", s.statements);
+    let (fast, slow) = (tree(parsed), tree(&pest));
+    if fast != slow {
+        let line = fast
+            .lines()
+            .zip(slow.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "fast path: statements differ from pest's at line {line} of their dumps:\nfast: {}\npest: {}",
+            fast.lines().nth(line).unwrap_or(""),
+            slow.lines().nth(line).unwrap_or("")
+        );
+    }
+    let pest_check = script::check_without_fast_path(data);
+    assert_eq!(
+        checked.errors, pest_check.errors,
+        "fast path: check() errors differ"
+    );
+    assert_eq!(checked.more_errors, pest_check.more_errors);
+    assert_eq!(
+        checked.has_commands, pest_check.has_commands,
+        "fast path: check() differs on whether there are commands"
+    );
 }
 
 fn assert_nested_spans(statement: &Statement, len: usize) {

@@ -83,7 +83,13 @@ pub fn run(args: &ParseArgs) -> u8 {
             };
             (script, check.has_commands)
         };
-        let index = LineIndex::new(&bytes);
+        // Line numbers are only shown for errors, the dump and JSON; indexing a
+        // large valid file costs a third of the check.
+        let index = if args.dump || args.json || !script.errors.is_empty() {
+            LineIndex::new(&bytes)
+        } else {
+            LineIndex::new(b"")
+        };
         let name = if name == "-" {
             "<stdin>".to_string()
         } else {

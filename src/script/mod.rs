@@ -6,11 +6,13 @@
 
 pub mod ast;
 mod error;
+mod fast;
 mod parse;
 mod words;
 
 pub use ast::*;
 pub use error::SyntaxError;
 pub use parse::{
-    MAX_ERRORS, MAX_NESTING, SyntaxCheck, check, parse, parse_sequentially, parse_unwindowed,
+    MAX_ERRORS, MAX_NESTING, SyntaxCheck, check, check_without_fast_path, fast_path_units, parse,
+    parse_sequentially, parse_unwindowed, parse_without_fast_path,
 };

@@ -1,5 +1,7 @@
 //! Drives the pest grammar over a file one GRUB parse unit at a time and lowers
-//! pest's pairs into the owned AST. No pest type leaves this module.
+//! pest's pairs into the owned AST. No pest type leaves this module. Each unit is
+//! offered first to the hand-written fast path (`fast.rs`), which answers exactly
+//! as pest would or declines; pest, the specification, parses the rest.
 
 use pest::Parser;
 use pest::error::{Error, ErrorVariant, InputLocation};
@@ -7,6 +9,7 @@ use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
 use super::error::{SyntaxError, describe_failure};
+use super::fast;
 use super::words::split_word;
 use crate::source::text_for_parsing;
 
@@ -44,13 +47,20 @@ const FIRST_WINDOW: usize = 256;
 /// from one unit to the next, so the result is then identical to a sequential
 /// parse); otherwise that stretch is parsed again in order.
 pub fn parse(source: &[u8]) -> Script {
-    parse_file(source, Output::Tree, available_threads(), FIRST_WINDOW).script
+    parse_file(
+        source,
+        Output::Tree,
+        available_threads(),
+        FIRST_WINDOW,
+        true,
+    )
+    .script
 }
 
 /// `parse` on one thread: the reference the parallel path is tested against.
 #[doc(hidden)]
 pub fn parse_sequentially(source: &[u8]) -> Script {
-    parse_file(source, Output::Tree, 1, FIRST_WINDOW).script
+    parse_file(source, Output::Tree, 1, FIRST_WINDOW, true).script
 }
 
 /// `parse` on one thread showing pest the whole rest of the file for every unit:
@@ -58,7 +68,53 @@ pub fn parse_sequentially(source: &[u8]) -> Script {
 /// of errors, so only for small inputs).
 #[doc(hidden)]
 pub fn parse_unwindowed(source: &[u8]) -> Script {
-    parse_file(source, Output::Tree, 1, usize::MAX).script
+    parse_file(source, Output::Tree, 1, usize::MAX, false).script
+}
+
+/// `parse` with pest for every unit (no `fast` path): the specification the
+/// fast path is tested against.
+#[doc(hidden)]
+pub fn parse_without_fast_path(source: &[u8]) -> Script {
+    parse_file(
+        source,
+        Output::Tree,
+        available_threads(),
+        FIRST_WINDOW,
+        false,
+    )
+    .script
+}
+
+/// `check` with pest for every unit (see `parse_without_fast_path`).
+#[doc(hidden)]
+pub fn check_without_fast_path(source: &[u8]) -> SyntaxCheck {
+    let chunk = parse_file(
+        source,
+        Output::ErrorsOnly,
+        available_threads(),
+        FIRST_WINDOW,
+        false,
+    );
+    SyntaxCheck {
+        errors: chunk.script.errors,
+        more_errors: chunk.script.more_errors,
+        has_commands: chunk.has_commands,
+    }
+}
+
+/// How many units of a file the fast path took, and how many there were
+/// (sequential, errors only): a test pins the share on real configs so that a
+/// change that silently sends everything to pest fails.
+#[doc(hidden)]
+pub fn fast_path_units(source: &[u8]) -> (usize, usize) {
+    let text = text_for_parsing(source);
+    let text: &str = &text;
+    let chunk = std::thread::scope(|scope| {
+        join(on_parser_stack(scope, move || {
+            parse_units(text, 0, text.len(), Output::ErrorsOnly, FIRST_WINDOW, true)
+        }))
+    });
+    (chunk.fast_units, chunk.units)
 }
 
 fn available_threads() -> usize {
@@ -86,6 +142,7 @@ pub fn check(source: &[u8]) -> SyntaxCheck {
         Output::ErrorsOnly,
         available_threads(),
         FIRST_WINDOW,
+        true,
     );
     SyntaxCheck {
         errors: chunk.script.errors,
@@ -100,13 +157,14 @@ enum Output {
     ErrorsOnly,
 }
 
-fn parse_file(source: &[u8], output: Output, threads: usize, window: usize) -> Chunk {
+/// `fast`: try `fast::unit` before pest on every unit.
+fn parse_file(source: &[u8], output: Output, threads: usize, window: usize, fast: bool) -> Chunk {
     let text = text_for_parsing(source);
     let text: &str = &text;
     if text.len() < PARALLEL_THRESHOLD || threads < 2 {
         return std::thread::scope(|scope| {
             join(on_parser_stack(scope, move || {
-                parse_units(text, 0, text.len(), output, window)
+                parse_units(text, 0, text.len(), output, window, fast)
             }))
         });
     }
@@ -118,7 +176,7 @@ fn parse_file(source: &[u8], output: Output, threads: usize, window: usize) -> C
             .map(|(i, &start)| {
                 let stop = starts.get(i + 1).copied().unwrap_or(text.len());
                 on_parser_stack(scope, move || {
-                    parse_units(text, start, stop, output, window)
+                    parse_units(text, start, stop, output, window, fast)
                 })
             })
             .collect();
@@ -127,6 +185,8 @@ fn parse_file(source: &[u8], output: Output, threads: usize, window: usize) -> C
             end: 0,
             script: Script::default(),
             has_commands: false,
+            units: 0,
+            fast_units: 0,
         };
         for (i, handle) in handles.into_iter().enumerate() {
             let chunk = join(handle);
@@ -137,7 +197,7 @@ fn parse_file(source: &[u8], output: Output, threads: usize, window: usize) -> C
                 // The guess was wrong: this stretch belongs to a unit that began earlier.
                 let from = whole.end;
                 whole.append(join(on_parser_stack(scope, move || {
-                    parse_units(text, from, stop, output, window)
+                    parse_units(text, from, stop, output, window, fast)
                 })));
             }
         }
@@ -176,6 +236,9 @@ struct Chunk {
     end: usize,
     script: Script,
     has_commands: bool,
+    /// Units parsed, and how many of them the fast path took.
+    units: usize,
+    fast_units: usize,
 }
 
 impl Chunk {
@@ -189,6 +252,8 @@ impl Chunk {
         self.script.errors.extend(errors);
         self.script.more_errors += beyond + next.script.more_errors;
         self.has_commands |= next.has_commands;
+        self.units += next.units;
+        self.fast_units += next.fast_units;
     }
 }
 
@@ -219,11 +284,31 @@ fn chunk_starts(text: &str, chunks: usize) -> Vec<usize> {
 }
 
 /// Parses the units that start in `start..stop`; the last may run past `stop`.
-fn parse_units(text: &str, start: usize, stop: usize, output: Output, window: usize) -> Chunk {
+fn parse_units(
+    text: &str,
+    start: usize,
+    stop: usize,
+    output: Output,
+    window: usize,
+    fast: bool,
+) -> Chunk {
     let mut script = Script::default();
     let mut has_commands = false;
     let mut pos = start;
+    let (mut units, mut fast_units) = (0, 0);
     while pos < stop && pos < text.len() {
+        units += 1;
+        // The hand-written parser answers for most units; pest for the rest.
+        if fast && let Some(unit) = fast::unit(text, pos, output == Output::Tree) {
+            fast_units += 1;
+            has_commands |= unit.has_commands;
+            script.statements.extend(unit.statements);
+            if unit.end == pos {
+                break;
+            }
+            pos = unit.end;
+            continue;
+        }
         match parse_unit(text, pos, window) {
             Ok(unit) => {
                 let consumed = unit.as_span().end();
@@ -267,6 +352,8 @@ fn parse_units(text: &str, start: usize, stop: usize, output: Output, window: us
         end: pos,
         script,
         has_commands,
+        units,
+        fast_units,
     }
 }
 
