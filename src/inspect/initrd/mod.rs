@@ -173,6 +173,10 @@ pub struct LimitHit {
     pub segment: usize,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Everything learnt about one initrd.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitrdReport {
@@ -206,8 +210,9 @@ pub struct InitrdReport {
     pub entries: u64,
     /// RAM the unpacked archive takes in the rootfs (`evidence::ram_cost` of every
     /// entry walked): what the kernel must find free before `/init` runs. A lower
-    /// bound when the walk stopped early (quick mode, a fault, a limit).
-    #[serde(default)]
+    /// bound when the walk stopped early (quick mode, a fault, a limit). Left out
+    /// of the JSON when zero, so documents from before it read back unchanged.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub ram_bytes: u64,
     /// More modules, module directories or microcode files than
     /// `Limits::max_evidence` (or captured bodies past their budget): the lists are
