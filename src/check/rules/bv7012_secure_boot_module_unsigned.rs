@@ -7,7 +7,7 @@ use crate::facts::BootFacts;
 use crate::facts::kernel::{BusNeed, UnsignedModules};
 use crate::facts::secure_boot::SbState;
 use crate::inspect::kconfig::NeedKind;
-use crate::menu::BootEntry;
+use crate::menu::{BootEntry, Platform};
 
 use super::root_path::{Booted, Have, Need, initrds, unmet_needs};
 
@@ -107,7 +107,11 @@ fn refused(facts: &BootFacts, entry: &BootEntry, booted: &Booted<'_>) -> Vec<Ref
 }
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let state = cx.facts.secure_boot.policy.state;
+    // A BIOS boot has no Secure Boot, whatever an ESP on the disk holds.
+    let state = match (cx.facts.platform, cx.facts.secure_boot.policy.state) {
+        (Platform::Pc, SbState::Unknown) => SbState::Off,
+        (_, state) => state,
+    };
     for entry in super::entries(cx) {
         let Some((booted, config)) = Booted::with_config(cx.facts, entry) else {
             continue;
@@ -127,7 +131,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             ),
             _ => continue,
         };
-        let severity = if state == SbState::Unknown {
+        // Only lockdown under Secure Boot depends on the state.
+        let unknown = state == SbState::Unknown
+            && config.unsigned_modules == Some(UnsignedModules::RefusedUnderSecureBoot);
+        let severity = if unknown {
             Severity::Warning
         } else {
             Severity::Error
@@ -138,11 +145,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     &INFO,
                     format!(
                         "{}the kernel refuses {} from the initrd: no signature, and {} needs it",
-                        if state == SbState::Unknown {
-                            "with Secure Boot on, "
-                        } else {
-                            ""
-                        },
+                        if unknown { "with Secure Boot on, " } else { "" },
                         r.unsigned.join(", "),
                         r.need.what
                     ),
