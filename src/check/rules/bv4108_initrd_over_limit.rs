@@ -39,7 +39,7 @@ file is not yours, do not boot it.",
 
 /// mm/oom_kill.c `out_of_memory` (Linux 6.1) when no process can be killed, as the
 /// kernel unpacking its initramfs is (seen on the QEMU suite's `deep-bomb`).
-const OUT_OF_MEMORY: &str = "Kernel panic - not syncing: System is deadlocked on memory";
+pub const OUT_OF_MEMORY: &str = "Kernel panic - not syncing: System is deadlocked on memory";
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for entry in super::entries(cx) {

@@ -3,12 +3,11 @@
 //! fit in what is left, and the kernel panics before `/init`.
 
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::facts::files::{FileLookup, Role};
-use crate::inspect::kernel::Format;
 use crate::menu::BootEntry;
 use crate::units::human_size;
 
-use super::bv6301_loader_out_of_memory::room;
+use super::bv4108_initrd_over_limit::OUT_OF_MEMORY;
+use super::bv6301_loader_out_of_memory::{init_size, room};
 use super::linux;
 use super::root_path::{Booted, initrds};
 
@@ -27,7 +26,6 @@ const MEMMAP_SHARE: u64 = 64;
 /// mm/oom_kill.c `out_of_memory` (Linux 6.1) when no process can be killed, as
 /// the kernel unpacking its initramfs (init/initramfs.c) is.
 const NO_KILLABLE: &str = "Out of memory and no killable processes...";
-const DEADLOCKED: &str = "Kernel panic - not syncing: System is deadlocked on memory";
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4112",
@@ -109,22 +107,7 @@ fn need(cx: &Context<'_>, entry: &BootEntry, memory: u64, live: bool) -> Option<
         unpacked = unpacked.saturating_add(report.ram_bytes);
         whole &= report.complete;
     }
-    let fact = cx
-        .facts
-        .file(booted.file)
-        .filter(|f| f.role == Role::Kernel)?;
-    let FileLookup::Found { size } = fact.lookup else {
-        return None;
-    };
-    let init_size = fact
-        .kernel
-        .as_ref()
-        .and_then(|k| match &k.format {
-            Format::BzImage { header, .. } => header.init_size.map(u64::from),
-            _ => None,
-        })
-        .unwrap_or(0)
-        .max(size);
+    let init_size = init_size(cx.facts, booted.file)?;
     // GRUB failing to load them first is BV6301's, and then nothing is unpacked.
     if room(cx.facts.platform, memory, init_size, initrd_files).fails() {
         return None;
@@ -194,7 +177,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             human_size(RUNTIME_LEAST)
         ));
         if fails {
-            finding = finding.prints(NO_KILLABLE).prints(DEADLOCKED);
+            finding = finding.prints(NO_KILLABLE).prints(OUT_OF_MEMORY);
         } else {
             finding = finding.severity(Severity::Warning).evidence(format!(
                 "{} left: less than the {} margin this depends on",

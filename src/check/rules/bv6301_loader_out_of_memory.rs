@@ -3,9 +3,10 @@
 //! the i386 loader's address window, which no amount of memory changes).
 
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::BootFacts;
 use crate::facts::files::{FileLookup, Role};
 use crate::inspect::kernel::Format;
-use crate::menu::{CommandKind, Platform};
+use crate::menu::{CommandKind, FileRef, Platform};
 use crate::units::human_size;
 
 use super::sectors_common::consequence;
@@ -132,6 +133,20 @@ pub fn room(platform: Platform, memory: u64, init_size: u64, initrd: u64) -> Roo
     }
 }
 
+/// What the loader allocates for a kernel that was found: its `init_size`
+/// (loader/i386/linux.c: `prot_init_space`), never less than the file itself.
+pub fn init_size(facts: &BootFacts, kernel_ref: &FileRef) -> Option<u64> {
+    let kernel = facts.file(kernel_ref).filter(|f| f.role == Role::Kernel)?;
+    let FileLookup::Found { size } = kernel.lookup else {
+        return None;
+    };
+    let declared = kernel.kernel.as_ref().and_then(|k| match &k.format {
+        Format::BzImage { header, .. } => header.init_size.map(u64::from),
+        _ => None,
+    });
+    Some(declared.unwrap_or(0).max(size))
+}
+
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(memory) = cx.facts.host.memory.as_ref() else {
         return;
@@ -140,23 +155,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some((linux_command, kernel_ref, _)) = linux(entry) else {
             continue;
         };
-        let Some(kernel) = cx.facts.file(kernel_ref).filter(|f| f.role == Role::Kernel) else {
+        let Some(init_size) = init_size(cx.facts, kernel_ref) else {
             continue;
         };
-        let Some(FileLookup::Found { size: kernel_size }) = Some(&kernel.lookup).cloned() else {
-            continue;
-        };
-        // The loader allocates init_size for the kernel (loader/i386/linux.c:
-        // `prot_init_space`), never less than the file's protected-mode part.
-        let init_size = kernel
-            .kernel
-            .as_ref()
-            .and_then(|k| match &k.format {
-                Format::BzImage { header, .. } => header.init_size.map(u64::from),
-                _ => None,
-            })
-            .unwrap_or(0)
-            .max(kernel_size);
         let initrd_command = entry
             .commands
             .iter()
