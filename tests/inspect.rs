@@ -443,8 +443,48 @@ fn junk_after_the_archive_is_invalid_magic_at_its_offset() {
         e.kernel_line().as_deref(),
         Some("Initramfs unpacking failed: invalid magic at start of compressed archive")
     );
-    // Everything before the junk was still read.
+    // Everything before the junk was still read, and the kernel runs /init from it.
     assert!(r.segments[1].complete);
+    let kept = r.kept.as_ref().expect("what the kernel keeps");
+    assert_eq!(
+        (kept.segments, kept.init, kept.all_evidence),
+        (2, true, true)
+    );
+    assert_eq!(kept.entries, r.entries);
+}
+
+/// A later segment cut short: the kernel keeps the whole ones before it, with
+/// /init; whether they hold everything depends on what the cut one carried.
+#[test]
+fn a_cut_later_segment_keeps_the_whole_ones_before_it() {
+    let extra = tmp().join("initrd-extra");
+    let _ = std::fs::remove_dir_all(&extra);
+    write(&extra.join("etc/motd"), b"a later segment\n");
+    let plain = compress(Compression::Gzip, &cpio_of(&extra, "newc"));
+    write(
+        &extra.join(format!("usr/lib/modules/{VER}/kernel/drivers/ata/ahci.ko")),
+        &filler(7, 5000),
+    );
+    let with_module = compress(Compression::Gzip, &cpio_of(&extra, "newc"));
+    for (later, all_evidence) in [(plain, true), (with_module, false)] {
+        let mut bytes = initrd_with(Compression::Zstd);
+        bytes.extend_from_slice(&later[..later.len() - 12]);
+        let r = deep(&bytes);
+        let e = r.error.as_ref().expect("fault");
+        assert_eq!((e.kind, e.segment), (ErrorKind::Truncated, 2));
+        let kept = r.init_kept_before(e).expect("/init kept");
+        assert_eq!(kept.segments, 2);
+        assert_eq!(kept.all_evidence, all_evidence);
+        let whole: u64 = r.segments[..2].iter().map(|s| s.entries).sum();
+        assert_eq!(kept.entries, whole);
+    }
+    // Cut in the segment that holds /init: nothing runs it.
+    let bytes = initrd_with(Compression::Zstd);
+    let r = deep(&bytes[..bytes.len() / 2]);
+    let e = r.error.as_ref().expect("fault");
+    assert_eq!(e.segment, 1);
+    assert!(r.init_kept_before(e).is_none());
+    assert_eq!(r.kept.as_ref().map(|k| k.init), Some(false));
 }
 
 #[test]

@@ -29,7 +29,20 @@ pub fn fuzz_limits() -> Limits {
 pub fn initrd_walk(data: &[u8]) {
     let limits = fuzz_limits();
     for depth in [Depth::Quick, Depth::Deep] {
-        let _ = initrd::inspect_with(Cursor::new(data), data.len() as u64, depth, &limits);
+        let Ok(report) = initrd::inspect_with(Cursor::new(data), data.len() as u64, depth, &limits)
+        else {
+            continue;
+        };
+        // What the kernel keeps before a fault: only whole segments, before it.
+        if let Some(kept) = &report.kept {
+            let at = report.error.as_ref().map(|e| e.segment);
+            assert!(
+                at == Some(kept.segments) && kept.segments > 0,
+                "kept {kept:?} at {at:?}"
+            );
+            assert!(kept.entries <= report.entries);
+            assert!(report.segments[..kept.segments].iter().all(|s| s.complete));
+        }
     }
 }
 

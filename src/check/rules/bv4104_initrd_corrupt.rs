@@ -1,7 +1,8 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
-use crate::inspect::initrd::{Depth, ErrorKind, SegmentKind};
+use crate::inspect::initrd::{Depth, ErrorKind, InitrdError, KeptBeforeFault, SegmentKind};
+use crate::menu::FileRef;
 
-use super::root_path::{Booted, first_fault, initrds};
+use super::root_path::{Booted, first_fault, init_kept, initrds};
 use super::{needs_initramfs, panic_without_initramfs, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -30,6 +31,13 @@ When `/init` or the root disk's modules were past the fault, nothing can find
 ran out of space on /boot, or an interrupted `update-initramfs`, leaves exactly
 this: a file that exists, has a plausible size, and ends in the middle.
 
+When the fault comes after whole segments that hold `/init` and everything
+bootvet reads there (modules, `modules.dep`, the storage layers' tools) — text
+appended after the archive, a later segment cut short — and the file is the
+last the entry loads, the kernel prints the line and boots on with them: a
+warning (both seen in QEMU boots of Debian's kernel). A fault in an earlier file
+of `initrd A B` loses B too: the kernel reads the files as one.
+
 ## Example
     /boot/initrd.img-6.11.0-rc1+   zstd data starting at offset 0 ends at byte
     41 943 040 before its end marker
@@ -47,12 +55,23 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(booted) = Booted::of(cx.facts, entry) else {
             continue;
         };
-        for (command, file, report) in initrds(cx.facts, entry) {
+        let loaded = initrds(cx.facts, entry);
+        for (index, &(command, file, report)) in loaded.iter().enumerate() {
             let Some(fault) = first_fault(&booted, report) else {
                 continue;
             };
             if fault.kind == ErrorKind::NotConfigured {
                 continue; // BV4106
+            }
+            if let Some(kept) = init_kept(&loaded, index, &fault) {
+                let finding = survived(file, report.size, &fault, kept)
+                    .entry(entry)
+                    .at(command.location);
+                out.push(match cx.facts.file(file) {
+                    Some(fact) => finding.evidence(format!("read from {}", where_found(fact))),
+                    None => finding,
+                });
+                continue;
             }
             let method = match report.segments.get(fault.segment).map(|s| s.kind) {
                 Some(SegmentKind::Compressed(c)) => format!("{} data", c.kernel_name()),
@@ -102,4 +121,40 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
+}
+
+/// A fault after whole segments that hold `/init` (`root_path::init_kept`): the
+/// kernel prints its line and runs `/init` from them. When they also hold
+/// everything bootvet read, the rest of the checks judge that archive; otherwise
+/// the cut segment held more, which may or may not have been unpacked.
+fn survived(file: &FileRef, size: u64, fault: &InitrdError, kept: &KeptBeforeFault) -> Finding {
+    let segments = match kept.segments {
+        1 => "the whole segment".to_string(),
+        n => format!("the {n} whole segments"),
+    };
+    let what = if kept.all_evidence {
+        format!(
+            "the kernel stops there and runs /init from the {} entries of {segments} before it, which hold every module, modules.dep and storage tool bootvet found: the boot goes on",
+            kept.entries
+        )
+    } else {
+        format!(
+            "the kernel stops there and runs /init from the {} entries of {segments} before it; the segment at fault holds modules or files bootvet read, which may be missing",
+            kept.entries
+        )
+    };
+    let mut finding = Finding::new(
+        &INFO,
+        format!(
+            "initrd '{}' has a fault at byte {} of {size}, after {segments} holding /init",
+            file.path, fault.offset
+        ),
+    )
+    .severity(Severity::Warning)
+    .evidence(fault.detail.clone())
+    .evidence(what);
+    if let Some(line) = fault.kernel_line() {
+        finding = finding.prints(line);
+    }
+    finding
 }

@@ -2,7 +2,7 @@
 //! beside it, its initrds, and which drivers on the way to root= the kernel has
 //! built in and which an initramfs must bring. Pure functions over the facts.
 
-use crate::inspect::initrd::{Compression, InitrdError, InitrdReport};
+use crate::inspect::initrd::{Compression, InitrdError, InitrdReport, KeptBeforeFault};
 use std::collections::BTreeSet;
 
 use crate::facts::BootFacts;
@@ -95,13 +95,37 @@ pub(super) fn whole_initrds<'a>(
 ) -> Option<(&'a EntryCommand, Vec<LoadedInitrd<'a>>)> {
     let loaded = initrds(facts, entry);
     let (command, _, _) = *loaded.last()?;
-    if loaded
-        .iter()
-        .any(|(_, _, r)| !r.complete || r.error.is_some())
-    {
+    // A fault the boot survives leaves the kernel the archive bootvet read
+    // (BV4104 warns): it is judged as a whole one.
+    let whole = |(i, (_, _, r)): (usize, &LoadedInitrd<'_>)| match &r.error {
+        None => r.complete,
+        Some(e) => r.limit.is_none() && survives(&loaded, i, e),
+    };
+    if !loaded.iter().enumerate().all(whole) {
         return None;
     }
     Some((command, loaded))
+}
+
+/// The whole segments the kernel runs `/init` from despite `fault` in the
+/// `index`th of an entry's initrds. Only in the last one: GRUB loads the files
+/// end to end and the kernel stops unpacking at the first fault, so one in an
+/// earlier file loses every file after it.
+pub(super) fn init_kept<'a>(
+    loaded: &[LoadedInitrd<'a>],
+    index: usize,
+    fault: &InitrdError,
+) -> Option<&'a KeptBeforeFault> {
+    let (_, _, report) = loaded.get(index)?;
+    (index + 1 == loaded.len())
+        .then(|| report.init_kept_before(fault))
+        .flatten()
+}
+
+/// Whether the boot goes on past `fault` as if the initrd were whole: the
+/// segments before it hold `/init` and everything bootvet read from the archive.
+pub(super) fn survives(loaded: &[LoadedInitrd<'_>], index: usize, fault: &InitrdError) -> bool {
+    init_kept(loaded, index, fault).is_some_and(|k| k.all_evidence)
 }
 
 /// The first fault the kernel hits in this initrd, given its config.

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{LAYER_FILES, Limits};
+use super::{KeptBeforeFault, LAYER_FILES, Limits};
 use crate::inspect::cpio::{self, Body, Entry, Visitor};
 use crate::inspect::modules::{ko_compression, module_name_from_path, signed_of, vermagic_of};
 
@@ -55,6 +55,21 @@ pub(super) struct Collector<'l> {
     captured: usize,
     pub(super) evidence_cut: bool,
     pub(super) entry_limit_hit: bool,
+    /// Every piece of evidence recorded so far, counted (replacements too): a
+    /// segment that adds none leaves the checks' view of the archive unchanged.
+    evidence_events: u64,
+    /// `/init` (a file or a symlink) was seen.
+    init_seen: bool,
+    /// The state when the segment being walked began.
+    segment_start: SegmentStart,
+}
+
+#[derive(Clone, Copy, Default)]
+struct SegmentStart {
+    index: usize,
+    entries: u64,
+    evidence_events: u64,
+    init_seen: bool,
 }
 
 impl<'l> Collector<'l> {
@@ -75,7 +90,31 @@ impl<'l> Collector<'l> {
             captured: 0,
             evidence_cut: false,
             entry_limit_hit: false,
+            evidence_events: 0,
+            init_seen: false,
+            segment_start: SegmentStart::default(),
         }
+    }
+
+    /// Marks the start of top-level segment `index`, before any of its entries.
+    pub(super) fn start_segment(&mut self, index: usize) {
+        self.segment_start = SegmentStart {
+            index,
+            entries: self.entries,
+            evidence_events: self.evidence_events,
+            init_seen: self.init_seen,
+        };
+    }
+
+    /// What the segments before a fault in segment `at` hold (see `KeptBeforeFault`).
+    pub(super) fn kept_before(&self, at: usize) -> Option<KeptBeforeFault> {
+        let start = self.segment_start;
+        (at > 0 && start.index == at).then_some(KeptBeforeFault {
+            segments: at,
+            entries: start.entries,
+            init: start.init_seen,
+            all_evidence: self.evidence_events == start.evidence_events,
+        })
     }
 }
 
@@ -125,6 +164,7 @@ impl Visitor for Collector<'_> {
         let room = self.modules.len() + self.module_versions.len() + self.microcode.len()
             < self.limits.max_evidence;
         if let Some((ver, tail)) = modules_dir(&path) {
+            self.evidence_events += 1;
             if room || self.module_versions.contains(ver) {
                 self.module_versions.insert(ver.to_string());
             } else {
@@ -149,20 +189,28 @@ impl Visitor for Collector<'_> {
             {
                 want = Body::Capture(KO_PREFIX);
             }
+            self.evidence_events += 1;
             if room {
                 self.modules.entry(name).or_insert(path.clone());
             } else {
                 self.evidence_cut = true;
             }
         }
+        if path == "init"
+            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
+        {
+            self.init_seen = true;
+        }
         let base = path.rsplit('/').next().unwrap_or(&path);
         if LAYER_FILES.contains(&base)
             && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
             && self.layer_files.len() < 256
         {
+            self.evidence_events += 1;
             self.layer_files.insert(path.clone());
         }
         if path.starts_with("kernel/x86/microcode/") && e.header.is_regular() {
+            self.evidence_events += 1;
             if room {
                 self.microcode.push(path);
             } else {
@@ -173,6 +221,7 @@ impl Visitor for Collector<'_> {
     }
 
     fn body(&mut self, e: &Entry<'_>, body: &[u8], cut: bool) {
+        self.evidence_events += 1;
         let path = normalise(e.name);
         if let Some(name) = module_name_from_path(&path) {
             let method = ko_compression(&path);

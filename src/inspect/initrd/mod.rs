@@ -220,7 +220,29 @@ pub struct InitrdReport {
     #[serde(default)]
     pub evidence_cut: bool,
     pub error: Option<InitrdError>,
+    /// What the kernel keeps when `error` lies in a later segment than the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<KeptBeforeFault>,
     pub limit: Option<LimitHit>,
+}
+
+/// The whole segments before a fault, which the kernel has unpacked when it meets
+/// it: init/initramfs.c's `unpack_to_rootfs` stops at the first fault and, in
+/// Linux 6.1, `do_populate_rootfs` only prints `Initramfs unpacking failed: …`
+/// and keeps what was unpacked, so the boot goes on with what they hold (seen in
+/// the QEMU boots `deep-junk-after` and `deep-second-segment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptBeforeFault {
+    /// Segments unpacked whole before the faulting one.
+    pub segments: usize,
+    /// Their cpio entries.
+    pub entries: u64,
+    /// `/init` is among them: the kernel runs it.
+    pub init: bool,
+    /// The faulting segment added nothing bootvet reads (modules, module
+    /// directories, `modules.dep`, storage-layer files, microcode): what the
+    /// checks see of the archive is what the kernel kept.
+    pub all_evidence: bool,
 }
 
 /// File names (the last path component) recorded in `InitrdReport::layer_files`:
@@ -299,6 +321,14 @@ impl InitrdReport {
             }
             (_, e) => e.clone(),
         }
+    }
+
+    /// The whole segments before `fault` when they hold `/init`: the kernel runs
+    /// it despite the fault.
+    pub fn init_kept_before(&self, fault: &InitrdError) -> Option<&KeptBeforeFault> {
+        self.kept
+            .as_ref()
+            .filter(|k| k.segments == fault.segment && k.init)
     }
 
     /// Compressions used, in order of appearance.

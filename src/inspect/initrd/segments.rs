@@ -86,6 +86,7 @@ impl<R: Read> Walk<'_, R> {
                 return Ok(true);
             };
             let offset = self.top.pos();
+            self.col.start_segment(self.segments.len());
             let cpio_next = first == b'0' && offset & 3 == 0;
             if self.quick_done && cpio_next {
                 // Quick mode decompresses only the first compressed segment; when it has
@@ -371,6 +372,10 @@ impl<R: Read> Walk<'_, R> {
         if self.col.entry_limit_hit && self.limit.is_none() {
             self.limit = Some(self.entry_limit(self.segments.len().saturating_sub(1)));
         }
+        let kept = self
+            .error
+            .as_ref()
+            .and_then(|e| self.col.kept_before(e.segment));
         let col = self.col;
         InitrdReport {
             size: self.size,
@@ -388,6 +393,7 @@ impl<R: Read> Walk<'_, R> {
             ram_bytes: col.ram_bytes,
             evidence_cut: col.evidence_cut,
             error: self.error,
+            kept,
             limit: self.limit,
         }
     }
