@@ -139,6 +139,8 @@ for target in "${targets[@]}"; do
     fuzz_s=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
     if ((status == 0)); then
         result=ok
+    elif grep -q 'libFuzzer: run interrupted' "$log"; then
+        result="stopped early (SIGINT), no fault"
     elif grep -q 'ERROR: libFuzzer: timeout' "$log"; then
         result="timeout: $(ls "$artifacts" | head -1)"
     else
