@@ -399,7 +399,8 @@ fn check_mbr_for_mbrman(disk: &DiskBytes, ss: u64) -> Result<(), String> {
                 i + 1
             ));
         }
-        if matches!(sys, 0x05 | 0x0f | 0x85) {
+        // mbrman follows the first entry of any of its extended types.
+        if extended.is_none() && matches!(sys, 0x05 | 0x0f | 0x85 | 0xc5 | 0xd5) {
             extended = Some(start);
         }
     }
@@ -419,10 +420,12 @@ fn check_mbr_for_mbrman(disk: &DiskBytes, ss: u64) -> Result<(), String> {
                 Err(format!("no EBR signature at LBA {abs}"))
             };
         }
+        // mbrman adds the EBR's LBA to its first entry's start whether the entry
+        // is used or not.
         let first = &ebr[446..462];
-        if first[4] != 0 && le_u32(first, 8).checked_add(abs).is_none() {
+        if le_u32(first, 8).checked_add(abs).is_none() {
             return Err(format!(
-                "the logical partition in the EBR at LBA {abs} starts beyond LBA 2^32"
+                "the first entry of the EBR at LBA {abs} starts beyond LBA 2^32"
             ));
         }
         let next = le_u32(&ebr[462..478], 8);
@@ -581,6 +584,31 @@ mod tests {
         assert_eq!(read.partitions.len(), 1);
         assert!(read.problems.iter().any(|p| p.0 == ProblemKind::ExtendedChainBroken
             && p.2.contains("starts at LBA 0")));
+    }
+
+    /// Found by the host_state fuzz campaign: an EBR whose unused first entry
+    /// starts at LBA 2^32 - 1 overflowed mbrman's addition of the EBR's LBA; and
+    /// mbrman follows 0xc5 and 0xd5 extended entries too, and only the first.
+    #[test]
+    fn ebr_entry_past_lba_2_32_is_a_problem_not_a_panic() {
+        for ext in [0x85, 0xc5, 0xd5] {
+            let mut d = mbr_with(&[(0, ext, 1, 0), (1, 0x05, 100, 10)]);
+            let ebr = 512;
+            d[ebr + 510] = 0x55;
+            d[ebr + 511] = 0xAA;
+            d[ebr + 446 + 8..ebr + 446 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+            d[ebr + 446 + 12..ebr + 446 + 16].copy_from_slice(&255u32.to_le_bytes());
+            let disk = disk_from_bytes(&d).unwrap();
+            let read = read_table(&disk, None);
+            assert!(
+                read.problems
+                    .iter()
+                    .any(|p| p.0 == ProblemKind::ExtendedChainBroken
+                        && p.2.contains("beyond LBA 2^32")),
+                "{ext:#x}: {:?}",
+                read.problems
+            );
+        }
     }
 
     #[test]
