@@ -116,10 +116,10 @@ pub(super) fn init_kept<'a>(
     index: usize,
     fault: &InitrdError,
 ) -> Option<&'a KeptBeforeFault> {
-    let (_, _, report) = loaded.get(index)?;
-    (index + 1 == loaded.len())
-        .then(|| report.init_kept_before(fault))
-        .flatten()
+    if index + 1 != loaded.len() {
+        return None;
+    }
+    loaded.get(index)?.2.init_kept_before(fault)
 }
 
 /// Whether the boot goes on past `fault` as if the initrd were whole: the

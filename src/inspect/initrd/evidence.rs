@@ -161,6 +161,7 @@ impl Visitor for Collector<'_> {
             });
         }
         let mut want = Body::Skip;
+        let file_or_link = e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK;
         let room = self.modules.len() + self.module_versions.len() + self.microcode.len()
             < self.limits.max_evidence;
         if let Some((ver, tail)) = modules_dir(&path) {
@@ -179,7 +180,7 @@ impl Visitor for Collector<'_> {
             }
         }
         if let Some(name) = module_name_from_path(&path)
-            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
+            && file_or_link
         {
             // The root path's own modules: their vermagic says which kernel they
             // load into. `.modinfo` precedes the debug sections, so a prefix does.
@@ -196,16 +197,11 @@ impl Visitor for Collector<'_> {
                 self.evidence_cut = true;
             }
         }
-        if path == "init"
-            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
-        {
+        if path == "init" && file_or_link {
             self.init_seen = true;
         }
         let base = path.rsplit('/').next().unwrap_or(&path);
-        if LAYER_FILES.contains(&base)
-            && (e.header.is_regular() || e.header.mode & cpio::S_IFMT == cpio::S_IFLNK)
-            && self.layer_files.len() < 256
-        {
+        if LAYER_FILES.contains(&base) && file_or_link && self.layer_files.len() < 256 {
             self.evidence_events += 1;
             self.layer_files.insert(path.clone());
         }
