@@ -236,11 +236,7 @@ fn fast_path_equals_pest_on_every_short_token_sequence() {
         let fast = script::parse(input.as_bytes());
         let pest = script::parse_without_fast_path(input.as_bytes());
         assert_eq!(fast.errors, pest.errors, "{input:?}");
-        assert_eq!(
-            format!("{:?}", fast.statements),
-            format!("{:?}", pest.statements),
-            "{input:?}"
-        );
+        assert_eq!(fast.statements, pest.statements, "{input:?}");
     }
 }
 

@@ -69,7 +69,7 @@ impl Script {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Statement {
     Command(Command),
@@ -94,7 +94,7 @@ impl Statement {
 
 /// A simple command: its words (the first names the command) and an optional
 /// `{ … }` block, which GRUB passes as the last argument (menuentry, submenu).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Command {
     pub words: Vec<Word>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +109,7 @@ impl Command {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Block {
     pub body: Vec<Statement>,
     /// From `{` to `}` inclusive.
@@ -191,7 +191,7 @@ pub struct VariableRef {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IfCommand {
     /// `if` and each `elif`, in order.
     pub branches: Vec<IfBranch>,
@@ -200,14 +200,14 @@ pub struct IfCommand {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IfBranch {
     pub condition: Vec<Statement>,
     pub body: Vec<Statement>,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ForLoop {
     pub variable: String,
     pub items: Vec<Word>,
@@ -215,7 +215,7 @@ pub struct ForLoop {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LoopCommand {
     /// `until` loops run while the condition fails.
     pub until: bool,
@@ -224,7 +224,7 @@ pub struct LoopCommand {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FunctionDef {
     pub name: String,
     pub name_span: Span,

@@ -118,7 +118,10 @@ pub fn fast_path_units(source: &[u8]) -> (usize, usize) {
 }
 
 fn available_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    // std reads the cgroup files on every call, and evaluating a menu parses
+    // every sourced file: asked once per process.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// What a syntax check needs to know, without building the tree.
