@@ -47,6 +47,8 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("initrd-missing", &["pc", "efi"], 512),
     ("initrd-truncated", &["pc", "efi"], 512),
     ("no-initrd-line", &["pc", "efi"], 512),
+    // BV4113: an early-microcode image alone, as 10_linux writes it without an initramfs.
+    ("initrd-microcode-only", &["pc"], 512),
     ("root-uuid-unknown", &["pc", "efi"], 512),
     ("grub-cfg-missing", &["pc", "efi"], 512),
     ("modules-missing", &["pc", "efi"], 512),

@@ -20,6 +20,7 @@ const SCENARIOS: &[&str] = &[
     "deep-zstd-not-configured",
     "deep-lacks-ext4",
     "deep-native-root",
+    "deep-microcode-only",
     "deep-bomb",
     "deep-ext4-deps",
     "root-luks",
@@ -600,6 +601,50 @@ fn no_initrd_with_a_kernel_native_root_and_modular_drivers() {
     // the monolithic kernel still passes.
     let pinned = check("deep-native-root", &["--root-bus", "virtio_blk"]);
     assert_eq!(pinned.paths("BV4103"), ["0", "1>0", "1>1"]);
+}
+
+#[test]
+fn an_initrd_without_init_leaves_the_kernel_to_mount_root_itself() {
+    let run = check("deep-microcode-only", &[]);
+    // 6.11.0-rc1+ loads intel-ucode.img alone (the top entry and its twin in the
+    // submenu); 6.5.0-35-generic loads it before its initramfs, and 6.12.0-mono,
+    // every driver built in, mounts root by itself: both boot.
+    assert_eq!(run.paths("BV4113"), ["0", "1>0"]);
+    let first = run.findings("BV4113")[0];
+    assert_eq!(
+        first["message"],
+        format!(
+            "no initrd the entry loads holds /init, and kernel '/vmlinuz-6.11.0-rc1+' cannot mount root={PARTUUID_ROOT} by itself: ext4 (module), virtio_blk (module), ahci (module), nvme (module)"
+        )
+    );
+    assert_eq!(lines(&first["will_print"]), panic_lines(PARTUUID_ROOT));
+    let evidence = lines(&first["evidence"]);
+    assert!(
+        evidence[0]
+            .contains("no /init: early microcode only (kernel/x86/microcode/GenuineIntel.bin)"),
+        "{evidence:?}"
+    );
+    // The initramfs never runs: what it lacks is not BV4107's to say, and an
+    // initrd is loaded, so not BV4103's either.
+    assert!(run.findings("BV4107").is_empty(), "{:?}", run.codes());
+    assert!(run.findings("BV4103").is_empty(), "{:?}", run.codes());
+    assert_eq!(run.status, 3);
+    // rdinit= names another program than /init, which bootvet does not look for:
+    // not BV4113's to judge (the archive's contents are, again).
+    let cfg = images().join("microcode-rdinit.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "search --no-floppy --fs-uuid --set=root 3f9c1a52-8d5e-4c61-9a3b-2b7e5f1d0c44\nmenuentry 'rdinit' {{\n\tlinux /vmlinuz-6.11.0-rc1+ root={PARTUUID_ROOT} ro rdinit=/sbin/ucode-shell\n\tinitrd /intel-ucode.img\n}}\n"
+        ),
+    )
+    .expect("write the config");
+    let rdinit = check(
+        "deep-microcode-only",
+        &["--config", cfg.to_str().expect("utf-8 path")],
+    );
+    assert!(rdinit.findings("BV4113").is_empty(), "{:?}", rdinit.codes());
+    assert_eq!(rdinit.paths("BV4107"), ["0"]);
 }
 
 #[test]

@@ -117,6 +117,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv4110_initrd_module_vermagic_mismatch::INFO,
     rules::bv4111_initrd_cannot_import_zfs_root::INFO,
     rules::bv4112_initramfs_out_of_memory::INFO,
+    rules::bv4113_initrd_without_init::INFO,
     rules::bv4201_no_root_parameter::INFO,
     rules::bv4202_root_not_found::INFO,
     rules::bv4203_root_ambiguous::INFO,

@@ -1,9 +1,8 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::files::FileFact;
-use crate::inspect::kconfig::NeedKind;
 
-use super::root_path::{Booted, Have, bus_origin, describe, root_devno, unmet_needs};
-use super::{needs_initramfs, panic_without_initramfs};
+use super::kernel_alone::{Cause, cannot_mount};
+use super::root_path::Booted;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4103",
@@ -82,131 +81,62 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(root) = booted.root() else {
             continue;
         };
-        let version = booted.release.clone();
-        let fix = version.as_ref().map(|v| format!(
-            "make room on /boot (for a self-built kernel: `make INSTALL_MOD_STRIP=1 modules_install`), then `update-initramfs -c -k {v}` and `update-grub`"
-        ));
-        let no_initrd = format!(
-            "`{}` has no `initrd` line after `linux {}`",
-            entry.head.title, booted.file.path
-        );
-        if needs_initramfs(root) {
-            let mut finding = Finding::new(
-                &INFO,
-                format!("no initrd is loaded, but root={root} needs an initramfs to be found"),
-            )
-            .entry(entry)
-            .at(booted.command.location)
-            .evidence(no_initrd)
-            .evidence(format!("root={root}: the kernel alone understands /dev/…, MAJ:MIN, PARTUUID= and PARTLABEL=, not UUID= or LABEL="));
-            if let (Some(fact), Some(version)) = (cx.facts.file(booted.file), &version) {
-                finding = initrd_next_to_kernel(finding, fact, version);
-            }
-            finding = finding.prints_all(panic_without_initramfs(root));
-            if let Some(fix) = fix {
-                finding = finding.fix(fix);
-            }
-            out.push(finding);
+        let Some(cannot) = cannot_mount(cx, &booted, root) else {
             continue;
-        }
-        // The kernel cannot unlock LUKS, activate LVM or assemble md arrays alone.
-        let stack = super::root_stack::layers(cx.facts, booted.params, root);
-        if !stack.is_empty() {
-            let names: Vec<&str> = stack.iter().map(|l| l.kind.name()).collect();
-            let mut finding = Finding::new(
-                &INFO,
-                format!(
-                    "no initrd is loaded, but root={root} sits on {}: only an initramfs can open it",
-                    names.join(" and ")
-                ),
-            )
-            .entry(entry)
-            .at(booted.command.location)
-            .evidence(no_initrd);
-            for line in stack.iter().flat_map(|l| &l.evidence) {
-                finding = finding.evidence(line.clone());
-            }
-            finding = finding.prints_all(panic_without_initramfs(root));
-            if stack.iter().all(|l| l.inferred) {
-                finding = finding.severity(crate::check::Severity::Warning);
-            }
-            out.push(finding.fix(format!(
-                "build the initramfs with the layer's support installed (cryptsetup-initramfs, lvm2, mdadm; dracut: crypt, lvm, mdraid): `update-initramfs -c -k {}`, then `update-grub` adds the initrd line",
-                version.as_deref().unwrap_or("VERSION")
-            )));
-            continue;
-        }
-        // A root= the kernel parses: it still needs its drivers built in.
-        let unmet = unmet_needs(cx.facts, &booted, |need| {
-            matches!(need.have, Have::BuiltIn(_) | Have::Unknown { .. })
-        });
-        if unmet.is_empty() {
-            continue;
-        }
-        let names: Vec<String> = unmet
-            .iter()
-            .map(|n| match &n.have {
-                Have::Module { modules, .. } => {
-                    format!(
-                        "{} (module)",
-                        modules.first().map(String::as_str).unwrap_or(&n.what)
-                    )
-                }
-                _ => format!("{} (not built)", n.what),
-            })
-            .collect();
+        };
         let mut finding = Finding::new(
             &INFO,
             format!(
-                "no initrd is loaded, and kernel '{}' cannot mount root={root} by itself: {}",
-                booted.file.path,
-                names.join(", ")
+                "no initrd is loaded, {} {}",
+                cannot.joins_with, cannot.reason
             ),
         )
         .entry(entry)
         .at(booted.command.location)
-        .evidence(no_initrd);
-        for need in &unmet {
-            finding = finding.evidence(describe(need));
+        .evidence(format!(
+            "`{}` has no `initrd` line after `linux {}`",
+            entry.head.title, booted.file.path
+        ));
+        for line in cannot.evidence {
+            finding = finding.evidence(line);
         }
-        if unmet.iter().any(|n| n.kind == NeedKind::Bus) {
-            finding = finding.evidence(bus_origin(cx.facts));
-            // No disk driver: the device never appears.
-            finding = finding.prints_all(panic_without_initramfs(root));
-        } else {
-            // The disk is there; no built-in filesystem can mount it.
-            finding = finding.evidence(
-                "the disk is found, but no built-in filesystem driver can mount it: the kernel prints `No filesystem could mount root, tried:` and the types it has",
-            );
-            if let Some(devno) = root_devno(cx.facts, root) {
-                let (major, minor) = devno.split_once(':').unwrap_or((&devno, "0"));
-                finding = finding.prints(format!(
-                    "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block({major},{minor})"
-                ));
-            }
+        let version = booted.release.as_deref();
+        if let (Cause::Unparsed, Some(fact), Some(version)) =
+            (&cannot.cause, cx.facts.file(booted.file), version)
+        {
+            finding = initrd_next_to_kernel(finding, fact, version);
         }
-        let modules: Vec<&str> = unmet
-            .iter()
-            .filter_map(|n| match &n.have {
-                Have::Module { modules, .. } => modules.first().map(String::as_str),
-                _ => None,
-            })
-            .collect();
-        let v = version.as_deref().unwrap_or("VERSION");
-        out.push(finding.fix(format!(
-            "build an initramfs (`update-initramfs -c -k {v}`) and run update-grub so the entry loads it{}",
-            if modules.is_empty() {
-                String::new()
-            } else {
-                format!("; or build {} into the kernel (=y)", modules.join(", "))
-            }
-        )));
+        finding = finding.prints_all(cannot.prints);
+        if cannot.inferred {
+            finding = finding.severity(Severity::Warning);
+        }
+        let v = version.unwrap_or("VERSION");
+        let fix = match &cannot.cause {
+            Cause::Unparsed => version.map(|v| format!(
+                "make room on /boot (for a self-built kernel: `make INSTALL_MOD_STRIP=1 modules_install`), then `update-initramfs -c -k {v}` and `update-grub`"
+            )),
+            Cause::Layers => Some(format!(
+                "build the initramfs with the layer's support installed (cryptsetup-initramfs, lvm2, mdadm; dracut: crypt, lvm, mdraid): `update-initramfs -c -k {v}`, then `update-grub` adds the initrd line"
+            )),
+            Cause::Drivers(modules) => Some(format!(
+                "build an initramfs (`update-initramfs -c -k {v}`) and run update-grub so the entry loads it{}",
+                if modules.is_empty() {
+                    String::new()
+                } else {
+                    format!("; or build {} into the kernel (=y)", modules.join(", "))
+                }
+            )),
+        };
+        if let Some(fix) = fix {
+            finding = finding.fix(fix);
+        }
+        out.push(finding);
     }
 }
 
 /// Whether an initrd for this release lies next to the kernel: then only
 /// update-grub was missed; else the initramfs was never built.
-fn initrd_next_to_kernel(finding: Finding, fact: &FileFact, version: &str) -> Finding {
+pub(super) fn initrd_next_to_kernel(finding: Finding, fact: &FileFact, version: &str) -> Finding {
     let wanted = [
         format!("initrd.img-{version}"),
         format!("initramfs-{version}.img"),

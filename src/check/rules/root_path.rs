@@ -95,6 +95,9 @@ pub(super) fn whole_initrds<'a>(
 ) -> Option<(&'a EntryCommand, Vec<LoadedInitrd<'a>>)> {
     let loaded = initrds(facts, entry);
     let (command, _, _) = *loaded.last()?;
+    if initramfs_never_runs(facts, entry).is_some() {
+        return None;
+    }
     // A fault the boot survives leaves the kernel the archive bootvet read
     // (BV4104 warns): it is judged as a whole one.
     let whole = |(i, (_, _, r)): (usize, &LoadedInitrd<'_>)| match &r.error {
@@ -105,6 +108,25 @@ pub(super) fn whole_initrds<'a>(
         return None;
     }
     Some((command, loaded))
+}
+
+/// The entry's initrds when the kernel unpacks them but runs none of them: every
+/// file the `initrd` lines name was found and read whole, none holds `/init`, and
+/// no `rdinit=` names another program (bootvet does not look for it). The kernel
+/// then mounts root= by itself, as without an initrd (BV4113), and what the
+/// archives carry for the root path plays no part.
+pub(super) fn initramfs_never_runs<'a>(
+    facts: &'a BootFacts,
+    entry: &'a BootEntry,
+) -> Option<Vec<LoadedInitrd<'a>>> {
+    let loaded = initrds(facts, entry);
+    let named = entry.initrds().len();
+    let (_, _, params) = linux(entry)?;
+    let never = named > 0
+        && loaded.len() == named
+        && loaded.iter().all(|(_, _, r)| r.no_init)
+        && !params.iter().any(|p| p.key == "rdinit");
+    never.then_some(loaded)
 }
 
 /// The whole segments the kernel runs `/init` from despite `fault` in the

@@ -106,6 +106,11 @@ impl<'l> Collector<'l> {
         };
     }
 
+    /// Whether `/init` (a file or a symlink) was among the entries walked.
+    pub(super) fn init_seen(&self) -> bool {
+        self.init_seen
+    }
+
     /// What the segments before a fault in segment `at` hold (see `KeptBeforeFault`).
     pub(super) fn kept_before(&self, at: usize) -> Option<KeptBeforeFault> {
         let start = self.segment_start;

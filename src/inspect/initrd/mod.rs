@@ -177,6 +177,10 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Everything learnt about one initrd.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitrdReport {
@@ -220,6 +224,12 @@ pub struct InitrdReport {
     #[serde(default)]
     pub evidence_cut: bool,
     pub error: Option<InitrdError>,
+    /// The whole archive was read (`complete`) and holds no `/init`: the kernel
+    /// unpacks it but does not run it; it mounts root= by itself instead
+    /// (init/main.c, `kernel_init_freeable`). An early-microcode image loaded
+    /// alone is such an initrd. Left out of the JSON when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub no_init: bool,
     /// What the kernel keeps when `error` lies in a later segment than the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept: Option<KeptBeforeFault>,

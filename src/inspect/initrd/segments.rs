@@ -377,10 +377,12 @@ impl<R: Read> Walk<'_, R> {
             .as_ref()
             .and_then(|e| self.col.kept_before(e.segment));
         let col = self.col;
+        let complete = ran_out && self.error.is_none() && self.limit.is_none();
         InitrdReport {
             size: self.size,
             depth: self.depth,
-            complete: ran_out && self.error.is_none() && self.limit.is_none(),
+            complete,
+            no_init: complete && !col.init_seen(),
             segments: self.segments,
             module_versions: col.module_versions,
             modules: col.modules,
