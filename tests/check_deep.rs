@@ -28,7 +28,6 @@ const SCENARIOS: &[&str] = &[
     "deep-ikconfig",
 ];
 
-const ROOT: &str = "UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f";
 const PARTUUID_ROOT: &str = "PARTUUID=4c8f2d3e-1a5b-4c6d-9e7f-0a1b2c3d4e5f";
 
 /// The images, built once per test binary.
@@ -101,10 +100,13 @@ fn lines(v: &Value) -> Vec<String> {
         .collect()
 }
 
-fn panic_lines(root: &str) -> Vec<String> {
+/// What Linux 6.1 prints when no initramfs runs and root= names no device it has,
+/// for the stand-in kernels here: their configs build no block filesystem in
+/// (`EXT4_FS=m`), so `mount_block_root` has nothing to try.
+fn panic_lines() -> Vec<String> {
     vec![
-        format!("VFS: Cannot open root device \"{root}\" or unknown-block(0,0): error -6"),
-        "Please append a correct \"root=\" boot option; here are the available partitions:".into(),
+        "List of all partitions:".into(),
+        "No filesystem could mount root, tried:".into(),
         "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into(),
     ]
 }
@@ -138,7 +140,7 @@ fn truncated_initrd_is_found_without_deep() {
     );
     assert_eq!(
         lines(&f["will_print"]),
-        with_first("Initramfs unpacking failed: read error", panic_lines(ROOT))
+        with_first("Initramfs unpacking failed: read error", panic_lines())
     );
     // The entry for the kernel whose initrd is whole passes.
     assert_eq!(run.codes(), ["BV4104", "BV4104"]);
@@ -220,7 +222,7 @@ fn compression_the_kernel_cannot_unpack() {
         lines(&f["will_print"]),
         with_first(
             "Initramfs unpacking failed: compression method zstd not configured",
-            panic_lines(ROOT)
+            panic_lines()
         )
     );
     assert!(
@@ -236,7 +238,7 @@ fn compression_the_kernel_cannot_unpack() {
         f["message"],
         "kernel '/vmlinuz-6.12.0-noinitrd' has no CONFIG_BLK_DEV_INITRD: it ignores the initrd"
     );
-    assert_eq!(lines(&f["will_print"]), panic_lines(ROOT));
+    assert_eq!(lines(&f["will_print"]), panic_lines());
     assert!(
         run.findings("BV4106")
             .iter()
@@ -365,10 +367,7 @@ fn root_on_luks_needs_cryptsetup_crypttab_and_dm_crypt_in_the_initrd() {
         f["message"],
         "no initrd is loaded, but root=/dev/mapper/cryptroot sits on dm-crypt (LUKS): only an initramfs can open it"
     );
-    assert_eq!(
-        lines(&f["will_print"]),
-        panic_lines("/dev/mapper/cryptroot")
-    );
+    assert_eq!(lines(&f["will_print"]), panic_lines());
     // Inside LUKS the root filesystem is not readable: not finding it is no finding.
     assert!(run.findings("BV4202").is_empty());
     assert_eq!(run.codes().len(), 3, "{:?}", run.codes());
@@ -580,7 +579,7 @@ fn no_initrd_with_a_kernel_native_root_and_modular_drivers() {
     // 6.12.0-mono builds everything in and boots without an initramfs.
     assert_eq!(run.paths("BV4103"), ["0", "1>0", "1>1"]);
     let all = run.findings("BV4103")[0];
-    assert_eq!(lines(&all["will_print"]), panic_lines(PARTUUID_ROOT));
+    assert_eq!(lines(&all["will_print"]), panic_lines());
     assert_eq!(
         all["message"],
         format!(
@@ -617,7 +616,7 @@ fn an_initrd_without_init_leaves_the_kernel_to_mount_root_itself() {
             "no initrd the entry loads holds /init, and kernel '/vmlinuz-6.11.0-rc1+' cannot mount root={PARTUUID_ROOT} by itself: ext4 (module), virtio_blk (module), ahci (module), nvme (module)"
         )
     );
-    assert_eq!(lines(&first["will_print"]), panic_lines(PARTUUID_ROOT));
+    assert_eq!(lines(&first["will_print"]), panic_lines());
     let evidence = lines(&first["evidence"]);
     assert!(
         evidence[0]

@@ -87,12 +87,12 @@ fn debugfs(image: &str, command: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// No config lies beside these stand-in kernels, so whether the kernel tries the
+/// missing root device with a built-in filesystem (`Cannot open root device`) or
+/// has none to try (`No filesystem could mount root`) is unknown: only the panic
+/// is certain.
 fn panic_lines() -> Vec<String> {
-    vec![
-        "VFS: Cannot open root device \"UUID=7d0cf1b2-55aa-4e2b-9c1d-0a1b2c3d4e5f\" or unknown-block(0,0): error -6".into(),
-        "Please append a correct \"root=\" boot option; here are the available partitions:".into(),
-        "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into(),
-    ]
+    vec!["Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into()]
 }
 
 #[test]

@@ -25,6 +25,11 @@ pub struct ConfigSummary {
     /// recorded before bootvet read it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsigned_modules: Option<UnsignedModules>,
+    /// Whether any filesystem that mounts a block device is built in (`None`:
+    /// facts recorded before bootvet read it). With none, a kernel left to mount
+    /// root= itself has nothing to try, and says so differently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_filesystem_built_in: Option<bool>,
 }
 
 /// When a kernel refuses to load a module that carries no signature.
@@ -71,6 +76,7 @@ impl ConfigSummary {
                 .map(|p| (p.need.to_string(), config.provision(p)))
                 .collect(),
             unsigned_modules: Some(UnsignedModules::from_config(config)),
+            block_filesystem_built_in: Some(config.block_filesystem_built_in()),
         }
     }
 

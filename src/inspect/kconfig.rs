@@ -36,6 +36,55 @@ fn strip(sym: &str) -> &str {
     sym.strip_prefix("CONFIG_").unwrap_or(sym)
 }
 
+/// The options that register a block-device filesystem (fs/*/Kconfig): those
+/// whose `file_system_type` carries `FS_REQUIRES_DEV`, each with what must be
+/// built in with it. `FUSE_FS` registers `fuseblk`; cramfs and romfs read a
+/// block device only in their block-backed modes (Debian sets
+/// `ROMFS_BACKED_BY_BOTH=y` with `ROMFS_FS=m`).
+const BLOCK_FILESYSTEMS: &[&[&str]] = &[
+    &["EXT4_FS"],
+    &["EXT2_FS"],
+    &["EXT3_FS"],
+    &["BTRFS_FS"],
+    &["XFS_FS"],
+    &["JFS_FS"],
+    &["REISERFS_FS"],
+    &["F2FS_FS"],
+    &["MSDOS_FS"],
+    &["VFAT_FS"],
+    &["EXFAT_FS"],
+    &["NTFS_FS"],
+    &["NTFS3_FS"],
+    &["ISO9660_FS"],
+    &["UDF_FS"],
+    &["SQUASHFS"],
+    &["CRAMFS", "CRAMFS_BLOCKDEV"],
+    &["ROMFS_FS", "ROMFS_BACKED_BY_BLOCK"],
+    &["ROMFS_FS", "ROMFS_BACKED_BY_BOTH"],
+    &["EROFS_FS"],
+    &["NILFS2_FS"],
+    &["HFS_FS"],
+    &["HFSPLUS_FS"],
+    &["MINIX_FS"],
+    &["BFS_FS"],
+    &["EFS_FS"],
+    &["QNX4FS_FS"],
+    &["QNX6FS_FS"],
+    &["UFS_FS"],
+    &["SYSV_FS"],
+    &["ADFS_FS"],
+    &["AFFS_FS"],
+    &["BEFS_FS"],
+    &["HPFS_FS"],
+    &["VXFS_FS"],
+    &["OMFS_FS"],
+    &["OCFS2_FS"],
+    &["GFS2_FS"],
+    &["ZONEFS_FS"],
+    &["BCACHEFS_FS"],
+    &["FUSE_FS"],
+];
+
 impl KernelConfig {
     /// Parses `.config` text. Unknown lines are skipped; it never fails.
     pub fn parse(text: &str) -> KernelConfig {
@@ -85,6 +134,15 @@ impl KernelConfig {
 
     pub fn is_module(&self, sym: &str) -> bool {
         self.get(sym) == Value::Module
+    }
+
+    /// Whether a filesystem that needs a block device (`FS_REQUIRES_DEV`) is built
+    /// in: what init/do_mounts.c's `mount_block_root` tries on root= when no
+    /// initramfs runs (`list_bdev_fs_names`).
+    pub fn block_filesystem_built_in(&self) -> bool {
+        BLOCK_FILESYSTEMS
+            .iter()
+            .any(|syms| syms.iter().all(|sym| self.is_builtin(sym)))
     }
 
     /// `CONFIG_BLK_DEV_INITRD`: the kernel can take an initrd at all.
@@ -359,6 +417,17 @@ mod tests {
             Some("6.1.192")
         );
         assert!(KernelConfig::looks_like(SAMPLE));
+    }
+
+    #[test]
+    fn block_filesystem_built_in_needs_the_filesystem_itself() {
+        // Debian 6.1: every block filesystem a module, romfs's block mode set.
+        let debian = KernelConfig::parse(&format!(
+            "{SAMPLE}CONFIG_ROMFS_FS=m\nCONFIG_ROMFS_BACKED_BY_BOTH=y\nCONFIG_FUSE_FS=m\n"
+        ));
+        assert!(!debian.block_filesystem_built_in());
+        let ubuntu = KernelConfig::parse(&SAMPLE.replace("CONFIG_EXT4_FS=m", "CONFIG_EXT4_FS=y"));
+        assert!(ubuntu.block_filesystem_built_in());
     }
 
     #[test]

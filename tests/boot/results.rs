@@ -39,6 +39,14 @@ impl Gap {
     }
 }
 
+/// init/do_mounts.c's lines when it cannot mount root= (Linux 6.1, `mount_block_root`).
+const ROOT_MOUNT_LINES: &[&str] = &[
+    "VFS: Cannot open root device",
+    "Please append a correct",
+    "List of all partitions:",
+    "No filesystem could mount root",
+];
+
 pub struct Row {
     pub case: Case,
     pub outcome: Outcome,
@@ -100,6 +108,19 @@ impl Row {
                 }
             }
             None => {}
+        }
+        // Before its panic the kernel prints every line about the root it could not
+        // mount, so each one bootvet predicts must be on the console, not only the
+        // panic: Linux has two forms, by whether a block filesystem is built in.
+        if observed.outcome == Outcome::KernelPanic && !gaps.contains(&Gap::Line) {
+            let unseen = said
+                .will_print
+                .iter()
+                .filter(|p| ROOT_MOUNT_LINES.iter().any(|k| p.starts_with(k)))
+                .any(|p| !printed.lines().any(|l| line_matches(p, l)));
+            if unseen {
+                gaps.push(Gap::Line);
+            }
         }
         Row {
             case,
@@ -492,6 +513,50 @@ mod tests {
             ..Said::default()
         };
         Row::new(case, &observed, &said, "", Duration::ZERO)
+    }
+
+    #[test]
+    fn every_root_mount_line_predicted_must_be_on_the_console() {
+        // What Debian's 6.1 kernel printed in `no-initrd-line`: no block
+        // filesystem built in, nothing tried.
+        let console = "[    3.57] List of all partitions:\n[    3.57] No filesystem could mount root, tried: \n[    3.58] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n";
+        let panic =
+            "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)";
+        let judged = |will_print: &[&str]| {
+            let said = Said {
+                exit: 3,
+                codes: vec!["BV4103".into()],
+                will_print: will_print.iter().map(|l| l.to_string()).collect(),
+                unattended_exit: 3,
+                ..Said::default()
+            };
+            let observed = Observed {
+                outcome: Outcome::KernelPanic,
+                line: Some(panic.into()),
+                by_initramfs: false,
+                gave_up: false,
+            };
+            let case = Case {
+                scenario: "s".into(),
+                platform: "pc".into(),
+                memory_mib: 512,
+            };
+            Row::new(case, &observed, &said, console, Duration::ZERO).gaps
+        };
+        let seen = [
+            "List of all partitions:",
+            "No filesystem could mount root, tried:",
+            panic,
+        ];
+        assert!(judged(&seen).is_empty());
+        // The form of a kernel with ext4 built in: its panic line matches, its
+        // first two lines were never printed.
+        let other = [
+            "VFS: Cannot open root device \"UUID=7d0c…\" or unknown-block(0,0): error -6",
+            "Please append a correct \"root=\" boot option; here are the available partitions:",
+            panic,
+        ];
+        assert_eq!(judged(&other), [Gap::Line]);
     }
 
     #[test]

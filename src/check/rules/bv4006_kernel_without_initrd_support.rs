@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 
 use super::root_path::Booted;
-use super::{needs_initramfs, panic_without_initramfs};
+use super::{block_fs_built_in, needs_initramfs, panic_without_initramfs};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4006",
@@ -47,7 +47,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         .at(booted.command.location)
         .evidence(format!("{}: CONFIG_BLK_DEV_INITRD not set", config.path));
         if let Some(root) = booted.root().filter(|r| needs_initramfs(r)) {
-            finding = finding.prints_all(panic_without_initramfs(root));
+            finding = finding.prints_all(panic_without_initramfs(
+                root,
+                block_fs_built_in(cx.facts, entry),
+            ));
         }
         out.push(finding);
     }

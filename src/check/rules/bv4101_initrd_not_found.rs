@@ -70,7 +70,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     })
                     .prints(grub)
                     .evidence("GRUB goes on and boots the kernel without an initramfs")
-                    .prints_all(panic_if_root_needs_initramfs(entry)),
+                    .prints_all(panic_if_root_needs_initramfs(cx.facts, entry)),
             );
         }
     }

@@ -38,7 +38,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     .entry(entry)
                     .at(command.location)
                     .evidence(format!("0 bytes on {}", where_found(fact)))
-                    .prints_all(panic_if_root_needs_initramfs(entry)),
+                    .prints_all(panic_if_root_needs_initramfs(cx.facts, entry)),
             );
         }
     }

@@ -39,6 +39,12 @@ and stops for good:
     Please append a correct \"root=\" boot option; here are the available partitions:
     Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
 
+Those are the lines of a kernel with a block filesystem built in (Ubuntu's ext4),
+which tries the missing device. One without any (Debian's 6.1 kernel, booted in
+bootvet's QEMU suite as `no-initrd-line`) has nothing to try it with and prints
+`List of all partitions:` and `No filesystem could mount root, tried:` before the
+same panic; bootvet reads which from the kernel's config.
+
 The classic way to get here is a self-built kernel. Someone copies the distro's
 config to `.config`, builds `6.11.0-rc1+`, runs `make modules_install` and
 `make install`. The modules are installed with their debug info — several times

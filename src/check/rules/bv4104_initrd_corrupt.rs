@@ -3,7 +3,7 @@ use crate::inspect::initrd::{Depth, ErrorKind, InitrdError, KeptBeforeFault, Seg
 use crate::menu::FileRef;
 
 use super::root_path::{Booted, first_fault, init_kept, initrds};
-use super::{needs_initramfs, panic_without_initramfs, where_found};
+use super::{block_fs_built_in, needs_initramfs, panic_without_initramfs, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4104",
@@ -116,7 +116,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     "the kernel keeps the {} entries unpacked before the fault; without a working /init it mounts root={root} itself, which it cannot",
                     report.entries
                 ));
-                finding = finding.prints_all(panic_without_initramfs(root));
+                finding = finding.prints_all(panic_without_initramfs(
+                    root,
+                    block_fs_built_in(cx.facts, entry),
+                ));
             }
             out.push(finding);
         }

@@ -37,11 +37,16 @@ initramfs, `root=PARTUUID=…` instead of `root=UUID=…`. GRUB loads the image;
 kernel unpacks it (init/initramfs.c), finds no `/init` to run
 (init/main.c, `kernel_init_freeable`), and waits for the root device with only
 its built-in drivers. A distribution kernel has the disk and ext4 drivers as
-modules, so the device never appears:
+modules, so the device never appears. Debian's 6.1 kernel, none of whose block
+filesystems is built in, has nothing to try it with (booted in bootvet's QEMU
+suite as `initrd-microcode-only`):
 
-    VFS: Cannot open root device \"PARTUUID=…\" or unknown-block(0,0): error -6
-    Please append a correct \"root=\" boot option; here are the available partitions:
+    List of all partitions:
+    No filesystem could mount root, tried:
     Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
+
+A kernel with one built in (Ubuntu's ext4) first prints
+`VFS: Cannot open root device \"PARTUUID=…\" or unknown-block(0,0): error -6`.
 
 Other checks of the initrd's contents (BV4107, BV4109, BV4111) stay silent for
 such an entry: the initramfs never runs, so what it lacks does not matter.

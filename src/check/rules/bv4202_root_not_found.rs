@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::volumes::Resolution;
 
-use super::{needs_initramfs, panic_without_initramfs};
+use super::{block_fs_built_in, needs_initramfs, panic_without_initramfs};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4202",
@@ -84,7 +84,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .evidence(candidates(cx));
         if entry.initrds().is_empty() {
             let lines = if needs_initramfs(root) {
-                panic_without_initramfs(root)
+                panic_without_initramfs(root, block_fs_built_in(cx.facts, entry))
             } else {
                 vec![
                     format!("VFS: Cannot open root device \"{root}\" or unknown-block(0,0): error -6"),

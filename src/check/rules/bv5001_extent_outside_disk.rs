@@ -124,7 +124,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 disk.size_bytes / GRUB_SECTOR
             ))
             .prints(grub);
-            let mut finding = consequence(finding, entry, fact.role);
+            let mut finding = consequence(finding, cx.facts, entry, fact.role);
             finding.link = link_of(fact.role);
             out.push(finding);
         }

@@ -102,7 +102,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .evidence(format!("{} on {}", file.path, where_found(fact)))
             .evidence(format!("extent: {}", extent_span(extent)))
             .prints(grub);
-            let mut finding = consequence(finding, entry, fact.role);
+            let mut finding = consequence(finding, cx.facts, entry, fact.role);
             finding.link = link_of(fact.role);
             out.push(finding);
         }

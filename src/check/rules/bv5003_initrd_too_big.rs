@@ -206,7 +206,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 "Debian, Ubuntu and Fedora builds of GRUB print `can't allocate initrd` instead",
             );
         }
-        let finding = consequence(finding, entry, Role::Initrd);
+        let finding = consequence(finding, cx.facts, entry, Role::Initrd);
         out.push(finding);
     }
 }

@@ -69,7 +69,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 sector_hex(*disk_byte),
                 raw.disk
             )));
-            let mut finding = consequence(finding, entry, fact.role);
+            let mut finding = consequence(finding, cx.facts, entry, fact.role);
             finding.link = link_of(fact.role);
             out.push(finding);
         }

@@ -236,10 +236,15 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         finding = finding.prints(grub_error("out of memory"));
         if r.kernel_fails() {
             finding.link = Link::Kernel;
-            finding = consequence(finding.at(linux_command.location), entry, Role::Kernel);
+            finding = consequence(
+                finding.at(linux_command.location),
+                cx.facts,
+                entry,
+                Role::Kernel,
+            );
         } else {
             let at = initrd_command.map_or(linux_command.location, |c| c.location);
-            finding = consequence(finding.at(at), entry, Role::Initrd);
+            finding = consequence(finding.at(at), cx.facts, entry, Role::Initrd);
         }
         out.push(finding);
     }

@@ -37,6 +37,10 @@ pub(super) fn cannot_mount(
     booted: &Booted<'_>,
     root: &str,
 ) -> Option<CannotMount> {
+    let block_fs = booted
+        .side
+        .and_then(|s| s.config.as_ref())
+        .and_then(|c| c.block_filesystem_built_in);
     if needs_initramfs(root) {
         return Some(CannotMount {
             joins_with: "but",
@@ -44,7 +48,7 @@ pub(super) fn cannot_mount(
             evidence: vec![format!(
                 "root={root}: the kernel alone understands /dev/…, MAJ:MIN, PARTUUID= and PARTLABEL=, not UUID= or LABEL="
             )],
-            prints: panic_without_initramfs(root),
+            prints: panic_without_initramfs(root, block_fs),
             inferred: false,
             cause: Cause::Unparsed,
         });
@@ -60,7 +64,7 @@ pub(super) fn cannot_mount(
                 names.join(" and ")
             ),
             evidence: stack.iter().flat_map(|l| l.evidence.clone()).collect(),
-            prints: panic_without_initramfs(root),
+            prints: panic_without_initramfs(root, block_fs),
             inferred: stack.iter().all(|l| l.inferred),
             cause: Cause::Layers,
         });
@@ -87,7 +91,7 @@ pub(super) fn cannot_mount(
     if unmet.iter().any(|n| n.kind == NeedKind::Bus) {
         evidence.push(bus_origin(cx.facts));
         // No disk driver: the device never appears.
-        prints = panic_without_initramfs(root);
+        prints = panic_without_initramfs(root, block_fs);
     } else {
         // The disk is there; no built-in filesystem can mount it.
         evidence.push(

@@ -9,7 +9,7 @@ use crate::facts::{
 };
 use crate::menu::BootEntry;
 
-use super::{linux, needs_initramfs, panic_without_initramfs, root_value};
+use super::{block_fs_built_in, linux, needs_initramfs, panic_without_initramfs, root_value};
 
 /// GRUB's disk layer counts in 512-byte sectors whatever the device's own size.
 pub(super) const GRUB_SECTOR: u64 = 512;
@@ -67,13 +67,21 @@ pub(super) fn role_name(role: Role) -> &'static str {
 
 /// What follows GRUB's error: no kernel means `boot` refuses; no initrd means the
 /// kernel starts without one and, when root needs an initramfs, panics.
-pub(super) fn consequence(mut finding: Finding, entry: &BootEntry, role: Role) -> Finding {
+pub(super) fn consequence(
+    mut finding: Finding,
+    facts: &BootFacts,
+    entry: &BootEntry,
+    role: Role,
+) -> Finding {
     match role {
         Role::Initrd => {
             finding = finding.evidence("GRUB goes on and boots the kernel without an initramfs");
             let root = linux(entry).and_then(|(_, _, params)| root_value(params));
             if let Some(root) = root.filter(|r| needs_initramfs(r)) {
-                finding = finding.prints_all(panic_without_initramfs(root));
+                finding = finding.prints_all(panic_without_initramfs(
+                    root,
+                    block_fs_built_in(facts, entry),
+                ));
             }
             finding
         }
