@@ -103,40 +103,36 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             "`{}` has no `initrd` line after `linux {}`",
             entry.head.title, booted.file.path
         ));
-        for line in cannot.evidence {
-            finding = finding.evidence(line);
-        }
         let version = booted.release.as_deref();
-        if let (Cause::Unparsed, Some(fact), Some(version)) =
-            (&cannot.cause, cx.facts.file(booted.file), version)
-        {
-            finding = initrd_next_to_kernel(finding, fact, version);
+        let fix = fix_for(&cannot.cause, version);
+        let unparsed = matches!(cannot.cause, Cause::Unparsed);
+        finding = cannot.explain(finding, |f| {
+            match (unparsed, cx.facts.file(booted.file), version) {
+                (true, Some(fact), Some(version)) => initrd_next_to_kernel(f, fact, version),
+                _ => f,
+            }
+        });
+        if let Some(fix) = fix {
+            finding = finding.fix(fix);
         }
-        finding = finding.prints_all(cannot.prints);
-        if cannot.inferred {
-            finding = finding.severity(Severity::Warning);
-        }
-        let v = version.unwrap_or("VERSION");
-        let fix = match &cannot.cause {
+        out.push(finding);
+    }
+}
+
+/// BV4103's fix for each reason the kernel cannot mount root= alone.
+fn fix_for(cause: &Cause, version: Option<&str>) -> Option<String> {
+    let v = version.unwrap_or("VERSION");
+    match cause {
             Cause::Unparsed => version.map(|v| format!(
                 "make room on /boot (for a self-built kernel: `make INSTALL_MOD_STRIP=1 modules_install`), then `update-initramfs -c -k {v}` and `update-grub`"
             )),
             Cause::Layers => Some(format!(
                 "build the initramfs with the layer's support installed (cryptsetup-initramfs, lvm2, mdadm; dracut: crypt, lvm, mdraid): `update-initramfs -c -k {v}`, then `update-grub` adds the initrd line"
             )),
-            Cause::Drivers(modules) => Some(format!(
-                "build an initramfs (`update-initramfs -c -k {v}`) and run update-grub so the entry loads it{}",
-                if modules.is_empty() {
-                    String::new()
-                } else {
-                    format!("; or build {} into the kernel (=y)", modules.join(", "))
-                }
-            )),
-        };
-        if let Some(fix) = fix {
-            finding = finding.fix(fix);
-        }
-        out.push(finding);
+        Cause::Drivers(_) => Some(format!(
+            "build an initramfs (`update-initramfs -c -k {v}`) and run update-grub so the entry loads it{}",
+            cause.or_build_in()
+        )),
     }
 }
 

@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 
 use super::bv4103_no_initrd_root_needs_initramfs::initrd_next_to_kernel;
-use super::kernel_alone::{Cause, cannot_mount};
+use super::kernel_alone::cannot_mount;
 use super::root_path::{Booted, initramfs_never_runs};
 
 pub const INFO: CheckInfo = CheckInfo {
@@ -108,24 +108,13 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         finding = finding.evidence(
             "with no /init to run, the kernel mounts root= itself, as without an initrd (init/main.c)",
         );
-        for line in cannot.evidence {
-            finding = finding.evidence(line);
-        }
         let version = booted.release.as_deref();
-        if let (Some(fact), Some(version)) = (cx.facts.file(booted.file), version) {
-            finding = initrd_next_to_kernel(finding, fact, version);
-        }
-        finding = finding.prints_all(cannot.prints);
-        if cannot.inferred {
-            finding = finding.severity(Severity::Warning);
-        }
+        let built_in = cannot.cause.or_build_in();
+        let finding = cannot.explain(finding, |f| match (cx.facts.file(booted.file), version) {
+            (Some(fact), Some(version)) => initrd_next_to_kernel(f, fact, version),
+            _ => f,
+        });
         let v = version.unwrap_or("VERSION");
-        let built_in = match &cannot.cause {
-            Cause::Drivers(modules) if !modules.is_empty() => {
-                format!("; or build {} into the kernel (=y)", modules.join(", "))
-            }
-            _ => String::new(),
-        };
         out.push(finding.fix(format!(
             "build the initramfs of {v} (`update-initramfs -c -k {v}`; dracut `--kver {v}`; mkinitcpio) after making room on /boot, then run update-grub: the `initrd` line then loads it after the microcode image{built_in}"
         )));

@@ -2,7 +2,7 @@
 //! initrd loaded) and BV4113 (initrds without `/init`) both ask, since in both the
 //! kernel's own code (init/do_mounts.c) looks for the root device.
 
-use crate::check::Context;
+use crate::check::{Context, Finding, Severity};
 use crate::inspect::kconfig::NeedKind;
 
 use super::root_path::{Booted, Have, bus_origin, describe, root_devno, unmet_needs};
@@ -29,6 +29,35 @@ pub(super) enum Cause {
     Layers,
     /// Drivers the kernel lacks built in; the modules that would provide them.
     Drivers(Vec<String>),
+}
+
+impl CannotMount {
+    /// `finding` with this reason's evidence, then what `also` adds, then what the
+    /// console shows; a warning when every storage layer was only inferred.
+    pub fn explain(self, finding: Finding, also: impl FnOnce(Finding) -> Finding) -> Finding {
+        let finding = self
+            .evidence
+            .into_iter()
+            .fold(finding, |f, line| f.evidence(line));
+        let finding = also(finding).prints_all(self.prints);
+        if self.inferred {
+            finding.severity(Severity::Warning)
+        } else {
+            finding
+        }
+    }
+}
+
+impl Cause {
+    /// The fix's alternative to an initramfs: the missing modules built in.
+    pub fn or_build_in(&self) -> String {
+        match self {
+            Cause::Drivers(modules) if !modules.is_empty() => {
+                format!("; or build {} into the kernel (=y)", modules.join(", "))
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// Whether the kernel `booted` can mount `root` by itself, and if not, why.
