@@ -481,9 +481,11 @@ fn no_initrd_line_predicts_the_unknown_block_panic() {
         "{out}"
     );
     assert!(out.contains("✗ initrd no initrd line"), "{out}");
+    // A 6.11 kernel without its config: from 6.7 the panic may quote root= (no
+    // block filesystem built in) or not, so that part is left open.
     assert!(
         out.contains(
-            "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"
+            "Kernel panic - not syncing: VFS: Unable to mount root fs on …unknown-block(0,0)"
         ),
         "{out}"
     );

@@ -1,7 +1,8 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 
+use super::needs_initramfs;
+use super::root_mount_lines::MountingKernel;
 use super::root_path::Booted;
-use super::{block_fs_built_in, needs_initramfs, panic_without_initramfs};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4006",
@@ -47,10 +48,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         .at(booted.command.location)
         .evidence(format!("{}: CONFIG_BLK_DEV_INITRD not set", config.path));
         if let Some(root) = booted.root().filter(|r| needs_initramfs(r)) {
-            finding = finding.prints_all(panic_without_initramfs(
-                root,
-                block_fs_built_in(cx.facts, entry),
-            ));
+            finding =
+                finding.prints_all(MountingKernel::of(cx.facts, entry).lines_without_device(root));
         }
         out.push(finding);
     }

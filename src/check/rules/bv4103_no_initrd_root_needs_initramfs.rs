@@ -40,10 +40,17 @@ and stops for good:
     Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
 
 Those are the lines of a kernel with a block filesystem built in (Ubuntu's ext4),
-which tries the missing device. One without any (Debian's 6.1 kernel, booted in
-bootvet's QEMU suite as `no-initrd-line`) has nothing to try it with and prints
-`List of all partitions:` and `No filesystem could mount root, tried:` before the
-same panic; bootvet reads which from the kernel's config.
+which tries the missing device; from Linux 6.5 it then prints `List of all bdev
+filesystems:` and their names before the panic. One without any (Debian's 6.1
+kernel, booted in bootvet's QEMU suite as `no-initrd-line`) has nothing to try it
+with and prints `List of all partitions:` and `No filesystem could mount root,
+tried:` before the panic, which from 6.7 names root= as well (`… on
+\"UUID=3f9c…\" or unknown-block(0,0)`, Debian's 6.12 kernel in the suite).
+With `rootfstype=` the kernel tries that type first, and one that is only a
+module fails at once with `error -19` (no initramfs to load it), whatever else
+is built in (`no-initrd-rootfstype` in the suite). bootvet reads which from the
+kernel's config, release and command line, and leaves open (`…`) what it cannot
+know.
 
 The classic way to get here is a self-built kernel. Someone copies the distro's
 config to `.config`, builds `6.11.0-rc1+`, runs `make modules_install` and

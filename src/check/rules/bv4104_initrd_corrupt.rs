@@ -2,8 +2,9 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::initrd::{Depth, ErrorKind, InitrdError, KeptBeforeFault, SegmentKind};
 use crate::menu::FileRef;
 
+use super::root_mount_lines::MountingKernel;
 use super::root_path::{Booted, first_fault, init_kept, initrds};
-use super::{block_fs_built_in, needs_initramfs, panic_without_initramfs, where_found};
+use super::{needs_initramfs, where_found};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4104",
@@ -116,10 +117,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     "the kernel keeps the {} entries unpacked before the fault; without a working /init it mounts root={root} itself, which it cannot",
                     report.entries
                 ));
-                finding = finding.prints_all(panic_without_initramfs(
-                    root,
-                    block_fs_built_in(cx.facts, entry),
-                ));
+                finding = finding
+                    .prints_all(MountingKernel::of(cx.facts, entry).lines_without_device(root));
             }
             out.push(finding);
         }

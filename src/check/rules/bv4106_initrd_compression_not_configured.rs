@@ -1,8 +1,9 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::initrd::ErrorKind;
 
+use super::needs_initramfs;
+use super::root_mount_lines::MountingKernel;
 use super::root_path::{Booted, first_fault, initrds};
-use super::{block_fs_built_in, needs_initramfs, panic_without_initramfs};
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4106",
@@ -88,10 +89,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 finding = finding.prints(line);
             }
             if let Some(root) = booted.root().filter(|r| needs_initramfs(r)) {
-                finding = finding.prints_all(panic_without_initramfs(
-                    root,
-                    block_fs_built_in(cx.facts, entry),
-                ));
+                finding = finding
+                    .prints_all(MountingKernel::of(cx.facts, entry).lines_without_device(root));
             }
             let fallback = config
                 .initrd_compressions

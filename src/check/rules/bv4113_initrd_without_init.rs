@@ -45,7 +45,9 @@ suite as `initrd-microcode-only`):
     No filesystem could mount root, tried:
     Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)
 
-A kernel with one built in (Ubuntu's ext4) first prints
+From Linux 6.7 that panic names root= too (`… on \"PARTUUID=…\" or
+unknown-block(0,0)`: Debian's 6.12 kernel, `initrd-microcode-only@6.12` in the
+suite). A kernel with a block filesystem built in (Ubuntu's ext4) first prints
 `VFS: Cannot open root device \"PARTUUID=…\" or unknown-block(0,0): error -6`.
 
 Other checks of the initrd's contents (BV4107, BV4109, BV4111) stay silent for

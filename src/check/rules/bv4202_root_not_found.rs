@@ -1,7 +1,7 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::volumes::Resolution;
 
-use super::{block_fs_built_in, needs_initramfs, panic_without_initramfs};
+use super::root_mount_lines::MountingKernel;
 
 pub const INFO: CheckInfo = CheckInfo {
     code: "BV4202",
@@ -83,17 +83,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .at(command.location)
                 .evidence(candidates(cx));
         if entry.initrds().is_empty() {
-            let lines = if needs_initramfs(root) {
-                panic_without_initramfs(root, block_fs_built_in(cx.facts, entry))
-            } else {
-                vec![
-                    format!("VFS: Cannot open root device \"{root}\" or unknown-block(0,0): error -6"),
-                    "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)".into(),
-                ]
-            };
-            for line in lines {
-                finding = finding.prints(line);
-            }
+            // Whether root= needs an initramfs or names a device that is not
+            // there, the kernel is left with device number 0:0.
+            finding =
+                finding.prints_all(MountingKernel::of(cx.facts, entry).lines_without_device(root));
         } else {
             finding = finding
                 .prints("Gave up waiting for root file system device.")

@@ -5,8 +5,9 @@
 use crate::check::{Context, Finding, Severity};
 use crate::inspect::kconfig::NeedKind;
 
+use super::needs_initramfs;
+use super::root_mount_lines::{FirstType, MountingKernel};
 use super::root_path::{Booted, Have, bus_origin, describe, root_devno, unmet_needs};
-use super::{needs_initramfs, panic_without_initramfs};
 
 /// Why the kernel, left to mount root= itself, cannot.
 pub(super) struct CannotMount {
@@ -66,10 +67,7 @@ pub(super) fn cannot_mount(
     booted: &Booted<'_>,
     root: &str,
 ) -> Option<CannotMount> {
-    let block_fs = booted
-        .side
-        .and_then(|s| s.config.as_ref())
-        .and_then(|c| c.block_filesystem_built_in);
+    let kernel = MountingKernel::booting(booted);
     if needs_initramfs(root) {
         return Some(CannotMount {
             joins_with: "but",
@@ -77,7 +75,7 @@ pub(super) fn cannot_mount(
             evidence: vec![format!(
                 "root={root}: the kernel alone understands /dev/…, MAJ:MIN, PARTUUID= and PARTLABEL=, not UUID= or LABEL="
             )],
-            prints: panic_without_initramfs(root, block_fs),
+            prints: kernel.lines_without_device(root),
             inferred: false,
             cause: Cause::Unparsed,
         });
@@ -93,7 +91,7 @@ pub(super) fn cannot_mount(
                 names.join(" and ")
             ),
             evidence: stack.iter().flat_map(|l| l.evidence.clone()).collect(),
-            prints: panic_without_initramfs(root, block_fs),
+            prints: kernel.lines_without_device(root),
             inferred: stack.iter().all(|l| l.inferred),
             cause: Cause::Layers,
         });
@@ -120,17 +118,16 @@ pub(super) fn cannot_mount(
     if unmet.iter().any(|n| n.kind == NeedKind::Bus) {
         evidence.push(bus_origin(cx.facts));
         // No disk driver: the device never appears.
-        prints = panic_without_initramfs(root, block_fs);
+        prints = kernel.lines_without_device(root);
     } else {
         // The disk is there; no built-in filesystem can mount it.
-        evidence.push(
-            "the disk is found, but no built-in filesystem driver can mount it: the kernel prints `No filesystem could mount root, tried:` and the types it has".into(),
-        );
+        evidence.push(if kernel.first_type == FirstType::Absent {
+            "the disk is found, but rootfstype= names a filesystem the kernel does not have built in: mounting fails with error -19 (ENODEV)".into()
+        } else {
+            "the disk is found, but no built-in filesystem driver can mount it: the kernel prints `No filesystem could mount root, tried:` and the types it has".into()
+        });
         if let Some(devno) = root_devno(cx.facts, root) {
-            let (major, minor) = devno.split_once(':').unwrap_or((&devno, "0"));
-            prints.push(format!(
-                "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block({major},{minor})"
-            ));
+            prints = kernel.lines_with_device(root, &devno);
         }
     }
     let modules = unmet

@@ -91,6 +91,7 @@ pub mod bv7012_secure_boot_module_unsigned;
 mod kernel_alone;
 mod loader_common;
 pub(super) mod mounts;
+mod root_mount_lines;
 mod root_path;
 pub(crate) mod root_stack;
 mod sectors_common;
@@ -229,7 +230,7 @@ pub(super) fn panic_if_root_needs_initramfs(facts: &BootFacts, entry: &BootEntry
     linux(entry)
         .and_then(|(_, _, params)| root_value(params))
         .filter(|root| needs_initramfs(root))
-        .map(|root| panic_without_initramfs(root, block_fs_built_in(facts, entry)))
+        .map(|root| root_mount_lines::MountingKernel::of(facts, entry).lines_without_device(root))
         .unwrap_or_default()
 }
 
@@ -240,42 +241,6 @@ pub(super) fn needs_initramfs(root: &str) -> bool {
         || root.starts_with("LABEL=")
         || root.starts_with("ZFS=")
         || root.starts_with("zfs:")
-}
-
-/// What the kernel prints when no initramfs runs and root= names no device it
-/// has (init/do_mounts.c, Linux 6.1, `mount_block_root`): each built-in block
-/// filesystem tries the device, and the first to fail prints `Cannot open root
-/// device`; with none built in there is nothing to try, and it says what it tried
-/// (nothing). `block_fs`: whether one is built in (`block_fs_built_in`); unknown,
-/// only the panic is certain. Seen in the QEMU boots: Debian's 6.1 kernel, all
-/// of whose block filesystems are modules, prints the second form.
-pub(super) fn panic_without_initramfs(root: &str, block_fs: Option<bool>) -> Vec<String> {
-    let panic = "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)";
-    match block_fs {
-        Some(true) => vec![
-            format!("VFS: Cannot open root device \"{root}\" or unknown-block(0,0): error -6"),
-            "Please append a correct \"root=\" boot option; here are the available partitions:"
-                .into(),
-            panic.into(),
-        ],
-        Some(false) => vec![
-            "List of all partitions:".into(),
-            "No filesystem could mount root, tried:".into(),
-            panic.into(),
-        ],
-        None => vec![panic.into()],
-    }
-}
-
-/// Whether the kernel an entry boots has a block filesystem built in, from its
-/// config (`None` when that was not read).
-pub(super) fn block_fs_built_in(facts: &BootFacts, entry: &BootEntry) -> Option<bool> {
-    let (_, file, _) = linux(entry)?;
-    facts
-        .kernel_side(file)?
-        .config
-        .as_ref()?
-        .block_filesystem_built_in
 }
 
 /// "(hd0,gpt2) ext4 UUID=…" for evidence lines.

@@ -9,7 +9,8 @@ use crate::facts::{
 };
 use crate::menu::BootEntry;
 
-use super::{block_fs_built_in, linux, needs_initramfs, panic_without_initramfs, root_value};
+use super::root_mount_lines::MountingKernel;
+use super::{linux, needs_initramfs, root_value};
 
 /// GRUB's disk layer counts in 512-byte sectors whatever the device's own size.
 pub(super) const GRUB_SECTOR: u64 = 512;
@@ -78,10 +79,8 @@ pub(super) fn consequence(
             finding = finding.evidence("GRUB goes on and boots the kernel without an initramfs");
             let root = linux(entry).and_then(|(_, _, params)| root_value(params));
             if let Some(root) = root.filter(|r| needs_initramfs(r)) {
-                finding = finding.prints_all(panic_without_initramfs(
-                    root,
-                    block_fs_built_in(facts, entry),
-                ));
+                finding =
+                    finding.prints_all(MountingKernel::of(facts, entry).lines_without_device(root));
             }
             finding
         }
