@@ -39,10 +39,12 @@ impl Gap {
     }
 }
 
-/// init/do_mounts.c's lines when it cannot mount root= (Linux 6.1, `mount_block_root`).
+/// init/do_mounts.c's lines when it cannot mount root= (`mount_block_root`, from 6.5
+/// `mount_root_generic`).
 const ROOT_MOUNT_LINES: &[&str] = &[
     "VFS: Cannot open root device",
     "Please append a correct",
+    "List of all bdev filesystems:",
     "List of all partitions:",
     "No filesystem could mount root",
 ];

@@ -166,9 +166,17 @@ pub fn debian_package(pkg: &str) -> Option<PathBuf> {
 /// The kernel package `linux-image-amd64` depends on today (`linux-image-6.1.0-N-amd64`),
 /// from apt's lists; `None` when apt does not know it.
 pub fn debian_kernel_package() -> Option<String> {
+    kernel_package_of("linux-image-amd64")
+}
+
+/// The kernel package a meta-package depends on today (`linux-image-6.12-amd64` →
+/// `linux-image-6.12.N+deb12-amd64`), from apt's lists.
+pub fn kernel_package_of(meta: &str) -> Option<String> {
     let out = Command::new("sh")
         .arg("-c")
-        .arg("apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \\(linux-image-[0-9].*-amd64\\)$/\\1/p' | head -n1")
+        .arg("apt-cache depends \"$1\" 2>/dev/null | sed -n 's/.*Depends: \\(linux-image-[0-9].*-amd64\\)$/\\1/p' | head -n1")
+        .arg("sh")
+        .arg(meta)
         .output()
         .ok()?;
     let pkg = String::from_utf8_lossy(&out.stdout).trim().to_string();
