@@ -10,8 +10,8 @@
 //! Which path the kernel takes depends on its config: with a block filesystem
 //! built in (fuseblk counts: Debian's 6.12 builds FUSE in), the first one to try
 //! the missing device fails hard (`Cannot open root device`, error -6 for device
-//! number 0, -19 from 6.12); with none built in there is nothing to try and it
-//! says so. `rootfstype=` changes that: its first type always fails hard on
+//! number 0, -19 once `lookup_bdev` refuses that number: 6.12.117, 7.3); with
+//! none built in there is nothing to try and it says so. `rootfstype=` changes that: its first type always fails hard on
 //! 0:0, with ENODEV (-19) when it is not built in (no initramfs, so no module),
 //! and after `Please append…` a kernel from 6.5 says `Can't find any bdev
 //! filesystem to be used for mount!` when none is built in. Where the release or
