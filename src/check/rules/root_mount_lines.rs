@@ -24,6 +24,9 @@ use crate::menu::BootEntry;
 
 use super::root_path::Booted;
 
+/// Every form of the root-mount panic starts so; what follows names the device.
+const PANIC: &str = "Kernel panic - not syncing: VFS: Unable to mount root fs on";
+
 /// What decides the kernel's words: its version, whether a block filesystem is
 /// built in (`None`: not known) and `rootfstype=`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,7 +109,6 @@ impl MountingKernel {
     /// Every line, in order, when root= names no device the kernel has (device
     /// number 0:0): it never appeared, or only an initramfs could have found it.
     pub fn lines_without_device(&self, root: &str) -> Vec<String> {
-        let common_panic = "Kernel panic - not syncing: VFS: Unable to mount root fs on";
         match self.first_attempt() {
             Attempt::Fails(error) => self.hard_failure(root, "0:0", error),
             Attempt::Nothing => vec![
@@ -117,8 +119,8 @@ impl MountingKernel {
             // A hard failure panics on the device number alone; nothing tried
             // panics with root= quoted from 6.7 on.
             Attempt::Unknown => match self.is_at_least((6, 7)) {
-                Some(false) => vec![format!("{common_panic} unknown-block(0,0)")],
-                _ => vec![format!("{common_panic} …unknown-block(0,0)")],
+                Some(false) => vec![format!("{PANIC} unknown-block(0,0)")],
+                _ => vec![format!("{PANIC} …unknown-block(0,0)")],
             },
         }
     }
@@ -154,9 +156,7 @@ impl MountingKernel {
                 None => {}
             }
         }
-        lines.push(format!(
-            "Kernel panic - not syncing: VFS: Unable to mount root fs on {block}"
-        ));
+        lines.push(format!("{PANIC} {block}"));
         lines
     }
 
@@ -176,11 +176,10 @@ impl MountingKernel {
     /// device `devno` (`MAJ:MIN`).
     pub fn nothing_mounted_panic(&self, root: &str, devno: &str) -> String {
         let block = unknown_block(devno);
-        let head = "Kernel panic - not syncing: VFS: Unable to mount root fs on";
         match self.is_at_least((6, 7)) {
-            Some(true) => format!("{head} \"{root}\" or {block}"),
-            Some(false) => format!("{head} {block}"),
-            None => format!("{head} …{block}"),
+            Some(true) => format!("{PANIC} \"{root}\" or {block}"),
+            Some(false) => format!("{PANIC} {block}"),
+            None => format!("{PANIC} …{block}"),
         }
     }
 
