@@ -127,6 +127,7 @@ pub static CHECKS: &[CheckInfo] = &[
     rules::bv4207_crypttab_device_missing::INFO,
     rules::bv4208_fstab_root_mismatch::INFO,
     rules::bv4209_btrfs_subvolume_missing::INFO,
+    rules::bv4210_rootfstype_mismatch::INFO,
     rules::bv5001_extent_outside_disk::INFO,
     rules::bv5002_beyond_firmware_reach::INFO,
     rules::bv5003_initrd_too_big::INFO,

@@ -47,6 +47,7 @@ pub mod bv4206_fstab_device_missing;
 pub mod bv4207_crypttab_device_missing;
 pub mod bv4208_fstab_root_mismatch;
 pub mod bv4209_btrfs_subvolume_missing;
+pub mod bv4210_rootfstype_mismatch;
 pub mod bv5001_extent_outside_disk;
 pub mod bv5002_beyond_firmware_reach;
 pub mod bv5003_initrd_too_big;

@@ -111,11 +111,7 @@ impl MountingKernel {
     pub fn lines_without_device(&self, root: &str) -> Vec<String> {
         match self.first_attempt() {
             Attempt::Fails(error) => self.hard_failure(root, "0:0", error),
-            Attempt::Nothing => vec![
-                "List of all partitions:".into(),
-                "No filesystem could mount root, tried:".into(),
-                self.nothing_mounted_panic(root, "0:0"),
-            ],
+            Attempt::Nothing => self.nothing_mounted(root, "0:0"),
             // A hard failure panics on the device number alone; nothing tried
             // panics with root= quoted from 6.7 on.
             Attempt::Unknown => match self.is_at_least((6, 7)) {
@@ -133,6 +129,28 @@ impl MountingKernel {
             FirstType::Absent => self.hard_failure(root, devno, "-19"),
             _ => vec![self.nothing_mounted_panic(root, devno)],
         }
+    }
+
+    /// When root='s device is there but `rootfstype=` names only types that
+    /// are not its filesystem's: the first one decides. One the kernel lacks
+    /// fails hard with ENODEV; a built-in one refuses the superblock (EINVAL),
+    /// and the kernel goes on to the next, so with one type alone nothing
+    /// mounts. With more, what the later ones do is not known here.
+    pub fn lines_with_wrong_type(&self, root: &str, devno: &str, one_type: bool) -> Vec<String> {
+        match self.first_type {
+            FirstType::Absent => self.hard_failure(root, devno, "-19"),
+            FirstType::BuiltIn if one_type => self.nothing_mounted(root, devno),
+            _ => vec![format!("{PANIC} …{}", unknown_block(devno))],
+        }
+    }
+
+    /// Every type tried refused the device `devno` (or there was none to try).
+    fn nothing_mounted(&self, root: &str, devno: &str) -> Vec<String> {
+        vec![
+            "List of all partitions:".into(),
+            "No filesystem could mount root, tried:".into(),
+            self.nothing_mounted_panic(root, devno),
+        ]
     }
 
     /// A filesystem's hard error on device `devno`: `Cannot open root device`,
@@ -419,5 +437,49 @@ mod tests {
             k.nothing_mounted_panic("/dev/vda2", "253:2"),
             "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(253,2)"
         );
+    }
+
+    #[test]
+    fn a_wrong_rootfstype_on_a_found_device() {
+        let root = "PARTUUID=4c8f2d3e-1a5b-4c6d-9e7f-0a1b2c3d4e5f";
+        let with = |first_type| MountingKernel {
+            first_type,
+            ..kernel(Some((6, 12)), Some(true))
+        };
+        // The 6.12 cloud kernel with rootfstype=xfs, a module (the QEMU boot
+        // no-initrd-partuuid-xfs@6.12-cloud): ENODEV on the disk's number.
+        assert_eq!(
+            with(FirstType::Absent).lines_with_wrong_type(root, "259:4", true),
+            [
+                format!(
+                    "VFS: Cannot open root device \"{root}\" or unknown-block(259,4): error -19"
+                ),
+                "Please append a correct \"root=\" boot option; here are the available partitions:"
+                    .into(),
+                "List of all bdev filesystems:".into(),
+                "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(259,4)"
+                    .into(),
+            ]
+        );
+        // A built-in type refuses the superblock: with it alone nothing mounts.
+        assert_eq!(
+            with(FirstType::BuiltIn).lines_with_wrong_type(root, "259:4", true),
+            [
+                "List of all partitions:".to_string(),
+                "No filesystem could mount root, tried:".into(),
+                format!(
+                    "Kernel panic - not syncing: VFS: Unable to mount root fs on \"{root}\" or unknown-block(259,4)"
+                ),
+            ]
+        );
+        // More types after it, or a type not known: the panic's common words.
+        for (first_type, one_type) in [(FirstType::BuiltIn, false), (FirstType::Unknown, true)] {
+            assert_eq!(
+                with(first_type).lines_with_wrong_type(root, "259:4", one_type),
+                [
+                    "Kernel panic - not syncing: VFS: Unable to mount root fs on …unknown-block(259,4)"
+                ]
+            );
+        }
     }
 }

@@ -1,0 +1,222 @@
+use crate::check::{CheckInfo, Context, Finding, Link, Severity};
+use crate::facts::volumes::Resolution;
+use crate::menu::{BootEntry, KernelParam};
+
+use super::bv4205_init_missing::{Runner, runner};
+use super::needs_initramfs;
+use super::root_mount_lines::MountingKernel;
+use super::root_path::root_devno;
+
+pub const INFO: CheckInfo = CheckInfo {
+    code: "BV4210",
+    name: "rootfstype-mismatch",
+    severity: Severity::Error,
+    link: Link::Root,
+    summary: "rootfstype= names a filesystem type the root filesystem is not",
+    fix: "remove rootfstype= from GRUB_CMDLINE_LINUX in /etc/default/grub (the type is then detected), or make it name the root's type (`blkid` shows it), and run update-grub",
+    doc: "## What it checks
+The last `rootfstype=` on an entry's kernel command line (the kernel,
+initramfs-tools and dracut all keep the last one) against the type of the
+filesystem root= resolves to, as libblkid identifies it. The entry fails
+when no type in the comma-separated list can mount that filesystem. The
+ext2, ext3 and ext4 types count as one family: the kernel's ext4 driver
+mounts all three, and whether its ext2 or ext3 type accepts a filesystem
+depends on its feature flags, which bootvet does not judge; so does FAT
+(`vfat`, `msdos`). `auto` lets initramfs-tools (`scripts/local`) and dracut
+detect the type, so it is judged only where the kernel mounts root itself,
+which knows no type of that name. A root of a type bootvet does not know
+(ZFS, NFS, a stack it cannot see through) is not judged.
+
+## Why it breaks the boot
+Nothing tries the type the filesystem really has. initramfs-tools passes
+the list to `mount -t`, which fails (`Invalid argument` from a driver that
+refuses the superblock, `No such device` when the type is not there), then
+prints `Failed to mount /dev/… as root file system.` and stops at its
+`(initramfs)` shell; dracut's `sysroot.mount` fails and it opens the
+emergency shell. The kernel alone (no initrd) tries only the listed types
+(init/do_mounts.c): one it lacks built in fails at once with error -19 and
+the panic; built-in ones that refuse the superblock end in `No filesystem
+could mount root, tried:` and the panic. Seen in QEMU boots of Debian 12's
+initramfs and of its 6.12 cloud kernel alone. Typical causes: a command
+line copied from another machine, an installer's template, or a root
+filesystem converted (ext4 to btrfs) or recreated with another type while
+/etc/default/grub kept the old `rootfstype=`.
+
+## Example
+    linux /vmlinuz-6.1.0-28-amd64 root=UUID=7d0c… ro rootfstype=xfs
+    # blkid: UUID=7d0c… TYPE=\"ext4\"
+
+## Fix
+Remove `rootfstype=` from `GRUB_CMDLINE_LINUX` in /etc/default/grub (the
+type is detected: initramfs-tools reads it with blkid, the kernel alone
+tries its built-in types), or make it name the type `blkid` shows for the
+root, and run `update-grub`.",
+    run,
+};
+
+/// Types of one driver family: any of them may mount a filesystem libblkid
+/// names by another (the ext4 driver registers ext2 and ext3 too; their
+/// feature checks are not judged here).
+const FAMILIES: &[&[&str]] = &[
+    &["ext2", "ext3", "ext4", "ext4dev"],
+    &["xfs"],
+    &["btrfs"],
+    &["f2fs"],
+    &["jfs"],
+    &["reiserfs"],
+    &["nilfs2"],
+    &["vfat", "msdos"],
+    &["erofs"],
+    &["squashfs"],
+];
+
+fn family(fstype: &str) -> Option<&'static [&'static str]> {
+    FAMILIES.iter().copied().find(|f| f.contains(&fstype))
+}
+
+/// The last `rootfstype=`'s value.
+fn rootfstype(params: &[KernelParam]) -> Option<&str> {
+    params
+        .iter()
+        .rev()
+        .find(|p| p.key == "rootfstype")
+        .and_then(|p| p.value.as_deref())
+}
+
+/// Whether no type of `listed` can mount a `fstype` filesystem; `None` when
+/// that is not known (a type bootvet does not know, or detection asked for).
+fn refused(listed: &str, fstype: &str, runner: &Runner) -> Option<bool> {
+    let family = family(fstype)?;
+    let types: Vec<&str> = listed.split(',').filter(|t| !t.is_empty()).collect();
+    let detects = !matches!(runner, Runner::Kernel);
+    if types.is_empty() || (detects && types.contains(&"auto")) {
+        return None;
+    }
+    Some(!types.iter().any(|t| family.contains(t)))
+}
+
+/// What the console shows, by who mounts the root.
+fn will_print(
+    cx: &Context<'_>,
+    entry: &BootEntry,
+    runner: &Runner,
+    root: &str,
+    device: &str,
+    one_type: bool,
+) -> Vec<String> {
+    match runner {
+        // scripts/local `local_mount_root`: mount's own error, then panic() and
+        // the shell (the words of the QEMU boot deb-rootfstype-xfs).
+        Runner::InitramfsTools => vec![
+            "mount: mounting … on /root failed: …".into(),
+            format!("Failed to mount {device} as root file system."),
+            "(initramfs) ".into(),
+        ],
+        Runner::Dracut => vec!["Failed to mount …/sysroot.".into()],
+        // The kernel finds the device only for a root= it parses itself; for
+        // the others BV4103 says what it prints.
+        Runner::Kernel if needs_initramfs(root) => Vec::new(),
+        // An image's device number is the machine's to give: `…` for it.
+        Runner::Kernel => {
+            let devno = root_devno(cx.facts, root).unwrap_or_else(|| "…:…".into());
+            MountingKernel::of(cx.facts, entry).lines_with_wrong_type(root, &devno, one_type)
+        }
+        Runner::OtherInitrd => Vec::new(),
+    }
+}
+
+fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (entry, command, params, root, fact) in super::entries_with_root(cx) {
+        let Some(listed) = rootfstype(params) else {
+            continue;
+        };
+        let (Resolution::One(volume), Some(Some(fs))) =
+            (&fact.resolution, fact.filesystems.first())
+        else {
+            continue;
+        };
+        let runner = runner(cx, entry);
+        if refused(listed, &fs.fstype, &runner) != Some(true) {
+            continue;
+        }
+        let device = volume.kernel_name.as_deref().unwrap_or("…");
+        let one_type = !listed.contains(',');
+        let lines = will_print(cx, entry, &runner, root, device, one_type);
+        let uuid = fs
+            .uuid
+            .as_deref()
+            .map(|u| format!(" UUID={u}"))
+            .unwrap_or_default();
+        let headline = format!(
+            "rootfstype={listed}, but root={root} ({}) is {}: mounting the root fails",
+            volume.name,
+            article(&fs.fstype)
+        );
+        let fix = format!(
+            "remove rootfstype={listed} from GRUB_CMDLINE_LINUX in /etc/default/grub (the type is then detected), or set rootfstype={}, and run update-grub",
+            fs.fstype
+        );
+        let mut finding = Finding::new(&INFO, headline)
+            .entry(entry)
+            .at(command.location)
+            .evidence(format!(
+                "libblkid on {}:{uuid} TYPE=\"{}\"",
+                volume.name, fs.fstype
+            ))
+            .fix(fix)
+            .prints_all(lines);
+        if matches!(runner, Runner::Kernel) {
+            finding = finding.evidence(format!(
+                "no initramfs runs: the kernel mounts root= itself and tries only {listed}"
+            ));
+        }
+        out.push(finding);
+    }
+}
+
+fn article(fstype: &str) -> String {
+    let vowel_sound = fstype.starts_with(['e', 'f', 'x', 'a', 'i', 'o', 'u']);
+    format!(
+        "{} {fstype} filesystem",
+        if vowel_sound { "an" } else { "a" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_type_of_another_family_is_refused() {
+        let r = |listed, fstype| refused(listed, fstype, &Runner::InitramfsTools);
+        assert_eq!(r("xfs", "ext4"), Some(true));
+        assert_eq!(r("ext4", "btrfs"), Some(true));
+        assert_eq!(r("etx4", "ext4"), Some(true));
+        assert_eq!(r("ext4", "ext4"), Some(false));
+        // The ext4 driver mounts the whole family; FAT's two names.
+        assert_eq!(r("ext4", "ext3"), Some(false));
+        assert_eq!(r("ext3", "ext4"), Some(false));
+        assert_eq!(r("msdos", "vfat"), Some(false));
+        // A list: one that mounts is enough.
+        assert_eq!(r("xfs,ext4", "ext4"), Some(false));
+        assert_eq!(r("xfs,btrfs", "ext4"), Some(true));
+        // A root of a type not known here, and an empty value.
+        assert_eq!(r("ext4", "zfs_member"), None);
+        assert_eq!(r("", "ext4"), None);
+    }
+
+    #[test]
+    fn auto_detects_in_an_initramfs_and_is_no_type_to_the_kernel() {
+        assert_eq!(refused("auto", "ext4", &Runner::InitramfsTools), None);
+        assert_eq!(refused("auto", "ext4", &Runner::Dracut), None);
+        assert_eq!(refused("auto", "ext4", &Runner::Kernel), Some(true));
+        assert_eq!(refused("auto,ext4", "ext4", &Runner::Kernel), Some(false));
+    }
+
+    #[test]
+    fn articles_follow_the_sound() {
+        assert_eq!(article("ext4"), "an ext4 filesystem");
+        assert_eq!(article("xfs"), "an xfs filesystem");
+        assert_eq!(article("btrfs"), "a btrfs filesystem");
+    }
+}
