@@ -25,7 +25,9 @@ depends on its feature flags, which bootvet does not judge; so does FAT
 (`vfat`, `msdos`). `auto` lets initramfs-tools (`scripts/local`) and dracut
 detect the type, so it is judged only where the kernel mounts root itself,
 which knows no type of that name. A root of a type bootvet does not know
-(ZFS, NFS, a stack it cannot see through) is not judged.
+(ZFS, NFS, a stack it cannot see through) is not judged. Under an initramfs
+that is neither initramfs-tools' nor dracut's the finding is a warning: its
+init may not pass `rootfstype=` on.
 
 ## Why it breaks the boot
 Nothing tries the type the filesystem really has. initramfs-tools passes
@@ -165,10 +167,19 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             ))
             .fix(fix)
             .prints_all(lines);
-        if matches!(runner, Runner::Kernel) {
-            finding = finding.evidence(format!(
-                "no initramfs runs: the kernel mounts root= itself and tries only {listed}"
-            ));
+        match runner {
+            Runner::Kernel => {
+                finding = finding.evidence(format!(
+                    "no initramfs runs: the kernel mounts root= itself and tries only {listed}"
+                ));
+            }
+            // An init of its own may ignore rootfstype=: not a certain failure.
+            Runner::OtherInitrd => {
+                finding = finding
+                    .evidence("the initramfs is neither initramfs-tools' nor dracut's: whether its init passes rootfstype= to mount is not known (mkinitcpio's does)")
+                    .severity(Severity::Warning);
+            }
+            Runner::InitramfsTools | Runner::Dracut => {}
         }
         out.push(finding);
     }
