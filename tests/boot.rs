@@ -195,6 +195,13 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("initrd-microcode-only@6.12", &["pc"], 512),
     ("no-initrd-line@6.12-cloud", &["pc"], 512),
     ("no-initrd-rootfstype@6.12", &["pc"], 512),
+    // BV4210: rootfstype= naming a type the root is not (xfs on ext4), and twins
+    // naming its own: under Debian's initramfs, and under the 6.12 cloud kernel
+    // alone, which finds root=PARTUUID= on an NVMe disk (build.sh's disk_bus).
+    ("deb-rootfstype-xfs", &["pc"], 512),
+    ("deb-rootfstype-ext4", &["pc"], 512),
+    ("no-initrd-partuuid-xfs@6.12-cloud", &["pc"], 512),
+    ("no-initrd-partuuid-ext4@6.12-cloud", &["pc"], 512),
 ];
 
 fn cases() -> Vec<Case> {

@@ -73,11 +73,26 @@ pub fn boot(disks: &[PathBuf], platform: &str, memory_mib: u32, work: &Path) -> 
         .arg(format!("file:{}", serial_log.display()))
         .arg("-monitor")
         .arg(format!("unix:{},server=on,wait=off", monitor.display()));
-    for disk in disks {
-        cmd.arg("-drive").arg(format!(
-            "file={},format=raw,if=virtio,snapshot=on",
-            disk.display()
-        ));
+    // build.sh writes SCENARIO-PLATFORM.bus for a machine whose disks are not
+    // virtio: NVMe, which Debian's cloud kernel builds in.
+    let nvme = disks.first().is_some_and(|d| {
+        std::fs::read_to_string(d.with_extension("bus")).is_ok_and(|b| b.trim() == "nvme")
+    });
+    for (n, disk) in disks.iter().enumerate() {
+        if nvme {
+            cmd.arg("-drive")
+                .arg(format!(
+                    "file={},format=raw,if=none,id=disk{n},snapshot=on",
+                    disk.display()
+                ))
+                .arg("-device")
+                .arg(format!("nvme,drive=disk{n},serial=bootvet{n}"));
+        } else {
+            cmd.arg("-drive").arg(format!(
+                "file={},format=raw,if=virtio,snapshot=on",
+                disk.display()
+            ));
+        }
     }
     let secure = var_store(disks);
     if platform == "efi" {
