@@ -120,11 +120,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Resolution::One(volume) = &fact.resolution else {
             continue;
         };
-        let given = params
-            .iter()
-            .rev()
-            .find(|p| p.key == "init")
-            .and_then(|p| p.value.as_deref());
+        let given = super::param_value(params, "init");
         let requested = given.unwrap_or(DEFAULT_INIT);
         let find = |path: &str| fact.inits.iter().find(|i| i.path == path);
         let Some(wanted) = find(requested) else {

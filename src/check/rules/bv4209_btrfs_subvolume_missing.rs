@@ -55,12 +55,7 @@ from a snapshot, or rename it back); for snapshot entries regenerate the menu
 /// options as btrfs's option parser keeps it; `subvolid=0` means the top level
 /// (`btrfs_parse_subvol_options`).
 fn subvol_options(params: &[KernelParam]) -> (Option<&str>, Option<Result<u64, &str>>) {
-    let Some(flags) = params
-        .iter()
-        .rev()
-        .find(|p| p.key == "rootflags")
-        .and_then(|p| p.value.as_deref())
-    else {
+    let Some(flags) = super::param_value(params, "rootflags") else {
         return (None, None);
     };
     let mut path = None;

@@ -1,6 +1,6 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::facts::volumes::Resolution;
-use crate::menu::{BootEntry, KernelParam};
+use crate::menu::BootEntry;
 
 use super::bv4205_init_missing::{Runner, runner};
 use super::needs_initramfs;
@@ -76,15 +76,6 @@ fn family(fstype: &str) -> Option<&'static [&'static str]> {
     FAMILIES.iter().copied().find(|f| f.contains(&fstype))
 }
 
-/// The last `rootfstype=`'s value.
-fn rootfstype(params: &[KernelParam]) -> Option<&str> {
-    params
-        .iter()
-        .rev()
-        .find(|p| p.key == "rootfstype")
-        .and_then(|p| p.value.as_deref())
-}
-
 /// Whether no type of `listed` can mount a `fstype` filesystem; `None` when
 /// that is not known (a type bootvet does not know, or detection asked for).
 fn refused(listed: &str, fstype: &str, runner: &Runner) -> Option<bool> {
@@ -129,7 +120,7 @@ fn will_print(
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for (entry, command, params, root, fact) in super::entries_with_root(cx) {
-        let Some(listed) = rootfstype(params) else {
+        let Some(listed) = super::param_value(params, "rootfstype") else {
             continue;
         };
         let (Resolution::One(volume), Some(Some(fs))) =

@@ -143,13 +143,19 @@ pub(super) fn linux_fact<'a>(
     Some((command, file, cx.facts.file(file)?))
 }
 
-/// The value of the last `root=` on the command line (the kernel keeps the last).
-pub(super) fn root_value(params: &[KernelParam]) -> Option<&str> {
+/// The value of the last `KEY=` on the command line: the kernel, initramfs-tools
+/// and dracut all keep the last one.
+pub(super) fn param_value<'a>(params: &'a [KernelParam], key: &str) -> Option<&'a str> {
     params
         .iter()
         .rev()
-        .find(|p| p.key == "root")
+        .find(|p| p.key == key)
         .and_then(|p| p.value.as_deref())
+}
+
+/// The value of the last `root=` on the command line.
+pub(super) fn root_value(params: &[KernelParam]) -> Option<&str> {
+    param_value(params, "root")
 }
 
 /// An entry whose booting `linux` command has a `root=`: the entry, that command,

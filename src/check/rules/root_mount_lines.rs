@@ -71,13 +71,7 @@ impl MountingKernel {
 
     pub fn booting(booted: &Booted<'_>) -> MountingKernel {
         let config = booted.side.and_then(|side| side.config.as_ref());
-        let rootfstype = booted
-            .params
-            .iter()
-            .rev()
-            .find(|p| p.key == "rootfstype")
-            .and_then(|p| p.value.as_deref());
-        let first_type = match rootfstype {
+        let first_type = match super::param_value(booted.params, "rootfstype") {
             None => FirstType::Unset,
             Some(types) => {
                 let first = types.split(',').next().unwrap_or_default();

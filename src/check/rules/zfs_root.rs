@@ -34,11 +34,7 @@ impl ZfsRoot {
 /// `root=zfs:pool/ds`, `root=zfs:AUTO`, or `boot=zfs` (then `root=pool/ds`, or
 /// no root= at all with `rpool=`/`bootfs=`: scripts/zfs reads all of them).
 pub(super) fn zfs_root(params: &[KernelParam], root: Option<&str>) -> Option<ZfsRoot> {
-    let boot_zfs = params
-        .iter()
-        .rev()
-        .find(|p| p.key == "boot")
-        .is_some_and(|p| p.value.as_deref() == Some("zfs"));
+    let boot_zfs = super::param_value(params, "boot") == Some("zfs");
     let stripped = root.and_then(|r| r.strip_prefix("ZFS=").or_else(|| r.strip_prefix("zfs:")));
     let root_form = stripped.is_some();
     if !root_form && !boot_zfs {
