@@ -193,11 +193,24 @@ pub struct Filesystem {
     /// libblkid here predates FSSIZE).
     #[serde(default)]
     pub size_bytes: Option<u64>,
+    /// The feature words of an ext2/3/4 superblock (read by bootvet): which of
+    /// the kernel's ext2, ext3 and ext4 types will mount it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ext_features: Option<ExtFeatures>,
     /// Whether bootvet can read files on it from the raw bytes, and why not.
     pub offline: OfflineAccess,
     /// Every value libblkid reported, for evidence.
     #[serde(default)]
     pub blkid: BTreeMap<String, String>,
+}
+
+/// `s_feature_compat`, `s_feature_incompat` and `s_feature_ro_compat` of an
+/// ext2/3/4 superblock, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtFeatures {
+    pub compat: u32,
+    pub incompat: u32,
+    pub ro_compat: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! Filesystem identity through libblkid (the `libblkid-rs` binding): TYPE, UUID,
-//! UUID_SUB, LABEL, VERSION, USAGE of whatever lies in a byte range of a disk.
+//! UUID_SUB, LABEL, VERSION, USAGE of whatever lies in a byte range of a disk,
+//! and an ext2/3/4 superblock's feature words, which libblkid does not report.
 //!
 //! Probes a byte range of an already-open read-only file descriptor, so images are
 //! probed at a partition's offset without loop devices. PARTUUID and PARTLABEL do
@@ -59,7 +60,13 @@ pub fn probe_range(disk: &DiskBytes, offset: u64, size: u64) -> Result<Option<Fi
     let Some(fstype) = values.get("TYPE").cloned() else {
         return Ok(None);
     };
+    // libblkid names the type by these words too but does not report them; the
+    // kernel's ext2 and ext3 types judge by them (BV4210).
+    let ext_features = matches!(fstype.as_str(), "ext2" | "ext3" | "ext4" | "ext4dev")
+        .then(|| super::fs::ext4::features(disk, offset))
+        .flatten();
     Ok(Some(Filesystem {
+        ext_features,
         offline: offline_access(&fstype),
         usage: values.get("USAGE").cloned(),
         uuid: values.get("UUID").cloned(),

@@ -124,6 +124,7 @@ mod tests {
                 version: None,
                 block_size: None,
                 size_bytes: None,
+                ext_features: None,
                 offline: OfflineAccess::Readable,
                 blkid: Default::default(),
             })],

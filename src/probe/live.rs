@@ -306,6 +306,7 @@ fn mounted_fs(fstype: &str) -> Filesystem {
         version: None,
         block_size: None,
         size_bytes: None,
+        ext_features: None,
         offline: blkid::offline_access(fstype),
         blkid: Default::default(),
     }
@@ -328,6 +329,7 @@ fn fs_from_tags(tags: Option<&Vec<(String, String)>>) -> Option<Filesystem> {
         version: None,
         block_size: None,
         size_bytes: None,
+        ext_features: None,
         offline: blkid::offline_access("unknown"),
         blkid: Default::default(),
     })

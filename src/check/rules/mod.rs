@@ -89,6 +89,7 @@ pub mod bv7009_secure_boot_chainload_rejected;
 pub mod bv7010_secure_boot_grub_without_shim;
 pub mod bv7011_secure_boot_font_refused;
 pub mod bv7012_secure_boot_module_unsigned;
+mod ext_types;
 mod kernel_alone;
 mod loader_common;
 pub(super) mod mounts;

@@ -15,6 +15,7 @@ use super::{
     DirEntry, Extent, FileError, FileKind, FileLayout, ReadSeek, VolumeFiles, components,
     finish_extents,
 };
+use crate::facts::storage::ExtFeatures;
 use crate::probe::image::DiskBytes;
 
 /// A file with more pieces than this is treated as damage, not fragmentation.
@@ -450,6 +451,18 @@ pub fn declared_size(disk: &DiskBytes, start: u64) -> Option<u64> {
         blocks |= u64::from(le32(&s, 0x150)) << 32;
     }
     blocks.checked_mul(1024u64 << le32(&s, 24))
+}
+
+/// The three feature words of the superblock at `start`; `None` without a
+/// plausible one.
+pub fn features(disk: &DiskBytes, start: u64) -> Option<ExtFeatures> {
+    let mut s = [0u8; 1024];
+    disk.read_at(start.checked_add(1024)?, &mut s).ok()?;
+    (le16(&s, 56) == 0xEF53).then(|| ExtFeatures {
+        compat: le32(&s, 92),
+        incompat: le32(&s, 96),
+        ro_compat: le32(&s, 100),
+    })
 }
 
 fn read_super(disk: &DiskBytes, start: u64, len: u64) -> Result<Super, FileError> {
