@@ -1,5 +1,8 @@
 use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::inspect::kconfig::{NeedKind, provider};
+use crate::menu::BootEntry;
+
+use super::bv4205_init_missing::{Runner, runner};
 
 use super::root_path::{
     Booted, Have, InitrdModules, Lack, Need, bus_origin, describe, unmet_needs, whole_initrds,
@@ -88,10 +91,41 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         let proven = unmet
             .iter()
             .any(|(n, _)| matches!(n.have, Have::Module { .. }));
-        out.push(finding(
-            cx, entry, &booted, command, &loaded, &held, &unmet, proven,
+        out.push(
+            finding(cx, entry, &booted, command, &loaded, &held, &unmet, proven)
+                .prints_all(will_print(cx, entry, &unmet)),
+        );
+    }
+}
+
+/// What initramfs-tools prints (the QEMU boots deb-no-root-driver and
+/// deb-no-root-fs-driver): without the disk's driver the device never appears,
+/// and scripts/local gives up waiting; with the device there but not its
+/// filesystem's driver, `mount -t TYPE` fails with ENODEV. A layer's driver
+/// missing (dm-crypt, LVM, md) goes through its own scripts first, and other
+/// initramfs generators print other words: not booted, so not promised.
+fn will_print(cx: &Context<'_>, entry: &BootEntry, unmet: &[(Need, Lack)]) -> Vec<String> {
+    if !matches!(runner(cx, entry), Runner::InitramfsTools)
+        || unmet.iter().any(|(need, _)| need.kind == NeedKind::Layer)
+    {
+        return Vec::new();
+    }
+    if unmet
+        .iter()
+        .all(|(need, _)| need.kind == NeedKind::Filesystem)
+    {
+        return vec![
+            "mount: mounting … on /root failed: No such device".into(),
+            "Failed to mount … as root file system.".into(),
+        ];
+    }
+    let mut lines = vec!["Gave up waiting for root file system device.  Common problems:".into()];
+    if let Some(root) = super::linux(entry).and_then(|(_, _, params)| super::root_value(params)) {
+        lines.push(format!(
+            "ALERT!  {root} does not exist.  Dropping to a shell!"
         ));
     }
+    lines
 }
 
 /// The finding for one entry: an error when a module is proven needed and
