@@ -4,10 +4,13 @@ use crate::menu::NoteKind;
 /// What GRUB 2.06 puts on the screen when normal mode has no menu to show:
 /// `grub_enter_normal_mode` (grub-core/normal/main.c) runs grub.cfg, shows the
 /// menu only `if (menu && menu->size)`, then `grub_cmdline_run` prints the
-/// banner and `grub_normal_reader_init`'s line, and waits at the prompt.
+/// banner and `grub_normal_reader_init`'s line, and waits at the prompt. That
+/// line wraps to the screen's width (after `TAB` on 80 columns, serial and
+/// VGA alike in the QEMU boot grub-cfg-missing): only its first line is
+/// promised.
 pub const SCREEN: [&str; 3] = [
     "GNU GRUB  version …",
-    "Minimal BASH-like line editing is supported. For the first word, TAB lists possible command completions. Anywhere else TAB lists possible device or file completions.",
+    "Minimal BASH-like line editing is supported. For the first word, TAB",
     "grub>",
 ];
 

@@ -2,14 +2,16 @@ use crate::check::{CheckInfo, Context, Finding, Link, Severity};
 use crate::menu::BootEntry;
 
 /// GRUB 2.06's text menu (grub-core/normal/menu_text.c `print_message`, the
-/// top-level menu): the banner, then the help under the entry list. The arrows
-/// are GRUB_UNICODE_UPARROW/DOWNARROW as the message holds them; a terminal
-/// without those glyphs draws them in its own way (a serial console, terminfo:
-/// `^` and `v`, as the QEMU suite's serial logs show).
+/// top-level menu) as a screen shows it: the banner, then the help under the
+/// entry list. The arrows (GRUB_UNICODE_UPARROW/DOWNARROW) are each terminal's
+/// own glyphs (a serial console's terminfo: `^` and `v`; the VGA text screen:
+/// its arrows), hence `…`; the second message wraps to the menu's width,
+/// after `commands` on 80 columns, so only its first line is promised (QEMU
+/// boots menu-timeout-forever and menu-recordfail, serial and screen).
 pub const MENU_SCREEN: [&str; 3] = [
     "GNU GRUB  version …",
-    "Use the ↑ and ↓ keys to select which entry is highlighted.",
-    "Press enter to boot the selected OS, `e' to edit the commands before booting or `c' for a command-line.",
+    "Use the … and … keys to select which entry is highlighted.",
+    "Press enter to boot the selected OS, `e' to edit the commands",
 ];
 
 pub const INFO: CheckInfo = CheckInfo {
