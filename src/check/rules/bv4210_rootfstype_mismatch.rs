@@ -21,7 +21,8 @@ The last `rootfstype=` on an entry's kernel command line (the kernel,
 initramfs-tools and dracut all keep the last one) against the type of the
 filesystem root= resolves to, as libblkid identifies it. The entry fails
 when no type in the comma-separated list can mount that filesystem. The
-kernel's ext4 driver registers the ext2, ext3 and ext4 types: `ext4`
+kernel's ext4 driver registers the ext3 and ext4 types, and ext2 where
+the ext2 driver is not built (which checks the same features): `ext4`
 mounts all three formats, while `ext2` and `ext3` refuse a filesystem with
 an incompat feature their format never had (extent, 64bit, flex_bg, …;
 ro_compat ones too when root is mounted `rw`), and `ext3` one without a
@@ -222,9 +223,18 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             .prints_all(lines);
         for (listed_type, why) in &refusals {
             finding = finding.evidence(format!(
-                "the kernel's {listed_type} type (the ext4 driver's, fs/ext4/super.c) will not mount {}{}: {}",
+                "the kernel's {listed_type} type ({}) will not mount {}{}: {}",
+                if listed_type == "ext3" {
+                    "the ext4 driver's, fs/ext4/super.c"
+                } else {
+                    "the ext4 driver's or the ext2 driver's: the same feature checks"
+                },
                 volume.name,
-                if root_fs.read_only { "" } else { " read-write (`rw`)" },
+                if root_fs.read_only {
+                    ""
+                } else {
+                    " read-write (`rw`)"
+                },
                 why.describe(listed_type)
             ));
         }
