@@ -71,6 +71,7 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     ("deb-root-uuid-unknown", &["pc"], 512),
     ("deb-init-missing", &["pc"], 512),
     ("deb-no-root-driver", &["pc"], 512),
+    ("deb-no-root-fs-driver", &["pc"], 512),
     ("deb-ram-4g", &["pc", "efi"], 4096),
     ("deb-two-disks", &["pc", "efi"], 512),
     ("deb-root-lvm", &["pc"], 512),
@@ -200,7 +201,13 @@ const MATRIX: &[(&str, &[&str], u32)] = &[
     // alone, which finds root=PARTUUID= on an NVMe disk (build.sh's disk_bus).
     ("deb-rootfstype-xfs", &["pc"], 512),
     ("deb-rootfstype-ext4", &["pc"], 512),
+    // ext3 on an ext4 root: the ext4 driver's ext3 type refuses its features
+    // (under the initramfs, and silently under the kernel alone); the twin on
+    // a root that is still ext3.
+    ("deb-rootfstype-ext3", &["pc"], 512),
+    ("deb-rootfstype-ext3-on-ext3", &["pc"], 512),
     ("no-initrd-partuuid-xfs@6.12-cloud", &["pc"], 512),
+    ("no-initrd-partuuid-ext3@6.12-cloud", &["pc"], 512),
     ("no-initrd-partuuid-ext4@6.12-cloud", &["pc"], 512),
 ];
 

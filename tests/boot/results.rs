@@ -111,6 +111,30 @@ impl Row {
             }
             None => {}
         }
+        // A finding whose line the machine printed promised its other lines too:
+        // one such finding must have each on the console, so no line bootvet
+        // names beside the right one goes unproven (a driver's message a silent
+        // mount never prints, a second line of another form). One is enough:
+        // a later failure can share the first line (grub.cfg's `search` error
+        // after core.img's, which stops GRUB before grub.cfg runs).
+        if let Some(line) = &observed.line
+            && !observed.by_initramfs
+            && !gaps.contains(&Gap::Line)
+        {
+            let shown = |p: &String| printed.lines().any(|l| line_matches(p, l));
+            let matching: Vec<&(String, Vec<String>)> = said
+                .by_finding
+                .iter()
+                .filter(|(_, lines)| lines.iter().any(|p| line_matches(p, line)))
+                .collect();
+            if !matching.is_empty() && !matching.iter().any(|(_, lines)| lines.iter().all(shown)) {
+                for (code, lines) in matching {
+                    let unseen: Vec<&String> = lines.iter().filter(|p| !shown(p)).collect();
+                    eprintln!("{case:?}: {code} promised lines never shown: {unseen:?}");
+                }
+                gaps.push(Gap::Line);
+            }
+        }
         // Before its panic the kernel prints every line about the root it could not
         // mount, so each one bootvet predicts must be on the console, not only the
         // panic: Linux has two forms, by whether a block filesystem is built in.
@@ -559,6 +583,62 @@ mod tests {
             panic,
         ];
         assert_eq!(judged(&other), [Gap::Line]);
+    }
+
+    #[test]
+    fn every_line_of_the_finding_whose_line_was_shown_must_be_on_the_console() {
+        // What Debian's initramfs printed in deb-rootfstype-ext3.
+        let console = "mount: mounting /dev/vda4 on /root failed: Invalid argument\nFailed to mount /dev/vda4 as root file system.\n(initramfs) ";
+        let failed = "Failed to mount /dev/vda4 as root file system.";
+        let judged = |by_finding: Vec<(&str, Vec<&str>)>| {
+            let by_finding: Vec<(String, Vec<String>)> = by_finding
+                .into_iter()
+                .map(|(c, l)| (c.to_string(), l.into_iter().map(str::to_string).collect()))
+                .collect();
+            let said = Said {
+                exit: 3,
+                codes: by_finding.iter().map(|(c, _)| c.clone()).collect(),
+                will_print: by_finding.iter().flat_map(|(_, l)| l.clone()).collect(),
+                unattended_exit: 3,
+                by_finding,
+                ..Said::default()
+            };
+            let observed = Observed {
+                outcome: Outcome::InitramfsShell,
+                line: Some(failed.into()),
+                by_initramfs: false,
+                gave_up: false,
+            };
+            let case = Case {
+                scenario: "s".into(),
+                platform: "pc".into(),
+                memory_mib: 512,
+            };
+            Row::new(case, &observed, &said, console, Duration::ZERO).gaps
+        };
+        let shown = vec![
+            "mount: mounting … on /root failed: …",
+            "Failed to mount … as root file system.",
+            "(initramfs) ",
+        ];
+        assert!(judged(vec![("BV4210", shown.clone())]).is_empty());
+        // A driver message the silent mount never printed.
+        let mut promised = shown.clone();
+        promised.insert(
+            0,
+            "EXT4-fs (…): couldn't mount as ext3 due to feature incompatibilities",
+        );
+        assert_eq!(judged(vec![("BV4210", promised)]), [Gap::Line]);
+        // Another finding's lines (a failure the boot never reached) are not its.
+        let later = vec!["Gave up waiting for root file system device.  Common problems:"];
+        assert!(judged(vec![("BV4210", shown.clone()), ("BV4107", later)]).is_empty());
+        // Two findings name the shown line: one shown whole is enough.
+        let sharing = vec![
+            "Failed to mount … as root file system.",
+            "Press any key to continue...",
+        ];
+        assert!(judged(vec![("BV3001", sharing.clone()), ("BV4210", shown)]).is_empty());
+        assert_eq!(judged(vec![("BV3001", sharing)]), [Gap::Line]);
     }
 
     #[test]

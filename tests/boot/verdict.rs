@@ -129,8 +129,9 @@ fn normalise(s: &str) -> String {
         .join(" ")
 }
 
-/// GRUB's prompts: normal mode's command line and rescue mode's.
-const PROMPTS: [&str; 2] = ["grub>", "grub rescue>"];
+/// Prompts, each a line of its own: GRUB's normal mode and rescue mode, and
+/// initramfs-tools' shell (busybox's `(initramfs) `).
+const PROMPTS: [&str; 3] = ["grub>", "grub rescue>", "(initramfs)"];
 
 /// Whether a will-print line matches what the machine printed: the observed line
 /// contains the predicted one, where a `…` in the prediction (bootvet shortens UUIDs
