@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use bootvet::facts::files::FileKind;
 use bootvet::facts::storage::{
@@ -19,22 +19,9 @@ use bootvet::probe::resolve::{Query, resolve, search_file};
 use bootvet::probe::{self, fuzz_support};
 
 mod support;
-use support::Rng;
+use support::{Rng, run};
 
 const MIB: u64 = 1024 * 1024;
-
-fn run(cmd: &str, args: &[&str]) -> Output {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// Deterministic bytes that compress badly, so extents are real data.
 fn noise(len: usize, seed: u64) -> Vec<u8> {

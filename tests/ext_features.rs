@@ -4,23 +4,12 @@
 //! by mke2fs and on an ext3 converted to ext4 with tune2fs.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use bootvet::facts::storage::ExtFeatures;
 use bootvet::probe;
 
-fn run(cmd: &str, args: &[&str]) -> Output {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+mod support;
+use support::run;
 
 /// Word (0 compat, 1 incompat, 2 ro_compat) and bit of each name e2fsprogs
 /// (lib/e2p/feature.c) prints that mke2fs and tune2fs set here.

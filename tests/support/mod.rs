@@ -190,3 +190,18 @@ pub fn fuzz_iterations() -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3000)
 }
+
+/// Runs a tool the test needs (mke2fs, sgdisk, dumpe2fs…), failing the test with
+/// its stderr when it cannot run or fails.
+pub fn run(cmd: &str, args: &[&str]) -> Output {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
